@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// DatasetGroup: the interactions, users and items datasets of one application, with their
+// schemas and the id maps they share.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tailor/data/entity_table.hpp"
+#include "tailor/data/id_map.hpp"
+#include "tailor/data/interactions.hpp"
+#include "tailor/export.hpp"
+#include "tailor/io/csv.hpp"
+#include "tailor/schema/schema.hpp"
+
+namespace tailor {
+
+/// One Interactions dataset and optional Users and Items datasets.
+///
+/// Users and items are interned once per group: the same dense index names a user in the
+/// interactions and in the Users dataset, so models, filters and metadata agree.
+///
+/// Thread safety: const members may be called concurrently; imports and other mutation need
+/// external synchronisation against every other call.
+class TAILOR_EXPORT DatasetGroup {
+ public:
+  /// @param interactions the Interactions schema (required)
+  /// @param users, items the optional Users and Items schemas
+  /// @throws tailor::Error(InvalidArgument) if a schema is of the wrong kind
+  explicit DatasetGroup(Schema interactions, std::optional<Schema> users = std::nullopt,
+                        std::optional<Schema> items = std::nullopt);
+
+  /// Whether the group has a dataset of this kind (Interactions always).
+  bool has_dataset(DatasetKind kind) const;
+  /// Schema of a dataset. @throws tailor::Error(NotFound) when the group has no such dataset.
+  const Schema& schema(DatasetKind kind) const;
+
+  const IdMap& user_ids() const { return user_ids_; }
+  const IdMap& item_ids() const { return item_ids_; }
+  const Interactions& interactions() const { return interactions_; }
+  /// The Users dataset, or nullptr when the group has none.
+  const EntityTable* users() const { return users_ ? &*users_ : nullptr; }
+  /// The Items dataset, or nullptr when the group has none.
+  const EntityTable* items() const { return items_ ? &*items_ : nullptr; }
+  /// Rows in a dataset (interactions rows, or users/items with metadata).
+  std::size_t rows(DatasetKind kind) const;
+
+  /// Imports a CSV file (RFC 4180, UTF-8, optional BOM, header row naming schema fields in any
+  /// order). Bad rows are reported in the returned ImportReport, never thrown.
+  /// @throws tailor::Error(Io) when the file cannot be read,
+  ///         tailor::Error(NotFound) when the group has no dataset of this kind
+  ImportReport import_csv(DatasetKind kind, const std::string& path,
+                          const ImportOptions& options = {});
+  /// Imports CSV text already in memory; as import_csv().
+  ImportReport import_csv_text(DatasetKind kind, std::string_view csv,
+                               const ImportOptions& options = {});
+
+  /// Bytes of heap memory held by all datasets and id maps.
+  std::size_t memory_bytes() const;
+
+ private:
+  Schema interactions_schema_;
+  IdMap user_ids_;
+  IdMap item_ids_;
+  Interactions interactions_;
+  std::optional<EntityTable> users_;
+  std::optional<EntityTable> items_;
+};
+
+}  // namespace tailor

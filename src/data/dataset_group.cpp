@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// DatasetGroup: construction and accessors (import lives in import.cpp).
+#include "tailor/data/dataset_group.hpp"
+
+#include <cstdio>
+#include <utility>
+
+#include "tailor/error.hpp"
+
+namespace tailor {
+
+DatasetGroup::DatasetGroup(Schema interactions, std::optional<Schema> users,
+                           std::optional<Schema> items)
+    : interactions_schema_(std::move(interactions)), interactions_(interactions_schema_) {
+  TAILOR_THROW_IF(interactions_schema_.kind() != DatasetKind::Interactions,
+                  ErrorCode::InvalidArgument, "the first schema of a DatasetGroup must be an "
+                  "Interactions schema, found ", to_string(interactions_schema_.kind()));
+  if (users) {
+    TAILOR_THROW_IF(users->kind() != DatasetKind::Users, ErrorCode::InvalidArgument,
+                    "the users schema is a ", to_string(users->kind()), " schema");
+    users_.emplace(std::move(*users));
+  }
+  if (items) {
+    TAILOR_THROW_IF(items->kind() != DatasetKind::Items, ErrorCode::InvalidArgument,
+                    "the items schema is a ", to_string(items->kind()), " schema");
+    items_.emplace(std::move(*items));
+  }
+}
+
+bool DatasetGroup::has_dataset(DatasetKind kind) const {
+  switch (kind) {
+    case DatasetKind::Interactions: return true;
+    case DatasetKind::Users: return users_.has_value();
+    case DatasetKind::Items: return items_.has_value();
+  }
+  return false;
+}
+
+const Schema& DatasetGroup::schema(DatasetKind kind) const {
+  TAILOR_THROW_IF(!has_dataset(kind), ErrorCode::NotFound, "the dataset group has no ",
+                  to_string(kind), " dataset");
+  switch (kind) {
+    case DatasetKind::Users: return users_->schema();
+    case DatasetKind::Items: return items_->schema();
+    default: return interactions_schema_;
+  }
+}
+
+std::size_t DatasetGroup::rows(DatasetKind kind) const {
+  switch (kind) {
+    case DatasetKind::Interactions: return interactions_.size();
+    case DatasetKind::Users: return users_ ? users_->count() : 0;
+    case DatasetKind::Items: return items_ ? items_->count() : 0;
+  }
+  return 0;
+}
+
+ImportReport DatasetGroup::import_csv(DatasetKind kind, const std::string& path,
+                                      const ImportOptions& options) {
+  schema(kind);  // a missing dataset is an error before any I/O
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  TAILOR_THROW_IF(!f, ErrorCode::Io, "cannot open CSV file ", path);
+  std::string data;
+  bool failed = std::fseek(f, 0, SEEK_END) != 0;
+  const long size = failed ? -1 : std::ftell(f);
+  failed = failed || size < 0 || std::fseek(f, 0, SEEK_SET) != 0;
+  if (!failed) {
+    data.resize(static_cast<std::size_t>(size));
+    failed = std::fread(data.data(), 1, data.size(), f) != data.size();
+  }
+  std::fclose(f);
+  TAILOR_THROW_IF(failed, ErrorCode::Io, "error while reading CSV file ", path);
+  return import_csv_text(kind, data, options);
+}
+
+std::size_t DatasetGroup::memory_bytes() const {
+  return user_ids_.memory_bytes() + item_ids_.memory_bytes() + interactions_.memory_bytes() +
+         (users_ ? users_->memory_bytes() : 0) + (items_ ? items_->memory_bytes() : 0);
+}
+
+}  // namespace tailor

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// IdMap: open addressing with linear probing over indices into one character buffer.
+#include "tailor/data/id_map.hpp"
+
+#include <cstring>
+
+#include "tailor/error.hpp"
+
+namespace tailor {
+
+namespace {
+inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
+  // 64x64 -> 128 multiply folded to 64 bits (the wyhash mixing step).
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+constexpr std::uint64_t kP0 = 0xa0761d6478bd642fULL;
+constexpr std::uint64_t kP1 = 0xe7037ed1a0b428dbULL;
+}  // namespace
+
+std::uint64_t IdMap::hash(std::string_view s) noexcept {
+  std::uint64_t h = kP0 ^ (s.size() * kP1);
+  const char* p = s.data();
+  std::size_t n = s.size();
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = mix(h ^ w, kP1);
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = mix(h ^ w, kP0);
+  }
+  return mix(h, kP1 ^ 0x8ebc6af09c88c6e3ULL);
+}
+
+IdMap::Slot IdMap::make_slot(std::string_view id, std::uint64_t h, Index index) {
+  Slot slot{0, 0, index + 1};
+  std::memcpy(&slot.prefix, id.data(), id.size() < 8 ? id.size() : 8);
+  slot.tag = static_cast<std::uint32_t>(h >> 40) << 8 |
+             static_cast<std::uint32_t>(id.size() < 255 ? id.size() : 255);
+  return slot;
+}
+
+bool IdMap::matches(const Slot& slot, const Slot& probe, std::string_view id) const {
+  if (slot.tag != probe.tag || slot.prefix != probe.prefix) return false;
+  // Up to 8 bytes, prefix and length are the whole id.
+  return id.size() <= 8 || name(slot.index - 1) == id;
+}
+
+Index IdMap::find(std::string_view id) const {
+  if (slots_.empty()) return kNoIndex;
+  const std::uint64_t h = hash(id);
+  const Slot probe = make_slot(id, h, 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t pos = h & mask;; pos = (pos + 1) & mask) {
+    const Slot& slot = slots_[pos];
+    if (slot.index == 0) return kNoIndex;
+    if (matches(slot, probe, id)) return slot.index - 1;
+  }
+}
+
+Index IdMap::insert(std::string_view id, std::uint64_t h) {
+  if ((ends_.size() + 1) * 2 > slots_.size()) grow();
+  const Slot probe = make_slot(id, h, 0);
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t pos = h & mask;
+  for (;; pos = (pos + 1) & mask) {
+    const Slot& slot = slots_[pos];
+    if (slot.index == 0) break;
+    if (matches(slot, probe, id)) return slot.index - 1;
+  }
+  TAILOR_THROW_IF(ends_.size() >= kNoIndex - 1, ErrorCode::InvalidArgument,
+                  "more than ", kNoIndex - 1, " distinct ids");
+  const Index index = static_cast<Index>(ends_.size());
+  chars_.append(id.data(), id.size());
+  ends_.push_back(chars_.size());
+  slots_[pos] = make_slot(id, h, index);
+  return index;
+}
+
+void IdMap::grow() {
+  std::size_t capacity = slots_.empty() ? 16 : slots_.size() * 2;
+  while (capacity < (ends_.size() + 1) * 2) capacity *= 2;
+  rehash(capacity);
+}
+
+void IdMap::rehash(std::size_t capacity) {
+  std::vector<Slot> fresh(capacity, Slot{0, 0, 0});
+  const std::size_t mask = capacity - 1;
+  for (Index i = 0; i < size(); ++i) {
+    const std::uint64_t h = hash(name(i));
+    std::size_t pos = h & mask;
+    while (fresh[pos].index != 0) pos = (pos + 1) & mask;
+    fresh[pos] = make_slot(name(i), h, i);
+  }
+  slots_.swap(fresh);
+}
+
+void IdMap::clear() {
+  chars_.clear();
+  ends_.clear();
+  slots_.clear();
+}
+
+void IdMap::reserve(std::size_t n, std::size_t chars) {
+  ends_.reserve(n);
+  chars_.reserve(chars);
+  if (n * 2 > slots_.size()) {
+    std::size_t capacity = 16;
+    while (capacity < n * 2) capacity *= 2;
+    rehash(capacity);
+  }
+}
+
+std::size_t IdMap::memory_bytes() const {
+  return chars_.capacity() + ends_.capacity() * sizeof(std::uint64_t) +
+         slots_.capacity() * sizeof(Slot);
+}
+
+}  // namespace tailor

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// tailor::Error.
+#include "tailor/error.hpp"
+
+namespace tailor {
+
+const char* to_string(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::InvalidArgument: return "InvalidArgument";
+    case ErrorCode::SchemaMismatch: return "SchemaMismatch";
+    case ErrorCode::NotFound: return "NotFound";
+    case ErrorCode::ParseError: return "ParseError";
+    case ErrorCode::Io: return "Io";
+    case ErrorCode::NotTrained: return "NotTrained";
+    case ErrorCode::IncompatibleVersion: return "IncompatibleVersion";
+    case ErrorCode::Internal: return "Internal";
+  }
+  return "Unknown";
+}
+
+Error::Error(ErrorCode code, const std::string& message)
+    : std::runtime_error(message), code_(code) {}
+
+}  // namespace tailor

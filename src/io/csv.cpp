@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// RFC 4180 reader and the quote-aware record-boundary splitter.
+#include "io/csv.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "detail/parallel.hpp"
+#include "tailor/io/csv.hpp"
+
+namespace tailor {
+
+std::string ImportReport::summary() const {
+  std::string out = "rows read " + std::to_string(rows_read) + ", imported " +
+                    std::to_string(rows_imported) + ", rejected " + std::to_string(rows_rejected) +
+                    ", discarded " + std::to_string(rows_discarded) +
+                    (applied ? " (applied)" : " (nothing applied)");
+  for (const RowError& e : errors) {
+    out += "\n  line " + std::to_string(e.line) + (e.column.empty() ? "" : ", column " + e.column) +
+           ": " + e.reason;
+  }
+  if (errors_total > errors.size()) {
+    out += "\n  ... and " + std::to_string(errors_total - errors.size()) + " more errors";
+  }
+  return out;
+}
+
+namespace detail {
+
+namespace {
+// Characters that end an unquoted field (or make it malformed).
+struct SpecialTable {
+  bool table[256] = {};
+  constexpr SpecialTable() {
+    table[static_cast<unsigned char>(',')] = true;
+    table[static_cast<unsigned char>('\n')] = true;
+    table[static_cast<unsigned char>('\r')] = true;
+    table[static_cast<unsigned char>('"')] = true;
+  }
+  constexpr bool operator[](unsigned char c) const { return table[c]; }
+};
+constexpr SpecialTable kSpecial;
+}  // namespace
+
+void CsvReader::skip_to_line_end() {
+  const void* nl = std::memchr(p_, '\n', static_cast<std::size_t>(end_ - p_));
+  p_ = nl ? static_cast<const char*>(nl) + 1 : end_;
+  ++line_;
+}
+
+bool CsvReader::next(CsvRecord& rec) {
+  // Blank lines are not records.
+  while (p_ < end_ && (*p_ == '\n' || (*p_ == '\r' && p_ + 1 < end_ && p_[1] == '\n'))) {
+    p_ += *p_ == '\r' ? 2 : 1;
+    ++line_;
+  }
+  if (p_ >= end_) return false;
+  rec.fields.clear();
+  if (!rec.owned.empty()) rec.owned.clear();
+  rec.ok = true;
+  rec.error.clear();
+  rec.line = line_;
+
+  for (;;) {
+    if (p_ < end_ && *p_ == '"') {
+      // Quoted field: runs to the closing quote; "" stands for one quote.
+      ++p_;
+      const char* start = p_;
+      bool doubled = false;
+      const char* close = nullptr;
+      while (p_ < end_) {
+        const char* q = static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
+        if (!q) break;
+        line_ += static_cast<std::size_t>(std::count(p_, q, '\n'));
+        if (q + 1 < end_ && q[1] == '"') {
+          doubled = true;
+          p_ = q + 2;
+          continue;
+        }
+        close = q;
+        break;
+      }
+      if (!close) {
+        rec.ok = false;
+        rec.error = "unterminated quoted field (no closing quote before the end of the file)";
+        p_ = end_;
+        return true;
+      }
+      if (doubled) {
+        std::string& s = rec.owned.emplace_back();
+        s.reserve(static_cast<std::size_t>(close - start));
+        for (const char* c = start; c < close; ++c) {
+          s.push_back(*c);
+          if (*c == '"') ++c;  // skip the second quote of a pair
+        }
+        rec.fields.emplace_back(s);
+      } else {
+        rec.fields.emplace_back(start, static_cast<std::size_t>(close - start));
+      }
+      p_ = close + 1;
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (p_ >= end_) return true;
+      if (*p_ == '\n' || (*p_ == '\r' && p_ + 1 < end_ && p_[1] == '\n')) {
+        p_ += *p_ == '\r' ? 2 : 1;
+        ++line_;
+        return true;
+      }
+      rec.ok = false;
+      rec.error = std::string("unexpected character '") + *p_ +
+                  "' after a closing quote (expected a comma or the end of the line)";
+      skip_to_line_end();
+      return true;
+    }
+    // Unquoted field: runs to a comma or the end of the line.
+    const char* start = p_;
+    while (p_ < end_) {
+      char c = *p_;
+      if (!kSpecial[static_cast<unsigned char>(c)]) {
+        ++p_;
+        continue;
+      }
+      if (c == '\r' && !(p_ + 1 < end_ && p_[1] == '\n')) {  // a lone CR is data
+        ++p_;
+        continue;
+      }
+      break;
+    }
+    rec.fields.emplace_back(start, static_cast<std::size_t>(p_ - start));
+    if (p_ >= end_) return true;
+    char c = *p_;
+    if (c == ',') {
+      ++p_;
+      if (p_ >= end_) {  // a trailing comma ends the file: one more, empty field
+        rec.fields.emplace_back();
+        return true;
+      }
+      continue;
+    }
+    if (c == '"') {
+      rec.ok = false;
+      rec.error = "quote inside an unquoted field (a field containing quotes must be quoted, "
+                  "with each quote doubled)";
+      skip_to_line_end();
+      return true;
+    }
+    p_ += c == '\r' ? 2 : 1;
+    ++line_;
+    return true;
+  }
+}
+
+namespace {
+std::size_t count_quotes(const char* b, const char* e) {
+  // memchr skips quote-free stretches at memory speed; most files have few quotes.
+  std::size_t n = 0;
+  while (b < e) {
+    const void* q = std::memchr(b, '"', static_cast<std::size_t>(e - b));
+    if (!q) break;
+    ++n;
+    b = static_cast<const char*>(q) + 1;
+  }
+  return n;
+}
+}  // namespace
+
+std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
+                                std::size_t parts, int threads) {
+  std::vector<CsvChunk> chunks;
+  if (start >= size) return chunks;
+  const std::size_t span = size - start;
+  parts = std::max<std::size_t>(1, std::min(parts, span / 4096 + 1));
+  if (parts == 1) {
+    chunks.push_back({start, size});
+    return chunks;
+  }
+  // Pass 1 (parallel): quotes in each equal slice. Whether a position is inside a quoted field
+  // is the parity of the quotes before it: a doubled quote toggles twice.
+  std::vector<std::size_t> quotes(parts), bounds(parts + 1);
+  for (std::size_t k = 0; k <= parts; ++k) bounds[k] = start + span * k / parts;
+  parallel_for(parts, threads, [&](std::size_t k) {
+    quotes[k] = count_quotes(data + bounds[k], data + bounds[k + 1]);
+  });
+  // Pass 2: from each slice start, move to the first newline outside quotes.
+  std::size_t quote_prefix = 0;
+  std::size_t previous = start;
+  for (std::size_t k = 1; k < parts; ++k) {
+    quote_prefix += quotes[k - 1];
+    bool inside = (quote_prefix & 1) != 0;
+    std::size_t pos = bounds[k];
+    while (pos < size) {
+      char c = data[pos];
+      if (c == '"') inside = !inside;
+      else if (c == '\n' && !inside) break;
+      ++pos;
+    }
+    if (pos >= size) break;
+    std::size_t boundary = pos + 1;
+    if (boundary <= previous) continue;
+    chunks.push_back({previous, boundary});
+    previous = boundary;
+  }
+  if (previous < size) chunks.push_back({previous, size});
+  return chunks;
+}
+
+}  // namespace detail
+}  // namespace tailor

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// RFC 4180 record reader and the record-boundary splitter for parallel parsing.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tailor::detail {
+
+/// One CSV record. Fields view the input buffer, or `owned` storage when a field held
+/// doubled quotes; they stay valid until the next call to CsvReader::next().
+struct CsvRecord {
+  std::vector<std::string_view> fields;
+  std::size_t line = 0;  ///< 1-based line of the record's first character
+  bool ok = true;        ///< false: malformed quoting; `error` says how
+  std::string error;
+  std::deque<std::string> owned;
+};
+
+/// Reads records from [begin, end), which must start at a record boundary.
+/// Blank lines are skipped; CRLF and LF both end a record.
+class CsvReader {
+ public:
+  CsvReader(const char* begin, const char* end, std::size_t first_line)
+      : p_(begin), end_(end), line_(first_line) {}
+  /// Reads the next record into `rec`; false at the end of the range.
+  bool next(CsvRecord& rec);
+  const char* position() const { return p_; }
+  /// Line number of the next unread character.
+  std::size_t line() const { return line_; }
+
+ private:
+  void skip_to_line_end();
+  const char* p_;
+  const char* end_;
+  std::size_t line_;
+};
+
+/// A byte range of the input that starts at a record boundary.
+struct CsvChunk {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+/// Splits data[start, size) into about `parts` chunks at record boundaries, tracking quotes
+/// (a newline inside a quoted field is not a boundary).
+std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
+                                std::size_t parts, int threads);
+
+}  // namespace tailor::detail
