@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+// DatasetGroup import: every CSV edge case, both policies, both modes, parallel == serial.
+#include "tailor/data/dataset_group.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/schemas.hpp"
+#include "tailor/error.hpp"
+
+namespace tailor {
+namespace {
+
+DatasetGroup make_group() {
+  return DatasetGroup(Schema::parse(test::kInteractionsSchema, DatasetKind::Interactions),
+                      Schema::parse(test::kUsersSchema, DatasetKind::Users),
+                      Schema::parse(test::kItemsSchema, DatasetKind::Items));
+}
+
+ImportOptions skip_invalid() {
+  ImportOptions o;
+  o.policy = ImportPolicy::SkipInvalid;
+  return o;
+}
+
+void expect_counts_add_up(const ImportReport& r) {
+  EXPECT_EQ(r.rows_read, r.rows_imported + r.rows_rejected + r.rows_discarded) << r.summary();
+}
+
+TEST(DataDatasetGroup, ImportsColumnsInAnyOrderWithNullsAndMissingOptionalColumns) {
+  DatasetGroup g = make_group();
+  ImportReport r = g.import_csv_text(DatasetKind::Interactions,
+                                     "TIMESTAMP,ITEM_ID,USER_ID,EVENT_TYPE,EVENT_VALUE\n"
+                                     "100,i1,u1,click,2.5\n"
+                                     "200,i2,u1,like,\n"
+                                     "300,i1,u2,click,1\n");
+  ASSERT_TRUE(r.ok()) << r.summary();
+  EXPECT_EQ(r.rows_read, 3u);
+  EXPECT_EQ(r.rows_imported, 3u);
+  const Interactions& in = g.interactions();
+  ASSERT_EQ(in.size(), 3u);
+  EXPECT_EQ(g.user_ids().name(in.users()[2]), "u2");
+  EXPECT_EQ(g.item_ids().name(in.items()[1]), "i2");
+  EXPECT_EQ(in.timestamps()[1], 200);
+  EXPECT_FLOAT_EQ(in.event_values()[0], 2.5f);
+  EXPECT_FALSE(in.has_event_value(1));
+  EXPECT_EQ(in.event_type_names().name(in.event_types()[1]), "like");
+  EXPECT_TRUE(in.column("DEVICE")->is_null(0));  // column absent from the file
+  EXPECT_EQ(g.rows(DatasetKind::Interactions), 3u);
+}
+
+TEST(DataDatasetGroup, HandlesRfc4180QuotingCrlfAndBom) {
+  DatasetGroup g = make_group();
+  std::string csv =
+      "\xEF\xBB\xBFITEM_ID,TAGS,PRICE,PREMIUM,TITLE,CREATION_TIMESTAMP\r\n"
+      "i1,a|b,1.5,true,\"Hello, \"\"world\"\"\",10\r\n"
+      "\"i2\",,,false,\"two\nlines\",\r\n"
+      "\r\n"
+      "i3,c,,,plain,\r\n";
+  ImportReport r = g.import_csv_text(DatasetKind::Items, csv);
+  ASSERT_TRUE(r.ok()) << r.summary();
+  EXPECT_EQ(r.rows_read, 3u);
+  const EntityTable& items = *g.items();
+  EXPECT_EQ(items.count(), 3u);
+  auto row = [&](const char* id) { return items.row_of(g.item_ids().find(id)); };
+  const Column& title = *items.column("TITLE");
+  EXPECT_EQ(title.text_at(row("i1")), "Hello, \"world\"");
+  EXPECT_EQ(title.text_at(row("i2")), "two\nlines");
+  const Column& tags = *items.column("TAGS");
+  ASSERT_EQ(tags.codes_at(row("i1")).size(), 2u);
+  EXPECT_EQ(tags.dictionary().name(tags.codes_at(row("i1"))[1]), "b");
+  EXPECT_TRUE(tags.is_null(row("i2")));
+  EXPECT_TRUE(items.column("PREMIUM")->bool_at(row("i1")));
+  EXPECT_DOUBLE_EQ(items.column("PRICE")->number_at(row("i1")), 1.5);
+  EXPECT_TRUE(items.column("PRICE")->is_null(row("i2")));
+  EXPECT_EQ(items.column("CREATION_TIMESTAMP")->int_at(row("i1")), 10);
+}
+
+struct BadRow {
+  const char* name;
+  std::string row;
+  const char* column;
+  const char* reason_part;
+  friend void PrintTo(const BadRow& b, std::ostream* os) { *os << b.name; }
+};
+
+class DataDatasetGroupBadRow : public ::testing::TestWithParam<BadRow> {};
+
+TEST_P(DataDatasetGroupBadRow, IsReportedWithLineColumnAndReasonAndChangesNothing) {
+  const BadRow& c = GetParam();
+  DatasetGroup g = make_group();
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
+                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\nu0,i0,1,click,1\n")
+                  .ok());
+  const std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
+                          "u1,i1,5,click,1\n" + c.row + "\nu2,i2,6,click,1\n";
+  ImportOptions incremental;
+  incremental.mode = ImportMode::Incremental;
+  ImportReport r = g.import_csv_text(DatasetKind::Interactions, csv, incremental);
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.rows_rejected, 1u) << r.summary();
+  EXPECT_EQ(r.rows_discarded, 2u);
+  expect_counts_add_up(r);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 3u);
+  EXPECT_EQ(r.errors[0].column, c.column);
+  EXPECT_NE(r.errors[0].reason.find(c.reason_part), std::string::npos) << r.errors[0].reason;
+  // All-or-nothing: the group is exactly as before.
+  EXPECT_EQ(g.interactions().size(), 1u);
+  EXPECT_EQ(g.user_ids().size(), 1u);
+  EXPECT_EQ(g.item_ids().size(), 1u);
+
+  ImportOptions skip = skip_invalid();
+  skip.mode = ImportMode::Incremental;
+  ImportReport s = g.import_csv_text(DatasetKind::Interactions, csv, skip);
+  EXPECT_TRUE(s.applied);
+  EXPECT_EQ(s.rows_imported, 2u);
+  EXPECT_EQ(s.rows_rejected, 1u);
+  expect_counts_add_up(s);
+  EXPECT_EQ(g.interactions().size(), 3u);
+  EXPECT_EQ(g.user_ids().size(), 3u);  // the bad row's user was never interned
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, DataDatasetGroupBadRow,
+    ::testing::Values(
+        BadRow{"TooFewFields", "ux,ix,7,click", "", "expected 5 fields"},
+        BadRow{"TooManyFields", "ux,ix,7,click,1,extra", "", "found 6"},
+        BadRow{"UnparsableLong", "ux,ix,yesterday,click,1", "TIMESTAMP", "not a valid long"},
+        BadRow{"LongOutOfRange", "ux,ix,99999999999999999999,click,1", "TIMESTAMP", "out of range"},
+        BadRow{"UnparsableFloat", "ux,ix,7,click,lots", "EVENT_VALUE", "not a valid finite float"},
+        BadRow{"NotFinite", "ux,ix,7,click,inf", "EVENT_VALUE", "finite"},
+        BadRow{"EmptyRequired", ",ix,7,click,1", "USER_ID", "empty value for a required"},
+        BadRow{"IdTooLong", std::string(300, 'u') + ",ix,7,click,1", "USER_ID",
+               "exceeds the limit of 256"},
+        BadRow{"InvalidUtf8", "u\xC3\x28,ix,7,click,1", "USER_ID", "invalid UTF-8"},
+        BadRow{"QuoteInsideUnquoted", "u\"x,ix,7,click,1", "", "quote inside an unquoted field"},
+        BadRow{"GarbageAfterQuote", "\"ux\"y,ix,7,click,1", "", "after a closing quote"}),
+    [](const ::testing::TestParamInfo<BadRow>& p) { return std::string(p.param.name); });
+
+TEST(DataDatasetGroup, FileLevelErrorsChangeNothing) {
+  DatasetGroup g = make_group();
+  struct Case {
+    std::string csv;
+    const char* reason;
+  } cases[] = {
+      {"", "empty file"},
+      {"USER_ID,ITEM_ID,TIMESTAMP,COLOUR\nu,i,1,red\n", "unknown column \"COLOUR\""},
+      {"USER_ID,ITEM_ID,USER_ID,TIMESTAMP\n", "appears twice"},
+      {"USER_ID,ITEM_ID,EVENT_VALUE\nu,i,1\n", "missing the following columns: [TIMESTAMP, EVENT_TYPE]"},
+      {"USER_ID,\"ITEM_ID\nTIMESTAMP\n", "malformed header"},
+  };
+  for (const Case& c : cases) {
+    ImportReport r = g.import_csv_text(DatasetKind::Interactions, c.csv, skip_invalid());
+    EXPECT_FALSE(r.applied);
+    ASSERT_EQ(r.errors.size(), 1u) << c.csv;
+    EXPECT_EQ(r.errors[0].line, 1u);
+    EXPECT_NE(r.errors[0].reason.find(c.reason), std::string::npos) << r.errors[0].reason;
+  }
+  EXPECT_EQ(g.interactions().size(), 0u);
+}
+
+TEST(DataDatasetGroup, MetadataValueRulesAndLimits) {
+  DatasetGroup g = make_group();
+  std::string long_tags(1001, 't');
+  std::string long_title(25000, 'x');
+  ImportReport r = g.import_csv_text(
+      DatasetKind::Items,
+      "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE\n"
+      "i1," + long_tags + ",1,true,a\n"
+      "i2,a,1,True,a\n"
+      "i3,a,1,false," + long_title + "\n",
+      skip_invalid());
+  EXPECT_EQ(r.rows_imported, 1u) << r.summary();
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].column, "TAGS");
+  EXPECT_NE(r.errors[0].reason.find("1001 characters exceeds the limit of 1000"), std::string::npos);
+  EXPECT_EQ(r.errors[1].column, "PREMIUM");
+  // Textual values are truncated, not rejected.
+  const EntityTable& items = *g.items();
+  EXPECT_EQ(items.column("TITLE")->text_at(items.row_of(g.item_ids().find("i3"))).size(), 20000u);
+
+  DatasetGroup users_group = make_group();
+  ImportReport u = users_group.import_csv_text(DatasetKind::Users,
+                                               "USER_ID,AGE,DEPARTMENT\nu1,3000000000,x\nu2,,\n",
+                                               skip_invalid());
+  ASSERT_EQ(u.errors.size(), 2u);
+  EXPECT_NE(u.errors[0].reason.find("out of range for an int"), std::string::npos);
+  EXPECT_EQ(u.errors[1].column, "DEPARTMENT");  // not nullable
+}
+
+TEST(DataDatasetGroup, ErrorCapKeepsCountsExact) {
+  DatasetGroup g = make_group();
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  for (int i = 0; i < 500; ++i) csv += "u,i,bad,click\n";
+  csv += "u,i,1,click\n";
+  ImportOptions o = skip_invalid();
+  o.max_reported_errors = 10;
+  ImportReport r = g.import_csv_text(DatasetKind::Interactions, csv, o);
+  EXPECT_EQ(r.errors.size(), 10u);
+  EXPECT_EQ(r.errors_total, 500u);
+  EXPECT_EQ(r.rows_rejected, 500u);
+  EXPECT_EQ(r.rows_imported, 1u);
+  EXPECT_EQ(r.errors[9].line, 11u);
+  expect_counts_add_up(r);
+  EXPECT_NE(r.summary().find("490 more errors"), std::string::npos);
+}
+
+TEST(DataDatasetGroup, FullReplacesAndIncrementalAppendsOrUpserts) {
+  DatasetGroup g = make_group();
+  const std::string head = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u1,i1,1,a\nu2,i2,2,a\n").ok());
+  ImportOptions inc;
+  inc.mode = ImportMode::Incremental;
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u3,i1,3,a\n", inc).ok());
+  EXPECT_EQ(g.interactions().size(), 3u);
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u9,i9,9,a\n").ok());
+  ASSERT_EQ(g.interactions().size(), 1u);
+  EXPECT_EQ(g.user_ids().name(g.interactions().users()[0]), "u9");
+
+  const std::string items = "ITEM_ID,PRICE\n";
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items, items + "a,1\nb,2\n").ok());
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items, items + "b,20\nc,30\nc,31\n", inc).ok());
+  const EntityTable& t = *g.items();
+  EXPECT_EQ(t.count(), 3u);
+  auto price = [&](const char* id) {
+    return t.column("PRICE")->number_at(t.row_of(g.item_ids().find(id)));
+  };
+  EXPECT_EQ(price("a"), 1);
+  EXPECT_EQ(price("b"), 20);
+  EXPECT_EQ(price("c"), 31);  // the last row for an id wins
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items, items + "z,5\n").ok());
+  EXPECT_EQ(t.count(), 1u);
+  EXPECT_EQ(t.row_of(g.item_ids().find("a")), EntityTable::kNoRow);
+}
+
+TEST(DataDatasetGroup, MissingDatasetAndFile) {
+  DatasetGroup g(Schema::parse(test::kInteractionsSchema, DatasetKind::Interactions));
+  EXPECT_FALSE(g.has_dataset(DatasetKind::Users));
+  EXPECT_EQ(g.users(), nullptr);
+  EXPECT_THROW(g.import_csv_text(DatasetKind::Users, "USER_ID,AGE\nu,1\n"), Error);
+  try {
+    g.import_csv(DatasetKind::Interactions, "/nonexistent/file.csv");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Io);
+  }
+  EXPECT_THROW(DatasetGroup(Schema::parse(test::kUsersSchema, DatasetKind::Users)), Error);
+}
+
+// A few MB of interactions with quoted, multi-line and bad rows mixed in.
+std::string messy_csv(std::size_t rows, bool with_errors) {
+  std::mt19937 rng(11);
+  std::ostringstream out;
+  out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
+  for (std::size_t r = 0; r < rows; ++r) {
+    unsigned u = rng() % 5000, i = rng() % 3000, kind = rng() % 20;
+    if (kind == 0) out << "\"user," << u << "\"";
+    else if (kind == 1) out << "\"u\"\"" << u << "\"";
+    else out << "u" << u;
+    out << ",i" << i << "," << r << "," << (rng() % 2 ? "click" : "read") << ",";
+    if (kind != 2) out << (rng() % 10) / 2.0;
+    out << ",";
+    if (kind == 3) out << "\"phone\nand tablet|desktop\"";
+    else if (kind == 4) out << "phone|tv";
+    if (with_errors && kind == 5 && rng() % 4 == 0) out << ",extra";
+    out << (r % 7 == 0 ? "\r\n" : "\n");
+  }
+  return out.str();
+}
+
+void expect_same_group(const DatasetGroup& a, const DatasetGroup& b) {
+  ASSERT_EQ(a.user_ids().size(), b.user_ids().size());
+  for (Index u = 0; u < a.user_ids().size(); ++u) ASSERT_EQ(a.user_ids().name(u), b.user_ids().name(u));
+  ASSERT_EQ(a.item_ids().size(), b.item_ids().size());
+  const Interactions& x = a.interactions();
+  const Interactions& y = b.interactions();
+  ASSERT_EQ(x.size(), y.size());
+  EXPECT_EQ(x.users(), y.users());
+  EXPECT_EQ(x.items(), y.items());
+  EXPECT_EQ(x.timestamps(), y.timestamps());
+  EXPECT_EQ(x.event_types(), y.event_types());
+  EXPECT_EQ(x.event_values(), y.event_values());
+  const Column& dx = *x.column("DEVICE");
+  const Column& dy = *y.column("DEVICE");
+  for (std::size_t r = 0; r < x.size(); ++r) {
+    ASSERT_EQ(dx.codes_at(r).size(), dy.codes_at(r).size());
+    for (std::size_t k = 0; k < dx.codes_at(r).size(); ++k) {
+      ASSERT_EQ(dx.dictionary().name(dx.codes_at(r)[k]), dy.dictionary().name(dy.codes_at(r)[k]));
+    }
+  }
+}
+
+TEST(DataDatasetGroup, ParallelImportEqualsSerial) {
+  for (bool with_errors : {false, true}) {
+    const std::string csv = messy_csv(60000, with_errors);
+    ImportOptions serial = skip_invalid();
+    serial.execution.num_threads = 1;
+    ImportOptions parallel = skip_invalid();
+    parallel.execution.num_threads = 4;
+    parallel.min_parallel_bytes = 0;
+    DatasetGroup a = make_group();
+    DatasetGroup b = make_group();
+    ImportReport ra = a.import_csv_text(DatasetKind::Interactions, csv, serial);
+    ImportReport rb = b.import_csv_text(DatasetKind::Interactions, csv, parallel);
+    EXPECT_EQ(ra.rows_read, 60000u);
+    EXPECT_EQ(ra.rows_read, rb.rows_read);
+    EXPECT_EQ(ra.rows_imported, rb.rows_imported);
+    EXPECT_EQ(ra.errors_total, rb.errors_total);
+    EXPECT_EQ(with_errors, ra.errors_total > 0);
+    ASSERT_EQ(ra.errors.size(), rb.errors.size());
+    for (std::size_t e = 0; e < ra.errors.size(); ++e) {
+      EXPECT_EQ(ra.errors[e].line, rb.errors[e].line);
+      EXPECT_EQ(ra.errors[e].reason, rb.errors[e].reason);
+    }
+    expect_same_group(a, b);
+  }
+}
+
+TEST(DataDatasetGroup, ParallelImportWithBrokenQuotingEqualsSerial) {
+  std::string csv = messy_csv(20000, false);
+  csv.insert(csv.size() / 2, "\"");  // an unbalanced quote in the middle of the file
+  ImportOptions serial = skip_invalid();
+  serial.execution.num_threads = 1;
+  ImportOptions parallel = skip_invalid();
+  parallel.execution.num_threads = 3;
+  parallel.min_parallel_bytes = 0;
+  DatasetGroup a = make_group();
+  DatasetGroup b = make_group();
+  ImportReport ra = a.import_csv_text(DatasetKind::Interactions, csv, serial);
+  ImportReport rb = b.import_csv_text(DatasetKind::Interactions, csv, parallel);
+  EXPECT_GT(ra.errors_total, 0u);
+  EXPECT_EQ(ra.rows_read, rb.rows_read);
+  EXPECT_EQ(ra.errors_total, rb.errors_total);
+  expect_same_group(a, b);
+}
+
+// Writes interactions back out as CSV, quoting where RFC 4180 requires.
+std::string to_csv(const DatasetGroup& g) {
+  auto quote = [](std::string_view s) {
+    if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+  };
+  const Interactions& in = g.interactions();
+  std::ostringstream out;
+  out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
+  for (std::size_t r = 0; r < in.size(); ++r) {
+    out << quote(g.user_ids().name(in.users()[r])) << "," << quote(g.item_ids().name(in.items()[r]))
+        << "," << in.timestamps()[r] << "," << in.event_type_names().name(in.event_types()[r]) << ",";
+    if (in.has_event_value(r)) out << in.event_values()[r];
+    out << "\n";
+  }
+  return out.str();
+}
+
+TEST(DataDatasetGroup, SampleDataRoundTrips) {
+  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
+  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
+                 Schema::load(dir + "users_schema.json", DatasetKind::Users),
+                 Schema::load(dir + "items_schema.json", DatasetKind::Items));
+  ImportReport ri = g.import_csv(DatasetKind::Interactions, dir + "interactions.csv");
+  ASSERT_TRUE(ri.ok()) << ri.summary();
+  ASSERT_TRUE(g.import_csv(DatasetKind::Users, dir + "users.csv").ok());
+  ASSERT_TRUE(g.import_csv(DatasetKind::Items, dir + "items.csv").ok());
+  EXPECT_GT(g.interactions().size(), 10000u);
+  EXPECT_GT(g.users()->count(), 100u);
+  EXPECT_GT(g.items()->count(), 100u);
+  // Every interaction's user and item has metadata: the generator writes all three files.
+  for (std::size_t r = 0; r < g.interactions().size(); ++r) {
+    ASSERT_NE(g.users()->row_of(g.interactions().users()[r]), EntityTable::kNoRow);
+    ASSERT_NE(g.items()->row_of(g.interactions().items()[r]), EntityTable::kNoRow);
+  }
+  DatasetGroup again(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions));
+  ASSERT_TRUE(again.import_csv_text(DatasetKind::Interactions, to_csv(g)).ok());
+  ASSERT_EQ(again.interactions().size(), g.interactions().size());
+  for (std::size_t r = 0; r < g.interactions().size(); ++r) {
+    ASSERT_EQ(again.user_ids().name(again.interactions().users()[r]),
+              g.user_ids().name(g.interactions().users()[r]));
+    ASSERT_EQ(again.interactions().timestamps()[r], g.interactions().timestamps()[r]);
+    ASSERT_EQ(again.interactions().event_values()[r], g.interactions().event_values()[r]);
+  }
+  EXPECT_GT(g.memory_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace tailor

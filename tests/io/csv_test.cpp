@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// The RFC 4180 record reader and the quote-aware splitter.
+#include "io/csv.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace tailor::detail {
+namespace {
+
+std::vector<std::vector<std::string>> read_all(const std::string& text,
+                                               std::vector<std::size_t>* lines = nullptr) {
+  CsvReader reader(text.data(), text.data() + text.size(), 1);
+  CsvRecord rec;
+  std::vector<std::vector<std::string>> out;
+  while (reader.next(rec)) {
+    EXPECT_TRUE(rec.ok) << rec.error;
+    out.emplace_back(rec.fields.begin(), rec.fields.end());
+    if (lines) lines->push_back(rec.line);
+  }
+  return out;
+}
+
+TEST(IoCsv, ReadsPlainQuotedAndEmptyFields) {
+  std::vector<std::size_t> lines;
+  auto rows = read_all("a,b,c\n\"x,y\",\"he said \"\"hi\"\"\",\n\"multi\nline\",,z\r\n\nlast", &lines);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"x,y", "he said \"hi\"", ""}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"multi\nline", "", "z"}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"last"}));
+  EXPECT_EQ(lines, (std::vector<std::size_t>{1, 2, 3, 6}));
+}
+
+TEST(IoCsv, LoneCarriageReturnIsData) {
+  auto rows = read_all("a\rb,c\n");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "a\rb");
+}
+
+TEST(IoCsv, TrailingCommaAtEndOfFileIsAnEmptyField) {
+  auto rows = read_all("a,");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"a", ""}));
+}
+
+TEST(IoCsv, MalformedQuotingIsReportedAndReadingGoesOn) {
+  const std::string text = "a\"b,c\n\"open,d\ne,f\n\"x\"y,z\ng,h\n\"never closed";
+  CsvReader reader(text.data(), text.data() + text.size(), 1);
+  CsvRecord rec;
+  std::vector<bool> ok;
+  std::vector<std::string> errors;
+  while (reader.next(rec)) {
+    ok.push_back(rec.ok);
+    errors.push_back(rec.error);
+  }
+  ASSERT_GE(ok.size(), 3u);
+  EXPECT_FALSE(ok[0]);
+  EXPECT_NE(errors[0].find("quote inside an unquoted field"), std::string::npos);
+  EXPECT_FALSE(ok.back());
+}
+
+TEST(IoCsv, SplitFindsRecordBoundariesOutsideQuotes) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) {
+    text += i % 3 == 0 ? "\"quoted\nnewline, and \"\"quotes\"\"\",1\n" : "plain,2\n";
+  }
+  std::vector<CsvChunk> chunks = split_csv(text.data(), text.size(), 0, 7, 2);
+  ASSERT_GT(chunks.size(), 1u);
+  EXPECT_EQ(chunks.front().begin, 0u);
+  EXPECT_EQ(chunks.back().end, text.size());
+  std::size_t records = 0;
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    if (c > 0) {
+      EXPECT_EQ(chunks[c].begin, chunks[c - 1].end);
+    }
+    EXPECT_EQ(text[chunks[c].begin - (c > 0 ? 1 : 0)], c > 0 ? '\n' : text[0]);
+    CsvReader reader(text.data() + chunks[c].begin, text.data() + chunks[c].end, 1);
+    CsvRecord rec;
+    while (reader.next(rec)) {
+      ASSERT_TRUE(rec.ok) << rec.error;
+      ASSERT_EQ(rec.fields.size(), 2u);
+      ++records;
+    }
+  }
+  EXPECT_EQ(records, 5000u);
+}
+
+}  // namespace
+}  // namespace tailor::detail
