@@ -14,6 +14,13 @@ using Index = std::uint32_t;
 /// The value an Index takes for "no such id".
 inline constexpr Index kNoIndex = std::numeric_limits<Index>::max();
 
+/// An item index with its score.
+struct ScoredItem {
+  Index item = kNoIndex;
+  float score = 0;
+  bool operator==(const ScoredItem& o) const { return item == o.item && score == o.score; }
+};
+
 /// Per-call execution settings: never process-global.
 struct ExecutionOptions {
   /// Threads for parallel kernels; 0 means all hardware threads.

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// user-personalization: implicit-feedback ALS (Hu, Koren, Volinsky 2008).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <Eigen/Core>
+
+#include "tailor/export.hpp"
+#include "tailor/recipes/recipe.hpp"
+
+namespace tailor {
+
+/// Hyperparameters of the user-personalization recipe.
+struct TAILOR_EXPORT AlsParams {
+  int factors = 64;             ///< latent dimensions
+  float regularization = 0.05f; ///< λ, added to the diagonal of every normal equation
+  float alpha = 1.0f;           ///< confidence = 1 + alpha · value
+  int iterations = 15;          ///< full sweeps (users, then items)
+  int cg_steps = 3;             ///< conjugate-gradient steps per row per sweep
+  std::string solver = "cg";    ///< "cg" (warm-started conjugate gradient) or "cholesky" (exact)
+  float init_scale = 0.01f;     ///< initial factors ~ N(0, init_scale²)
+  bool compute_loss = false;    ///< compute the loss every sweep (reported through progress)
+
+  /// Parses a JSON object over the defaults. @throws tailor::Error(InvalidArgument)
+  static AlsParams from_json(std::string_view json);
+  std::string to_json() const;
+  /// @throws tailor::Error(InvalidArgument) listing every out-of-range field
+  void validate() const;
+  /// One line per field: name, default, range, description.
+  static std::string describe();
+};
+
+/// Row-major float32 factor matrix: one contiguous row per user or item.
+using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// A trained ALS model: user and item factors; scores are dot products.
+///
+/// Thread safety: immutable; every const member is safe to call concurrently.
+class TAILOR_EXPORT AlsModel : public Model {
+ public:
+  AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items);
+
+  const std::string& recipe() const override { return recipe_; }
+  Index num_items() const override { return static_cast<Index>(items_.rows()); }
+  Index num_users() const override { return static_cast<Index>(users_.rows()); }
+  bool personalized() const override { return true; }
+  void score_all(const UserQuery& query, std::vector<float>& scores) const override;
+  void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override;
+
+  /// The factor vector a request uses: the trained one, or one folded in from the history for an
+  /// unknown user or a refresh (zero for an empty history).
+  Eigen::VectorXf user_vector(const UserQuery& query) const;
+  /// Solves one user's factors from their history with the item factors fixed (one f×f solve).
+  Eigen::VectorXf fold_in(Span<Index> history, Span<float> weights) const;
+
+  const AlsParams& params() const { return params_; }
+  const FactorMatrix& user_factors() const { return users_; }
+  const FactorMatrix& item_factors() const { return items_; }
+
+ private:
+  std::string recipe_;
+  AlsParams params_;
+  FactorMatrix users_;
+  FactorMatrix items_;
+  Eigen::MatrixXf gram_;  // YᵀY + λI, for fold-in
+};
+
+/// The user-personalization recipe.
+class TAILOR_EXPORT AlsRecipe : public Recipe {
+ public:
+  explicit AlsRecipe(AlsParams params = {}, std::string name = "user-personalization");
+  const std::string& name() const override { return name_; }
+  std::string params_json() const override { return params_.to_json(); }
+  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const override;
+  bool supports_update() const override { return true; }
+  std::unique_ptr<Model> update(const Model& previous, const TrainingData& data,
+                                const TrainContext& context) const override;
+  const AlsParams& params() const { return params_; }
+
+ private:
+  AlsParams params_;
+  std::string name_;
+};
+
+}  // namespace tailor

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Model: what a trained recipe answers. Campaigns, batch jobs, metrics and benchmarks talk only
+// to this interface.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tailor/bitmap.hpp"
+#include "tailor/export.hpp"
+#include "tailor/types.hpp"
+
+namespace tailor {
+
+/// The user a request is for.
+struct UserQuery {
+  /// The user's dataset-group index, or kNoIndex for an anonymous or brand-new user.
+  Index user = kNoIndex;
+  /// Items the user interacted with (group indices), any order; may repeat.
+  Span<Index> history;
+  /// Weight per history entry (same length), or empty for weight 1 each.
+  Span<float> weights;
+  /// Re-derive the user's model state from `history` even if the model knows the user (a user
+  /// who sent events since training).
+  bool refresh = false;
+};
+
+/// Which items a recommendation may contain.
+struct ItemMask {
+  /// Allowed items (nullptr: all). Items past its size are not allowed.
+  const Bitmap* allowed = nullptr;
+  /// Items never returned (e.g. what the user already read); any order.
+  Span<Index> excluded;
+};
+
+/// A trained model.
+///
+/// Thread safety: all const members are safe to call concurrently; a model is immutable once
+/// trained.
+class TAILOR_EXPORT Model {
+ public:
+  virtual ~Model() = default;
+
+  /// Registry name of the recipe that trained it, e.g. "user-personalization".
+  virtual const std::string& recipe() const = 0;
+  /// Items the model can score: indices [0, num_items()).
+  virtual Index num_items() const = 0;
+  /// Users the model was trained with: indices [0, num_users()).
+  virtual Index num_users() const = 0;
+  /// Whether scores depend on the user (false for popularity and trending).
+  virtual bool personalized() const = 0;
+
+  /// Score of every item for the user; `scores` gets num_items() entries, higher is better.
+  virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;
+
+  /// Scores of the given items (each < num_items()); the default scores all items and picks.
+  virtual void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const;
+
+  /// The best k items for the user within `mask`, best first, ties by lower index.
+  virtual void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
+                         std::vector<ScoredItem>& out) const;
+
+  /// Whether similar_items() is supported.
+  virtual bool has_similar_items() const { return false; }
+  /// Items most similar to `item`, best first.
+  /// @throws tailor::Error(InvalidArgument) when unsupported, NotFound for an unknown item
+  virtual void similar_items(Index item, std::size_t k, const ItemMask& mask,
+                             std::vector<ScoredItem>& out) const;
+
+ protected:
+  /// Best k of `scores` within `mask` (shared by recommend() implementations).
+  static void select_top_k(std::vector<float>& scores, std::size_t k, const ItemMask& mask,
+                           std::vector<ScoredItem>& out);
+};
+
+/// Progress of a training run, reported through TrainContext::progress.
+struct TrainingProgress {
+  std::string stage;        ///< e.g. "als", "item-knn", "metrics"
+  int iteration = 0;        ///< 1-based step within the stage
+  int total = 0;            ///< steps in the stage
+  double loss = -1;         ///< the objective, or -1 when the stage has none
+  double elapsed_seconds = 0;
+};
+
+/// How a recipe trains.
+struct TrainContext {
+  ExecutionOptions execution;
+  /// Called after each step; may be empty. Runs on the training thread.
+  std::function<void(const TrainingProgress&)> progress;
+};
+
+}  // namespace tailor

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// Solution (recipe + hyperparameters + training-data choices) and SolutionVersion (a trained
+// model with its metrics).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tailor/data/dataset_group.hpp"
+#include "tailor/export.hpp"
+#include "tailor/metrics/ranking_metrics.hpp"
+#include "tailor/recipes/recipe.hpp"
+
+namespace tailor {
+
+/// Which interactions a solution trains on and how much each counts.
+struct TAILOR_EXPORT EventSelection {
+  /// Event types to keep (matched case-insensitively); empty keeps every type.
+  std::vector<std::string> event_types;
+  /// Drop events whose EVENT_VALUE is below this; events without a value are kept.
+  std::optional<float> event_value_threshold;
+  /// Weight per event type (case-insensitive); types not listed weigh 1. An event counts
+  /// weight × EVENT_VALUE (× 1 when it has no value).
+  std::vector<std::pair<std::string, float>> event_type_weights;
+
+  /// Parses {"eventTypes":[…],"eventValueThreshold":x,"eventTypeWeights":{"click":1,…}}.
+  /// @throws tailor::Error(InvalidArgument)
+  static EventSelection from_json(std::string_view json);
+  std::string to_json() const;
+};
+
+/// What a solution is.
+struct TAILOR_EXPORT SolutionConfig {
+  std::string name;               ///< unique within a dataset group
+  std::string recipe;             ///< a RecipeRegistry name
+  std::string params_json = "{}";  ///< the recipe's hyperparameters
+  EventSelection events;
+};
+
+/// FULL trains from scratch; UPDATE extends the previous version's model with new users and items.
+enum class TrainingMode { Full, Update };
+
+/// How a solution version is trained.
+struct TrainOptions {
+  TrainingMode mode = TrainingMode::Full;
+  /// Compute offline metrics (and the popularity baseline) on an evaluation split first.
+  bool compute_metrics = true;
+  EvaluationOptions evaluation;
+  /// Threads and seed for training (evaluation.execution is overridden by this).
+  ExecutionOptions execution;
+  std::function<void(const TrainingProgress&)> progress;
+};
+
+/// A trained solution: the model, the metrics, and what produced them.
+///
+/// Thread safety: immutable; safe to share. The model is shared, never copied.
+class TAILOR_EXPORT SolutionVersion {
+ public:
+  SolutionVersion(SolutionConfig config, TrainingMode mode, std::shared_ptr<const Model> model,
+                  std::optional<RankingMetrics> metrics, std::optional<RankingMetrics> baseline,
+                  double training_seconds);
+
+  const SolutionConfig& config() const { return config_; }
+  TrainingMode mode() const { return mode_; }
+  const std::shared_ptr<const Model>& model() const { return model_; }
+  /// The model's metrics on the evaluation split (absent when trained without metrics).
+  const std::optional<RankingMetrics>& metrics() const { return metrics_; }
+  /// popularity-count's metrics on the same split, for comparison.
+  const std::optional<RankingMetrics>& baseline_metrics() const { return baseline_; }
+  double training_seconds() const { return training_seconds_; }
+
+ private:
+  SolutionConfig config_;
+  TrainingMode mode_;
+  std::shared_ptr<const Model> model_;
+  std::optional<RankingMetrics> metrics_;
+  std::optional<RankingMetrics> baseline_;
+  double training_seconds_;
+};
+
+/// A recipe with hyperparameters and training-data choices.
+///
+/// Thread safety: immutable; train() may run concurrently with readers of the group only if the
+/// group is not being mutated (DatasetGroup's contract).
+class TAILOR_EXPORT Solution {
+ public:
+  /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
+  explicit Solution(SolutionConfig config);
+
+  const SolutionConfig& config() const { return config_; }
+  const Recipe& recipe() const { return *recipe_; }
+
+  /// The events this solution trains on, selected and weighted from the group.
+  EventColumns select_events(const DatasetGroup& group) const;
+
+  /// Trains a new version. UPDATE needs `previous` (a version of this solution).
+  /// @throws tailor::Error(InvalidArgument) when there is nothing to train on or UPDATE is not
+  ///         possible
+  SolutionVersion train(const DatasetGroup& group, const TrainOptions& options = {},
+                        const SolutionVersion* previous = nullptr) const;
+
+ private:
+  SolutionConfig config_;
+  std::shared_ptr<const Recipe> recipe_;
+};
+
+}  // namespace tailor

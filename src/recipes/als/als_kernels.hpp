@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// ALS kernels: one least-squares sweep over the rows of a factor matrix, and the loss.
+#pragma once
+
+#include <cstddef>
+
+#include "tailor/recipes/als.hpp"
+
+namespace tailor::detail {
+
+/// A CSR matrix view: row r holds (indices[k], values[k]) for k in [offsets[r], offsets[r+1]).
+struct CsrView {
+  const std::size_t* offsets;
+  const Index* indices;
+  const float* values;
+  Index rows;
+};
+
+struct AlsKernelArgs {
+  float regularization = 0.05f;
+  float alpha = 1.0f;
+  int cg_steps = 3;
+  bool cholesky = false;
+  int threads = 0;
+};
+
+/// Gram matrix YᵀY + λI (f×f), computed once per sweep.
+Eigen::MatrixXf gram_matrix(const FactorMatrix& Y, float regularization);
+
+/// Solves rows [first, X.rows()) of X against fixed Y: for each row u,
+///   (YᵀY + λI + Yᵀ(C_u − I)Y) x_u = Yᵀ C_u p_u,   C_u = diag(1 + α·r_ui), p_ui = 1 where r_ui > 0
+/// by warm-started conjugate gradient (args.cg_steps steps from the current x_u, as in Takács et
+/// al. 2011) or by an exact Cholesky solve. Rows are independent: the result does not depend on
+/// the thread count.
+void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, Index first,
+                    const AlsKernelArgs& args);
+
+/// The objective: Σ_u Σ_i c_ui (p_ui − x_u·y_i)² + λ(‖X‖² + ‖Y‖²), over all (u, i) pairs,
+/// divided by (users × items + Σ (c_ui − 1)).
+double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, float regularization,
+                float alpha, int threads);
+
+/// One user's factors with Y fixed: exact solve of the normal equations above.
+Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,
+                            const float* values, std::size_t count, float alpha);
+
+}  // namespace tailor::detail

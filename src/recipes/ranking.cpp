@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Ranking of candidate lists, and the recipe registry.
+#include "tailor/recipes/ranking.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "tailor/error.hpp"
+#include "tailor/recipes/als.hpp"
+#include "tailor/recipes/item_knn.hpp"
+#include "tailor/recipes/popularity.hpp"
+
+namespace tailor {
+
+std::vector<RankedItem> rank_items(const Model& model, const UserQuery& query, Span<Index> candidates) {
+  std::vector<Index> known_items;
+  for (Index c : candidates) {
+    if (c < model.num_items()) known_items.push_back(c);
+  }
+  std::vector<float> scores;
+  model.score(query, known_items, scores);
+  std::vector<RankedItem> out;
+  out.reserve(candidates.size());
+  std::size_t next = 0;
+  for (Index c : candidates) {
+    if (c < model.num_items()) out.push_back({c, scores[next++], true});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RankedItem& a, const RankedItem& b) { return a.score > b.score; });
+  for (Index c : candidates) {
+    if (c >= model.num_items()) out.push_back({c, 0.0f, false});
+  }
+  return out;
+}
+
+namespace {
+std::string canonical(std::string_view name) {
+  std::string s(name);
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (s.rfind("aws-", 0) == 0) s = s.substr(4);
+  if (s == "item-knn") s = "sims";
+  return s;
+}
+}  // namespace
+
+std::unique_ptr<Recipe> RecipeRegistry::create(std::string_view name, std::string_view params_json) {
+  const std::string n = canonical(name);
+  if (n == "user-personalization") return std::make_unique<AlsRecipe>(AlsParams::from_json(params_json));
+  if (n == "personalized-ranking") {
+    return std::make_unique<AlsRecipe>(AlsParams::from_json(params_json), "personalized-ranking");
+  }
+  if (n == "sims") return std::make_unique<ItemKnnRecipe>(ItemKnnParams::from_json(params_json));
+  if (n == "popularity-count") {
+    return std::make_unique<PopularityRecipe>(PopularityParams::from_json(params_json));
+  }
+  if (n == "trending-now") return std::make_unique<TrendingRecipe>(TrendingParams::from_json(params_json));
+  std::string known;
+  for (const std::string& k : names()) known += (known.empty() ? "" : ", ") + k;
+  TAILOR_THROW(ErrorCode::NotFound, "unknown recipe \"", name, "\" (expected one of ", known, ")");
+}
+
+std::vector<std::string> RecipeRegistry::names() {
+  return {"user-personalization", "sims", "popularity-count", "trending-now", "personalized-ranking"};
+}
+
+std::string RecipeRegistry::describe(std::string_view name) {
+  const std::string n = canonical(name);
+  if (n == "user-personalization" || n == "personalized-ranking") return AlsParams::describe();
+  if (n == "sims") return ItemKnnParams::describe();
+  if (n == "popularity-count") return PopularityParams::describe();
+  if (n == "trending-now") return TrendingParams::describe();
+  TAILOR_THROW(ErrorCode::NotFound, "unknown recipe \"", name, "\"");
+}
+
+}  // namespace tailor

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// Solutions: event selection, the evaluation run and training.
+#include "tailor/solution/solution.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+
+#include "io/json.hpp"
+#include "tailor/error.hpp"
+#include "tailor/recipes/popularity.hpp"
+
+namespace tailor {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+EventSelection EventSelection::from_json(std::string_view json) {
+  using detail::Json;
+  const Json root = detail::parse_json(json.empty() ? std::string_view("{}") : json, "event selection");
+  TAILOR_THROW_IF(!root.is_object(), ErrorCode::InvalidArgument,
+                  "event selection: expected a JSON object");
+  EventSelection s;
+  for (const auto& [key, value] : root.members()) {
+    if (key == "eventTypes") {
+      TAILOR_THROW_IF(!value.is_array(), ErrorCode::InvalidArgument,
+                      "event selection: eventTypes must be an array of strings");
+      for (const Json& t : value.items()) {
+        TAILOR_THROW_IF(!t.is_string() || t.as_string().empty(), ErrorCode::InvalidArgument,
+                        "event selection: eventTypes must hold non-empty strings");
+        s.event_types.push_back(t.as_string());
+      }
+    } else if (key == "eventValueThreshold") {
+      TAILOR_THROW_IF(!value.is_number(), ErrorCode::InvalidArgument,
+                      "event selection: eventValueThreshold must be a number");
+      s.event_value_threshold = static_cast<float>(value.as_real());
+    } else if (key == "eventTypeWeights") {
+      TAILOR_THROW_IF(!value.is_object(), ErrorCode::InvalidArgument,
+                      "event selection: eventTypeWeights must map event types to numbers");
+      for (const auto& [type, w] : value.members()) {
+        TAILOR_THROW_IF(!w.is_number() || !(w.as_real() >= 0) || !std::isfinite(w.as_real()),
+                        ErrorCode::InvalidArgument, "event selection: weight of \"", type,
+                        "\" must be a finite number >= 0");
+        s.event_type_weights.emplace_back(type, static_cast<float>(w.as_real()));
+      }
+    } else {
+      TAILOR_THROW(ErrorCode::InvalidArgument, "event selection: unknown key \"", key,
+                   "\" (expected eventTypes, eventValueThreshold, eventTypeWeights)");
+    }
+  }
+  return s;
+}
+
+std::string EventSelection::to_json() const {
+  std::string out = "{\"eventTypes\":[";
+  for (std::size_t i = 0; i < event_types.size(); ++i) {
+    if (i) out += ",";
+    detail::append_json_string(out, event_types[i]);
+  }
+  out += "]";
+  if (event_value_threshold) out += ",\"eventValueThreshold\":" + std::to_string(*event_value_threshold);
+  out += ",\"eventTypeWeights\":{";
+  for (std::size_t i = 0; i < event_type_weights.size(); ++i) {
+    if (i) out += ",";
+    detail::append_json_string(out, event_type_weights[i].first);
+    out += ":" + std::to_string(event_type_weights[i].second);
+  }
+  return out + "}}";
+}
+
+SolutionVersion::SolutionVersion(SolutionConfig config, TrainingMode mode,
+                                 std::shared_ptr<const Model> model,
+                                 std::optional<RankingMetrics> metrics,
+                                 std::optional<RankingMetrics> baseline, double training_seconds)
+    : config_(std::move(config)),
+      mode_(mode),
+      model_(std::move(model)),
+      metrics_(std::move(metrics)),
+      baseline_(std::move(baseline)),
+      training_seconds_(training_seconds) {
+  TAILOR_THROW_IF(!model_, ErrorCode::InvalidArgument, "a solution version needs a model");
+}
+
+Solution::Solution(SolutionConfig config)
+    : config_(std::move(config)), recipe_(RecipeRegistry::create(config_.recipe, config_.params_json)) {
+  TAILOR_THROW_IF(config_.name.empty(), ErrorCode::InvalidArgument, "a solution needs a name");
+}
+
+EventColumns Solution::select_events(const DatasetGroup& group) const {
+  const Interactions& in = group.interactions();
+  const IdMap& types = in.event_type_names();
+  // Per event-type code: kept?, weight.
+  std::vector<char> keep_type(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
+  std::vector<float> type_weight(types.size() + 1, 1.0f);
+  for (Index t = 0; t < types.size(); ++t) {
+    const std::string name = lower(types.name(t));
+    for (const std::string& wanted : config_.events.event_types) {
+      if (lower(wanted) == name) keep_type[t] = 1;
+    }
+    for (const auto& [type, w] : config_.events.event_type_weights) {
+      if (lower(type) == name) type_weight[t] = w;
+    }
+  }
+  const std::size_t no_type = types.size();  // slot for events without an event type
+  EventColumns out;
+  for (std::size_t r = 0; r < in.size(); ++r) {
+    const std::uint16_t code = in.event_types()[r];
+    const std::size_t t = code == kNoEventType ? no_type : code;
+    if (!keep_type[t]) continue;
+    const bool has_value = in.has_event_value(r);
+    if (config_.events.event_value_threshold && has_value &&
+        in.event_values()[r] < *config_.events.event_value_threshold) {
+      continue;
+    }
+    out.users.push_back(in.users()[r]);
+    out.items.push_back(in.items()[r]);
+    out.timestamps.push_back(in.timestamps()[r]);
+    out.weights.push_back(type_weight[t] * (has_value ? in.event_values()[r] : 1.0f));
+  }
+  return out;
+}
+
+SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& options,
+                                const SolutionVersion* previous) const {
+  const auto start = std::chrono::steady_clock::now();
+  TAILOR_THROW_IF(options.mode == TrainingMode::Update && !previous, ErrorCode::InvalidArgument,
+                  "solution ", config_.name, ": UPDATE training needs the previous solution version");
+  TAILOR_THROW_IF(options.mode == TrainingMode::Update && !recipe_->supports_update(),
+                  ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ", recipe_->name(),
+                  " has no UPDATE training mode (only user-personalization has)");
+  EventColumns events = select_events(group);
+  TAILOR_THROW_IF(events.size() == 0, ErrorCode::InvalidArgument, "solution ", config_.name,
+                  ": no interactions left to train on after the event selection");
+  const Index users = group.user_ids().size(), items = group.item_ids().size();
+  TrainContext context;
+  context.execution = options.execution;
+  context.progress = options.progress;
+
+  std::optional<RankingMetrics> metrics, baseline;
+  if (options.compute_metrics) {
+    EvaluationOptions eval = options.evaluation;
+    eval.execution = options.execution;
+    EvaluationSplit split = split_for_evaluation(events, users, eval);
+    TrainingData train = TrainingData::build(users, items, std::move(split.train.users),
+                                             std::move(split.train.items),
+                                             std::move(split.train.timestamps),
+                                             std::move(split.train.weights));
+    metrics = evaluate(*recipe_->train(train, context), split, items, options.execution);
+    baseline = evaluate(*PopularityRecipe().train(train, context), split, items, options.execution);
+  }
+
+  TrainingData all = TrainingData::build(users, items, std::move(events.users), std::move(events.items),
+                                         std::move(events.timestamps), std::move(events.weights));
+  std::shared_ptr<const Model> model =
+      options.mode == TrainingMode::Update ? recipe_->update(*previous->model(), all, context)
+                                           : recipe_->train(all, context);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return SolutionVersion(config_, options.mode, std::move(model), std::move(metrics),
+                         std::move(baseline), seconds);
+}
+
+}  // namespace tailor

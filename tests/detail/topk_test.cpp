@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Top-K selection against a full sort; Bitmap; exceptions out of parallel loops.
+#include "tailor/detail/topk.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <stdexcept>
+
+#include "detail/parallel.hpp"
+#include "tailor/bitmap.hpp"
+
+namespace tailor {
+namespace {
+
+TEST(DetailTopK, MatchesAFullSortWithMasksAndTies) {
+  std::mt19937 rng(1);
+  for (int round = 0; round < 50; ++round) {
+    const std::size_t n = 1 + rng() % 2000, k = rng() % 60;
+    std::vector<float> scores(n);
+    for (float& s : scores) s = static_cast<float>(rng() % 50);  // many ties
+    Bitmap allowed(n, true);
+    for (std::size_t i = 0; i < n; i += 3) allowed.reset(i);
+    scores[n / 2] = -std::numeric_limits<float>::infinity();
+    std::vector<ScoredItem> expected;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (allowed.test(i) && scores[i] != -std::numeric_limits<float>::infinity()) {
+        expected.push_back({static_cast<Index>(i), scores[i]});
+      }
+    }
+    std::sort(expected.begin(), expected.end(), detail::better);
+    if (expected.size() > k) expected.resize(k);
+    std::vector<ScoredItem> got;
+    detail::top_k(scores.data(), n, k, &allowed, got);
+    ASSERT_EQ(got, expected) << "n=" << n << " k=" << k;
+  }
+}
+
+TEST(DetailBitmap, SetOperationsAndResize) {
+  Bitmap a(130), b(130, true);
+  a.set(0);
+  a.set(129);
+  EXPECT_EQ(a.count(), 2u);
+  EXPECT_EQ(b.count(), 130u);
+  b.subtract(a);
+  EXPECT_EQ(b.count(), 128u);
+  EXPECT_FALSE(b.test(129));
+  Bitmap c = b;
+  c &= a;
+  EXPECT_EQ(c.count(), 0u);
+  c |= a;
+  EXPECT_EQ(c, a);
+  a.resize(200, true);
+  EXPECT_EQ(a.count(), 72u);
+  EXPECT_TRUE(a.test(199));
+  a.resize(10);
+  EXPECT_EQ(a.count(), 1u);
+  a.fill(true);
+  EXPECT_EQ(a.count(), 10u);
+}
+
+TEST(DetailParallel, ExceptionsLeaveTheParallelRegionAndOtherIterationsRun) {
+  std::vector<int> done(100, 0);
+  EXPECT_THROW(detail::parallel_for(100, 4,
+                                    [&](std::size_t i) {
+                                      done[i] = 1;
+                                      if (i == 37) throw std::runtime_error("boom");
+                                    }),
+               std::runtime_error);
+  EXPECT_EQ(std::count(done.begin(), done.end(), 1), 100);
+}
+
+}  // namespace
+}  // namespace tailor
