@@ -3,7 +3,10 @@
 // the popularity baseline, and time everything.
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
-//                   [--threads N] [--seed N] [--no-metrics]
+//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all]
+//
+// --recommend-all times top-25 recommendations for every user (their history excluded) with the
+// final model, on --threads threads.
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
 #include <tailor/tailor.hpp>
@@ -14,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -53,6 +57,7 @@ int main(int argc, char** argv) try {
   std::vector<std::string> recipes;
   std::string params = "{}";
   tailor::TrainOptions options;
+  bool recommend_all = false;
   for (int a = 2; a < argc; ++a) {
     std::string arg = argv[a];
     auto value = [&]() -> std::string {
@@ -64,6 +69,7 @@ int main(int argc, char** argv) try {
     else if (arg == "--threads") options.execution.num_threads = std::stoi(value());
     else if (arg == "--seed") options.execution.seed = std::stoull(value());
     else if (arg == "--no-metrics") options.compute_metrics = false;
+    else if (arg == "--recommend-all") recommend_all = true;
     else if (arg == "--split") {
       std::string s = value();
       options.evaluation.split = s == "latest" ? tailor::SplitKind::LatestPerUser : tailor::SplitKind::HeldOutUsers;
@@ -109,6 +115,34 @@ int main(int argc, char** argv) try {
       double fit = 0;
       for (std::size_t k = sweep_times.size() - iterations; k < sweep_times.size(); ++k) fit += sweep_times[k];
       std::printf("  final fit %.3f s, %.3f s per iteration\n", fit, fit / static_cast<double>(iterations));
+    }
+    if (recommend_all) {
+      // Each user's history, for exclusion.
+      const tailor::Interactions& in = group.interactions();
+      std::vector<std::vector<tailor::Index>> history(group.user_ids().size());
+      for (std::size_t r = 0; r < in.size(); ++r) history[in.users()[r]].push_back(in.items()[r]);
+      const unsigned threads = options.execution.num_threads > 0 ? static_cast<unsigned>(options.execution.num_threads)
+                                                                 : std::thread::hardware_concurrency();
+      const tailor::Model& model = *version.model();
+      t = std::chrono::steady_clock::now();
+      std::vector<std::thread> workers;
+      for (unsigned w = 0; w < threads; ++w) {
+        workers.emplace_back([&, w] {
+          std::vector<tailor::ScoredItem> out;
+          for (tailor::Index u = w; u < history.size(); u += threads) {
+            tailor::UserQuery q;
+            q.user = u;
+            q.history = history[u];
+            tailor::ItemMask mask;
+            mask.excluded = history[u];
+            model.recommend(q, 25, mask, out);
+          }
+        });
+      }
+      for (std::thread& w : workers) w.join();
+      const double s = seconds_since(t);
+      std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n", history.size(), s,
+                  static_cast<double>(history.size()) / s, threads);
     }
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// ALS kernels: one CG sweep over all users, the Gram matrix, and fold-in of one user.
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "common/synthetic.hpp"
+#include "recipes/als/als_kernels.hpp"
+
+namespace {
+
+// Seeded synthetic training data (default 1M interactions, 20k users, 10k items;
+// TAILOR_BENCH_ROWS scales it).
+const tailor::TrainingData& bench_data() {
+  static const tailor::TrainingData data = [] {
+    tailor::bench::SyntheticSpec spec;
+    spec.interactions = tailor::bench::rows_from_env(1000000);
+    spec.users = 20000;
+    spec.items = 10000;
+    std::vector<tailor::Index> us, is;
+    std::vector<std::int64_t> ts;
+    tailor::bench::generate_interactions(spec, [&](std::uint32_t u, std::uint32_t i, std::int64_t t) {
+      us.push_back(u);
+      is.push_back(i);
+      ts.push_back(t);
+    });
+    std::vector<float> ws(us.size(), 1.0f);
+    return tailor::TrainingData::build(20000, 10000, us, is, ts, ws);
+  }();
+  return data;
+}
+
+tailor::FactorMatrix random_factors(tailor::Index rows, int f) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> normal(0, 0.01f);
+  tailor::FactorMatrix m(rows, f);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
+  }
+  return m;
+}
+
+void BM_AlsCgSolve(benchmark::State& state) {
+  const tailor::TrainingData& d = bench_data();
+  const int f = static_cast<int>(state.range(0));
+  tailor::FactorMatrix Y = random_factors(d.num_items, f);
+  tailor::FactorMatrix X = random_factors(d.num_users, f);
+  tailor::detail::AlsKernelArgs args;
+  args.threads = static_cast<int>(state.range(1));
+  for (auto _ : state) {
+    tailor::detail::als_solve_rows(X, Y, {d.user_offsets.data(), d.user_items.data(), d.user_values.data(), d.num_users}, 0, args);
+    benchmark::DoNotOptimize(X.data());
+  }
+  // One CG step costs 4f flops per interaction (dot + axpy) and 2f² per row (Gram product);
+  // a sweep is the initial residual plus cg_steps steps.
+  const double flops = (args.cg_steps + 1.0) * (4.0 * f * static_cast<double>(d.nnz()) + 2.0 * f * f * d.num_users);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * d.num_users));
+}
+BENCHMARK(BM_AlsCgSolve)->ArgNames({"factors", "threads"})->Args({64, 1})->Args({64, 2})
+    ->Args({32, 2})->Args({128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_GramMatrix(benchmark::State& state) {
+  tailor::FactorMatrix Y = random_factors(50000, static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(tailor::detail::gram_matrix(Y, 0.05f));
+}
+BENCHMARK(BM_GramMatrix)->ArgNames({"factors"})->Arg(64)->Unit(benchmark::kMillisecond);
+
+void BM_AlsFoldIn(benchmark::State& state) {
+  const int f = 64;
+  tailor::FactorMatrix Y = random_factors(50000, f);
+  Eigen::MatrixXf G = tailor::detail::gram_matrix(Y, 0.05f);
+  std::vector<tailor::Index> items;
+  std::vector<float> values;
+  for (int k = 0; k < state.range(0); ++k) {
+    items.push_back(static_cast<tailor::Index>(k * 97 % 50000));
+    values.push_back(1.0f);
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(tailor::detail::als_fold_in(Y, G, items.data(), values.data(), items.size(), 1.0f));
+  }
+}
+BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
