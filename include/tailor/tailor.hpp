@@ -9,6 +9,7 @@
 #include "tailor/data/id_map.hpp"
 #include "tailor/data/interactions.hpp"
 #include "tailor/error.hpp"
+#include "tailor/filters/filter.hpp"
 #include "tailor/io/csv.hpp"
 #include "tailor/metrics/ranking_metrics.hpp"
 #include "tailor/recipes/als.hpp"

@@ -2,6 +2,7 @@
 // EntityTable storage.
 #include "tailor/data/entity_table.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "tailor/error.hpp"
@@ -20,6 +21,35 @@ EntityTable::EntityTable(Schema schema) : schema_(std::move(schema)) {
   for (const Field& f : schema_.fields()) {
     if (!is_id_field(schema_, f)) columns_.emplace_back(f);
   }
+  postings_.resize(columns_.size());
+}
+
+Span<Index> EntityTable::entities_with(std::size_t column, Index code) const {
+  const auto& lists = postings_[column];
+  if (code >= lists.size()) return {};
+  return Span<Index>(lists[code].data(), lists[code].size());
+}
+
+void EntityTable::index_row(Index e, std::uint32_t row, bool add) {
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    if (!columns_[c].field().categorical) continue;
+    auto& lists = postings_[c];
+    for (Index code : columns_[c].codes_at(row)) {
+      if (code >= lists.size()) lists.resize(static_cast<std::size_t>(code) + 1);
+      std::vector<Index>& list = lists[code];
+      auto it = std::lower_bound(list.begin(), list.end(), e);
+      const bool present = it != list.end() && *it == e;
+      if (add && !present) list.insert(it, e);
+      if (!add && present) list.erase(it);
+    }
+  }
+}
+
+void EntityTable::rebuild_postings() {
+  for (auto& lists : postings_) lists.clear();
+  for (std::size_t e = 0; e < row_of_.size(); ++e) {
+    if (row_of_[e] != kNoRow) index_row(static_cast<Index>(e), row_of_[e], true);
+  }
 }
 
 const Column* EntityTable::column(std::string_view name) const {
@@ -35,13 +65,16 @@ void EntityTable::commit_row(Index e) {
                   "commit_row without an appended row");
   if (e >= row_of_.size()) row_of_.resize(static_cast<std::size_t>(e) + 1, kNoRow);
   if (row_of_[e] == kNoRow) ++live_;
+  else index_row(e, row_of_[e], false);
   row_of_[e] = static_cast<std::uint32_t>(rows - 1);
+  index_row(e, row_of_[e], true);
 }
 
 void EntityTable::clear() {
   for (Column& c : columns_) c.clear();
   row_of_.clear();
   live_ = 0;
+  for (auto& lists : postings_) lists.clear();
 }
 
 void EntityTable::compact_if_sparse() {
@@ -62,6 +95,7 @@ void EntityTable::compact_if_sparse() {
   }
   columns_.swap(fresh);
   row_of_.swap(fresh_rows);
+  rebuild_postings();  // the fresh columns numbered their dictionary codes anew
 }
 
 std::size_t EntityTable::memory_bytes() const {

@@ -484,6 +484,7 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
   }
 
   // Commit. Everything above only read the group; from here on it changes.
+  const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
     auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict,
                                        [&](std::string_view s) { return user_ids_.insert(s); });
@@ -512,6 +513,12 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
         t.value_present_[row] = s.has_value[r];
       }
     });
+    // Per-user row lists (what filters read as a user's history).
+    if (options.mode == ImportMode::Full) user_rows_.clear();
+    user_rows_.resize(user_ids_.size());
+    for (std::size_t row = first_row; row < offsets.back(); ++row) {
+      user_rows_[interactions_.users()[row]].push_back(static_cast<std::uint32_t>(row));
+    }
     // Extra columns re-intern their categorical values, so they are appended in order.
     auto& extras = interactions_.extra_columns_mut();
     for (std::size_t k = 0; k < extras.size(); ++k) {
@@ -537,6 +544,7 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
   }
   report.rows_imported = good_rows;
   report.applied = true;
+  if (kind == DatasetKind::Items || item_ids_.size() != items_before) ++items_version_;
   return report;
 }
 

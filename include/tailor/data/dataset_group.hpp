@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tailor/data/entity_table.hpp"
 #include "tailor/data/id_map.hpp"
@@ -47,6 +48,14 @@ class TAILOR_EXPORT DatasetGroup {
   const EntityTable* items() const { return items_ ? &*items_ : nullptr; }
   /// Rows in a dataset (interactions rows, or users/items with metadata).
   std::size_t rows(DatasetKind kind) const;
+  /// The interactions rows of one user, oldest first in dataset order (empty for an unknown
+  /// user).
+  Span<std::uint32_t> interaction_rows_of(Index user) const {
+    if (user >= user_rows_.size()) return {};
+    return Span<std::uint32_t>(user_rows_[user].data(), user_rows_[user].size());
+  }
+  /// Changes whenever item metadata or the set of item ids changes (cache invalidation).
+  std::uint64_t items_version() const { return items_version_; }
 
   /// Imports a CSV file (RFC 4180, UTF-8, optional BOM, header row naming schema fields in any
   /// order). Bad rows are reported in the returned ImportReport, never thrown.
@@ -68,6 +77,8 @@ class TAILOR_EXPORT DatasetGroup {
   Interactions interactions_;
   std::optional<EntityTable> users_;
   std::optional<EntityTable> items_;
+  std::vector<std::vector<std::uint32_t>> user_rows_;  // per user, rows into interactions_
+  std::uint64_t items_version_ = 0;
 };
 
 }  // namespace tailor

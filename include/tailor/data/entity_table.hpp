@@ -39,6 +39,9 @@ class TAILOR_EXPORT EntityTable {
   std::uint32_t row_of(Index e) const { return e < row_of_.size() ? row_of_[e] : kNoRow; }
   /// Number of entities that have metadata.
   std::size_t count() const { return live_; }
+  /// Entities whose current row holds dictionary code `code` in categorical column `column`,
+  /// ascending (an inverted index kept current by every upsert).
+  Span<Index> entities_with(std::size_t column, Index code) const;
   std::size_t memory_bytes() const;
 
   // --- mutation ---------------------------------------------------------------------------
@@ -53,8 +56,12 @@ class TAILOR_EXPORT EntityTable {
  private:
   Schema schema_;
   std::vector<Column> columns_;
+  void index_row(Index e, std::uint32_t row, bool add);
+  void rebuild_postings();
   std::vector<std::uint32_t> row_of_;
   std::size_t live_ = 0;
+  // postings_[column][code]: sorted entities; empty for non-categorical columns.
+  std::vector<std::vector<std::vector<Index>>> postings_;
 };
 
 }  // namespace tailor
