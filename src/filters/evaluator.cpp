@@ -477,6 +477,18 @@ class Evaluator {
     }
     // Column scan over the items that have metadata.
     const Index n = std::min<Index>(items_, group_.item_ids().size());
+    if (col.field().is_numeric() && c.ast.op != FilterOp::NotIn && v.numbers.size() == 1) {
+      // The common case (PRICE < x): one comparison per item, no list walk.
+      const double bound = v.numbers[0];
+      const FilterOp op = c.ast.op;
+      for (Index item = 0; item < n; ++item) {
+        const std::uint32_t row = table.row_of(item);
+        if (row != EntityTable::kNoRow && !col.is_null(row) && compare(op, col.number_at(row), bound)) {
+          out.set(item);
+        }
+      }
+      return out;
+    }
     for (Index item = 0; item < n; ++item) {
       if (row_matches(col, table.row_of(item), c.ast.op, v)) out.set(item);
     }

@@ -36,6 +36,34 @@ TEST(DataEntityTable, UpsertAndCompact) {
   EXPECT_EQ(t.count(), 0u);
 }
 
+TEST(DataEntityTable, InvertedIndexFollowsUpsertsAndCompaction) {
+  EntityTable t(Schema::parse(test::kUsersSchema, DatasetKind::Users));
+  auto put = [&](Index user, const char* dept) {
+    auto& cols = t.columns_mut();
+    cols[0].append_null();
+    Index code = cols[1].intern(dept);
+    cols[1].append_codes(&code, 1);
+    t.commit_row(user);
+    return code;
+  };
+  const Index sales = put(3, "sales");
+  put(1, "sales");
+  const Index legal = put(3, "legal");  // user 3 moves
+  auto list = [&](Index code) {
+    Span<Index> s = t.entities_with(1, code);
+    return std::vector<Index>(s.begin(), s.end());
+  };
+  EXPECT_EQ(list(sales), (std::vector<Index>{1}));
+  EXPECT_EQ(list(legal), (std::vector<Index>{3}));
+  EXPECT_TRUE(t.entities_with(1, 999).empty());
+  for (int k = 0; k < 2000; ++k) put(7, k % 2 ? "sales" : "legal");
+  t.compact_if_sparse();
+  const Column& dept = *t.column("DEPARTMENT");
+  const Index sales_now = dept.dictionary().find("sales");
+  EXPECT_EQ(list(sales_now), (std::vector<Index>{1, 7}));
+  EXPECT_EQ(list(dept.dictionary().find("legal")), (std::vector<Index>{3}));
+}
+
 TEST(DataEntityTable, RefusesInteractionsSchema) {
   EXPECT_THROW(EntityTable(Schema::parse(test::kInteractionsSchema, DatasetKind::Interactions)),
                Error);
