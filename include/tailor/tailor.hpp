@@ -20,6 +20,8 @@
 #include "tailor/recipes/recipe.hpp"
 #include "tailor/recipes/training_data.hpp"
 #include "tailor/schema/schema.hpp"
+#include "tailor/serving/campaign.hpp"
+#include "tailor/serving/live_group.hpp"
 #include "tailor/solution/solution.hpp"
 #include "tailor/types.hpp"
 #include "tailor/version.hpp"

@@ -95,52 +95,95 @@ Solution::Solution(SolutionConfig config)
   TAILOR_THROW_IF(config_.name.empty(), ErrorCode::InvalidArgument, "a solution needs a name");
 }
 
-EventColumns Solution::select_events(const DatasetGroup& group) const {
-  const Interactions& in = group.interactions();
-  const IdMap& types = in.event_type_names();
-  // Per event-type code: kept?, weight.
-  std::vector<char> keep_type(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
-  std::vector<float> type_weight(types.size() + 1, 1.0f);
+void Solution::type_weights(const IdMap& types, std::vector<char>& keep, std::vector<float>& weight) const {
+  keep.assign(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
+  weight.assign(types.size() + 1, 1.0f);
   for (Index t = 0; t < types.size(); ++t) {
     const std::string name = lower(types.name(t));
     for (const std::string& wanted : config_.events.event_types) {
-      if (lower(wanted) == name) keep_type[t] = 1;
+      if (lower(wanted) == name) keep[t] = 1;
     }
     for (const auto& [type, w] : config_.events.event_type_weights) {
-      if (lower(type) == name) type_weight[t] = w;
+      if (lower(type) == name) weight[t] = w;
     }
   }
-  const std::size_t no_type = types.size();  // slot for events without an event type
-  EventColumns out;
-  for (std::size_t r = 0; r < in.size(); ++r) {
+}
+
+namespace {
+// Calls emit(row, weight) for each selected row among `rows`.
+template <typename Rows, typename Emit>
+void for_selected(const Interactions& in, const Rows& rows, const std::vector<char>& keep,
+                  const std::vector<float>& weight, const std::optional<float>& threshold, Emit&& emit) {
+  const std::size_t no_type = keep.size() - 1;  // slot for events without an event type
+  for (std::size_t r : rows) {
     const std::uint16_t code = in.event_types()[r];
     const std::size_t t = code == kNoEventType ? no_type : code;
-    if (!keep_type[t]) continue;
+    if (!keep[t]) continue;
     const bool has_value = in.has_event_value(r);
-    if (config_.events.event_value_threshold && has_value &&
-        in.event_values()[r] < *config_.events.event_value_threshold) {
-      continue;
-    }
-    out.users.push_back(in.users()[r]);
-    out.items.push_back(in.items()[r]);
-    out.timestamps.push_back(in.timestamps()[r]);
-    out.weights.push_back(type_weight[t] * (has_value ? in.event_values()[r] : 1.0f));
+    if (threshold && has_value && in.event_values()[r] < *threshold) continue;
+    emit(r, weight[t] * (has_value ? in.event_values()[r] : 1.0f));
   }
+}
+
+struct AllRows {
+  std::size_t n;
+  struct It {
+    std::size_t i;
+    std::size_t operator*() const { return i; }
+    It& operator++() { ++i; return *this; }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {0}; }
+  It end() const { return {n}; }
+};
+}  // namespace
+
+EventColumns Solution::select_events(const DatasetGroup& group) const {
+  const Interactions& in = group.interactions();
+  std::vector<char> keep;
+  std::vector<float> weight;
+  type_weights(in.event_type_names(), keep, weight);
+  EventColumns out;
+  for_selected(in, AllRows{in.size()}, keep, weight, config_.events.event_value_threshold,
+               [&](std::size_t r, float w) {
+                 out.users.push_back(in.users()[r]);
+                 out.items.push_back(in.items()[r]);
+                 out.timestamps.push_back(in.timestamps()[r]);
+                 out.weights.push_back(w);
+               });
   return out;
+}
+
+void Solution::user_history(const DatasetGroup& group, Index user, std::vector<Index>& items,
+                            std::vector<float>& weights) const {
+  items.clear();
+  weights.clear();
+  const Interactions& in = group.interactions();
+  std::vector<char> keep;
+  std::vector<float> weight;
+  type_weights(in.event_type_names(), keep, weight);
+  for_selected(in, group.interaction_rows_of(user), keep, weight, config_.events.event_value_threshold,
+               [&](std::size_t r, float w) {
+                 items.push_back(in.items()[r]);
+                 weights.push_back(w);
+               });
 }
 
 SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& options,
                                 const SolutionVersion* previous) const {
+  return train(select_events(group), group.user_ids().size(), group.item_ids().size(), options, previous);
+}
+
+SolutionVersion Solution::train(EventColumns events, Index users, Index items,
+                                const TrainOptions& options, const SolutionVersion* previous) const {
   const auto start = std::chrono::steady_clock::now();
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !previous, ErrorCode::InvalidArgument,
                   "solution ", config_.name, ": UPDATE training needs the previous solution version");
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !recipe_->supports_update(),
                   ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ", recipe_->name(),
                   " has no UPDATE training mode (only user-personalization has)");
-  EventColumns events = select_events(group);
   TAILOR_THROW_IF(events.size() == 0, ErrorCode::InvalidArgument, "solution ", config_.name,
                   ": no interactions left to train on after the event selection");
-  const Index users = group.user_ids().size(), items = group.item_ids().size();
   TrainContext context;
   context.execution = options.execution;
   context.progress = options.progress;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,34 @@
 #include "tailor/schema/schema.hpp"
 
 namespace tailor {
+
+/// One event for DatasetGroup::put_events (Personalize's PutEvents event).
+struct EventRecord {
+  std::string user_id;     ///< optional: when empty, session_id identifies the user
+  std::string session_id;  ///< required, 1-256 characters
+  std::string item_id;     ///< required
+  std::string event_type;  ///< required
+  std::optional<float> event_value;
+  std::int64_t sent_at = 0;              ///< epoch seconds
+  std::vector<std::string> impression;   ///< up to 25 item ids shown with the event
+  std::string recommendation_id;         ///< up to 40 characters
+  std::string properties;  ///< JSON object of further interaction fields, camelCase keys
+};
+
+/// One user or item for DatasetGroup::put_users / put_items.
+struct EntityRecord {
+  std::string id;
+  std::string properties;  ///< JSON object of metadata fields, camelCase keys ("genre" -> GENRE)
+};
+
+/// What a put_* call did: good records are kept, bad ones rejected with reasons.
+struct PutReport {
+  std::size_t accepted = 0;
+  std::size_t rejected = 0;
+  /// RowError::line is the 1-based position of the record in the call.
+  std::vector<RowError> errors;
+  bool ok() const { return rejected == 0; }
+};
 
 /// One Interactions dataset and optional Users and Items datasets.
 ///
@@ -66,6 +95,15 @@ class TAILOR_EXPORT DatasetGroup {
   /// Imports CSV text already in memory; as import_csv().
   ImportReport import_csv_text(DatasetKind kind, std::string_view csv,
                                const ImportOptions& options = {});
+
+  /// Appends events (validated against the Interactions schema). Visible to the next read.
+  PutReport put_events(const std::vector<EventRecord>& events);
+  /// Upserts users (validated against the Users schema).
+  /// @throws tailor::Error(NotFound) when the group has no Users dataset
+  PutReport put_users(const std::vector<EntityRecord>& users);
+  /// Upserts items (validated against the Items schema).
+  /// @throws tailor::Error(NotFound) when the group has no Items dataset
+  PutReport put_items(const std::vector<EntityRecord>& items);
 
   /// Bytes of heap memory held by all datasets and id maps.
   std::size_t memory_bytes() const;

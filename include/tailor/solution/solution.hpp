@@ -98,6 +98,14 @@ class TAILOR_EXPORT Solution {
   /// The events this solution trains on, selected and weighted from the group.
   EventColumns select_events(const DatasetGroup& group) const;
 
+  /// The user's events as this solution weighs them (for fold-in at serving time), oldest first.
+  void user_history(const DatasetGroup& group, Index user, std::vector<Index>& items,
+                    std::vector<float>& weights) const;
+
+  /// Trains a new version from events already selected (so that the group can change meanwhile).
+  SolutionVersion train(EventColumns events, Index num_users, Index num_items,
+                        const TrainOptions& options = {}, const SolutionVersion* previous = nullptr) const;
+
   /// Trains a new version. UPDATE needs `previous` (a version of this solution).
   /// @throws tailor::Error(InvalidArgument) when there is nothing to train on or UPDATE is not
   ///         possible
@@ -105,6 +113,8 @@ class TAILOR_EXPORT Solution {
                         const SolutionVersion* previous = nullptr) const;
 
  private:
+  /// Keep-flag and weight per event-type code (the last slot: events without a type).
+  void type_weights(const IdMap& types, std::vector<char>& keep, std::vector<float>& weight) const;
   SolutionConfig config_;
   std::shared_ptr<const Recipe> recipe_;
 };

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// Campaign: real-time recommendations from one solution version, with live updates and
+// retraining swapped in without pausing readers.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tailor/export.hpp"
+#include "tailor/filters/filter.hpp"
+#include "tailor/serving/live_group.hpp"
+#include "tailor/solution/solution.hpp"
+
+namespace tailor {
+
+/// Documented request limits (Personalize's).
+struct CampaignLimits {
+  static constexpr std::size_t kMaxNumResults = 500;
+  static constexpr std::size_t kMaxInputList = 500;
+  static constexpr std::size_t kMaxContextEntries = 150;
+  static constexpr std::size_t kMaxContextKey = 150;
+  static constexpr std::size_t kMaxContextValue = 1000;
+  static constexpr std::size_t kMaxExcluded = 500;
+};
+
+/// A promotion: a share of the slots filled by items of its own filter.
+struct Promotion {
+  std::string name;                     ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
+  int percent_promoted_items = 0;       ///< 1-100
+  std::shared_ptr<const Filter> filter;  ///< which items may be promoted (required)
+  FilterValues filter_values;
+};
+
+/// A get_recommendations request.
+struct RecommendationRequest {
+  std::string user_id;  ///< for "recommended for you" (unknown users get popular items)
+  std::string item_id;  ///< for similar items (recipe sims)
+  std::size_t num_results = 25;
+  std::shared_ptr<const Filter> filter;  ///< optional
+  FilterValues filter_values;
+  std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
+  std::vector<std::string> excluded_item_ids;                ///< never returned
+  std::optional<Promotion> promotion;
+};
+
+/// A get_personalized_ranking request.
+struct RankingRequest {
+  std::string user_id;
+  std::vector<std::string> input_list;  ///< up to 500 item ids
+  std::shared_ptr<const Filter> filter;
+  FilterValues filter_values;
+  std::vector<std::pair<std::string, std::string>> context;
+};
+
+/// One recommended item.
+struct RecommendedItem {
+  std::string item_id;
+  /// Personalize's score: a softmax over the whole catalog for user-personalization, over the
+  /// list for personalized ranking; absent for recipes without scores and for items the model
+  /// does not know.
+  std::optional<double> score;
+  float raw_score = 0;         ///< the model's own score (0 for back-filled or unknown items)
+  std::string promotion_name;  ///< set for promoted items
+};
+
+/// A response: items best first, and a recommendation id unique to this response.
+struct RecommendationResponse {
+  std::vector<RecommendedItem> items;
+  std::string recommendation_id;
+  bool cold_start = false;  ///< the user was unknown (or had no events): popular items
+};
+
+/// Campaign settings.
+struct CampaignOptions {
+  /// How retraining trains (metrics off by default: serving needs the model, not the split).
+  TrainOptions training = [] {
+    TrainOptions t;
+    t.compute_metrics = false;
+    return t;
+  }();
+  /// Retrain by itself after this many new events (0: never).
+  std::size_t retrain_every_events = 0;
+  /// Retrain by itself when an event arrives this long after the last training (0: never).
+  double retrain_every_seconds = 0;
+};
+
+/// Serves one solution version of one solution over a LiveDatasetGroup.
+///
+/// Thread safety: get_recommendations() and get_personalized_ranking() are safe from any number
+/// of threads, concurrently with put_*(), deploy() and retraining. A request reads the model
+/// through one atomically loaded snapshot, so a swap never blocks or fails a request; requests in
+/// flight finish on the version they started with.
+class TAILOR_EXPORT Campaign {
+ public:
+  /// @param group the data (shared with other campaigns and writers)
+  /// @param solution what retraining trains
+  /// @param version the version to serve first
+  Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, SolutionVersion version,
+           CampaignOptions options = {});
+  ~Campaign();
+  Campaign(const Campaign&) = delete;
+  Campaign& operator=(const Campaign&) = delete;
+
+  /// Recommendations for a user, or similar items for an item.
+  /// @throws tailor::Error(InvalidArgument) for a bad request (limits, missing ids, filter
+  ///         parameters), Error(NotFound) for an unknown item in a similar-items request
+  RecommendationResponse get_recommendations(const RecommendationRequest& request) const;
+  /// The input list ranked for the user; unknown items come last without a score.
+  RecommendationResponse get_personalized_ranking(const RankingRequest& request) const;
+
+  /// Event tracker: appends events (bad ones rejected with reasons, good ones kept), visible to
+  /// the next request; may start an automatic retrain.
+  PutReport put_events(const std::vector<EventRecord>& events);
+  PutReport put_users(const std::vector<EntityRecord>& users);
+  PutReport put_items(const std::vector<EntityRecord>& items);
+
+  /// Serves `version` from now on (atomic swap).
+  void deploy(SolutionVersion version);
+  /// Trains a new version from the current data and deploys it (blocking the caller only).
+  void retrain();
+  /// retrain() on a background thread; returns false when one is already running.
+  bool retrain_async();
+  /// Waits for a background retrain to finish.
+  void wait_for_retrain();
+
+  /// The version being served.
+  std::shared_ptr<const SolutionVersion> version() const;
+  const Solution& solution() const { return solution_; }
+  const std::shared_ptr<LiveDatasetGroup>& group() const { return group_; }
+
+ private:
+  struct Snapshot;
+  struct Resolved;
+  std::shared_ptr<const Snapshot> snapshot() const;
+  void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
+  std::string next_recommendation_id() const;
+  std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
+
+  std::shared_ptr<LiveDatasetGroup> group_;
+  Solution solution_;
+  CampaignOptions options_;
+  std::shared_ptr<const Snapshot> snapshot_;  // read and written with std::atomic_load/store
+
+  // Popularity events since the served version's data (item, interactions row).
+  mutable std::mutex live_mutex_;
+  std::vector<std::pair<Index, std::uint32_t>> live_events_;
+
+  std::mutex retrain_mutex_;
+  std::thread retrain_thread_;
+  std::atomic<bool> retraining_{false};
+  std::atomic<std::size_t> events_since_training_{0};
+  std::atomic<double> last_training_seconds_{0};
+  std::uint64_t id_prefix_;
+  mutable std::atomic<std::uint64_t> id_counter_{0};
+};
+
+}  // namespace tailor

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: MIT
+// Campaign: request resolution under a short read lock, scoring on an immutable snapshot without
+// any lock, and names looked up under a second short read lock.
+#include "tailor/serving/campaign.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <unordered_map>
+
+#include "tailor/detail/topk.hpp"
+#include "tailor/error.hpp"
+#include "tailor/recipes/als.hpp"
+#include "tailor/recipes/popularity.hpp"
+#include "tailor/recipes/ranking.hpp"
+
+namespace tailor {
+
+// What a request is served from: the version, and what the data looked like when it was trained.
+struct Campaign::Snapshot {
+  std::shared_ptr<const SolutionVersion> version;
+  std::vector<std::uint32_t> history_lengths;  // per user, interaction rows at training time
+  std::size_t trained_rows = 0;                // interaction rows at training time
+  std::vector<Index> popular;                  // items by distinct users at training time
+  bool softmax_scores = false;                 // user-personalization / personalized-ranking
+};
+
+namespace {
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void check_context(const std::vector<std::pair<std::string, std::string>>& context) {
+  TAILOR_THROW_IF(context.size() > CampaignLimits::kMaxContextEntries, ErrorCode::InvalidArgument,
+                  "context has ", context.size(), " entries, more than the limit of ",
+                  CampaignLimits::kMaxContextEntries);
+  for (const auto& [key, value] : context) {
+    const bool key_ok = !key.empty() && key.size() <= CampaignLimits::kMaxContextKey &&
+                        std::all_of(key.begin(), key.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    TAILOR_THROW_IF(!key_ok, ErrorCode::InvalidArgument, "context key \"", key.substr(0, 160),
+                    "\" must be 1-150 characters of [A-Za-z0-9_]");
+    TAILOR_THROW_IF(value.size() > CampaignLimits::kMaxContextValue, ErrorCode::InvalidArgument,
+                    "context value for \"", key, "\" is longer than 1000 characters");
+  }
+}
+
+// Items by the number of distinct users who interacted with them (ties by index).
+std::vector<Index> popular_items(const DatasetGroup& g) {
+  std::vector<float> users(g.item_ids().size(), 0.0f);
+  std::vector<Index> last_user(g.item_ids().size(), kNoIndex);
+  for (Index u = 0; u < g.user_ids().size(); ++u) {
+    for (std::uint32_t r : g.interaction_rows_of(u)) {
+      const Index i = g.interactions().items()[r];
+      if (last_user[i] != u) {
+        last_user[i] = u;
+        users[i] += 1;
+      }
+    }
+  }
+  std::vector<Index> order(users.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return users[a] > users[b]; });
+  return order;
+}
+
+// Softmax weights exp(s - max) / Σ exp(s - max) need only the normaliser.
+double log_sum_exp(const std::vector<float>& scores) {
+  if (scores.empty()) return 0;
+  const float top = *std::max_element(scores.begin(), scores.end());
+  double sum = 0;
+  for (float s : scores) sum += std::exp(static_cast<double>(s - top));
+  return static_cast<double>(top) + std::log(sum);
+}
+
+}  // namespace
+
+// The request, resolved to indices under the read lock.
+struct Campaign::Resolved {
+  Index user = kNoIndex;
+  Index item = kNoIndex;
+  std::vector<Index> history;
+  std::vector<float> weights;
+  std::size_t history_rows = 0;  // the user's interaction rows now
+  std::optional<Bitmap> allowed;
+  std::optional<Bitmap> promoted_allowed;
+  std::vector<Index> excluded;
+  std::vector<ScoredItem> live_neighbors;  // similar items of an item newer than the model
+  Index catalog = 0;
+};
+
+namespace {
+// Items co-occurring with `item` in users' histories, by the number of users (an item the model
+// has not seen yet still gets similar items as soon as it has interactions).
+std::vector<ScoredItem> co_occurring(const DatasetGroup& g, Index item, std::size_t k) {
+  std::unordered_map<Index, float> counts;
+  std::vector<Index> users;
+  const Interactions& in = g.interactions();
+  for (Index u = 0; u < g.user_ids().size(); ++u) {
+    for (std::uint32_t r : g.interaction_rows_of(u)) {
+      if (in.items()[r] == item) {
+        users.push_back(u);
+        break;
+      }
+    }
+  }
+  for (Index u : users) {
+    std::vector<Index> items;
+    for (std::uint32_t r : g.interaction_rows_of(u)) items.push_back(in.items()[r]);
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    for (Index i : items) {
+      if (i != item) counts[i] += 1.0f;
+    }
+  }
+  detail::TopK top(k);
+  for (const auto& [i, c] : counts) top.push(i, c);
+  std::vector<ScoredItem> out;
+  top.take_sorted(out);
+  return out;
+}
+}  // namespace
+
+Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, SolutionVersion version,
+                   CampaignOptions options)
+    : group_(std::move(group)), solution_(std::move(solution)), options_(std::move(options)) {
+  TAILOR_THROW_IF(!group_, ErrorCode::InvalidArgument, "a campaign needs a dataset group");
+  id_prefix_ = std::hash<const void*>()(this) ^
+               static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  auto [lengths, rows] = group_->read([](const DatasetGroup& g) {
+    std::vector<std::uint32_t> l(g.user_ids().size());
+    for (Index u = 0; u < l.size(); ++u) l[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
+    return std::make_pair(std::move(l), g.interactions().size());
+  });
+  deploy(std::move(version), std::move(lengths), rows);
+  last_training_seconds_ = seconds_now();
+}
+
+Campaign::~Campaign() { wait_for_retrain(); }
+
+std::shared_ptr<const Campaign::Snapshot> Campaign::snapshot() const { return std::atomic_load(&snapshot_); }
+
+std::shared_ptr<const SolutionVersion> Campaign::version() const { return snapshot()->version; }
+
+void Campaign::deploy(SolutionVersion version) {
+  auto [lengths, rows] = group_->read([](const DatasetGroup& g) {
+    std::vector<std::uint32_t> l(g.user_ids().size());
+    for (Index u = 0; u < l.size(); ++u) l[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
+    return std::make_pair(std::move(l), g.interactions().size());
+  });
+  deploy(std::move(version), std::move(lengths), rows);
+}
+
+void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows) {
+  auto s = std::make_shared<Snapshot>();
+  const std::string recipe = version.model()->recipe();
+  s->softmax_scores = recipe == "user-personalization" || recipe == "personalized-ranking";
+  s->version = std::make_shared<const SolutionVersion>(std::move(version));
+  s->history_lengths = std::move(history_lengths);
+  s->trained_rows = rows;
+  s->popular = group_->read([](const DatasetGroup& g) { return popular_items(g); });
+  {
+    // Events the new version was trained on no longer count as live.
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    live_events_.erase(std::remove_if(live_events_.begin(), live_events_.end(),
+                                      [&](const auto& e) { return e.second < rows; }),
+                       live_events_.end());
+  }
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));
+}
+
+std::string Campaign::next_recommendation_id() const {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%016llx-%010llx", static_cast<unsigned long long>(id_prefix_),
+                static_cast<unsigned long long>(id_counter_.fetch_add(1) + 1));
+  return buffer;
+}
+
+std::vector<std::pair<Index, float>> Campaign::live_counts(const Snapshot& s) const {
+  std::unordered_map<Index, float> counts;
+  {
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    for (const auto& [item, row] : live_events_) {
+      if (row >= s.trained_rows) counts[item] += 1.0f;
+    }
+  }
+  return {counts.begin(), counts.end()};
+}
+
+RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
+  TAILOR_THROW_IF(request.num_results > CampaignLimits::kMaxNumResults, ErrorCode::InvalidArgument,
+                  "num_results ", request.num_results, " is more than the limit of ", CampaignLimits::kMaxNumResults);
+  TAILOR_THROW_IF(request.user_id.empty() && request.item_id.empty(), ErrorCode::InvalidArgument,
+                  "a recommendation request needs a user_id or an item_id");
+  TAILOR_THROW_IF(request.excluded_item_ids.size() > CampaignLimits::kMaxExcluded, ErrorCode::InvalidArgument,
+                  request.excluded_item_ids.size(), " excluded items, more than the limit of ",
+                  CampaignLimits::kMaxExcluded);
+  check_context(request.context);
+  if (request.promotion) {
+    const Promotion& p = *request.promotion;
+    const bool name_ok = !p.name.empty() && p.name.size() <= 63 && std::isalnum(static_cast<unsigned char>(p.name[0])) &&
+                         std::all_of(p.name.begin(), p.name.end(), [](unsigned char c) {
+                           return std::isalnum(c) || c == '_' || c == '-';
+                         });
+    TAILOR_THROW_IF(!name_ok, ErrorCode::InvalidArgument, "promotion name \"", p.name.substr(0, 70),
+                    "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
+    TAILOR_THROW_IF(p.percent_promoted_items < 1 || p.percent_promoted_items > 100, ErrorCode::InvalidArgument,
+                    "promotion ", p.name, ": percent_promoted_items must be 1-100");
+    TAILOR_THROW_IF(!p.filter, ErrorCode::InvalidArgument, "promotion ", p.name, " needs a filter");
+  }
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const Model& model = *snap->version->model();
+  const bool similar = !request.item_id.empty();
+  TAILOR_THROW_IF(similar && !model.has_similar_items(), ErrorCode::InvalidArgument, "recipe ",
+                  model.recipe(), " answers user requests, not similar-items requests (use sims)");
+
+  // 1. Resolve ids, history and filters under the read lock.
+  Resolved r = group_->read([&](const DatasetGroup& g) {
+    Resolved out;
+    out.catalog = g.item_ids().size();
+    if (!request.user_id.empty()) {
+      out.user = g.user_ids().find(request.user_id);
+      if (out.user != kNoIndex) {
+        solution_.user_history(g, out.user, out.history, out.weights);
+        out.history_rows = g.interaction_rows_of(out.user).size();
+      }
+    }
+    if (similar) {
+      out.item = g.item_ids().find(request.item_id);
+      TAILOR_THROW_IF(out.item == kNoIndex, ErrorCode::NotFound, "item \"", request.item_id,
+                      "\" is not in the dataset group");
+      if (out.item >= model.num_items()) {
+        out.live_neighbors = co_occurring(g, out.item, request.num_results + request.excluded_item_ids.size() + 1);
+      }
+    }
+    FilterRequest fr;
+    fr.user = out.user;
+    fr.current_item = out.item;
+    if (request.filter) {
+      fr.values = &request.filter_values;
+      out.allowed = request.filter->evaluate(g, fr);
+    }
+    if (request.promotion) {
+      fr.values = &request.promotion->filter_values;
+      out.promoted_allowed = request.promotion->filter->evaluate(g, fr);
+    }
+    for (const std::string& id : request.excluded_item_ids) {
+      const Index i = g.item_ids().find(id);
+      if (i != kNoIndex) out.excluded.push_back(i);
+    }
+    return out;
+  });
+  if (similar) r.excluded.push_back(r.item);
+
+  // 2. Score on the snapshot, without locks.
+  RecommendationResponse response;
+  response.recommendation_id = next_recommendation_id();
+  const std::size_t k = request.num_results;
+  const bool cold = !similar && model.personalized() && r.history.empty();
+  response.cold_start = cold;
+
+  struct Pick {
+    Index item;
+    float raw;
+    std::optional<double> score;
+    bool promoted;
+  };
+  std::vector<Pick> picks;
+  std::vector<char> taken(r.catalog, 0);  // excluded or already picked
+  std::vector<Index> taken_list;
+  auto take = [&](Index i) {
+    if (!taken[i]) taken_list.push_back(i);
+    taken[i] = 1;
+  };
+  for (Index e : r.excluded) take(e);
+
+  // Scores for every item the request may rank: model scores, live counts for popularity models.
+  std::vector<float> scores;
+  double normaliser = 0;
+  const bool dense = !similar && !cold && (snap->softmax_scores || !model.personalized());
+  if (dense) {
+    UserQuery q;
+    q.user = r.user;
+    q.history = r.history;
+    q.weights = r.weights;
+    q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
+    model.score_all(q, scores);
+    if (snap->softmax_scores) normaliser = log_sum_exp(scores);
+    if (!model.personalized()) {
+      scores.resize(r.catalog, 0.0f);  // items new since training start at zero
+      for (const auto& [item, count] : live_counts(*snap)) {
+        if (item < scores.size()) scores[item] += count;
+      }
+    }
+  }
+  auto choose = [&](std::size_t count, const std::optional<Bitmap>& allowed, bool promoted) {
+    if (count == 0) return;
+    std::vector<ScoredItem> top;
+    ItemMask mask;
+    mask.allowed = allowed ? &*allowed : nullptr;
+    mask.excluded = taken_list;
+    if (dense) {
+      std::vector<float> masked(scores);
+      for (Index e : taken_list) {
+        if (e < masked.size()) masked[e] = -std::numeric_limits<float>::infinity();
+      }
+      detail::top_k(masked.data(), masked.size(), count, mask.allowed, top);
+    } else if (similar) {
+      if (r.item < model.num_items()) {
+        model.similar_items(r.item, count, mask, top);
+      } else {
+        for (const ScoredItem& n : r.live_neighbors) {
+          if (top.size() < count && !taken[n.item] && (!mask.allowed || mask.allowed->test(n.item))) top.push_back(n);
+        }
+      }
+    } else if (!cold) {
+      UserQuery q;
+      q.user = r.user;
+      q.history = r.history;
+      q.weights = r.weights;
+      model.recommend(q, count, mask, top);
+    }
+    for (const ScoredItem& s : top) {
+      std::optional<double> score;
+      if (snap->softmax_scores) score = std::exp(static_cast<double>(s.score) - normaliser);
+      picks.push_back({s.item, s.score, score, promoted});
+      take(s.item);
+    }
+    // Back-fill with popular items (and items newer than the model) so that a filter never
+    // shortens the list while allowed items remain.
+    std::size_t have = static_cast<std::size_t>(std::count_if(picks.begin(), picks.end(),
+                                                              [&](const Pick& p) { return p.promoted == promoted; }));
+    auto consider = [&](Index i) {
+      if (have >= count || taken[i] || (allowed && !allowed->test(i))) return;
+      picks.push_back({i, 0.0f, std::nullopt, promoted});
+      take(i);
+      ++have;
+    };
+    for (Index i : snap->popular) {
+      if (have >= count) break;
+      if (i < r.catalog) consider(i);
+    }
+    for (Index i = static_cast<Index>(snap->popular.size()); i < r.catalog && have < count; ++i) consider(i);
+  };
+
+  std::size_t promoted_slots = 0;
+  if (request.promotion) {
+    promoted_slots = static_cast<std::size_t>(
+        std::ceil(static_cast<double>(k) * request.promotion->percent_promoted_items / 100.0));
+    promoted_slots = std::min(promoted_slots, k);
+    choose(promoted_slots, r.promoted_allowed, true);
+  }
+  const std::size_t promoted_count = picks.size();
+  choose(k - promoted_count, r.allowed, false);
+
+  // Promoted items go to random positions among the others, in their own order.
+  std::vector<Pick> ordered(picks.begin() + static_cast<std::ptrdiff_t>(promoted_count), picks.end());
+  if (promoted_count > 0) {
+    std::mt19937_64 rng(std::hash<std::string>()(response.recommendation_id));
+    std::vector<std::size_t> positions(ordered.size() + promoted_count);
+    std::iota(positions.begin(), positions.end(), std::size_t{0});
+    std::shuffle(positions.begin(), positions.end(), rng);
+    positions.resize(promoted_count);
+    std::sort(positions.begin(), positions.end());
+    for (std::size_t p = 0; p < promoted_count; ++p) {
+      ordered.insert(ordered.begin() + static_cast<std::ptrdiff_t>(positions[p]), picks[p]);
+    }
+  }
+
+  // 3. Names under a second short read lock.
+  group_->read([&](const DatasetGroup& g) {
+    for (const Pick& p : ordered) {
+      RecommendedItem item;
+      item.item_id = std::string(g.item_ids().name(p.item));
+      item.score = p.score;
+      item.raw_score = p.raw;
+      if (p.promoted) item.promotion_name = request.promotion->name;
+      response.items.push_back(std::move(item));
+    }
+    return 0;
+  });
+  return response;
+}
+
+RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& request) const {
+  TAILOR_THROW_IF(request.user_id.empty(), ErrorCode::InvalidArgument, "a ranking request needs a user_id");
+  TAILOR_THROW_IF(request.input_list.empty() || request.input_list.size() > CampaignLimits::kMaxInputList,
+                  ErrorCode::InvalidArgument, "input_list must hold 1 to 500 item ids, found ",
+                  request.input_list.size());
+  check_context(request.context);
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const Model& model = *snap->version->model();
+  std::vector<Index> candidates;
+  Resolved r = group_->read([&](const DatasetGroup& g) {
+    Resolved out;
+    out.catalog = g.item_ids().size();
+    out.user = g.user_ids().find(request.user_id);
+    if (out.user != kNoIndex) {
+      solution_.user_history(g, out.user, out.history, out.weights);
+      out.history_rows = g.interaction_rows_of(out.user).size();
+    }
+    if (request.filter) {
+      FilterRequest fr;
+      fr.user = out.user;
+      fr.values = &request.filter_values;
+      out.allowed = request.filter->evaluate(g, fr);
+    }
+    for (const std::string& id : request.input_list) candidates.push_back(g.item_ids().find(id));
+    return out;
+  });
+  // The filter removes items from the list; ids the group does not know stay (as unknown).
+  std::vector<std::size_t> positions;  // kept entries' positions in input_list
+  std::vector<Index> kept;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const Index c = candidates[k];
+    if (c != kNoIndex && r.allowed && !r.allowed->test(c)) continue;
+    kept.push_back(c);
+    positions.push_back(k);
+  }
+  UserQuery q;
+  q.user = r.user;
+  q.history = r.history;
+  q.weights = r.weights;
+  q.refresh = r.user == kNoIndex || r.user >= snap->history_lengths.size() ||
+              r.history_rows > snap->history_lengths[r.user];
+  std::vector<RankedItem> ranked = rank_items(model, q, kept);
+  std::vector<float> known;
+  for (const RankedItem& x : ranked) {
+    if (x.known) known.push_back(x.score);
+  }
+  const double normaliser = log_sum_exp(known);
+  RecommendationResponse response;
+  response.recommendation_id = next_recommendation_id();
+  response.cold_start = r.history.empty() && model.personalized();
+  // Map each ranked entry back to the caller's id: known ones by index, unknown ones in order.
+  std::vector<char> used(kept.size(), 0);
+  for (const RankedItem& x : ranked) {
+    std::size_t at = 0;
+    while (used[at] || (x.known ? kept[at] != x.item : kept[at] < model.num_items())) ++at;
+    used[at] = 1;
+    RecommendedItem item;
+    item.item_id = request.input_list[positions[at]];
+    if (x.known) {
+      item.raw_score = x.score;
+      item.score = std::exp(static_cast<double>(x.score) - normaliser);
+    }
+    response.items.push_back(std::move(item));
+  }
+  return response;
+}
+
+PutReport Campaign::put_events(const std::vector<EventRecord>& events) {
+  // Popularity counts distinct users per item: an event counts when the user had not interacted
+  // with the item before. Work it out in the same write section that appends the events.
+  std::vector<std::pair<Index, std::uint32_t>> counted;
+  PutReport report = group_->write([&](DatasetGroup& g) {
+    const std::size_t before = g.interactions().size();
+    PutReport rep = g.put_events(events);
+    const Interactions& in = g.interactions();
+    for (std::size_t row = before; row < in.size(); ++row) {
+      const Index user = in.users()[row], item = in.items()[row];
+      bool seen = false;
+      for (std::uint32_t other : g.interaction_rows_of(user)) {
+        if (other < row && in.items()[other] == item) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) counted.emplace_back(item, static_cast<std::uint32_t>(row));
+    }
+    return rep;
+  });
+  {
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    live_events_.insert(live_events_.end(), counted.begin(), counted.end());
+  }
+  const std::size_t total = events_since_training_ += report.accepted;
+  const bool by_count = options_.retrain_every_events > 0 && total >= options_.retrain_every_events;
+  const bool by_time = options_.retrain_every_seconds > 0 && report.accepted > 0 &&
+                       seconds_now() - last_training_seconds_.load() >= options_.retrain_every_seconds;
+  if (by_count || by_time) retrain_async();
+  return report;
+}
+
+PutReport Campaign::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }
+PutReport Campaign::put_items(const std::vector<EntityRecord>& items) { return group_->put_items(items); }
+
+void Campaign::retrain() {
+  struct Copy {
+    EventColumns events;
+    Index users = 0, items = 0;
+    std::vector<std::uint32_t> lengths;
+    std::size_t rows = 0;
+  };
+  Copy c = group_->read([&](const DatasetGroup& g) {
+    Copy out;
+    out.events = solution_.select_events(g);
+    out.users = g.user_ids().size();
+    out.items = g.item_ids().size();
+    out.lengths.resize(out.users);
+    for (Index u = 0; u < out.users; ++u) out.lengths[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
+    out.rows = g.interactions().size();
+    return out;
+  });
+  events_since_training_ = 0;
+  last_training_seconds_ = seconds_now();
+  SolutionVersion version = solution_.train(std::move(c.events), c.users, c.items, options_.training);
+  deploy(std::move(version), std::move(c.lengths), c.rows);
+}
+
+bool Campaign::retrain_async() {
+  std::lock_guard<std::mutex> lock(retrain_mutex_);
+  if (retraining_.load()) return false;
+  if (retrain_thread_.joinable()) retrain_thread_.join();
+  retraining_ = true;
+  retrain_thread_ = std::thread([this] {
+    try {
+      retrain();
+    } catch (...) {
+      // A failed retrain leaves the current version serving; nothing escapes the thread.
+    }
+    retraining_ = false;
+  });
+  return true;
+}
+
+void Campaign::wait_for_retrain() {
+  std::lock_guard<std::mutex> lock(retrain_mutex_);
+  if (retrain_thread_.joinable()) retrain_thread_.join();
+}
+
+}  // namespace tailor

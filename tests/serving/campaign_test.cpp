@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+// Campaigns: responses, filters with back-fill, promotions, live updates and swaps.
+#include "tailor/serving/campaign.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "tailor/error.hpp"
+
+namespace tailor {
+namespace {
+
+std::shared_ptr<LiveDatasetGroup> sample_group() {
+  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
+  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
+                 Schema::load(dir + "users_schema.json", DatasetKind::Users),
+                 Schema::load(dir + "items_schema.json", DatasetKind::Items));
+  EXPECT_TRUE(g.import_csv(DatasetKind::Interactions, dir + "interactions.csv").ok());
+  EXPECT_TRUE(g.import_csv(DatasetKind::Users, dir + "users.csv").ok());
+  EXPECT_TRUE(g.import_csv(DatasetKind::Items, dir + "items.csv").ok());
+  return std::make_shared<LiveDatasetGroup>(std::move(g));
+}
+
+std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group, const char* recipe,
+                                        const char* params = "{}") {
+  Solution solution({recipe, recipe, params, {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  SolutionVersion v = group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+  return std::make_unique<Campaign>(group, solution, std::move(v));
+}
+
+std::shared_ptr<const Filter> compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
+  return group->read([&](const DatasetGroup& g) { return std::make_shared<const Filter>(Filter::compile(expression, g)); });
+}
+
+std::set<std::string> items_of(const RecommendationResponse& r) {
+  std::set<std::string> out;
+  for (const auto& i : r.items) out.insert(i.item_id);
+  return out;
+}
+
+EventRecord event(const std::string& user, const std::string& item, const char* type = "read", std::int64_t t = 1800000000) {
+  EventRecord e;
+  e.user_id = user;
+  e.session_id = "s-" + user;
+  e.item_id = item;
+  e.event_type = type;
+  e.sent_at = t;
+  return e;
+}
+
+TEST(ServingCampaign, RecommendsWithSoftmaxScoresAndUniqueIds) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  RecommendationRequest req;
+  req.user_id = "user-0001";
+  RecommendationResponse a = campaign->get_recommendations(req);
+  ASSERT_EQ(a.items.size(), 25u);
+  EXPECT_FALSE(a.cold_start);
+  double sum = 0;
+  for (std::size_t k = 0; k < a.items.size(); ++k) {
+    ASSERT_TRUE(a.items[k].score.has_value());
+    EXPECT_GT(*a.items[k].score, 0.0);
+    sum += *a.items[k].score;
+    if (k > 0) {
+      EXPECT_GE(a.items[k - 1].raw_score, a.items[k].raw_score);
+    }
+  }
+  EXPECT_LT(sum, 1.0);  // a softmax over all 1200 items: the top 25 hold part of the mass
+  RecommendationResponse b = campaign->get_recommendations(req);
+  EXPECT_NE(a.recommendation_id, b.recommendation_id);
+  EXPECT_EQ(items_of(a), items_of(b));
+  req.num_results = 501;
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+  req.num_results = 5;
+  req.context = {{"DEVICE", "phone"}, {"bad key!", "x"}};
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+  EXPECT_THROW(campaign->get_recommendations(RecommendationRequest{}), Error);
+}
+
+TEST(ServingCampaign, FiltersNeverShortenTheListWhileItemsRemain) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  RecommendationRequest req;
+  req.user_id = "user-0001";
+  req.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 25u);
+  std::set<std::string> read = group->read([](const DatasetGroup& g) {
+    std::set<std::string> out;
+    const Index u = g.user_ids().find("user-0001");
+    for (std::uint32_t row : g.interaction_rows_of(u)) {
+      if (g.interactions().event_type_names().name(g.interactions().event_types()[row]) == "read") {
+        out.insert(std::string(g.item_ids().name(g.interactions().items()[row])));
+      }
+    }
+    return out;
+  });
+  for (const auto& item : r.items) EXPECT_EQ(read.count(item.item_id), 0u) << item.item_id;
+  // Only three items allowed: exactly those three come back.
+  req.filter = compile(group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
+  r = campaign->get_recommendations(req);
+  EXPECT_EQ(items_of(r), (std::set<std::string>{"item-0001", "item-0500", "item-1100"}));
+  // An explicit exclusion list.
+  req.excluded_item_ids = {"item-0500", "no-such-item"};
+  r = campaign->get_recommendations(req);
+  EXPECT_EQ(items_of(r), (std::set<std::string>{"item-0001", "item-1100"}));
+  // A filter parameter an INCLUDE part needs.
+  req.filter = compile(group, R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ($C))");
+  req.excluded_item_ids.clear();
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+  req.filter_values = {{"C", {"Finance Hub"}}};
+  r = campaign->get_recommendations(req);
+  EXPECT_EQ(r.items.size(), 25u);
+}
+
+TEST(ServingCampaign, UnknownUsersGetPopularItemsFlaggedCold) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  RecommendationRequest req;
+  req.user_id = "somebody-new";
+  RecommendationResponse r = campaign->get_recommendations(req);
+  EXPECT_TRUE(r.cold_start);
+  EXPECT_EQ(r.items.size(), 25u);
+  // A brand-new user's first events make their recommendations personal at once.
+  ASSERT_TRUE(campaign->put_events({event("somebody-new", "item-0008"), event("somebody-new", "item-0016")}).ok());
+  RecommendationResponse after = campaign->get_recommendations(req);
+  EXPECT_FALSE(after.cold_start);
+  EXPECT_NE(items_of(after), items_of(r));
+  ASSERT_TRUE(after.items.front().score.has_value());
+}
+
+TEST(ServingCampaign, EventsAreVisibleToTheNextRequest) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  RecommendationRequest req;
+  req.user_id = "user-0002";
+  req.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
+  RecommendationResponse before = campaign->get_recommendations(req);
+  const std::string top = before.items.front().item_id;
+  PutReport rep = campaign->put_events({event("user-0002", top)});
+  ASSERT_TRUE(rep.ok());
+  RecommendationResponse after = campaign->get_recommendations(req);
+  EXPECT_EQ(items_of(after).count(top), 0u);  // the item just read is filtered at once
+}
+
+TEST(ServingCampaign, PopularityCountsMoveAndNewItemsBecomeRecommendable) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "popularity-count");
+  ASSERT_TRUE(campaign->put_items({{"fresh-item", R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}}).ok());
+  std::vector<EventRecord> events;
+  for (int u = 0; u < 200; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  ASSERT_TRUE(campaign->put_events(events).ok());
+  RecommendationRequest req;
+  req.user_id = "anyone";
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items.front().item_id, "fresh-item");
+  EXPECT_FALSE(r.items.front().score.has_value());  // popularity has no Personalize score
+  // The same user twice counts once: distinct users.
+  ASSERT_TRUE(campaign->put_events({event("reader-1", "fresh-item"), event("reader-1", "fresh-item")}).ok());
+  EXPECT_FLOAT_EQ(campaign->get_recommendations(req).items.front().raw_score,
+                  r.items.front().raw_score);
+}
+
+TEST(ServingCampaign, SimilarItemsIncludingAnItemNewerThanTheModel) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "sims");
+  RecommendationRequest req;
+  req.item_id = "item-0000";
+  req.num_results = 5;
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 5u);
+  for (const auto& i : r.items) EXPECT_NE(i.item_id, "item-0000");
+  req.item_id = "no-such-item";
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+  // A brand-new item read by users who also read item-0042 is similar to item-0042 at once.
+  std::vector<EventRecord> events;
+  for (int u = 0; u < 5; ++u) {
+    events.push_back(event("fan-" + std::to_string(u), "item-0042"));
+    events.push_back(event("fan-" + std::to_string(u), "new-post"));
+  }
+  ASSERT_TRUE(campaign->put_events(events).ok());
+  req.item_id = "new-post";
+  r = campaign->get_recommendations(req);
+  ASSERT_FALSE(r.items.empty());
+  EXPECT_EQ(r.items.front().item_id, "item-0042");
+  // A user-personalization campaign refuses similar-items requests.
+  auto als = make_campaign(group, "user-personalization", R"({"factors": 8, "iterations": 2})");
+  req.item_id = "item-0000";
+  EXPECT_THROW(als->get_recommendations(req), Error);
+}
+
+TEST(ServingCampaign, PromotionsFillTheirShareFromTheirOwnFilter) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  RecommendationRequest req;
+  req.user_id = "user-0001";
+  req.num_results = 10;
+  req.filter = compile(group, R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Engineering Hub"))");
+  Promotion p;
+  p.name = "finance-week";
+  p.percent_promoted_items = 20;
+  p.filter = compile(group, R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub"))");
+  req.promotion = p;
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 10u);
+  auto community = [&](const std::string& id) {
+    return group->read([&](const DatasetGroup& g) {
+      const EntityTable& t = *g.items();
+      const Column& c = *t.column("COMMUNITY");
+      return std::string(c.dictionary().name(c.codes_at(t.row_of(g.item_ids().find(id)))[0]));
+    });
+  };
+  int promoted = 0;
+  for (const auto& i : r.items) {
+    if (!i.promotion_name.empty()) {
+      ++promoted;
+      EXPECT_EQ(i.promotion_name, "finance-week");
+      EXPECT_EQ(community(i.item_id), "Finance Hub");
+    } else {
+      EXPECT_EQ(community(i.item_id), "Engineering Hub");
+    }
+  }
+  EXPECT_EQ(promoted, 2);
+  EXPECT_EQ(items_of(r).size(), 10u);  // no duplicates
+  req.promotion->percent_promoted_items = 0;
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+  req.promotion->percent_promoted_items = 10;
+  req.promotion->name = "bad name";
+  EXPECT_THROW(campaign->get_recommendations(req), Error);
+}
+
+TEST(ServingCampaign, PersonalizedRankingKeepsUnknownItemsLast) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "personalized-ranking", R"({"factors": 16, "iterations": 5})");
+  RankingRequest req;
+  req.user_id = "user-0001";
+  req.input_list = {"item-0100", "ghost-item", "item-0008", "item-0003"};
+  RecommendationResponse r = campaign->get_personalized_ranking(req);
+  ASSERT_EQ(r.items.size(), 4u);
+  EXPECT_EQ(r.items.back().item_id, "ghost-item");
+  EXPECT_FALSE(r.items.back().score.has_value());
+  double sum = 0;
+  for (std::size_t k = 0; k + 1 < r.items.size(); ++k) {
+    ASSERT_TRUE(r.items[k].score.has_value());
+    sum += *r.items[k].score;
+    if (k > 0) {
+      EXPECT_GE(r.items[k - 1].raw_score, r.items[k].raw_score);
+    }
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-6);  // a softmax over the list
+  req.filter = compile(group, R"(EXCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0003"))");
+  EXPECT_EQ(campaign->get_personalized_ranking(req).items.size(), 3u);
+  req.input_list.clear();
+  EXPECT_THROW(campaign->get_personalized_ranking(req), Error);
+}
+
+TEST(ServingCampaign, BadRecordsAreRejectedGoodOnesKept) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "popularity-count");
+  EventRecord no_session = event("u", "item-0001");
+  no_session.session_id.clear();
+  EventRecord bad_property = event("u", "item-0001");
+  bad_property.properties = R"({"colour": "red"})";
+  EventRecord too_many = event("u", "item-0001");
+  too_many.impression.assign(26, "item-0001");
+  EventRecord bad_value = event("u", "item-0001");
+  bad_value.event_value = std::nanf("");
+  PutReport r = campaign->put_events({event("u", "item-0001"), no_session, bad_property, too_many, bad_value,
+                                      event("u", std::string(300, 'x'))});
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(r.rejected, 5u);
+  ASSERT_EQ(r.errors.size(), 5u);
+  EXPECT_EQ(r.errors[0].line, 2u);
+  EXPECT_EQ(r.errors[0].column, "sessionId");
+  EXPECT_NE(r.errors[1].reason.find("colour"), std::string::npos);
+  EXPECT_EQ(r.errors[4].line, 6u);
+  EXPECT_EQ(r.errors[4].column, "ITEM_ID");
+  PutReport items = campaign->put_items({{"x1", R"({"contentType":"document","creationTimestamp":"soon"})"},
+                                         {"x2", R"({"contentType":"document","community":"Data Hub","creationTimestamp":5})"},
+                                         {"x3", "not json"}});
+  EXPECT_EQ(items.accepted, 1u);
+  ASSERT_EQ(items.errors.size(), 2u);
+  EXPECT_EQ(items.errors[0].line, 1u);
+  EXPECT_EQ(items.errors[1].line, 3u);
+}
+
+TEST(ServingCampaign, RetrainSwapsTheVersionWhileServing) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 8, "iterations": 2})");
+  auto first = campaign->version();
+  RecommendationRequest req;
+  req.user_id = "user-0003";
+  RecommendationResponse before = campaign->get_recommendations(req);
+  ASSERT_TRUE(campaign->retrain_async());
+  for (int k = 0; k < 20; ++k) EXPECT_EQ(campaign->get_recommendations(req).items.size(), 25u);
+  campaign->wait_for_retrain();
+  EXPECT_NE(campaign->version(), first);
+  EXPECT_EQ(campaign->get_recommendations(req).items.size(), 25u);
+}
+
+TEST(ServingCampaign, AutoRetrainAfterEnoughEvents) {
+  auto group = sample_group();
+  Solution solution({"pop", "popularity-count", "{}", {}});
+  SolutionVersion v = group->read([&](const DatasetGroup& g) {
+    TrainOptions o;
+    o.compute_metrics = false;
+    return solution.train(g, o);
+  });
+  CampaignOptions options;
+  options.retrain_every_events = 3;
+  Campaign campaign(group, solution, std::move(v), options);
+  auto first = campaign.version();
+  ASSERT_TRUE(campaign.put_events({event("a", "item-0001"), event("b", "item-0001"), event("c", "item-0001")}).ok());
+  campaign.wait_for_retrain();
+  EXPECT_NE(campaign.version(), first);
+}
+
+}  // namespace
+}  // namespace tailor
