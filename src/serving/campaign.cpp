@@ -12,6 +12,8 @@
 #include <random>
 #include <unordered_map>
 
+#include <Eigen/Core>
+
 #include "tailor/detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -71,10 +73,9 @@ std::vector<Index> popular_items(const DatasetGroup& g) {
 // Softmax weights exp(s - max) / Σ exp(s - max) need only the normaliser.
 double log_sum_exp(const std::vector<float>& scores) {
   if (scores.empty()) return 0;
-  const float top = *std::max_element(scores.begin(), scores.end());
-  double sum = 0;
-  for (float s : scores) sum += std::exp(static_cast<double>(s - top));
-  return static_cast<double>(top) + std::log(sum);
+  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores.data(), static_cast<Eigen::Index>(scores.size()));
+  const float top = a.maxCoeff();
+  return static_cast<double>(top) + std::log(static_cast<double>((a - top).exp().sum()));  // vectorized exp
 }
 
 }  // namespace
@@ -304,11 +305,11 @@ RecommendationResponse Campaign::get_recommendations(const RecommendationRequest
     mask.allowed = allowed ? &*allowed : nullptr;
     mask.excluded = taken_list;
     if (dense) {
-      std::vector<float> masked(scores);
+      // Taken items never come back, so their scores can be knocked out in place.
       for (Index e : taken_list) {
-        if (e < masked.size()) masked[e] = -std::numeric_limits<float>::infinity();
+        if (e < scores.size()) scores[e] = -std::numeric_limits<float>::infinity();
       }
-      detail::top_k(masked.data(), masked.size(), count, mask.allowed, top);
+      detail::top_k(scores.data(), scores.size(), count, mask.allowed, top);
     } else if (similar) {
       if (r.item < model.num_items()) {
         model.similar_items(r.item, count, mask, top);

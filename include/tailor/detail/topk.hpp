@@ -36,10 +36,9 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), better);
     }
   }
-  /// True when `score` could not enter the heap (a cheap pre-check for hot loops).
-  bool full_and_worse(float score) const {
-    return heap_.size() == k_ && score < heap_.front().score;
-  }
+  bool full() const { return heap_.size() == k_; }
+  /// The worst score kept (valid when full()).
+  float worst() const { return heap_.front().score; }
   /// The items, best first; the heap is emptied.
   void take_sorted(std::vector<ScoredItem>& out) {
     std::sort_heap(heap_.begin(), heap_.end(), better);
@@ -57,12 +56,23 @@ class TopK {
 inline void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
                   std::vector<ScoredItem>& out) {
   TopK heap(k);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float s = scores[i];
-    if (heap.full_and_worse(s)) continue;
-    if (s == -std::numeric_limits<float>::infinity()) continue;
-    if (allowed && (i >= allowed->size() || !allowed->test(i))) continue;
-    heap.push(static_cast<Index>(i), s);
+  // Below the current k-th best nothing can enter (on equal scores the earlier index wins, and
+  // indices only grow), so one comparison rejects most items, and a block whose maximum does
+  // not beat the threshold is skipped whole (the maximum is a vectorised reduction).
+  float threshold = -std::numeric_limits<float>::infinity();
+  constexpr std::size_t kBlock = 64;
+  for (std::size_t begin = 0; begin < n; begin += kBlock) {
+    const std::size_t end = std::min(n, begin + kBlock);
+    float block_max = -std::numeric_limits<float>::infinity();
+    for (std::size_t i = begin; i < end; ++i) block_max = std::max(block_max, scores[i]);
+    if (!(block_max > threshold)) continue;
+    for (std::size_t i = begin; i < end; ++i) {
+      const float s = scores[i];
+      if (!(s > threshold)) continue;
+      if (allowed && (i >= allowed->size() || !allowed->test(i))) continue;
+      heap.push(static_cast<Index>(i), s);
+      if (heap.full()) threshold = heap.worst();
+    }
   }
   heap.take_sorted(out);
 }

@@ -66,6 +66,10 @@ class TAILOR_EXPORT AlsModel : public Model {
   FactorMatrix users_;
   FactorMatrix items_;
   Eigen::MatrixXf gram_;  // YᵀY + λI, for fold-in
+  // The item factors again, in panels of detail::kScorePanel items: factor k of the panel's
+  // items is contiguous, so scoring the catalog is a sum of scaled vectors with no horizontal
+  // sums (the layout serving reads on every request).
+  std::vector<float> panels_;
 };
 
 /// The user-personalization recipe.

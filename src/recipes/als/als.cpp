@@ -68,7 +68,8 @@ AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, Fac
       params_(std::move(params)),
       users_(std::move(users)),
       items_(std::move(items)),
-      gram_(detail::gram_matrix(items_, params_.regularization)) {
+      gram_(detail::gram_matrix(items_, params_.regularization)),
+      panels_(detail::score_panels(items_)) {
   TAILOR_THROW_IF(users_.cols() != items_.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users_.cols(), " vs ", items_.cols());
 }
@@ -103,7 +104,7 @@ Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
 void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) const {
   const Eigen::VectorXf u = user_vector(query);
   scores.resize(static_cast<std::size_t>(items_.rows()));
-  Eigen::Map<Eigen::VectorXf>(scores.data(), items_.rows()).noalias() = items_ * u;
+  detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
 }
 
 void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const {

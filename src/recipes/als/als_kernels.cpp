@@ -187,6 +187,33 @@ double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, 
   return total / (static_cast<double>(X.rows()) * static_cast<double>(Y.rows()) + total_weight);
 }
 
+std::vector<float> score_panels(const FactorMatrix& Y) {
+  const std::size_t n = static_cast<std::size_t>(Y.rows()), f = static_cast<std::size_t>(Y.cols());
+  const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
+  std::vector<float> panels(blocks * kScorePanel * f, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) {
+    float* panel = panels.data() + (i / kScorePanel) * kScorePanel * f;
+    for (std::size_t k = 0; k < f; ++k) panel[k * kScorePanel + i % kScorePanel] = Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
+  }
+  return panels;
+}
+
+void score_panels(const std::vector<float>& panels, const float* u, int f, std::size_t n, float* scores) {
+  const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
+  const std::size_t width = static_cast<std::size_t>(f);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const float* panel = panels.data() + b * kScorePanel * width;
+    float acc[kScorePanel] = {};
+    for (std::size_t k = 0; k < width; ++k) {
+      const float uk = u[k];
+#pragma omp simd
+      for (std::size_t j = 0; j < kScorePanel; ++j) acc[j] += uk * panel[k * kScorePanel + j];
+    }
+    const std::size_t count = std::min(kScorePanel, n - b * kScorePanel);
+    for (std::size_t j = 0; j < count; ++j) scores[b * kScorePanel + j] = acc[j];
+  }
+}
+
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,
                             const float* values, std::size_t count, float alpha) {
   Eigen::MatrixXf A = gram;

@@ -40,6 +40,16 @@ void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, In
 double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, float regularization,
                 float alpha, int threads);
 
+/// Items per panel in the serving layout of item factors.
+inline constexpr std::size_t kScorePanel = 16;
+
+/// Rearranges row-major item factors (n × f) into panels: panel b holds, for each factor k, the
+/// kScorePanel values of items b·kScorePanel ... (zero-padded at the end).
+std::vector<float> score_panels(const FactorMatrix& Y);
+
+/// scores[i] = u · y_i for all n items, from the panel layout.
+void score_panels(const std::vector<float>& panels, const float* u, int f, std::size_t n, float* scores);
+
 /// One user's factors with Y fixed: exact solve of the normal equations above.
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,
                             const float* values, std::size_t count, float alpha);
