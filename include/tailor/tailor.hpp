@@ -12,6 +12,7 @@
 #include "tailor/filters/filter.hpp"
 #include "tailor/io/csv.hpp"
 #include "tailor/metrics/ranking_metrics.hpp"
+#include "tailor/persistence/persistence.hpp"
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_knn.hpp"
 #include "tailor/recipes/model.hpp"

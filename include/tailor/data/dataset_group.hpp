@@ -20,6 +20,10 @@
 
 namespace tailor {
 
+namespace detail {
+struct GroupSerializer;
+}
+
 /// One event for DatasetGroup::put_events (Personalize's PutEvents event).
 struct EventRecord {
   std::string user_id;     ///< optional: when empty, session_id identifies the user
@@ -109,6 +113,7 @@ class TAILOR_EXPORT DatasetGroup {
   std::size_t memory_bytes() const;
 
  private:
+  friend struct detail::GroupSerializer;  // snapshots restore the group as it was
   Schema interactions_schema_;
   IdMap user_ids_;
   IdMap item_ids_;

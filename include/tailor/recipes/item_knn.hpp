@@ -58,6 +58,8 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   /// Neighbours of `item`, best first.
   Span<Index> neighbors(Index item) const;
   Span<float> similarities(Index item) const;
+  /// Distinct users per item at training time (the fallback ranking).
+  const std::vector<float>& popularity() const { return popularity_; }
 
  private:
   void back_fill(std::size_t k, const ItemMask& mask, Index self, std::vector<ScoredItem>& out) const;

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// Payload (de)serialisation for snapshots, solution versions and log records. Only
+// serialize.cpp includes Boost.Serialization.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tailor/data/dataset_group.hpp"
+#include "tailor/solution/solution.hpp"
+
+namespace tailor::detail {
+
+/// The dataset group as bytes; `last_sequence` is the last log record it contains.
+std::string serialize_group(const DatasetGroup& group, std::uint64_t last_sequence);
+/// The group back. Every length is checked against the bytes left before anything is allocated,
+/// every index against its range. @throws Error(ParseError) naming `what`
+DatasetGroup deserialize_group(const std::string& payload, std::uint64_t& last_sequence, const std::string& what);
+
+std::string serialize_version(const SolutionVersion& version);
+SolutionVersion deserialize_version(const std::string& payload, const std::string& what);
+
+std::string serialize_events(const std::vector<EventRecord>& events);
+std::vector<EventRecord> deserialize_events(const std::string& payload, const std::string& what);
+std::string serialize_entities(const std::vector<EntityRecord>& records);
+std::vector<EntityRecord> deserialize_entities(const std::string& payload, const std::string& what);
+
+}  // namespace tailor::detail
