@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The quickstart: the whole tailor journey on the sample data in data/.
+// The quickstart: the whole tailor journey on the sample data in data/: schemas, import, training
+// with metrics, a campaign with filters, similar items, ranking, and live events.
 //   tailor_quickstart [DATA_DIR]
 #include <tailor/tailor.hpp>
 
@@ -35,22 +36,18 @@ std::string metadata(const tailor::DatasetGroup& group, tailor::DatasetKind kind
   return out;
 }
 
-std::vector<tailor::Index> history_of(const tailor::DatasetGroup& group, tailor::Index user) {
-  std::vector<tailor::Index> items;
-  const tailor::Interactions& in = group.interactions();
-  for (std::size_t r = 0; r < in.size(); ++r) {
-    if (in.users()[r] == user) items.push_back(in.items()[r]);
-  }
-  return items;
-}
-
-void print_items(const tailor::DatasetGroup& group, const std::vector<tailor::ScoredItem>& items) {
-  for (const tailor::ScoredItem& s : items) {
-    const tailor::Index row = group.items()->row_of(s.item);
-    std::printf("    %-10s %7.4f  %-16s %s\n", std::string(group.item_ids().name(s.item)).c_str(), s.score,
-                metadata(group, tailor::DatasetKind::Items, s.item, "COMMUNITY").c_str(),
-                std::string(group.items()->column("TITLE")->text_at(row)).c_str());
-  }
+void print_response(const tailor::LiveDatasetGroup& live, const tailor::RecommendationResponse& response) {
+  live.read([&](const tailor::DatasetGroup& group) {
+    for (const tailor::RecommendedItem& r : response.items) {
+      const tailor::Index item = group.item_ids().find(r.item_id);
+      const std::uint32_t row = item == tailor::kNoIndex ? tailor::EntityTable::kNoRow : group.items()->row_of(item);
+      std::string score = r.score ? std::to_string(*r.score).substr(0, 8) : "-";
+      std::printf("    %-20s %-9s %-16s %s\n", r.item_id.c_str(), score.c_str(),
+                  row == tailor::EntityTable::kNoRow ? "" : metadata(group, tailor::DatasetKind::Items, item, "COMMUNITY").c_str(),
+                  row == tailor::EntityTable::kNoRow ? "(unknown item)" : std::string(group.items()->column("TITLE")->text_at(row)).c_str());
+    }
+    return 0;
+  });
 }
 
 }  // namespace
@@ -111,32 +108,64 @@ int main(int argc, char** argv) try {
     versions.emplace_back(recipe, std::move(version));
   }
 
-  step("5. Recommendations for two users (their department in brackets)");
-  const tailor::Model& als = *versions[0].second.model();
+  step("5. A campaign: recommendations for two users, with and without a filter");
+  auto live = std::make_shared<tailor::LiveDatasetGroup>(std::move(group));
+  tailor::Solution als_solution({"user-personalization", "user-personalization", "{}", {}});
+  tailor::Campaign campaign(live, als_solution, versions[0].second);
+  auto unread = live->read([](const tailor::DatasetGroup& g) {
+    return std::make_shared<const tailor::Filter>(
+        tailor::Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g));
+  });
   for (const char* user_id : {"user-0001", "user-0002"}) {
-    const tailor::Index user = group.user_ids().find(user_id);
-    std::vector<tailor::Index> history = history_of(group, user);
-    tailor::UserQuery query;
-    query.user = user;
-    query.history = history;
-    std::vector<tailor::ScoredItem> recs;
-    als.recommend(query, 5, {}, recs);
-    std::cout << user_id << " [" << metadata(group, tailor::DatasetKind::Users, user, "DEPARTMENT")
-              << "], " << history.size() << " interactions; top 5:\n";
-    print_items(group, recs);
-    tailor::ItemMask unread;
-    unread.excluded = history;  // what the user already saw is not recommended again
-    als.recommend(query, 5, unread, recs);
-    std::cout << "  the same, leaving out what they already read:\n";
-    print_items(group, recs);
+    tailor::RecommendationRequest request;
+    request.user_id = user_id;
+    request.num_results = 5;
+    std::cout << user_id << " [" << live->read([&](const tailor::DatasetGroup& g) {
+      return metadata(g, tailor::DatasetKind::Users, g.user_ids().find(user_id), "DEPARTMENT");
+    }) << "], top 5:\n";
+    print_response(*live, campaign.get_recommendations(request));
+    request.filter = unread;
+    std::cout << "  with EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\"):\n";
+    print_response(*live, campaign.get_recommendations(request));
   }
 
   step("6. Similar items (sims)");
-  const tailor::Index item = group.item_ids().find("item-0000");
-  std::vector<tailor::ScoredItem> similar;
-  versions[1].second.model()->similar_items(item, 5, {}, similar);
-  std::cout << "items like item-0000 (" << metadata(group, tailor::DatasetKind::Items, item, "COMMUNITY") << "):\n";
-  print_items(group, similar);
+  tailor::Solution sims_solution({"sims", "sims", "{}", {}});
+  tailor::Campaign similar(live, sims_solution, versions[1].second);
+  tailor::RecommendationRequest like_this;
+  like_this.item_id = "item-0000";
+  like_this.num_results = 5;
+  std::cout << "items like item-0000 (Engineering Hub):\n";
+  print_response(*live, similar.get_recommendations(like_this));
+
+  step("7. Personalized ranking of a given list");
+  tailor::RankingRequest ranking;
+  ranking.user_id = "user-0002";
+  ranking.input_list = {"item-0001", "item-0004", "item-0008", "item-0012", "not-in-the-catalog"};
+  std::cout << "user-0002 ranks " << ranking.input_list.size() << " items (unknown ones come last):\n";
+  print_response(*live, campaign.get_personalized_ranking(ranking));
+
+  step("8. Live events change the next recommendations");
+  tailor::RecommendationRequest request;
+  request.user_id = "user-0002";
+  request.num_results = 5;
+  request.filter = unread;
+  const tailor::RecommendationResponse before = campaign.get_recommendations(request);
+  std::vector<tailor::EventRecord> events;
+  for (const char* item : {"item-0008", "item-0016", "item-0024", "item-0032"}) {  // engineering posts
+    tailor::EventRecord e;
+    e.user_id = "user-0002";
+    e.session_id = "quickstart";
+    e.item_id = item;
+    e.event_type = "read";
+    e.sent_at = 1790000000;
+    events.push_back(e);
+  }
+  const tailor::PutReport report = campaign.put_events(events);
+  std::cout << "user-0002 reads " << report.accepted << " engineering posts; before:\n";
+  print_response(*live, before);
+  std::cout << "  after (the posts just read are filtered, the taste has moved):\n";
+  print_response(*live, campaign.get_recommendations(request));
   return 0;
 } catch (const tailor::Error& e) {
   std::cerr << "error: " << e.what() << "\n";

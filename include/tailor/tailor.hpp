@@ -2,6 +2,7 @@
 // The umbrella header: the one include promised stable across releases.
 #pragma once
 
+#include "tailor/batch/batch_inference.hpp"
 #include "tailor/bitmap.hpp"
 #include "tailor/data/column.hpp"
 #include "tailor/data/dataset_group.hpp"

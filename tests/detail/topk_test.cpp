@@ -36,29 +36,6 @@ TEST(DetailTopK, MatchesAFullSortWithMasksAndTies) {
   }
 }
 
-TEST(DetailBitmap, SetOperationsAndResize) {
-  Bitmap a(130), b(130, true);
-  a.set(0);
-  a.set(129);
-  EXPECT_EQ(a.count(), 2u);
-  EXPECT_EQ(b.count(), 130u);
-  b.subtract(a);
-  EXPECT_EQ(b.count(), 128u);
-  EXPECT_FALSE(b.test(129));
-  Bitmap c = b;
-  c &= a;
-  EXPECT_EQ(c.count(), 0u);
-  c |= a;
-  EXPECT_EQ(c, a);
-  a.resize(200, true);
-  EXPECT_EQ(a.count(), 72u);
-  EXPECT_TRUE(a.test(199));
-  a.resize(10);
-  EXPECT_EQ(a.count(), 1u);
-  a.fill(true);
-  EXPECT_EQ(a.count(), 10u);
-}
-
 TEST(DetailParallel, ExceptionsLeaveTheParallelRegionAndOtherIterationsRun) {
   std::vector<int> done(100, 0);
   EXPECT_THROW(detail::parallel_for(100, 4,

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: MIT
+// The `tailor` command line: every step of the journey on a dataset-group directory (a Store).
+// Catches everything; errors go to stderr with a non-zero exit status.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "io/json.hpp"
+#include "tailor/tailor.hpp"
+
+namespace {
+
+using tailor::detail::append_json_string;
+using tailor::detail::Json;
+
+// Exit statuses by error kind.
+int exit_code(tailor::ErrorCode code) {
+  switch (code) {
+    case tailor::ErrorCode::InvalidArgument: return 2;
+    case tailor::ErrorCode::NotFound: return 3;
+    case tailor::ErrorCode::ParseError:
+    case tailor::ErrorCode::SchemaMismatch: return 4;
+    case tailor::ErrorCode::Io: return 5;
+    default: return 1;
+  }
+}
+
+struct Common {
+  std::string dir;
+  bool json = false;
+  int threads = 0;
+};
+
+bool terminal() { return ::isatty(2) == 1; }
+
+// A one-line progress display on stderr when it is a terminal; silent in pipes.
+void progress_line(const std::string& text) {
+  if (terminal()) std::fprintf(stderr, "\r\033[K%s", text.c_str());
+}
+void progress_done() {
+  if (terminal()) std::fprintf(stderr, "\r\033[K");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw tailor::Error(tailor::ErrorCode::Io, "cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string metrics_json(const tailor::RankingMetrics& m) { return m.to_json(); }
+
+void print_metrics(const tailor::SolutionVersion& v, bool json) {
+  if (json) {
+    std::cout << "{\"solution\":";
+    std::string name;
+    append_json_string(name, v.config().name);
+    std::cout << name << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
+              << ",\"baseline\":" << (v.baseline_metrics() ? metrics_json(*v.baseline_metrics()) : "null") << "}\n";
+    return;
+  }
+  std::printf("solution %s (recipe %s), trained in %.2f s\n", v.config().name.c_str(), v.config().recipe.c_str(),
+              v.training_seconds());
+  if (!v.metrics()) {
+    std::printf("  no metrics (trained with --no-metrics)\n");
+    return;
+  }
+  const auto a = v.metrics()->named(), b = v.baseline_metrics()->named();
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    std::printf("  %-45s %.4f   (popularity-count %.4f)\n", a[k].first.c_str(), a[k].second, b[k].second);
+  }
+}
+
+std::string latest_solution(const tailor::Store& store, const std::string& requested) {
+  if (!requested.empty()) return requested;
+  const auto names = store.solutions();
+  if (names.empty()) throw tailor::Error(tailor::ErrorCode::NotFound, "no trained solution in " + store.directory() + " (run tailor train)");
+  return names.back();
+}
+
+// --param NAME=V1,V2 (repeatable).
+tailor::FilterValues parse_params(const std::vector<std::string>& params) {
+  tailor::FilterValues values;
+  for (const std::string& p : params) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw tailor::Error(tailor::ErrorCode::InvalidArgument, "--param expects NAME=V1,V2, found \"" + p + "\"");
+    }
+    std::vector<std::string> list;
+    std::stringstream s(p.substr(eq + 1));
+    std::string v;
+    while (std::getline(s, v, ',')) list.push_back(v);
+    values[p.substr(0, eq)] = list;
+  }
+  return values;
+}
+
+std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store, const std::string& solution_name) {
+  tailor::SolutionVersion v = store.load_version(latest_solution(store, solution_name));
+  tailor::Solution solution(v.config());
+  return std::make_unique<tailor::Campaign>(store.group(), solution, std::move(v));
+}
+
+std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression) {
+  if (expression.empty()) return nullptr;
+  return store.group()->read([&](const tailor::DatasetGroup& g) {
+    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g));
+  });
+}
+
+void print_response(const tailor::RecommendationResponse& r, bool json, const char* list_name) {
+  if (json) {
+    std::string out = std::string("{\"") + list_name + "\":[";
+    for (std::size_t k = 0; k < r.items.size(); ++k) {
+      if (k) out += ",";
+      out += "{\"itemId\":";
+      append_json_string(out, r.items[k].item_id);
+      if (r.items[k].score) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%.6g", *r.items[k].score);
+        out += std::string(",\"score\":") + buffer;
+      }
+      if (!r.items[k].promotion_name.empty()) {
+        out += ",\"promotionName\":";
+        append_json_string(out, r.items[k].promotion_name);
+      }
+      out += "}";
+    }
+    out += "],\"recommendationId\":";
+    append_json_string(out, r.recommendation_id);
+    std::cout << out << "}\n";
+    return;
+  }
+  if (r.cold_start) std::cout << "(unknown user: popular items)\n";
+  for (std::size_t k = 0; k < r.items.size(); ++k) {
+    std::printf("%3zu. %-24s", k + 1, r.items[k].item_id.c_str());
+    if (r.items[k].score) std::printf(" %.6f", *r.items[k].score);
+    else std::printf(" %s", "(no score)");
+    std::printf("\n");
+  }
+  std::printf("recommendation id %s\n", r.recommendation_id.c_str());
+}
+
+// One JSON object per line; calls fn(line number, object).
+template <typename Fn>
+void for_each_json_line(const std::string& path, Fn&& fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw tailor::Error(tailor::ErrorCode::Io, "cannot read " + path);
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    fn(number, line);
+  }
+}
+
+const Json* member(const Json& j, const char* key) { return j.is_object() ? j.find(key) : nullptr; }
+std::string string_member(const Json& j, const char* key) {
+  const Json* v = member(j, key);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+void print_put_report(const tailor::PutReport& r, std::size_t lines, bool json) {
+  if (json) {
+    std::string out = "{\"accepted\":" + std::to_string(r.accepted) + ",\"rejected\":" + std::to_string(r.rejected) +
+                      ",\"errors\":[";
+    for (std::size_t k = 0; k < r.errors.size(); ++k) {
+      if (k) out += ",";
+      out += "{\"line\":" + std::to_string(r.errors[k].line) + ",\"field\":";
+      append_json_string(out, r.errors[k].column);
+      out += ",\"reason\":";
+      append_json_string(out, r.errors[k].reason);
+      out += "}";
+    }
+    std::cout << out << "]}\n";
+    return;
+  }
+  std::printf("%zu lines: %zu accepted, %zu rejected\n", lines, r.accepted, r.rejected);
+  for (const auto& e : r.errors) std::printf("  line %zu, %s: %s\n", e.line, e.column.c_str(), e.reason.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  CLI::App app{"tailor: an embedded recommender engine. Each command works on a dataset-group directory."};
+  app.require_subcommand(1);
+  Common common;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("DIR", common.dir, "dataset-group directory")->required();
+    cmd->add_flag("--json", common.json, "print JSON");
+    cmd->add_option("--threads", common.threads, "cap the threads of this command (0: all)");
+  };
+
+  auto* create = app.add_subcommand("create", "create a dataset group from schema files");
+  std::string interactions_schema, users_schema, items_schema;
+  add_common(create);
+  create->add_option("--interactions-schema", interactions_schema, "Interactions schema (Avro JSON)")->required();
+  create->add_option("--users-schema", users_schema, "Users schema");
+  create->add_option("--items-schema", items_schema, "Items schema");
+
+  auto* import = app.add_subcommand("import", "bulk-import a CSV file into a dataset");
+  std::string dataset, csv, mode = "full";
+  bool skip_invalid = false;
+  add_common(import);
+  import->add_option("--dataset", dataset, "interactions, users or items")->required();
+  import->add_option("--csv", csv, "CSV file (header row naming schema fields)")->required();
+  import->add_option("--mode", mode, "full (replace) or incremental (append/upsert)");
+  import->add_flag("--skip-invalid", skip_invalid, "import the good rows and report the bad ones");
+
+  std::string input;
+  auto* put_events = app.add_subcommand("put-events", "send events (one Personalize event per JSON line)");
+  add_common(put_events);
+  put_events->add_option("--input", input, "JSON Lines file")->required();
+  auto* put_users = app.add_subcommand("put-users", "upsert users ({\"userId\",\"properties\"} per line)");
+  add_common(put_users);
+  put_users->add_option("--input", input, "JSON Lines file")->required();
+  auto* put_items = app.add_subcommand("put-items", "upsert items ({\"itemId\",\"properties\"} per line)");
+  add_common(put_items);
+  put_items->add_option("--input", input, "JSON Lines file")->required();
+
+  auto* train = app.add_subcommand("train", "train a solution version (with metrics unless --no-metrics)");
+  std::string recipe, solution_name, params = "{}";
+  std::uint64_t seed = 42;
+  bool no_metrics = false;
+  add_common(train);
+  std::string recipes_help = "recipe:";
+  for (const auto& n : tailor::RecipeRegistry::names()) recipes_help += " " + n;
+  train->add_option("--recipe", recipe, recipes_help)->required();
+  train->add_option("--solution", solution_name, "solution name (default: the recipe's name)");
+  train->add_option("--params", params, "hyperparameters as JSON, or @file");
+  train->add_option("--seed", seed, "seed for every random choice");
+  train->add_flag("--no-metrics", no_metrics, "train on all data without the evaluation split");
+
+  auto* evaluate = app.add_subcommand("evaluate", "print a solution's metrics");
+  add_common(evaluate);
+  evaluate->add_option("--solution", solution_name, "solution (default: the latest trained)");
+
+  auto* recommend = app.add_subcommand("recommend", "recommendations for a user, or similar items for an item");
+  std::string user, item, filter;
+  std::size_t n = 25;
+  std::vector<std::string> filter_params;
+  add_common(recommend);
+  recommend->add_option("--user", user, "user id");
+  recommend->add_option("--item", item, "item id (similar items; recipe sims)");
+  recommend->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  recommend->add_option("-n", n, "number of results (at most 500)");
+  recommend->add_option("--filter", filter, "filter expression");
+  recommend->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
+
+  auto* rank = app.add_subcommand("rank", "rank a list of items for a user");
+  std::string items;
+  add_common(rank);
+  rank->add_option("--user", user, "user id")->required();
+  rank->add_option("--items", items, "comma-separated item ids")->required();
+  rank->add_option("--solution", solution_name, "solution (default: the latest trained)");
+
+  auto* batch = app.add_subcommand("batch", "batch inference: JSON Lines in, JSON Lines out");
+  std::string output;
+  add_common(batch);
+  batch->add_option("--input", input, "JSON Lines input")->required();
+  batch->add_option("--output", output, "JSON Lines output")->required();
+  batch->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  batch->add_option("-n", n, "number of results per line");
+  batch->add_option("--filter", filter, "filter expression for every line");
+  batch->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
+
+  auto* info = app.add_subcommand("info", "datasets and solutions of a dataset group");
+  add_common(info);
+
+  CLI11_PARSE(app, argc, argv);
+  tailor::ExecutionOptions execution;
+  execution.num_threads = common.threads;
+  execution.seed = seed;
+
+  if (create->parsed()) {
+    using tailor::DatasetKind;
+    std::optional<tailor::Schema> us, is;
+    if (!users_schema.empty()) us = tailor::Schema::load(users_schema, DatasetKind::Users);
+    if (!items_schema.empty()) is = tailor::Schema::load(items_schema, DatasetKind::Items);
+    tailor::Store::create(common.dir,
+                          tailor::DatasetGroup(tailor::Schema::load(interactions_schema, DatasetKind::Interactions), us, is));
+    if (common.json) std::cout << "{\"created\":true}\n";
+    else std::cout << "created dataset group " << common.dir << "\n";
+    return 0;
+  }
+
+  auto store = tailor::Store::open(common.dir);
+
+  if (import->parsed()) {
+    tailor::ImportOptions options;
+    if (mode == "full") options.mode = tailor::ImportMode::Full;
+    else if (mode == "incremental") options.mode = tailor::ImportMode::Incremental;
+    else throw tailor::Error(tailor::ErrorCode::InvalidArgument, "--mode must be full or incremental, found " + mode);
+    options.policy = skip_invalid ? tailor::ImportPolicy::SkipInvalid : tailor::ImportPolicy::AllOrNothing;
+    options.execution = execution;
+    progress_line("importing " + csv + " ...");
+    const auto start = std::chrono::steady_clock::now();
+    tailor::ImportReport r = store->import_csv(tailor::parse_dataset_kind(dataset), csv, options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress_done();
+    if (common.json) {
+      std::string out = "{\"rowsRead\":" + std::to_string(r.rows_read) + ",\"rowsImported\":" +
+                        std::to_string(r.rows_imported) + ",\"rowsRejected\":" + std::to_string(r.rows_rejected) +
+                        ",\"rowsDiscarded\":" + std::to_string(r.rows_discarded) + ",\"applied\":" +
+                        (r.applied ? "true" : "false") + ",\"errorsTotal\":" + std::to_string(r.errors_total) +
+                        ",\"errors\":[";
+      for (std::size_t k = 0; k < r.errors.size(); ++k) {
+        if (k) out += ",";
+        out += "{\"line\":" + std::to_string(r.errors[k].line) + ",\"column\":";
+        append_json_string(out, r.errors[k].column);
+        out += ",\"reason\":";
+        append_json_string(out, r.errors[k].reason);
+        out += "}";
+      }
+      std::cout << out << "]}\n";
+    } else {
+      std::cout << r.summary() << "\n";
+      std::printf("%.2f s\n", seconds);
+    }
+    return r.applied ? 0 : 1;
+  }
+
+  if (put_events->parsed() || put_users->parsed() || put_items->parsed()) {
+    std::vector<tailor::EventRecord> events;
+    std::vector<tailor::EntityRecord> entities;
+    std::size_t lines = 0;
+    for_each_json_line(input, [&](std::size_t number, const std::string& line) {
+      ++lines;
+      Json j = Json::make_null();
+      try {
+        j = tailor::detail::parse_json(line, "line " + std::to_string(number));
+      } catch (const tailor::Error&) {
+        j = Json::make_null();  // an empty record: rejected below with a reason
+      }
+      if (put_events->parsed()) {
+        tailor::EventRecord e;
+        e.user_id = string_member(j, "userId");
+        e.session_id = string_member(j, "sessionId");
+        e.item_id = string_member(j, "itemId");
+        e.event_type = string_member(j, "eventType");
+        if (const Json* v = member(j, "eventValue"); v && v->is_number()) e.event_value = static_cast<float>(v->as_real());
+        if (const Json* v = member(j, "sentAt"); v && v->is_number()) e.sent_at = static_cast<std::int64_t>(v->as_real());
+        if (const Json* v = member(j, "impression"); v && v->is_array()) {
+          for (const Json& i : v->items()) {
+            if (i.is_string()) e.impression.push_back(i.as_string());
+          }
+        }
+        e.recommendation_id = string_member(j, "recommendationId");
+        e.properties = string_member(j, "properties");
+        events.push_back(std::move(e));
+      } else {
+        entities.push_back({string_member(j, put_users->parsed() ? "userId" : "itemId"), string_member(j, "properties")});
+      }
+    });
+    tailor::PutReport r = put_events->parsed() ? store->put_events(events)
+                          : put_users->parsed() ? store->put_users(entities)
+                                                : store->put_items(entities);
+    print_put_report(r, lines, common.json);
+    return 0;
+  }
+
+  if (train->parsed()) {
+    if (!params.empty() && params[0] == '@') params = read_text(params.substr(1));
+    tailor::SolutionConfig config{solution_name.empty() ? recipe : solution_name, recipe, params, {}};
+    tailor::Solution solution(config);
+    tailor::TrainOptions options;
+    options.compute_metrics = !no_metrics;
+    options.execution = execution;
+    const auto start = std::chrono::steady_clock::now();
+    options.progress = [&](const tailor::TrainingProgress& p) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = p.iteration / std::max(p.elapsed_seconds, 1e-9);
+      const double eta = rate > 0 ? (p.total - p.iteration) / rate : 0;
+      char buffer[128];
+      std::snprintf(buffer, sizeof buffer, "training %s: %s %d/%d, %.1f steps/s, ETA %.1f s (%.1f s so far)",
+                    recipe.c_str(), p.stage.c_str(), p.iteration, p.total, rate, eta, elapsed);
+      progress_line(buffer);
+    };
+    // Copy the events under the read lock, then train without holding it.
+    auto [events, users, item_count] = store->group()->read([&](const tailor::DatasetGroup& g) {
+      return std::make_tuple(solution.select_events(g), g.user_ids().size(), g.item_ids().size());
+    });
+    tailor::SolutionVersion v = solution.train(std::move(events), users, item_count, options);
+    progress_done();
+    store->save_version(v);
+    print_metrics(v, common.json);
+    return 0;
+  }
+
+  if (evaluate->parsed()) {
+    print_metrics(store->load_version(latest_solution(*store, solution_name)), common.json);
+    return 0;
+  }
+
+  if (recommend->parsed()) {
+    if (user.empty() == item.empty()) throw tailor::Error(tailor::ErrorCode::InvalidArgument, "give --user or --item");
+    auto campaign = campaign_for(*store, solution_name);
+    tailor::RecommendationRequest r;
+    r.user_id = user;
+    r.item_id = item;
+    r.num_results = n;
+    r.filter = compile_filter(*store, filter);
+    r.filter_values = parse_params(filter_params);
+    print_response(campaign->get_recommendations(r), common.json, "itemList");
+    return 0;
+  }
+
+  if (rank->parsed()) {
+    auto campaign = campaign_for(*store, solution_name);
+    tailor::RankingRequest r;
+    r.user_id = user;
+    std::stringstream s(items);
+    std::string id;
+    while (std::getline(s, id, ',')) r.input_list.push_back(id);
+    print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
+    return 0;
+  }
+
+  if (batch->parsed()) {
+    auto campaign = campaign_for(*store, solution_name);
+    tailor::BatchOptions options;
+    options.num_results = n;
+    options.filter = compile_filter(*store, filter);
+    options.filter_values = parse_params(filter_params);
+    options.execution = execution;
+    const auto start = std::chrono::steady_clock::now();
+    tailor::BatchReport r = tailor::run_batch_inference(*campaign, input, output, options, [&](std::size_t done) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      char buffer[96];
+      std::snprintf(buffer, sizeof buffer, "batch: %zu lines, %.0f lines/s", done, done / std::max(s, 1e-9));
+      progress_line(buffer);
+    });
+    progress_done();
+    if (common.json) {
+      std::cout << "{\"linesRead\":" << r.lines_read << ",\"succeeded\":" << r.succeeded << ",\"failed\":" << r.failed
+                << ",\"seconds\":" << r.seconds << "}\n";
+    } else {
+      std::printf("%zu lines read, %zu succeeded, %zu failed, %.2f s (%.0f lines/s)\n", r.lines_read, r.succeeded,
+                  r.failed, r.seconds, r.lines_read / std::max(r.seconds, 1e-9));
+    }
+    return 0;
+  }
+
+  if (info->parsed()) {
+    auto counts = store->group()->read([](const tailor::DatasetGroup& g) {
+      return std::make_tuple(g.rows(tailor::DatasetKind::Interactions), g.rows(tailor::DatasetKind::Users),
+                             g.rows(tailor::DatasetKind::Items), g.user_ids().size(), g.item_ids().size());
+    });
+    const auto solutions = store->solutions();
+    if (common.json) {
+      std::string out = "{\"datasets\":{\"interactions\":{\"rows\":" + std::to_string(std::get<0>(counts)) +
+                        "},\"users\":{\"rows\":" + std::to_string(std::get<1>(counts)) + "},\"items\":{\"rows\":" +
+                        std::to_string(std::get<2>(counts)) + "}},\"solutions\":[";
+      for (std::size_t k = 0; k < solutions.size(); ++k) {
+        if (k) out += ",";
+        append_json_string(out, solutions[k]);
+      }
+      std::cout << out << "]}\n";
+    } else {
+      std::printf("interactions: %zu rows\nusers: %zu rows (%zu user ids)\nitems: %zu rows (%zu item ids)\n",
+                  std::get<0>(counts), std::get<1>(counts), static_cast<std::size_t>(std::get<3>(counts)),
+                  std::get<2>(counts), static_cast<std::size_t>(std::get<4>(counts)));
+      std::printf("solutions:");
+      for (const auto& s : solutions) std::printf(" %s", s.c_str());
+      std::printf("%s\n", solutions.empty() ? " (none)" : "");
+    }
+    return 0;
+  }
+  return 0;
+} catch (const tailor::Error& e) {
+  std::cerr << "tailor: " << e.what() << "\n";
+  return exit_code(e.code());
+} catch (const std::exception& e) {
+  std::cerr << "tailor: " << e.what() << "\n";
+  return 1;
+}
