@@ -23,19 +23,26 @@ void append_number(std::string& out, double v) {
   out += buffer;
 }
 
-std::string answer(const Campaign& campaign, const std::string& line, const BatchOptions& options, bool& ok) {
-  std::string out = "{\"input\":";
-  ok = false;
+// One input line, parsed into the request it asks for (or the reason it cannot be answered).
+struct Line {
+  std::string text;
+  bool parsed = false;  // valid JSON (its input is echoed as JSON, else as a string)
+  std::string error;
+  bool ranking = false;
+  RecommendationRequest recommend;
+  RankingRequest rank;
+  RecommendationResponse response;
+};
+
+void parse_line(Line& line, const BatchOptions& options) {
   detail::Json input = detail::Json::make_null();
   try {
-    input = detail::parse_json(line, "input line");
+    input = detail::parse_json(line.text, "input line");
   } catch (const Error& e) {
-    detail::append_json_string(out, line);
-    out += ",\"output\":null,\"error\":";
-    detail::append_json_string(out, e.what());
-    return out + "}";
+    line.error = e.what();
+    return;
   }
-  out += line;  // the input, as given
+  line.parsed = true;
   try {
     TAILOR_THROW_IF(!input.is_object(), ErrorCode::InvalidArgument, "each line must be a JSON object");
     std::string user, item;
@@ -52,6 +59,7 @@ std::string answer(const Campaign& campaign, const std::string& line, const Batc
           TAILOR_THROW_IF(!v.is_string(), ErrorCode::InvalidArgument, "itemList must be an array of strings");
           item_list.push_back(v.as_string());
         }
+        line.ranking = true;
       } else if (key == "numResults") {
         TAILOR_THROW_IF(!value.is_int() || value.as_int() < 0 || value.as_int() > 500, ErrorCode::InvalidArgument,
                         "numResults must be an integer from 0 to 500");
@@ -65,53 +73,57 @@ std::string answer(const Campaign& campaign, const std::string& line, const Batc
           values[name] = parse_filter_value_list(wire.as_string());
         }
       } else {
-        TAILOR_THROW(ErrorCode::InvalidArgument, "unknown key \"", key, "\" (expected userId, itemId, itemList, numResults, filterValues)");
+        TAILOR_THROW(ErrorCode::InvalidArgument, "unknown key \"", key,
+                     "\" (expected userId, itemId, itemList, numResults, filterValues)");
       }
     }
-    RecommendationResponse response;
-    if (!item_list.empty() || input.find("itemList")) {
+    if (line.ranking) {
       TAILOR_THROW_IF(user.empty(), ErrorCode::InvalidArgument, "a ranking line needs a userId");
-      RankingRequest r;
-      r.user_id = user;
-      r.input_list = std::move(item_list);
-      r.filter = options.filter;
-      r.filter_values = std::move(values);
-      response = campaign.get_personalized_ranking(r);
+      line.rank.user_id = user;
+      line.rank.input_list = std::move(item_list);
+      line.rank.filter = options.filter;
+      line.rank.filter_values = std::move(values);
     } else {
       TAILOR_THROW_IF(user.empty() == item.empty(), ErrorCode::InvalidArgument, "a line needs a userId or an itemId");
-      RecommendationRequest r;
-      r.user_id = user;
-      r.item_id = item;
-      r.num_results = num_results;
-      r.filter = options.filter;
-      r.filter_values = std::move(values);
-      response = campaign.get_recommendations(r);
+      line.recommend.user_id = user;
+      line.recommend.item_id = item;
+      line.recommend.num_results = num_results;
+      line.recommend.filter = options.filter;
+      line.recommend.filter_values = std::move(values);
     }
-    out += ",\"output\":{\"recommendedItems\":[";
-    bool scored = false;
-    for (std::size_t k = 0; k < response.items.size(); ++k) {
+  } catch (const std::exception& e) {
+    line.error = e.what();
+  }
+}
+
+std::string format_line(const Line& line) {
+  std::string out = "{\"input\":";
+  if (line.parsed) out += line.text;  // the input, as given
+  else detail::append_json_string(out, line.text);
+  if (!line.error.empty()) {
+    out += ",\"output\":null,\"error\":";
+    detail::append_json_string(out, line.error);
+    return out + "}";
+  }
+  const auto& items = line.response.items;
+  out += ",\"output\":{\"recommendedItems\":[";
+  bool scored = false;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (k) out += ",";
+    detail::append_json_string(out, items[k].item_id);
+    scored = scored || items[k].score.has_value();
+  }
+  out += "]";
+  if (scored) {
+    out += ",\"scores\":[";
+    for (std::size_t k = 0; k < items.size(); ++k) {
       if (k) out += ",";
-      detail::append_json_string(out, response.items[k].item_id);
-      scored = scored || response.items[k].score.has_value();
+      if (items[k].score) append_number(out, *items[k].score);
+      else out += "null";
     }
     out += "]";
-    if (scored) {
-      out += ",\"scores\":[";
-      for (std::size_t k = 0; k < response.items.size(); ++k) {
-        if (k) out += ",";
-        if (response.items[k].score) append_number(out, *response.items[k].score);
-        else out += "null";
-      }
-      out += "]";
-    }
-    out += "},\"error\":null}";
-    ok = true;
-  } catch (const std::exception& e) {
-    out += ",\"output\":null,\"error\":";
-    detail::append_json_string(out, e.what());
-    out += "}";
   }
-  return out;
+  return out + "},\"error\":null}";
 }
 
 }  // namespace
@@ -125,30 +137,51 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   TAILOR_THROW_IF(!out, ErrorCode::Io, "cannot create batch output ", tmp);
   BatchReport report;
-  std::vector<std::string> lines, answers;
-  std::vector<char> ok;
+  std::vector<Line> lines;
   const std::size_t block = std::max<std::size_t>(1, options.lines_per_block);
   try {
     for (;;) {
       lines.clear();
-      std::string line;
-      while (lines.size() < block && std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not requests
-        lines.push_back(std::move(line));
+      std::string text;
+      while (lines.size() < block && std::getline(in, text)) {
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        if (text.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not requests
+        lines.emplace_back().text = std::move(text);
       }
       if (lines.empty()) break;
-      answers.assign(lines.size(), std::string());
-      ok.assign(lines.size(), 0);
-      detail::parallel_for(lines.size(), options.execution.num_threads, [&](std::size_t k) {
-        bool good = false;
-        answers[k] = answer(campaign, lines[k], options, good);
-        ok[k] = good;
-      });
+      const int threads = options.execution.num_threads;
+      detail::parallel_for(lines.size(), threads, [&](std::size_t k) { parse_line(lines[k], options); });
+      // Recommendation lines go to the campaign together (ALS scores them with matrix products).
+      std::vector<std::size_t> recommend_lines, rank_lines;
+      std::vector<RecommendationRequest> requests;
       for (std::size_t k = 0; k < lines.size(); ++k) {
-        out << answers[k] << '\n';
+        if (!lines[k].error.empty()) continue;
+        if (lines[k].ranking) {
+          rank_lines.push_back(k);
+        } else {
+          recommend_lines.push_back(k);
+          requests.push_back(std::move(lines[k].recommend));
+        }
+      }
+      std::vector<std::string> errors;
+      std::vector<RecommendationResponse> responses = recommend_all(campaign, requests, errors, options.execution);
+      for (std::size_t j = 0; j < recommend_lines.size(); ++j) {
+        Line& line = lines[recommend_lines[j]];
+        line.error = std::move(errors[j]);
+        line.response = std::move(responses[j]);
+      }
+      detail::parallel_for(rank_lines.size(), threads, [&](std::size_t j) {
+        Line& line = lines[rank_lines[j]];
+        try {
+          line.response = campaign.get_personalized_ranking(line.rank);
+        } catch (const std::exception& e) {
+          line.error = e.what();
+        }
+      });
+      for (const Line& line : lines) {
+        out << format_line(line) << '\n';
         ++report.lines_read;
-        ok[k] ? ++report.succeeded : ++report.failed;
+        line.error.empty() ? ++report.succeeded : ++report.failed;
       }
       TAILOR_THROW_IF(!out, ErrorCode::Io, "cannot write batch output ", tmp);
       if (progress) progress(report.lines_read);

@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include "detail/parallel.hpp"
 #include "tailor/detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -192,7 +193,7 @@ std::vector<std::pair<Index, float>> Campaign::live_counts(const Snapshot& s) co
   return {counts.begin(), counts.end()};
 }
 
-RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
+Campaign::Resolved Campaign::resolve(const RecommendationRequest& request, const Snapshot& snap) const {
   TAILOR_THROW_IF(request.num_results > CampaignLimits::kMaxNumResults, ErrorCode::InvalidArgument,
                   "num_results ", request.num_results, " is more than the limit of ", CampaignLimits::kMaxNumResults);
   TAILOR_THROW_IF(request.user_id.empty() && request.item_id.empty(), ErrorCode::InvalidArgument,
@@ -213,13 +214,12 @@ RecommendationResponse Campaign::get_recommendations(const RecommendationRequest
                     "promotion ", p.name, ": percent_promoted_items must be 1-100");
     TAILOR_THROW_IF(!p.filter, ErrorCode::InvalidArgument, "promotion ", p.name, " needs a filter");
   }
-  const std::shared_ptr<const Snapshot> snap = snapshot();
-  const Model& model = *snap->version->model();
+  const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
   TAILOR_THROW_IF(similar && !model.has_similar_items(), ErrorCode::InvalidArgument, "recipe ",
                   model.recipe(), " answers user requests, not similar-items requests (use sims)");
 
-  // 1. Resolve ids, history and filters under the read lock.
+  // Ids, history and filters, under the read lock.
   Resolved r = group_->read([&](const DatasetGroup& g) {
     Resolved out;
     out.catalog = g.item_ids().size();
@@ -256,8 +256,27 @@ RecommendationResponse Campaign::get_recommendations(const RecommendationRequest
     return out;
   });
   if (similar) r.excluded.push_back(r.item);
+  return r;
+}
 
-  // 2. Score on the snapshot, without locks.
+RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  Resolved r = resolve(request, *snap);
+  return respond(request, *snap, r, nullptr);
+}
+
+bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
+  const Model& model = *snap.version->model();
+  const bool cold = request.item_id.empty() && model.personalized() && r.history.empty();
+  return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
+}
+
+RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap_ref,
+                                         Resolved& r, std::vector<float>* precomputed) const {
+  const Snapshot* snap = &snap_ref;
+  const Model& model = *snap->version->model();
+  const bool similar = !request.item_id.empty();
+  // Score on the snapshot, without locks.
   RecommendationResponse response;
   response.recommendation_id = next_recommendation_id();
   const std::size_t k = request.num_results;
@@ -282,8 +301,11 @@ RecommendationResponse Campaign::get_recommendations(const RecommendationRequest
   // Scores for every item the request may rank: model scores, live counts for popularity models.
   std::vector<float> scores;
   double normaliser = 0;
-  const bool dense = !similar && !cold && (snap->softmax_scores || !model.personalized());
-  if (dense) {
+  const bool dense = dense_scoring(request, *snap, r);
+  if (dense && precomputed) {
+    scores.swap(*precomputed);
+    if (snap->softmax_scores) normaliser = log_sum_exp(scores);
+  } else if (dense) {
     UserQuery q;
     q.user = r.user;
     q.history = r.history;
@@ -372,7 +394,7 @@ RecommendationResponse Campaign::get_recommendations(const RecommendationRequest
     }
   }
 
-  // 3. Names under a second short read lock.
+  // Names under a second short read lock.
   group_->read([&](const DatasetGroup& g) {
     for (const Pick& p : ordered) {
       RecommendedItem item;
@@ -532,6 +554,80 @@ bool Campaign::retrain_async() {
 void Campaign::wait_for_retrain() {
   std::lock_guard<std::mutex> lock(retrain_mutex_);
   if (retrain_thread_.joinable()) retrain_thread_.join();
+}
+
+}  // namespace tailor
+
+namespace tailor {
+
+std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
+                                                  const std::vector<RecommendationRequest>& requests,
+                                                  std::vector<std::string>& errors, const ExecutionOptions& execution) {
+  const std::size_t n = requests.size();
+  std::vector<RecommendationResponse> out(n);
+  errors.assign(n, std::string());
+  const std::shared_ptr<const Campaign::Snapshot> snap = campaign.snapshot();
+  const auto* als = dynamic_cast<const AlsModel*>(snap->version->model().get());
+  const int threads = detail::resolve_threads(execution.num_threads);
+
+  // Resolve every request (ids, histories, filters), in parallel.
+  std::vector<std::optional<Campaign::Resolved>> resolved(n);
+  detail::parallel_for(n, threads, [&](std::size_t k) {
+    try {
+      resolved[k] = campaign.resolve(requests[k], *snap);
+    } catch (const std::exception& e) {
+      errors[k] = e.what();
+    }
+  });
+  // Requests an ALS model scores against the whole catalog are batched into matrix products:
+  // S = U Yᵀ over blocks of users (exhaustive scoring is ~f·items flops a user; GEMM runs near
+  // the machine's peak where one GEMV per user is bound by memory).
+  std::vector<std::size_t> dense;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (resolved[k] && als && !requests[k].promotion && Campaign::dense_scoring(requests[k], *snap, *resolved[k])) {
+      dense.push_back(k);
+    }
+  }
+  auto answer = [&](std::size_t k, std::vector<float>* scores) {
+    try {
+      out[k] = campaign.respond(requests[k], *snap, *resolved[k], scores);
+    } catch (const std::exception& e) {
+      errors[k] = e.what();
+    }
+  };
+  constexpr std::size_t kBlock = 64;
+  const std::size_t blocks = (dense.size() + kBlock - 1) / kBlock;
+  detail::parallel_for(blocks, threads, [&](std::size_t b) {
+    const std::size_t begin = b * kBlock, end = std::min(dense.size(), begin + kBlock);
+    FactorMatrix users(static_cast<Eigen::Index>(end - begin), als->item_factors().cols());
+    for (std::size_t j = begin; j < end; ++j) {
+      const Campaign::Resolved& r = *resolved[dense[j]];
+      UserQuery q;
+      q.user = r.user;
+      q.history = r.history;
+      q.weights = r.weights;
+      q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
+      users.row(static_cast<Eigen::Index>(j - begin)) = als->user_vector(q).transpose();
+    }
+    const FactorMatrix scores = users * als->item_factors().transpose();
+    std::vector<float> row(static_cast<std::size_t>(scores.cols()));
+    for (std::size_t j = begin; j < end; ++j) {
+      const float* s = scores.row(static_cast<Eigen::Index>(j - begin)).data();
+      row.assign(s, s + scores.cols());
+      answer(dense[j], &row);
+    }
+  });
+  // Everything else (similar items, cold users, other recipes) one by one.
+  std::vector<std::size_t> rest;
+  for (std::size_t k = 0, d = 0; k < n; ++k) {
+    if (d < dense.size() && dense[d] == k) {
+      ++d;
+    } else if (resolved[k]) {
+      rest.push_back(k);
+    }
+  }
+  detail::parallel_for(rest.size(), threads, [&](std::size_t j) { answer(rest[j], nullptr); });
+  return out;
 }
 
 }  // namespace tailor

@@ -322,3 +322,41 @@ TEST(ServingCampaign, AutoRetrainAfterEnoughEvents) {
 
 }  // namespace
 }  // namespace tailor
+
+namespace tailor {
+namespace {
+
+TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  std::vector<RecommendationRequest> requests;
+  for (const char* user : {"user-0001", "user-0002", "nobody", "user-0003"}) {
+    RecommendationRequest r;
+    r.user_id = user;
+    r.num_results = 7;
+    r.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
+    requests.push_back(r);
+  }
+  requests.emplace_back();  // invalid: neither user nor item
+  ExecutionOptions two;
+  two.num_threads = 2;
+  std::vector<std::string> errors;
+  std::vector<RecommendationResponse> all = recommend_all(*campaign, requests, errors, two);
+  ASSERT_EQ(all.size(), 5u);
+  for (std::size_t k = 0; k < 4; ++k) {
+    ASSERT_TRUE(errors[k].empty()) << errors[k];
+    RecommendationResponse one = campaign->get_recommendations(requests[k]);
+    ASSERT_EQ(all[k].items.size(), one.items.size());
+    EXPECT_EQ(all[k].cold_start, one.cold_start);
+    for (std::size_t i = 0; i < one.items.size(); ++i) {
+      EXPECT_EQ(all[k].items[i].item_id, one.items[i].item_id);
+      if (one.items[i].score) {
+        EXPECT_NEAR(*all[k].items[i].score, *one.items[i].score, 1e-6);
+      }
+    }
+  }
+  EXPECT_FALSE(errors[4].empty());
+}
+
+}  // namespace
+}  // namespace tailor

@@ -138,7 +138,14 @@ class TAILOR_EXPORT Campaign {
  private:
   struct Snapshot;
   struct Resolved;
+  friend TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(
+      const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
+      std::vector<std::string>& errors, const ExecutionOptions& execution);
   std::shared_ptr<const Snapshot> snapshot() const;
+  Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
+  RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
+                                 std::vector<float>* precomputed) const;
+  static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
   std::string next_recommendation_id() const;
   std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
@@ -160,5 +167,14 @@ class TAILOR_EXPORT Campaign {
   std::uint64_t id_prefix_;
   mutable std::atomic<std::uint64_t> id_counter_{0};
 };
+
+/// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
+/// user requests to an ALS model are scored in blocks with a matrix product, the rest one by one,
+/// all in parallel. errors[k] is empty when request k succeeded, else its message (and the
+/// response is empty).
+TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
+                                                                const std::vector<RecommendationRequest>& requests,
+                                                                std::vector<std::string>& errors,
+                                                                const ExecutionOptions& execution = {});
 
 }  // namespace tailor
