@@ -226,6 +226,13 @@ struct VersionImage {
   std::vector<float> similarities, scores;
 };
 
+struct PairsImage {
+  std::vector<std::string> keys, values;
+};
+struct CatalogImage {
+  PairsImage filters, campaigns;
+};
+
 struct EventsImage {
   std::vector<EventRecord> events;
 };
@@ -243,6 +250,8 @@ BOOST_CLASS_VERSION(tailor::detail::GroupImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::VersionImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EventsImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::PairsImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::CatalogImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntitiesImage, 1)
 
 namespace boost::serialization {
@@ -355,6 +364,16 @@ template <class Archive>
 void serialize(Archive& ar, tailor::EntityRecord& x, const unsigned int) {
   TAILOR_TEXT(id);
   TAILOR_TEXT(properties);
+}
+
+template <class Archive>
+void serialize(Archive& ar, tailor::detail::PairsImage& x, const unsigned int) {
+  tailor::detail::image_vector_strings(ar, x.keys);
+  tailor::detail::image_vector_strings(ar, x.values);
+}
+template <class Archive>
+void serialize(Archive& ar, tailor::detail::CatalogImage& x, const unsigned int) {
+  ar & x.filters & x.campaigns;
 }
 
 template <class Archive>
@@ -641,6 +660,36 @@ std::vector<EventRecord> deserialize_events(const std::string& payload, const st
 std::string serialize_entities(const std::vector<EntityRecord>& records) { return to_bytes(EntitiesImage{records}); }
 std::vector<EntityRecord> deserialize_entities(const std::string& payload, const std::string& what) {
   return from_bytes<EntitiesImage>(payload, what).records;
+}
+
+}  // namespace tailor::detail
+
+namespace tailor::detail {
+
+namespace {
+PairsImage pairs_image(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  PairsImage img;
+  for (const auto& [k, v] : pairs) {
+    img.keys.push_back(k);
+    img.values.push_back(v);
+  }
+  return img;
+}
+std::vector<std::pair<std::string, std::string>> pairs_of(const PairsImage& img, const std::string& what) {
+  TAILOR_THROW_IF(img.keys.size() != img.values.size(), ErrorCode::ParseError, what, ": inconsistent contents");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t k = 0; k < img.keys.size(); ++k) out.emplace_back(img.keys[k], img.values[k]);
+  return out;
+}
+}  // namespace
+
+std::string serialize_catalog(const Catalog& catalog) {
+  return to_bytes(CatalogImage{pairs_image(catalog.filters), pairs_image(catalog.campaigns)});
+}
+
+Catalog deserialize_catalog(const std::string& payload, const std::string& what) {
+  const CatalogImage img = from_bytes<CatalogImage>(payload, what);
+  return Catalog{pairs_of(img.filters, what), pairs_of(img.campaigns, what)};
 }
 
 }  // namespace tailor::detail

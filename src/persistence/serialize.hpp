@@ -26,4 +26,13 @@ std::vector<EventRecord> deserialize_events(const std::string& payload, const st
 std::string serialize_entities(const std::vector<EntityRecord>& records);
 std::vector<EntityRecord> deserialize_entities(const std::string& payload, const std::string& what);
 
+/// Named (key, value) pairs: the store's filters (name -> expression) and campaigns (name ->
+/// solution).
+struct Catalog {
+  std::vector<std::pair<std::string, std::string>> filters;
+  std::vector<std::pair<std::string, std::string>> campaigns;
+};
+std::string serialize_catalog(const Catalog& catalog);
+Catalog deserialize_catalog(const std::string& payload, const std::string& what);
+
 }  // namespace tailor::detail

@@ -35,7 +35,7 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'I', 'L', 'O', 'R', '\0', '\1'};
 constexpr std::uint32_t kFormatVersion = 1;
-constexpr std::uint32_t kKindSnapshot = 1, kKindVersion = 2, kKindLog = 3;
+constexpr std::uint32_t kKindSnapshot = 1, kKindVersion = 2, kKindLog = 3, kKindCatalog = 4;
 constexpr std::uint32_t kRecordMagic = 0x54524543;  // "TREC"
 constexpr std::uint32_t kRecordEvents = 1, kRecordUsers = 2, kRecordItems = 3;
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8;
@@ -162,6 +162,23 @@ std::string unframe(const std::string& bytes, std::uint32_t kind, const std::str
 std::string snapshot_path(const std::string& dir) { return dir + "/group.snapshot"; }
 std::string log_path(const std::string& dir) { return dir + "/updates.log"; }
 std::string solutions_dir(const std::string& dir) { return dir + "/solutions"; }
+std::string catalog_path(const std::string& dir) { return dir + "/catalog"; }
+
+detail::Catalog read_catalog(const std::string& dir) {
+  const std::string path = catalog_path(dir);
+  if (!std::filesystem::exists(path)) return {};
+  return detail::deserialize_catalog(unframe(read_file(path), kKindCatalog, path), path);
+}
+
+void put_pair(std::vector<std::pair<std::string, std::string>>& pairs, const std::string& key, const std::string& value) {
+  for (auto& p : pairs) {
+    if (p.first == key) {
+      p.second = value;
+      return;
+    }
+  }
+  pairs.emplace_back(key, value);
+}
 
 bool valid_solution_name(const std::string& name) {
   return !name.empty() && name.size() <= 63 && std::isalnum(static_cast<unsigned char>(name[0])) &&
@@ -392,6 +409,35 @@ SolutionVersion Store::load_version(const std::string& solution) const {
                   "\" in ", dir_);
   return tailor::load_version(path);
 }
+
+void Store::save_filter(const std::string& name, const std::string& expression) {
+  TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "filter name \"", name,
+                  "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
+  group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });  // refuse a bad one
+  detail::Catalog catalog = read_catalog(dir_);
+  put_pair(catalog.filters, name, expression);
+  write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
+}
+
+std::vector<std::pair<std::string, std::string>> Store::filters() const { return read_catalog(dir_).filters; }
+
+Filter Store::filter(const std::string& name) const {
+  for (const auto& [n, expression] : read_catalog(dir_).filters) {
+    if (n == name) return group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
+  }
+  TAILOR_THROW(ErrorCode::NotFound, "no filter named \"", name, "\" in ", dir_);
+}
+
+void Store::save_campaign(const std::string& name, const std::string& solution) {
+  TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "campaign name \"", name,
+                  "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
+  load_version(solution);  // the solution must exist
+  detail::Catalog catalog = read_catalog(dir_);
+  put_pair(catalog.campaigns, name, solution);
+  write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
+}
+
+std::vector<std::pair<std::string, std::string>> Store::campaigns() const { return read_catalog(dir_).campaigns; }
 
 std::uint64_t Store::log_bytes() const {
   std::lock_guard<std::mutex> lock(log_->mutex);

@@ -155,6 +155,37 @@ TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   EXPECT_THROW(store->load_version("../etc"), Error);
 }
 
+TEST(PersistenceStore, FiltersAndCampaignDefinitionsPersist) {
+  TempDir dir;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    store->save_filter("unread", R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
+    store->save_filter("finance", R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub"))");
+    store->save_filter("unread", R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read", "like"))");
+    EXPECT_THROW(store->save_filter("broken", "INCLUDE ItemID WHERE"), Error);
+    EXPECT_THROW(store->save_filter("bad name", R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("x"))"), Error);
+    Solution solution({"pop", "popularity-count", "{}", {}});
+    TrainOptions o;
+    o.compute_metrics = false;
+    store->save_version(store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
+    store->save_campaign("homepage", "pop");
+    EXPECT_THROW(store->save_campaign("other", "no-such-solution"), Error);
+  }
+  auto store = Store::open(dir.path);
+  const auto filters = store->filters();
+  ASSERT_EQ(filters.size(), 2u);
+  EXPECT_EQ(filters[0].first, "unread");
+  EXPECT_NE(filters[0].second.find("\"like\""), std::string::npos);
+  EXPECT_EQ(store->filter("finance").expression(), filters[1].second);
+  EXPECT_THROW(store->filter("nope"), Error);
+  ASSERT_EQ(store->campaigns().size(), 1u);
+  EXPECT_EQ(store->campaigns()[0].second, "pop");
+  std::string catalog = read_bytes(dir.path + "/catalog");
+  catalog[catalog.size() / 2] ^= 0x11;
+  write_bytes(dir.path + "/catalog", catalog);
+  expect_refused([&] { store->filters(); }, dir.path + "/catalog");
+}
+
 TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
   TempDir dir;
   {

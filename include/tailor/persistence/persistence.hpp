@@ -12,6 +12,7 @@
 
 #include "tailor/data/dataset_group.hpp"
 #include "tailor/export.hpp"
+#include "tailor/filters/filter.hpp"
 #include "tailor/serving/live_group.hpp"
 #include "tailor/solution/solution.hpp"
 
@@ -38,7 +39,8 @@ TAILOR_EXPORT void save_version(const SolutionVersion& version, const std::strin
 TAILOR_EXPORT SolutionVersion load_version(const std::string& path);
 
 /// A dataset group kept in a directory: `group.snapshot` (the datasets), `updates.log` (put_*
-/// calls since the snapshot) and `solutions/<name>.version` (the latest version of each solution).
+/// calls since the snapshot), `solutions/<name>.version` (the latest version of each solution)
+/// and `catalog` (named filters and campaign definitions).
 ///
 /// Every file starts with a header (magic, format version, kind, length) and ends with a checksum;
 /// a truncated, corrupted or foreign file is refused with an error naming it. Snapshots are
@@ -74,6 +76,17 @@ class TAILOR_EXPORT Store {
   std::vector<std::string> solutions() const;
   /// The latest saved version of a solution. @throws tailor::Error(NotFound)
   SolutionVersion load_version(const std::string& solution) const;
+
+  /// Saves a named filter (compiled first, so a bad expression is refused) or replaces it.
+  void save_filter(const std::string& name, const std::string& expression);
+  /// The saved filters: (name, expression).
+  std::vector<std::pair<std::string, std::string>> filters() const;
+  /// A saved filter, compiled against the group. @throws tailor::Error(NotFound)
+  Filter filter(const std::string& name) const;
+  /// Saves a campaign definition: the campaign `name` serves solution `solution`.
+  void save_campaign(const std::string& name, const std::string& solution);
+  /// The saved campaign definitions: (name, solution).
+  std::vector<std::pair<std::string, std::string>> campaigns() const;
 
   /// Bytes in the update log.
   std::uint64_t log_bytes() const;
