@@ -72,9 +72,9 @@ std::vector<Index> popular_items(const DatasetGroup& g) {
 }
 
 // Softmax weights exp(s - max) / Σ exp(s - max) need only the normaliser.
-double log_sum_exp(const std::vector<float>& scores) {
-  if (scores.empty()) return 0;
-  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores.data(), static_cast<Eigen::Index>(scores.size()));
+double log_sum_exp(const float* scores, std::size_t n) {
+  if (n == 0) return 0;
+  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
   const float top = a.maxCoeff();
   return static_cast<double>(top) + std::log(static_cast<double>((a - top).exp().sum()));  // vectorized exp
 }
@@ -272,7 +272,7 @@ bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapsho
 }
 
 RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap_ref,
-                                         Resolved& r, std::vector<float>* precomputed) const {
+                                         Resolved& r, float* precomputed) const {
   const Snapshot* snap = &snap_ref;
   const Model& model = *snap->version->model();
   const bool similar = !request.item_id.empty();
@@ -299,26 +299,32 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   for (Index e : r.excluded) take(e);
 
   // Scores for every item the request may rank: model scores, live counts for popularity models.
-  std::vector<float> scores;
+  // The scores live in `owned`, or in the caller's buffer (batched scoring) without a copy.
+  std::vector<float> owned;
+  float* scores = nullptr;
+  std::size_t score_count = 0;
   double normaliser = 0;
   const bool dense = dense_scoring(request, *snap, r);
   if (dense && precomputed) {
-    scores.swap(*precomputed);
-    if (snap->softmax_scores) normaliser = log_sum_exp(scores);
+    scores = precomputed;  // the caller's scratch row (one score per model item), ours to knock out
+    score_count = model.num_items();
+    if (snap->softmax_scores) normaliser = log_sum_exp(scores, score_count);
   } else if (dense) {
     UserQuery q;
     q.user = r.user;
     q.history = r.history;
     q.weights = r.weights;
     q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
-    model.score_all(q, scores);
-    if (snap->softmax_scores) normaliser = log_sum_exp(scores);
+    model.score_all(q, owned);
+    if (snap->softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
     if (!model.personalized()) {
-      scores.resize(r.catalog, 0.0f);  // items new since training start at zero
+      owned.resize(r.catalog, 0.0f);  // items new since training start at zero
       for (const auto& [item, count] : live_counts(*snap)) {
-        if (item < scores.size()) scores[item] += count;
+        if (item < owned.size()) owned[item] += count;
       }
     }
+    scores = owned.data();
+    score_count = owned.size();
   }
   auto choose = [&](std::size_t count, const std::optional<Bitmap>& allowed, bool promoted) {
     if (count == 0) return;
@@ -329,9 +335,9 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     if (dense) {
       // Taken items never come back, so their scores can be knocked out in place.
       for (Index e : taken_list) {
-        if (e < scores.size()) scores[e] = -std::numeric_limits<float>::infinity();
+        if (e < score_count) scores[e] = -std::numeric_limits<float>::infinity();
       }
-      detail::top_k(scores.data(), scores.size(), count, mask.allowed, top);
+      detail::top_k(scores, score_count, count, mask.allowed, top);
     } else if (similar) {
       if (r.item < model.num_items()) {
         model.similar_items(r.item, count, mask, top);
@@ -455,7 +461,7 @@ RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& 
   for (const RankedItem& x : ranked) {
     if (x.known) known.push_back(x.score);
   }
-  const double normaliser = log_sum_exp(known);
+  const double normaliser = log_sum_exp(known.data(), known.size());
   RecommendationResponse response;
   response.recommendation_id = next_recommendation_id();
   response.cold_start = r.history.empty() && model.personalized();
@@ -588,14 +594,14 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       dense.push_back(k);
     }
   }
-  auto answer = [&](std::size_t k, std::vector<float>* scores) {
+  auto answer = [&](std::size_t k, float* scores) {
     try {
       out[k] = campaign.respond(requests[k], *snap, *resolved[k], scores);
     } catch (const std::exception& e) {
       errors[k] = e.what();
     }
   };
-  constexpr std::size_t kBlock = 64;
+  constexpr std::size_t kBlock = 128;  // users per product: amortises packing the item factors
   const std::size_t blocks = (dense.size() + kBlock - 1) / kBlock;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kBlock, end = std::min(dense.size(), begin + kBlock);
@@ -609,12 +615,9 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
       users.row(static_cast<Eigen::Index>(j - begin)) = als->user_vector(q).transpose();
     }
-    const FactorMatrix scores = users * als->item_factors().transpose();
-    std::vector<float> row(static_cast<std::size_t>(scores.cols()));
+    FactorMatrix scores = users * als->item_factors().transpose();
     for (std::size_t j = begin; j < end; ++j) {
-      const float* s = scores.row(static_cast<Eigen::Index>(j - begin)).data();
-      row.assign(s, s + scores.cols());
-      answer(dense[j], &row);
+      answer(dense[j], scores.row(static_cast<Eigen::Index>(j - begin)).data());
     }
   });
   // Everything else (similar items, cold users, other recipes) one by one.

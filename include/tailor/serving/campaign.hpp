@@ -144,7 +144,7 @@ class TAILOR_EXPORT Campaign {
   std::shared_ptr<const Snapshot> snapshot() const;
   Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
-                                 std::vector<float>* precomputed) const;
+                                 float* precomputed) const;
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
   std::string next_recommendation_id() const;
