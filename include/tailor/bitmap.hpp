@@ -26,6 +26,8 @@ class Bitmap {
   bool test(std::size_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
   void set(std::size_t i) { words_[i >> 6] |= std::uint64_t{1} << (i & 63); }
   void reset(std::size_t i) { words_[i >> 6] &= ~(std::uint64_t{1} << (i & 63)); }
+  /// Sets bit i when `value` (branch-free, for scans whose outcome is unpredictable).
+  void set_if(std::size_t i, bool value) { words_[i >> 6] |= std::uint64_t{value} << (i & 63); }
   /// Number of set bits.
   std::size_t count() const {
     std::size_t n = 0;

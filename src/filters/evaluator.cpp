@@ -480,12 +480,19 @@ class Evaluator {
     if (col.field().is_numeric() && c.ast.op != FilterOp::NotIn && v.numbers.size() == 1) {
       // The common case (PRICE < x): one comparison per item, no list walk.
       const double bound = v.numbers[0];
-      const FilterOp op = c.ast.op;
-      for (Index item = 0; item < n; ++item) {
-        const std::uint32_t row = table.row_of(item);
-        if (row != EntityTable::kNoRow && !col.is_null(row) && compare(op, col.number_at(row), bound)) {
-          out.set(item);
+      // The operator is chosen once, outside the loop, so the loop body is one comparison.
+      auto scan = [&](auto matches) {
+        for (Index item = 0; item < n; ++item) {
+          const std::uint32_t row = table.row_of(item);
+          if (row != EntityTable::kNoRow && !col.is_null(row)) out.set_if(item, matches(col.number_at(row)));
         }
+      };
+      switch (c.ast.op) {
+        case FilterOp::Lt: scan([bound](double x) { return x < bound; }); break;
+        case FilterOp::Le: scan([bound](double x) { return x <= bound; }); break;
+        case FilterOp::Gt: scan([bound](double x) { return x > bound; }); break;
+        case FilterOp::Ge: scan([bound](double x) { return x >= bound; }); break;
+        default: scan([bound](double x) { return x == bound; }); break;
       }
       return out;
     }

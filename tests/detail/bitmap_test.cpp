@@ -28,6 +28,13 @@ TEST(DetailBitmap, SetOperationsAndResize) {
   EXPECT_EQ(a.count(), 1u);
   a.fill(true);
   EXPECT_EQ(a.count(), 10u);
+  Bitmap d(70);
+  d.set_if(3, true);
+  d.set_if(4, false);
+  d.set_if(69, true);
+  EXPECT_TRUE(d.test(3));
+  EXPECT_FALSE(d.test(4));
+  EXPECT_EQ(d.count(), 2u);
 }
 
 }  // namespace
