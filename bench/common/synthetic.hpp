@@ -76,6 +76,21 @@ inline std::string synthetic_csv(const SyntheticSpec& spec) {
   return out;
 }
 
+/// Training data from generate_interactions (all weights 1).
+template <typename TrainingData>
+TrainingData synthetic_training_data(const SyntheticSpec& spec) {
+  std::vector<std::uint32_t> us, is;
+  std::vector<std::int64_t> ts;
+  generate_interactions(spec, [&](std::uint32_t u, std::uint32_t i, std::int64_t t) {
+    us.push_back(u);
+    is.push_back(i);
+    ts.push_back(t);
+  });
+  std::vector<float> ws(us.size(), 1.0f);
+  return TrainingData::build(static_cast<std::uint32_t>(spec.users), static_cast<std::uint32_t>(spec.items),
+                             std::move(us), std::move(is), std::move(ts), std::move(ws));
+}
+
 inline const char* kBenchInteractionsSchema = R"({"type":"record","name":"Interactions",
   "namespace":"com.amazonaws.personalize.schema","fields":[
   {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},

@@ -17,15 +17,7 @@ const tailor::TrainingData& bench_data() {
     spec.interactions = tailor::bench::rows_from_env(1000000);
     spec.users = 20000;
     spec.items = 10000;
-    std::vector<tailor::Index> us, is;
-    std::vector<std::int64_t> ts;
-    tailor::bench::generate_interactions(spec, [&](std::uint32_t u, std::uint32_t i, std::int64_t t) {
-      us.push_back(u);
-      is.push_back(i);
-      ts.push_back(t);
-    });
-    std::vector<float> ws(us.size(), 1.0f);
-    return tailor::TrainingData::build(20000, 10000, us, is, ts, ws);
+    return tailor::bench::synthetic_training_data<tailor::TrainingData>(spec);
   }();
   return data;
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "detail/text.hpp"
 #include "filters/ast.hpp"
 #include "filters/parser.hpp"
 #include "tailor/error.hpp"
@@ -19,13 +20,6 @@ namespace tailor {
 namespace detail {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string where(std::size_t column) { return "filter expression, column " + std::to_string(column) + ": "; }
 
@@ -513,11 +507,11 @@ class Evaluator {
     std::set<std::string> wanted;
     for (const std::string& s : v.strings) {
       if (s == "*") wildcard = true;
-      else wanted.insert(lower(s));
+      else wanted.insert(to_lower(s));
     }
     // Per event-type code: does it match the list?
     std::vector<char> listed(static_cast<std::size_t>(names.size()) + 1, 0);
-    for (Index t = 0; t < names.size(); ++t) listed[t] = wanted.count(lower(names.name(t))) > 0;
+    for (Index t = 0; t < names.size(); ++t) listed[t] = wanted.count(to_lower(names.name(t))) > 0;
     const std::size_t none = names.size();  // events without a type
     std::vector<std::size_t> seen(static_cast<std::size_t>(names.size()) + 1, 0);
     Span<std::uint32_t> history = group_.interaction_rows_of(request_.user);

@@ -4,6 +4,8 @@
 // checked against the bytes left, so hostile input can neither crash nor allocate without bound.
 #include "persistence/serialize.hpp"
 
+#include "detail/text.hpp"
+
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -420,21 +422,6 @@ Image from_bytes(const std::string& payload, const std::string& what) {
   return image;
 }
 
-struct AllRows {
-  std::size_t n;
-  struct It {
-    std::size_t i;
-    std::size_t operator*() const { return i; }
-    It& operator++() {
-      ++i;
-      return *this;
-    }
-    bool operator!=(const It& o) const { return i != o.i; }
-  };
-  It begin() const { return {0}; }
-  It end() const { return {n}; }
-};
-
 EntityImage entity_image(const EntityTable& t, Index entities) {
   EntityImage img;
   std::vector<std::size_t> rows;
@@ -515,7 +502,7 @@ struct GroupSerializer {
     img.event_type_codes = in.event_types();
     img.values = in.event_values();
     for (std::size_t r = 0; r < in.size(); ++r) img.value_present.push_back(in.has_event_value(r) ? 1 : 0);
-    for (const Column& c : in.extra_columns()) img.extras.push_back(image_of(c, AllRows{in.size()}));
+    for (const Column& c : in.extra_columns()) img.extras.push_back(image_of(c, IndexRange{in.size()}));
     if (g.users_) img.user_table = entity_image(*g.users_, g.user_ids_.size());
     if (g.items_) img.item_table = entity_image(*g.items_, g.item_ids_.size());
     img.items_version = g.items_version_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "detail/text.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_knn.hpp"
@@ -35,9 +36,7 @@ std::vector<RankedItem> rank_items(const Model& model, const UserQuery& query, S
 
 namespace {
 std::string canonical(std::string_view name) {
-  std::string s(name);
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string s = detail::to_lower(name);
   if (s.rfind("aws-", 0) == 0) s = s.substr(4);
   if (s == "item-knn") s = "sims";
   return s;

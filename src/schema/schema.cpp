@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "detail/text.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
 
@@ -23,9 +24,7 @@ const char* to_string(DatasetKind kind) noexcept {
 }
 
 DatasetKind parse_dataset_kind(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = detail::to_lower(text);
   if (lower == "interactions") return DatasetKind::Interactions;
   if (lower == "users") return DatasetKind::Users;
   if (lower == "items") return DatasetKind::Items;

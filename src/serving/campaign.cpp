@@ -52,6 +52,13 @@ void check_context(const std::vector<std::pair<std::string, std::string>>& conte
   }
 }
 
+// Each user's interaction count, and the interaction rows in all: what a version is trained on.
+std::pair<std::vector<std::uint32_t>, std::size_t> history_lengths(const DatasetGroup& g) {
+  std::vector<std::uint32_t> lengths(g.user_ids().size());
+  for (Index u = 0; u < lengths.size(); ++u) lengths[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
+  return {std::move(lengths), g.interactions().size()};
+}
+
 // Items by the number of distinct users who interacted with them (ties by index).
 std::vector<Index> popular_items(const DatasetGroup& g) {
   std::vector<float> users(g.item_ids().size(), 0.0f);
@@ -133,11 +140,7 @@ Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, S
   TAILOR_THROW_IF(!group_, ErrorCode::InvalidArgument, "a campaign needs a dataset group");
   id_prefix_ = std::hash<const void*>()(this) ^
                static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-  auto [lengths, rows] = group_->read([](const DatasetGroup& g) {
-    std::vector<std::uint32_t> l(g.user_ids().size());
-    for (Index u = 0; u < l.size(); ++u) l[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
-    return std::make_pair(std::move(l), g.interactions().size());
-  });
+  auto [lengths, rows] = group_->read(history_lengths);
   deploy(std::move(version), std::move(lengths), rows);
   last_training_seconds_ = seconds_now();
 }
@@ -149,11 +152,7 @@ std::shared_ptr<const Campaign::Snapshot> Campaign::snapshot() const { return st
 std::shared_ptr<const SolutionVersion> Campaign::version() const { return snapshot()->version; }
 
 void Campaign::deploy(SolutionVersion version) {
-  auto [lengths, rows] = group_->read([](const DatasetGroup& g) {
-    std::vector<std::uint32_t> l(g.user_ids().size());
-    for (Index u = 0; u < l.size(); ++u) l[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
-    return std::make_pair(std::move(l), g.interactions().size());
-  });
+  auto [lengths, rows] = group_->read(history_lengths);
   deploy(std::move(version), std::move(lengths), rows);
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "detail/text.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/popularity.hpp"
@@ -15,12 +16,6 @@ namespace tailor {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -99,12 +94,12 @@ void Solution::type_weights(const IdMap& types, std::vector<char>& keep, std::ve
   keep.assign(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
   weight.assign(types.size() + 1, 1.0f);
   for (Index t = 0; t < types.size(); ++t) {
-    const std::string name = lower(types.name(t));
+    const std::string name = detail::to_lower(types.name(t));
     for (const std::string& wanted : config_.events.event_types) {
-      if (lower(wanted) == name) keep[t] = 1;
+      if (detail::to_lower(wanted) == name) keep[t] = 1;
     }
     for (const auto& [type, w] : config_.events.event_type_weights) {
-      if (lower(type) == name) weight[t] = w;
+      if (detail::to_lower(type) == name) weight[t] = w;
     }
   }
 }
@@ -124,18 +119,6 @@ void for_selected(const Interactions& in, const Rows& rows, const std::vector<ch
     emit(r, weight[t] * (has_value ? in.event_values()[r] : 1.0f));
   }
 }
-
-struct AllRows {
-  std::size_t n;
-  struct It {
-    std::size_t i;
-    std::size_t operator*() const { return i; }
-    It& operator++() { ++i; return *this; }
-    bool operator!=(const It& o) const { return i != o.i; }
-  };
-  It begin() const { return {0}; }
-  It end() const { return {n}; }
-};
 }  // namespace
 
 EventColumns Solution::select_events(const DatasetGroup& group) const {
@@ -144,7 +127,7 @@ EventColumns Solution::select_events(const DatasetGroup& group) const {
   std::vector<float> weight;
   type_weights(in.event_type_names(), keep, weight);
   EventColumns out;
-  for_selected(in, AllRows{in.size()}, keep, weight, config_.events.event_value_threshold,
+  for_selected(in, detail::IndexRange{in.size()}, keep, weight, config_.events.event_value_threshold,
                [&](std::size_t r, float w) {
                  out.users.push_back(in.users()[r]);
                  out.items.push_back(in.items()[r]);

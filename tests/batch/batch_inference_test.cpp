@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/sample.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
 
@@ -17,12 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::unique_ptr<Campaign> make_campaign(const char* recipe) {
-  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
-  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions), std::nullopt,
-                 Schema::load(dir + "items_schema.json", DatasetKind::Items));
-  EXPECT_TRUE(g.import_csv(DatasetKind::Interactions, dir + "interactions.csv").ok());
-  EXPECT_TRUE(g.import_csv(DatasetKind::Items, dir + "items.csv").ok());
-  auto live = std::make_shared<LiveDatasetGroup>(std::move(g));
+  auto live = std::make_shared<LiveDatasetGroup>(test::sample_group(/*users=*/false));
   const char* params = std::string(recipe) == "sims" ? "{}" : R"({"factors": 8, "iterations": 3})";
   Solution solution({recipe, recipe, params, {}});
   TrainOptions o;

@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "common/sample.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 
@@ -32,16 +33,7 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-DatasetGroup sample_group() {
-  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
-  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
-                 Schema::load(dir + "users_schema.json", DatasetKind::Users),
-                 Schema::load(dir + "items_schema.json", DatasetKind::Items));
-  EXPECT_TRUE(g.import_csv(DatasetKind::Interactions, dir + "interactions.csv").ok());
-  EXPECT_TRUE(g.import_csv(DatasetKind::Users, dir + "users.csv").ok());
-  EXPECT_TRUE(g.import_csv(DatasetKind::Items, dir + "items.csv").ok());
-  return g;
-}
+using test::sample_group;
 
 EventRecord event(const std::string& user, const std::string& item, std::int64_t t) {
   EventRecord e;

@@ -7,20 +7,14 @@
 #include <cmath>
 #include <set>
 
+#include "common/sample.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
 namespace {
 
 std::shared_ptr<LiveDatasetGroup> sample_group() {
-  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
-  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
-                 Schema::load(dir + "users_schema.json", DatasetKind::Users),
-                 Schema::load(dir + "items_schema.json", DatasetKind::Items));
-  EXPECT_TRUE(g.import_csv(DatasetKind::Interactions, dir + "interactions.csv").ok());
-  EXPECT_TRUE(g.import_csv(DatasetKind::Users, dir + "users.csv").ok());
-  EXPECT_TRUE(g.import_csv(DatasetKind::Items, dir + "items.csv").ok());
-  return std::make_shared<LiveDatasetGroup>(std::move(g));
+  return std::make_shared<LiveDatasetGroup>(test::sample_group());
 }
 
 std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group, const char* recipe,

@@ -4,19 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/sample.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 
 namespace tailor {
 namespace {
 
-DatasetGroup sample_group() {
-  const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
-  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions));
-  ImportReport r = g.import_csv(DatasetKind::Interactions, dir + "interactions.csv");
-  EXPECT_TRUE(r.ok()) << r.summary();
-  return g;
-}
+DatasetGroup sample_group() { return test::sample_group(/*users=*/false, /*items=*/false); }
 
 TEST(SolutionSolution, EventSelectionFiltersAndWeighs) {
   const char* schema = R"({"type":"record","name":"Interactions","fields":[
