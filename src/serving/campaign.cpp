@@ -271,7 +271,7 @@ bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapsho
 }
 
 RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap_ref,
-                                         Resolved& r, float* precomputed) const {
+                                         Resolved& r, const Ranked* precomputed) const {
   const Snapshot* snap = &snap_ref;
   const Model& model = *snap->version->model();
   const bool similar = !request.item_id.empty();
@@ -289,25 +289,24 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     bool promoted;
   };
   std::vector<Pick> picks;
-  std::vector<char> taken(r.catalog, 0);  // excluded or already picked
+  // Excluded or already picked: a short list (results and exclusions are capped at 500 each),
+  // cheaper to search than a per-request flag array over the whole catalog is to clear.
   std::vector<Index> taken_list;
+  auto taken = [&](Index i) { return std::find(taken_list.begin(), taken_list.end(), i) != taken_list.end(); };
   auto take = [&](Index i) {
-    if (!taken[i]) taken_list.push_back(i);
-    taken[i] = 1;
+    if (!taken(i)) taken_list.push_back(i);
   };
   for (Index e : r.excluded) take(e);
 
   // Scores for every item the request may rank: model scores, live counts for popularity models.
-  // The scores live in `owned`, or in the caller's buffer (batched scoring) without a copy.
+  // The scores live in `owned`, unless the caller ranked the catalog already (batched scoring).
   std::vector<float> owned;
   float* scores = nullptr;
   std::size_t score_count = 0;
   double normaliser = 0;
   const bool dense = dense_scoring(request, *snap, r);
   if (dense && precomputed) {
-    scores = precomputed;  // the caller's scratch row (one score per model item), ours to knock out
-    score_count = model.num_items();
-    if (snap->softmax_scores) normaliser = log_sum_exp(scores, score_count);
+    normaliser = precomputed->normaliser;
   } else if (dense) {
     UserQuery q;
     q.user = r.user;
@@ -331,7 +330,11 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     ItemMask mask;
     mask.allowed = allowed ? &*allowed : nullptr;
     mask.excluded = taken_list;
-    if (dense) {
+    if (dense && precomputed) {
+      for (const ScoredItem& s : precomputed->top) {
+        if (top.size() < count && !taken(s.item)) top.push_back(s);
+      }
+    } else if (dense) {
       // Taken items never come back, so their scores can be knocked out in place.
       for (Index e : taken_list) {
         if (e < score_count) scores[e] = -std::numeric_limits<float>::infinity();
@@ -342,7 +345,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
         model.similar_items(r.item, count, mask, top);
       } else {
         for (const ScoredItem& n : r.live_neighbors) {
-          if (top.size() < count && !taken[n.item] && (!mask.allowed || mask.allowed->test(n.item))) top.push_back(n);
+          if (top.size() < count && !taken(n.item) && (!mask.allowed || mask.allowed->test(n.item))) top.push_back(n);
         }
       }
     } else if (!cold) {
@@ -363,7 +366,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     std::size_t have = static_cast<std::size_t>(std::count_if(picks.begin(), picks.end(),
                                                               [&](const Pick& p) { return p.promoted == promoted; }));
     auto consider = [&](Index i) {
-      if (have >= count || taken[i] || (allowed && !allowed->test(i))) return;
+      if (have >= count || (allowed && !allowed->test(i)) || taken(i)) return;
       picks.push_back({i, 0.0f, std::nullopt, promoted});
       take(i);
       ++have;
@@ -589,34 +592,78 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
   // the machine's peak where one GEMV per user is bound by memory).
   std::vector<std::size_t> dense;
   for (std::size_t k = 0; k < n; ++k) {
-    if (resolved[k] && als && !requests[k].promotion && Campaign::dense_scoring(requests[k], *snap, *resolved[k])) {
+    if (resolved[k] && als && snap->softmax_scores && !requests[k].promotion &&
+        Campaign::dense_scoring(requests[k], *snap, *resolved[k])) {
       dense.push_back(k);
     }
   }
-  auto answer = [&](std::size_t k, float* scores) {
+  auto answer = [&](std::size_t k, const Campaign::Ranked* ranked) {
     try {
-      out[k] = campaign.respond(requests[k], *snap, *resolved[k], scores);
+      out[k] = campaign.respond(requests[k], *snap, *resolved[k], ranked);
     } catch (const std::exception& e) {
       errors[k] = e.what();
     }
   };
-  constexpr std::size_t kBlock = 128;  // users per product: amortises packing the item factors
-  const std::size_t blocks = (dense.size() + kBlock - 1) / kBlock;
+  // Blocks of users times chunks of items: each product S = U Y_cᵀ stays in cache while every
+  // user's running softmax normaliser and top-k are updated from it.
+  constexpr std::size_t kUsers = 512;
+  constexpr Index kChunk = 1024;
+  const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
-    const std::size_t begin = b * kBlock, end = std::min(dense.size(), begin + kBlock);
-    FactorMatrix users(static_cast<Eigen::Index>(end - begin), als->item_factors().cols());
-    for (std::size_t j = begin; j < end; ++j) {
-      const Campaign::Resolved& r = *resolved[dense[j]];
+    const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
+    const std::size_t count = end - begin;
+    const FactorMatrix& items = als->item_factors();
+    FactorMatrix users(static_cast<Eigen::Index>(count), items.cols());
+    std::vector<detail::TopK> heaps;
+    std::vector<float> threshold(count, -std::numeric_limits<float>::infinity());
+    std::vector<double> max(count, -std::numeric_limits<double>::infinity()), sum(count, 0.0);
+    for (std::size_t j = 0; j < count; ++j) {
+      const Campaign::Resolved& r = *resolved[dense[begin + j]];
       UserQuery q;
       q.user = r.user;
       q.history = r.history;
       q.weights = r.weights;
       q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
-      users.row(static_cast<Eigen::Index>(j - begin)) = als->user_vector(q).transpose();
+      users.row(static_cast<Eigen::Index>(j)) = als->user_vector(q).transpose();
+      // Room for the excluded items too: respond() drops them, and k others must remain.
+      heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
     }
-    FactorMatrix scores = users * als->item_factors().transpose();
-    for (std::size_t j = begin; j < end; ++j) {
-      answer(dense[j], scores.row(static_cast<Eigen::Index>(j - begin)).data());
+    FactorMatrix scores;
+    for (Index c0 = 0; c0 < als->num_items(); c0 += kChunk) {
+      const Index c = std::min<Index>(kChunk, als->num_items() - c0);
+      scores.noalias() = users * items.middleRows(c0, c).transpose();
+      for (std::size_t j = 0; j < count; ++j) {
+        const float* row = scores.row(static_cast<Eigen::Index>(j)).data();
+        // Running log-sum-exp over the whole catalog (the softmax normaliser).
+        const auto a = Eigen::Map<const Eigen::ArrayXf>(row, c);
+        const double chunk_max = a.maxCoeff();
+        if (chunk_max > max[j]) {
+          sum[j] *= std::exp(max[j] - chunk_max);
+          max[j] = chunk_max;
+        }
+        sum[j] += static_cast<double>((a - static_cast<float>(max[j])).exp().sum());
+        // Running top-k among allowed items; equal scores keep the earlier item.
+        const Campaign::Resolved& r = *resolved[dense[begin + j]];
+        const Bitmap* allowed = r.allowed ? &*r.allowed : nullptr;
+        constexpr Index kSpan = 64;  // a span whose maximum cannot enter is skipped whole
+        for (Index s0 = 0; s0 < c; s0 += kSpan) {
+          const Index s1 = std::min<Index>(c, s0 + kSpan);
+          if (!(Eigen::Map<const Eigen::ArrayXf>(row + s0, s1 - s0).maxCoeff() > threshold[j])) continue;
+          for (Index i = s0; i < s1; ++i) {
+            if (!(row[i] > threshold[j])) continue;
+            const Index item = c0 + i;
+            if (allowed && (item >= allowed->size() || !allowed->test(item))) continue;
+            heaps[j].push(item, row[i]);
+            if (heaps[j].full()) threshold[j] = heaps[j].worst();
+          }
+        }
+      }
+    }
+    for (std::size_t j = 0; j < count; ++j) {
+      Campaign::Ranked ranked;
+      ranked.normaliser = max[j] + std::log(sum[j]);
+      heaps[j].take_sorted(ranked.top);
+      answer(dense[begin + j], &ranked);
     }
   });
   // Everything else (similar items, cold users, other recipes) one by one.

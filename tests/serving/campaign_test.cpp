@@ -331,13 +331,28 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
     r.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
     requests.push_back(r);
   }
+  // A filter that leaves 3 items (back-fill), an exclusion list, zero results.
+  RecommendationRequest few;
+  few.user_id = "user-0004";
+  few.num_results = 5;
+  few.filter = compile(group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
+  requests.push_back(few);
+  RecommendationRequest excluding;
+  excluding.user_id = "user-0005";
+  excluding.num_results = 6;
+  excluding.excluded_item_ids = {"item-0008", "item-0016", "item-0000"};
+  requests.push_back(excluding);
+  RecommendationRequest none;
+  none.user_id = "user-0006";
+  none.num_results = 0;
+  requests.push_back(none);
   requests.emplace_back();  // invalid: neither user nor item
   ExecutionOptions two;
   two.num_threads = 2;
   std::vector<std::string> errors;
   std::vector<RecommendationResponse> all = recommend_all(*campaign, requests, errors, two);
-  ASSERT_EQ(all.size(), 5u);
-  for (std::size_t k = 0; k < 4; ++k) {
+  ASSERT_EQ(all.size(), 8u);
+  for (std::size_t k = 0; k < 7; ++k) {
     ASSERT_TRUE(errors[k].empty()) << errors[k];
     RecommendationResponse one = campaign->get_recommendations(requests[k]);
     ASSERT_EQ(all[k].items.size(), one.items.size());
@@ -349,7 +364,9 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
       }
     }
   }
-  EXPECT_FALSE(errors[4].empty());
+  EXPECT_EQ(all[4].items.size(), 3u);
+  EXPECT_TRUE(all[6].items.empty());
+  EXPECT_FALSE(errors[7].empty());
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), better);
     }
   }
-  bool full() const { return heap_.size() == k_; }
+  bool full() const { return k_ > 0 && heap_.size() == k_; }
   /// The worst score kept (valid when full()).
   float worst() const { return heap_.front().score; }
   /// The items, best first; the heap is emptied.

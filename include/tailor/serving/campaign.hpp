@@ -138,13 +138,19 @@ class TAILOR_EXPORT Campaign {
  private:
   struct Snapshot;
   struct Resolved;
+  /// The catalog already ranked for one request (batched scoring): the best items, excluded ones
+  /// left out, and the softmax normaliser.
+  struct Ranked {
+    std::vector<ScoredItem> top;
+    double normaliser = 0;
+  };
   friend TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(
       const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
       std::vector<std::string>& errors, const ExecutionOptions& execution);
   std::shared_ptr<const Snapshot> snapshot() const;
   Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
-                                 float* precomputed) const;
+                                 const Ranked* precomputed) const;
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
   std::string next_recommendation_id() const;
