@@ -261,7 +261,27 @@ Campaign::Resolved Campaign::resolve(const RecommendationRequest& request, const
 RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
   const std::shared_ptr<const Snapshot> snap = snapshot();
   Resolved r = resolve(request, *snap);
-  return respond(request, *snap, r, nullptr);
+  RecommendationResponse response = respond(request, *snap, r, nullptr);
+  record(request, response);
+  return response;
+}
+
+void Campaign::record(const RecommendationRequest& request, const RecommendationResponse& response) const {
+  if (options_.recorded_recommendations == 0) return;
+  RecommendationRecord rec;
+  rec.recommendation_id = response.recommendation_id;
+  rec.user_id = request.user_id;
+  rec.item_id = request.item_id;
+  for (const RecommendedItem& i : response.items) rec.items.push_back(i.item_id);
+  rec.context = request.context;
+  std::lock_guard<std::mutex> lock(records_mutex_);
+  records_.push_back(std::move(rec));
+  while (records_.size() > options_.recorded_recommendations) records_.pop_front();
+}
+
+std::vector<RecommendationRecord> Campaign::recent_recommendations() const {
+  std::lock_guard<std::mutex> lock(records_mutex_);
+  return {records_.begin(), records_.end()};
 }
 
 bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
@@ -313,6 +333,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     q.history = r.history;
     q.weights = r.weights;
     q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
+    q.context = &request.context;
     model.score_all(q, owned);
     if (snap->softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
     if (!model.personalized()) {
@@ -353,6 +374,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
       q.user = r.user;
       q.history = r.history;
       q.weights = r.weights;
+      q.context = &request.context;
       model.recommend(q, count, mask, top);
     }
     for (const ScoredItem& s : top) {
@@ -458,6 +480,7 @@ RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& 
   q.weights = r.weights;
   q.refresh = r.user == kNoIndex || r.user >= snap->history_lengths.size() ||
               r.history_rows > snap->history_lengths[r.user];
+  q.context = &request.context;
   std::vector<RankedItem> ranked = rank_items(model, q, kept);
   std::vector<float> known;
   for (const RankedItem& x : ranked) {
@@ -484,7 +507,21 @@ RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& 
   return response;
 }
 
-PutReport Campaign::put_events(const std::vector<EventRecord>& events) {
+PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
+  // Implicit impressions: an event quoting a recorded recommendation without an impression list
+  // gets the items that recommendation showed (up to the 25 an event may carry).
+  std::vector<EventRecord> events = given;
+  {
+    std::lock_guard<std::mutex> lock(records_mutex_);
+    for (EventRecord& e : events) {
+      if (e.recommendation_id.empty() || !e.impression.empty()) continue;
+      for (const RecommendationRecord& rec : records_) {
+        if (rec.recommendation_id != e.recommendation_id) continue;
+        e.impression.assign(rec.items.begin(), rec.items.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(25, rec.items.size())));
+        break;
+      }
+    }
+  }
   // Popularity counts distinct users per item: an event counts when the user had not interacted
   // with the item before. Work it out in the same write section that appends the events.
   std::vector<std::pair<Index, std::uint32_t>> counted;
@@ -600,6 +637,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
   auto answer = [&](std::size_t k, const Campaign::Ranked* ranked) {
     try {
       out[k] = campaign.respond(requests[k], *snap, *resolved[k], ranked);
+      campaign.record(requests[k], out[k]);
     } catch (const std::exception& e) {
       errors[k] = e.what();
     }

@@ -371,3 +371,54 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
 
 }  // namespace
 }  // namespace tailor
+
+namespace tailor {
+namespace {
+
+TEST(ServingCampaign, RecordsResponsesAndTurnsThemIntoImpressions) {
+  DatasetGroup g(Schema::parse(R"({"type":"record","name":"Interactions","fields":[
+    {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
+    {"name":"TIMESTAMP","type":"long"},{"name":"EVENT_TYPE","type":"string"},
+    {"name":"IMPRESSION","type":["null","string"]}]})",
+                               DatasetKind::Interactions));
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  for (int u = 0; u < 20; ++u) csv += "u" + std::to_string(u) + ",i" + std::to_string(u % 7) + ",1,click\n";
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
+  auto group = std::make_shared<LiveDatasetGroup>(std::move(g));
+  Solution solution({"pop", "popularity-count", "{}", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  SolutionVersion v = group->read([&](const DatasetGroup& d) { return solution.train(d, o); });
+  CampaignOptions options;
+  options.recorded_recommendations = 2;
+  Campaign campaign(group, solution, std::move(v), options);
+  RecommendationRequest req;
+  req.user_id = "u1";
+  req.num_results = 3;
+  req.context = {{"DEVICE", "phone"}};
+  RecommendationResponse first = campaign.get_recommendations(req);
+  campaign.get_recommendations(req);
+  RecommendationResponse third = campaign.get_recommendations(req);
+  auto records = campaign.recent_recommendations();
+  ASSERT_EQ(records.size(), 2u);  // the oldest was dropped
+  EXPECT_EQ(records.back().recommendation_id, third.recommendation_id);
+  EXPECT_EQ(records.back().items.size(), 3u);
+  EXPECT_EQ(records.back().context[0].second, "phone");
+  EventRecord e;
+  e.user_id = "u1";
+  e.session_id = "s";
+  e.item_id = third.items[0].item_id;
+  e.event_type = "click";
+  e.sent_at = 5;
+  e.recommendation_id = third.recommendation_id;
+  ASSERT_TRUE(campaign.put_events({e}).ok());
+  const std::string impression = group->read([](const DatasetGroup& d) {
+    const Column& c = *d.interactions().column("IMPRESSION");
+    return std::string(c.text_at(d.interactions().size() - 1));
+  });
+  EXPECT_EQ(impression, third.items[0].item_id + "|" + third.items[1].item_id + "|" + third.items[2].item_id);
+  (void)first;
+}
+
+}  // namespace
+}  // namespace tailor

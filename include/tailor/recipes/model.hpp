@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tailor/bitmap.hpp"
@@ -26,6 +27,9 @@ struct UserQuery {
   /// Re-derive the user's model state from `history` even if the model knows the user (a user
   /// who sent events since training).
   bool refresh = false;
+  /// The request's context key/values (e.g. DEVICE=phone), for recipes that use it; the built-in
+  /// recipes do not.
+  const std::vector<std::pair<std::string, std::string>>* context = nullptr;
 };
 
 /// Which items a recommendation may contain.

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,8 +78,20 @@ struct RecommendationResponse {
   bool cold_start = false;  ///< the user was unknown (or had no events): popular items
 };
 
+/// What a campaign answered, kept for a while (Personalize records recommendations so that events
+/// quoting their recommendation id count as impressions).
+struct RecommendationRecord {
+  std::string recommendation_id;
+  std::string user_id;
+  std::string item_id;
+  std::vector<std::string> items;
+  std::vector<std::pair<std::string, std::string>> context;
+};
+
 /// Campaign settings.
 struct CampaignOptions {
+  /// Recent responses kept in memory (RecommendationRecord); 0 keeps none.
+  std::size_t recorded_recommendations = 1000;
   /// How retraining trains (metrics off by default: serving needs the model, not the split).
   TrainOptions training = [] {
     TrainOptions t;
@@ -116,7 +129,8 @@ class TAILOR_EXPORT Campaign {
   RecommendationResponse get_personalized_ranking(const RankingRequest& request) const;
 
   /// Event tracker: appends events (bad ones rejected with reasons, good ones kept), visible to
-  /// the next request; may start an automatic retrain.
+  /// the next request; may start an automatic retrain. An event that quotes a recorded
+  /// recommendation id and has no impression list gets that response's items as impressions.
   PutReport put_events(const std::vector<EventRecord>& events);
   PutReport put_users(const std::vector<EntityRecord>& users);
   PutReport put_items(const std::vector<EntityRecord>& items);
@@ -129,6 +143,9 @@ class TAILOR_EXPORT Campaign {
   bool retrain_async();
   /// Waits for a background retrain to finish.
   void wait_for_retrain();
+
+  /// The most recent responses, oldest first (at most CampaignOptions::recorded_recommendations).
+  std::vector<RecommendationRecord> recent_recommendations() const;
 
   /// The version being served.
   std::shared_ptr<const SolutionVersion> version() const;
@@ -154,6 +171,7 @@ class TAILOR_EXPORT Campaign {
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
   std::string next_recommendation_id() const;
+  void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
   std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
 
   std::shared_ptr<LiveDatasetGroup> group_;
@@ -172,6 +190,8 @@ class TAILOR_EXPORT Campaign {
   std::atomic<double> last_training_seconds_{0};
   std::uint64_t id_prefix_;
   mutable std::atomic<std::uint64_t> id_counter_{0};
+  mutable std::mutex records_mutex_;
+  mutable std::deque<RecommendationRecord> records_;
 };
 
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
