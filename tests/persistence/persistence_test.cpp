@@ -312,12 +312,15 @@ TEST(PersistenceStore, SigkillAtRandomMomentsKeepsEveryAcknowledgedUpdate) {
       }
     }
     ::close(acks[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 150));
+    // Wait for the first acknowledgement (opening the store may be slow under sanitizers), then
+    // let the child run for a random while before killing it.
+    int last_ack = -1, k = 0;
+    if (::read(acks[0], &k, sizeof k) == sizeof k) last_ack = k;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself with status " << status;
-    int last_ack = -1, k = 0;
     while (::read(acks[0], &k, sizeof k) == sizeof k) last_ack = k;
     ::close(acks[0]);
     ASSERT_GE(last_ack, 0) << "the child acknowledged nothing";
