@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <tuple>
 #include <unordered_map>
 
 #include <Eigen/Core>
@@ -290,10 +291,9 @@ bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapsho
   return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
 }
 
-RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap_ref,
+RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap,
                                          Resolved& r, const Ranked* precomputed) const {
-  const Snapshot* snap = &snap_ref;
-  const Model& model = *snap->version->model();
+  const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
   // Score on the snapshot, without locks.
   RecommendationResponse response;
@@ -324,7 +324,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   float* scores = nullptr;
   std::size_t score_count = 0;
   double normaliser = 0;
-  const bool dense = dense_scoring(request, *snap, r);
+  const bool dense = dense_scoring(request, snap, r);
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
   } else if (dense) {
@@ -332,13 +332,13 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     q.user = r.user;
     q.history = r.history;
     q.weights = r.weights;
-    q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
+    q.refresh = r.user >= snap.history_lengths.size() || r.history_rows > snap.history_lengths[r.user];
     q.context = &request.context;
     model.score_all(q, owned);
-    if (snap->softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
+    if (snap.softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
     if (!model.personalized()) {
       owned.resize(r.catalog, 0.0f);  // items new since training start at zero
-      for (const auto& [item, count] : live_counts(*snap)) {
+      for (const auto& [item, count] : live_counts(snap)) {
         if (item < owned.size()) owned[item] += count;
       }
     }
@@ -379,7 +379,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     }
     for (const ScoredItem& s : top) {
       std::optional<double> score;
-      if (snap->softmax_scores) score = std::exp(static_cast<double>(s.score) - normaliser);
+      if (snap.softmax_scores) score = std::exp(static_cast<double>(s.score) - normaliser);
       picks.push_back({s.item, s.score, score, promoted});
       take(s.item);
     }
@@ -393,11 +393,11 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
       take(i);
       ++have;
     };
-    for (Index i : snap->popular) {
+    for (Index i : snap.popular) {
       if (have >= count) break;
       if (i < r.catalog) consider(i);
     }
-    for (Index i = static_cast<Index>(snap->popular.size()); i < r.catalog && have < count; ++i) consider(i);
+    for (Index i = static_cast<Index>(snap.popular.size()); i < r.catalog && have < count; ++i) consider(i);
   };
 
   std::size_t promoted_slots = 0;
@@ -569,9 +569,7 @@ void Campaign::retrain() {
     out.events = solution_.select_events(g);
     out.users = g.user_ids().size();
     out.items = g.item_ids().size();
-    out.lengths.resize(out.users);
-    for (Index u = 0; u < out.users; ++u) out.lengths[u] = static_cast<std::uint32_t>(g.interaction_rows_of(u).size());
-    out.rows = g.interactions().size();
+    std::tie(out.lengths, out.rows) = history_lengths(g);
     return out;
   });
   events_since_training_ = 0;
