@@ -320,7 +320,10 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
 
   // Scores for every item the request may rank: model scores, live counts for popularity models.
   // The scores live in `owned`, unless the caller ranked the catalog already (batched scoring).
-  std::vector<float> owned;
+  // One buffer per thread, kept between requests: a catalog's scores are hundreds of kilobytes,
+  // and allocating them anew on every request costs page faults whenever the allocator has
+  // handed the previous block back to the system.
+  thread_local std::vector<float> owned;
   float* scores = nullptr;
   std::size_t score_count = 0;
   double normaliser = 0;

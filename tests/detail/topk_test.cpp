@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Top-K selection against a full sort; Bitmap; exceptions out of parallel loops.
+// Top-K selection against a full sort; the large-block allocator; exceptions out of parallel loops.
 #include "tailor/detail/topk.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 
 #include "detail/parallel.hpp"
 #include "tailor/bitmap.hpp"
+#include "tailor/detail/huge_pages.hpp"
 
 namespace tailor {
 namespace {
@@ -34,6 +37,35 @@ TEST(DetailTopK, MatchesAFullSortWithMasksAndTies) {
     detail::top_k(scores.data(), n, k, &allowed, got);
     ASSERT_EQ(got, expected) << "n=" << n << " k=" << k;
   }
+}
+
+TEST(DetailTopK, UnmaskedSelectionOfDistinctScoresMatchesAFullSort) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal;
+  for (int round = 0; round < 50; ++round) {
+    // Sizes on both sides of the 64-score groups the selection skips at once.
+    const std::size_t n = 1 + rng() % 5000, k = 1 + rng() % 100;
+    std::vector<float> scores(n);
+    for (float& s : scores) s = normal(rng);
+    std::vector<ScoredItem> expected;
+    for (std::size_t i = 0; i < n; ++i) expected.push_back({static_cast<Index>(i), scores[i]});
+    std::sort(expected.begin(), expected.end(), detail::better);
+    if (expected.size() > k) expected.resize(k);
+    std::vector<ScoredItem> got;
+    detail::top_k(scores.data(), n, k, nullptr, got);
+    ASSERT_EQ(got, expected) << "n=" << n << " k=" << k;
+  }
+}
+
+TEST(DetailLargeAllocator, LargeBlocksAreHugePageAlignedAndSmallOnesWork) {
+  std::vector<float, detail::LargeAllocator<float>> large(detail::kHugePage / sizeof(float) + 10, 1.0f);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large.data()) % detail::kHugePage, 0u);
+  EXPECT_EQ(std::accumulate(large.begin(), large.end(), 0.0), static_cast<double>(large.size()));
+  std::vector<float, detail::LargeAllocator<float>> small(100, 2.0f);
+  small.push_back(3.0f);
+  EXPECT_EQ(small.back(), 3.0f);
+  large = small;  // a small block replacing a large one frees the large one the right way
+  EXPECT_EQ(large.size(), 101u);
 }
 
 TEST(DetailParallel, ExceptionsLeaveTheParallelRegionAndOtherIterationsRun) {

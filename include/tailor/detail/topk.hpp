@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tailor/bitmap.hpp"
+#include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
@@ -53,29 +54,8 @@ class TopK {
 
 /// The best k of scores[0, n), skipping items not in `allowed` (when given) and items whose score
 /// is -infinity (excluded). Result best first, ties by lower index.
-inline void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
-                  std::vector<ScoredItem>& out) {
-  TopK heap(k);
-  // Below the current k-th best nothing can enter (on equal scores the earlier index wins, and
-  // indices only grow), so one comparison rejects most items, and a block whose maximum does
-  // not beat the threshold is skipped whole (the maximum is a vectorised reduction).
-  float threshold = -std::numeric_limits<float>::infinity();
-  constexpr std::size_t kBlock = 64;
-  for (std::size_t begin = 0; begin < n; begin += kBlock) {
-    const std::size_t end = std::min(n, begin + kBlock);
-    float block_max = -std::numeric_limits<float>::infinity();
-    for (std::size_t i = begin; i < end; ++i) block_max = std::max(block_max, scores[i]);
-    if (!(block_max > threshold)) continue;
-    for (std::size_t i = begin; i < end; ++i) {
-      const float s = scores[i];
-      if (!(s > threshold)) continue;
-      if (allowed && (i >= allowed->size() || !allowed->test(i))) continue;
-      heap.push(static_cast<Index>(i), s);
-      if (heap.full()) threshold = heap.worst();
-    }
-  }
-  heap.take_sorted(out);
-}
+TAILOR_EXPORT void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
+                         std::vector<ScoredItem>& out);
 
 }  // namespace detail
 }  // namespace tailor

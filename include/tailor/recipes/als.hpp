@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include "tailor/detail/huge_pages.hpp"
 #include "tailor/export.hpp"
 #include "tailor/recipes/recipe.hpp"
 
@@ -69,7 +70,8 @@ class TAILOR_EXPORT AlsModel : public Model {
   // The item factors again, in panels of detail::kScorePanel items: factor k of the panel's
   // items is contiguous, so scoring the catalog is a sum of scaled vectors with no horizontal
   // sums (the layout serving reads on every request).
-  std::vector<float> panels_;
+  // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
+  std::vector<float, detail::LargeAllocator<float>> panels_;
 };
 
 /// The user-personalization recipe.

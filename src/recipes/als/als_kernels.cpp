@@ -188,10 +188,10 @@ double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, 
   return total / (static_cast<double>(X.rows()) * static_cast<double>(Y.rows()) + total_weight);
 }
 
-std::vector<float> score_panels(const FactorMatrix& Y) {
+ScorePanels score_panels(const FactorMatrix& Y) {
   const std::size_t n = static_cast<std::size_t>(Y.rows()), f = static_cast<std::size_t>(Y.cols());
   const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
-  std::vector<float> panels(blocks * kScorePanel * f, 0.0f);
+  ScorePanels panels(blocks * kScorePanel * f, 0.0f);
   for (std::size_t i = 0; i < n; ++i) {
     float* panel = panels.data() + (i / kScorePanel) * kScorePanel * f;
     for (std::size_t k = 0; k < f; ++k) panel[k * kScorePanel + i % kScorePanel] = Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
@@ -199,7 +199,7 @@ std::vector<float> score_panels(const FactorMatrix& Y) {
   return panels;
 }
 
-void score_panels(const std::vector<float>& panels, const float* u, int f, std::size_t n, float* scores) {
+void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores) {
   // One panel's 16 scores as a vector value (GCC/Clang vector extension): the accumulators stay
   // in registers, and four of them keep four independent FMA chains in flight.
   using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));

@@ -43,12 +43,15 @@ double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, 
 /// Items per panel in the serving layout of item factors.
 inline constexpr std::size_t kScorePanel = 16;
 
+/// Item factors in the panel layout, on huge pages.
+using ScorePanels = std::vector<float, LargeAllocator<float>>;
+
 /// Rearranges row-major item factors (n × f) into panels: panel b holds, for each factor k, the
 /// kScorePanel values of items b·kScorePanel ... (zero-padded at the end).
-std::vector<float> score_panels(const FactorMatrix& Y);
+ScorePanels score_panels(const FactorMatrix& Y);
 
 /// scores[i] = u · y_i for all n items, from the panel layout.
-void score_panels(const std::vector<float>& panels, const float* u, int f, std::size_t n, float* scores);
+void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores);
 
 /// One user's factors with Y fixed: exact solve of the normal equations above.
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,

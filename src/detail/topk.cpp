@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include "tailor/detail/topk.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace tailor::detail {
+
+namespace {
+
+// Sixteen scores as one vector value (GCC/Clang vector extension), so that the comparisons
+// below are single vector instructions whatever the surrounding code makes the optimiser do.
+constexpr std::size_t kLanes = 16;
+constexpr std::size_t kGroup = 4 * kLanes;  // scores skipped at once
+using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+using LaneHits = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
+
+// Whether any of scores[0, kGroup) is above the threshold.
+bool any_above(const float* scores, float threshold) {
+  Lanes top;
+  std::memcpy(&top, scores, sizeof top);
+  for (std::size_t i = kLanes; i < kGroup; i += kLanes) {
+    Lanes v;
+    std::memcpy(&v, scores + i, sizeof v);
+    top = top > v ? top : v;
+  }
+  // Fold the maximum in halves down to four lanes: a horizontal reduction the optimiser keeps in
+  // vector registers (a loop over all lanes it may turn into sixteen extractions).
+  using Half = float __attribute__((vector_size(kLanes / 2 * sizeof(float))));
+  using Quarter = float __attribute__((vector_size(kLanes / 4 * sizeof(float))));
+  Half lo, hi;
+  std::memcpy(&lo, &top, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&top) + sizeof lo, sizeof hi);
+  lo = lo > hi ? lo : hi;
+  Quarter a, b;
+  std::memcpy(&a, &lo, sizeof a);
+  std::memcpy(&b, reinterpret_cast<const char*>(&lo) + sizeof a, sizeof b);
+  a = a > b ? a : b;
+  return a[0] > threshold || a[1] > threshold || a[2] > threshold || a[3] > threshold;
+}
+
+// Bit j set when scores[j] is above the threshold, for j < kLanes.
+std::uint32_t above_mask(const float* scores, float threshold) {
+  Lanes v;
+  std::memcpy(&v, scores, sizeof v);
+  const LaneHits hits = v > threshold;
+  std::uint32_t mask = 0;
+  for (std::size_t j = 0; j < kLanes; ++j) mask |= static_cast<std::uint32_t>(hits[j] & 1) << j;
+  return mask;
+}
+
+}  // namespace
+
+void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed, std::vector<ScoredItem>& out) {
+  TopK heap(k);
+  // Below the current k-th best nothing can enter (on equal scores the earlier index wins, and
+  // indices only grow). So a group of scores none of which beats it is skipped with one vector
+  // comparison, and in the rare group that has candidates only those are looked at.
+  float threshold = -std::numeric_limits<float>::infinity();
+  auto consider = [&](std::size_t i) {
+    const float s = scores[i];
+    if (!(s > threshold)) return;  // the threshold may have risen since the comparison
+    if (allowed && (i >= allowed->size() || !allowed->test(i))) return;
+    heap.push(static_cast<Index>(i), s);
+    if (heap.full()) threshold = heap.worst();
+  };
+  std::size_t i = 0;
+  for (; i + kGroup <= n; i += kGroup) {
+    if (!any_above(scores + i, threshold)) continue;
+    for (std::size_t j = i; j < i + kGroup; j += kLanes) {
+      for (std::uint32_t hits = above_mask(scores + j, threshold); hits != 0; hits &= hits - 1) {
+        consider(j + static_cast<std::size_t>(__builtin_ctz(hits)));
+      }
+    }
+  }
+  for (; i < n; ++i) consider(i);
+  heap.take_sorted(out);
+}
+
+}  // namespace tailor::detail
