@@ -51,18 +51,19 @@ std::uint32_t above_mask(const float* scores, float threshold) {
 
 }  // namespace
 
-void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed, std::vector<ScoredItem>& out) {
-  TopK heap(k);
+void TopK::push_all(const float* scores, std::size_t n, Index first, const Bitmap* allowed) {
+  if (k_ == 0) return;
   // Below the current k-th best nothing can enter (on equal scores the earlier index wins, and
   // indices only grow). So a group of scores none of which beats it is skipped with one vector
   // comparison, and in the rare group that has candidates only those are looked at.
-  float threshold = -std::numeric_limits<float>::infinity();
+  float threshold = full() ? worst() : -std::numeric_limits<float>::infinity();
   auto consider = [&](std::size_t i) {
     const float s = scores[i];
     if (!(s > threshold)) return;  // the threshold may have risen since the comparison
-    if (allowed && (i >= allowed->size() || !allowed->test(i))) return;
-    heap.push(static_cast<Index>(i), s);
-    if (heap.full()) threshold = heap.worst();
+    const Index item = first + static_cast<Index>(i);
+    if (allowed && (item >= allowed->size() || !allowed->test(item))) return;
+    push(item, s);
+    if (full()) threshold = worst();
   };
   std::size_t i = 0;
   for (; i + kGroup <= n; i += kGroup) {
@@ -74,6 +75,11 @@ void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allo
     }
   }
   for (; i < n; ++i) consider(i);
+}
+
+void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed, std::vector<ScoredItem>& out) {
+  TopK heap(k);
+  heap.push_all(scores, n, 0, allowed);
   heap.take_sorted(out);
 }
 

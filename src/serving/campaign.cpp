@@ -643,18 +643,18 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       errors[k] = e.what();
     }
   };
-  // Blocks of users times chunks of items: each product S = U Y_cᵀ stays in cache while every
-  // user's running softmax normaliser and top-k are updated from it.
+  // Blocks of users times chunks of items. A chunk's item factors stay in cache while every
+  // user of the block is scored against it, a few users at a time, and each user's scores are
+  // folded into their running softmax normaliser and top-k while still in the first-level cache.
   constexpr std::size_t kUsers = 512;
-  constexpr Index kChunk = 1024;
+  constexpr Index kChunk = 1024;  // a multiple of the 16-item panels score_block reads
   const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
     const std::size_t count = end - begin;
-    const FactorMatrix& items = als->item_factors();
-    FactorMatrix users(static_cast<Eigen::Index>(count), items.cols());
+    const Eigen::Index factors = als->item_factors().cols();
+    FactorMatrix users(static_cast<Eigen::Index>(count), factors);
     std::vector<detail::TopK> heaps;
-    std::vector<float> threshold(count, -std::numeric_limits<float>::infinity());
     std::vector<double> max(count, -std::numeric_limits<double>::infinity()), sum(count, 0.0);
     for (std::size_t j = 0; j < count; ++j) {
       const Campaign::Resolved& r = *resolved[dense[begin + j]];
@@ -667,34 +667,26 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
     }
-    FactorMatrix scores;
+    constexpr std::size_t kGroup = 8;  // users scored together
+    std::vector<float> scores(kGroup * static_cast<std::size_t>(kChunk));
     for (Index c0 = 0; c0 < als->num_items(); c0 += kChunk) {
       const Index c = std::min<Index>(kChunk, als->num_items() - c0);
-      scores.noalias() = users * items.middleRows(c0, c).transpose();
-      for (std::size_t j = 0; j < count; ++j) {
-        const float* row = scores.row(static_cast<Eigen::Index>(j)).data();
-        // Running log-sum-exp over the whole catalog (the softmax normaliser).
-        const auto a = Eigen::Map<const Eigen::ArrayXf>(row, c);
-        const double chunk_max = a.maxCoeff();
-        if (chunk_max > max[j]) {
-          sum[j] *= std::exp(max[j] - chunk_max);
-          max[j] = chunk_max;
-        }
-        sum[j] += static_cast<double>((a - static_cast<float>(max[j])).exp().sum());
-        // Running top-k among allowed items; equal scores keep the earlier item.
-        const Campaign::Resolved& r = *resolved[dense[begin + j]];
-        const Bitmap* allowed = r.allowed ? &*r.allowed : nullptr;
-        constexpr Index kSpan = 64;  // a span whose maximum cannot enter is skipped whole
-        for (Index s0 = 0; s0 < c; s0 += kSpan) {
-          const Index s1 = std::min<Index>(c, s0 + kSpan);
-          if (!(Eigen::Map<const Eigen::ArrayXf>(row + s0, s1 - s0).maxCoeff() > threshold[j])) continue;
-          for (Index i = s0; i < s1; ++i) {
-            if (!(row[i] > threshold[j])) continue;
-            const Index item = c0 + i;
-            if (allowed && (item >= allowed->size() || !allowed->test(item))) continue;
-            heaps[j].push(item, row[i]);
-            if (heaps[j].full()) threshold[j] = heaps[j].worst();
+      for (std::size_t g = 0; g < count; g += kGroup) {
+        const std::size_t group = std::min(kGroup, count - g);
+        als->score_block(users.row(static_cast<Eigen::Index>(g)).data(), group, c0, c, scores.data(), kChunk);
+        for (std::size_t j = g; j < g + group; ++j) {
+          const float* row = scores.data() + (j - g) * static_cast<std::size_t>(kChunk);
+          // Running log-sum-exp over the whole catalog (the softmax normaliser).
+          const auto a = Eigen::Map<const Eigen::ArrayXf>(row, c);
+          const double chunk_max = a.maxCoeff();
+          if (chunk_max > max[j]) {
+            sum[j] *= std::exp(max[j] - chunk_max);
+            max[j] = chunk_max;
           }
+          sum[j] += static_cast<double>((a - static_cast<float>(max[j])).exp().sum());
+          // Running top-k among allowed items; equal scores keep the earlier item.
+          const Campaign::Resolved& r = *resolved[dense[begin + j]];
+          heaps[j].push_all(row, static_cast<std::size_t>(c), c0, r.allowed ? &*r.allowed : nullptr);
         }
       }
     }

@@ -212,6 +212,35 @@ TEST(RecipesAls, ScoresAreDotProductsAndRecommendRespectsMasks) {
   EXPECT_THROW(als.score(q, unknown, scores), Error);
 }
 
+TEST(RecipesAls, BlockScoringMatchesDotProducts) {
+  // 101 items (a partial last panel) and 13 users (a partial last group of users).
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  FactorMatrix users(13, 24), items(101, 24);
+  for (Eigen::Index r = 0; r < users.rows(); ++r)
+    for (Eigen::Index c = 0; c < users.cols(); ++c) users(r, c) = normal(rng);
+  for (Eigen::Index r = 0; r < items.rows(); ++r)
+    for (Eigen::Index c = 0; c < items.cols(); ++c) items(r, c) = normal(rng);
+  const AlsModel als("user-personalization", AlsParams{}, users, items);
+  for (Index first : {0u, 32u, 96u}) {
+    const Index count = 101 - first;
+    const std::size_t stride = (count + 15) / 16 * 16 + 16;  // longer than needed: rows must not overlap
+    std::vector<float> out(13 * stride, -1.0f);
+    als.score_block(users.data(), 13, first, count, out.data(), stride);
+    for (Eigen::Index u = 0; u < 13; ++u) {
+      for (Index i = 0; i < count; ++i) {
+        const float expected = users.row(u).dot(items.row(first + i));
+        ASSERT_NEAR(out[static_cast<std::size_t>(u) * stride + i], expected, 1e-4f) << "user " << u << " item " << first + i;
+      }
+      EXPECT_EQ(out[static_cast<std::size_t>(u) * stride + stride - 1], -1.0f);  // past the row's panels
+    }
+  }
+  std::vector<float> out(16 * 13);
+  EXPECT_THROW(als.score_block(users.data(), 13, 8, 16, out.data(), 16), Error);     // not on a panel
+  EXPECT_THROW(als.score_block(users.data(), 13, 96, 16, out.data(), 16), Error);    // past the catalog
+  EXPECT_THROW(als.score_block(users.data(), 13, 0, 32, out.data(), 16), Error);     // stride too short
+}
+
 TEST(RecipesAls, UpdateKeepsTrainedRowsAndFitsNewOnes) {
   TrainingData d = tiny_data(50, 40);
   AlsParams p;

@@ -22,21 +22,24 @@ inline bool better(const ScoredItem& a, const ScoredItem& b) {
 
 /// Keeps the best K items seen so far in a min-heap on `better`, so each new candidate costs one
 /// comparison against the current worst once the heap is full.
-class TopK {
+class TAILOR_EXPORT TopK {
  public:
   explicit TopK(std::size_t k) : k_(k) { heap_.reserve(k); }
   void push(Index item, float score) {
     if (k_ == 0) return;
-    ScoredItem s{item, score};
+    const ScoredItem s{item, score};
     if (heap_.size() < k_) {
       heap_.push_back(s);
       std::push_heap(heap_.begin(), heap_.end(), better);
     } else if (better(s, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), better);
-      heap_.back() = s;
-      std::push_heap(heap_.begin(), heap_.end(), better);
+      replace_worst(s);
     }
   }
+  /// Pushes items first, first + 1, ... with scores[0, n), skipping items not in `allowed` (when
+  /// given) and scores of -infinity. Every item must come after all items pushed before (as when
+  /// a catalog is pushed chunk by chunk): then nothing at or below the current worst can enter,
+  /// and groups of scores are rejected with a few vector instructions.
+  void push_all(const float* scores, std::size_t n, Index first, const Bitmap* allowed);
   bool full() const { return k_ > 0 && heap_.size() == k_; }
   /// The worst score kept (valid when full()).
   float worst() const { return heap_.front().score; }
@@ -48,6 +51,23 @@ class TopK {
   }
 
  private:
+  // The worst item leaves and s takes its place: one sift down (pop_heap and push_heap would
+  // walk the heap twice).
+  void replace_worst(const ScoredItem& s) {
+    const std::size_t n = heap_.size();
+    std::size_t hole = 0;
+    for (;;) {
+      std::size_t child = 2 * hole + 1;
+      if (child >= n) break;
+      // The worse of the two children rises (the heap's front is its worst item).
+      if (child + 1 < n && better(heap_[child], heap_[child + 1])) ++child;
+      if (!better(s, heap_[child])) break;
+      heap_[hole] = heap_[child];
+      hole = child;
+    }
+    heap_[hole] = s;
+  }
+
   std::size_t k_;
   std::vector<ScoredItem> heap_;
 };

@@ -5,6 +5,7 @@
 #include "recipes/als/als_kernels.hpp"
 
 #include <Eigen/Cholesky>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -228,6 +229,48 @@ void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t 
     const Vec sum = (a0 + a1) + (a2 + a3);
     const std::size_t count = std::min(kScorePanel, n - b * kScorePanel);
     std::memcpy(scores + b * kScorePanel, &sum, count * sizeof(float));
+  }
+}
+
+namespace {
+
+// One panel (kScorePanel items) against kBlockUsers users, whose factors are at u, u + f, ...:
+// each user's sixteen scores accumulate in one vector value (GCC/Clang vector extension), and
+// each panel row loaded feeds kBlockUsers FMAs.
+void score_tile(const float* panel, const float* u, std::size_t f, float* out, std::size_t out_stride) {
+  using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
+  Vec acc[kBlockUsers] = {};
+  for (std::size_t k = 0; k < f; ++k) {
+    Vec y;
+    std::memcpy(&y, panel + k * kScorePanel, sizeof y);
+    for (std::size_t r = 0; r < kBlockUsers; ++r) acc[r] += u[r * f + k] * y;
+  }
+  for (std::size_t r = 0; r < kBlockUsers; ++r) std::memcpy(out + r * out_stride, &acc[r], sizeof(Vec));
+}
+
+}  // namespace
+
+void score_panels_block(const ScorePanels& panels, int f, const float* users, std::size_t count,
+                        std::size_t first_panel, std::size_t panel_count, float* out, std::size_t out_stride) {
+  const std::size_t width = static_cast<std::size_t>(f);
+  const float* base = panels.data() + first_panel * kScorePanel * width;
+  std::size_t j = 0;
+  for (; j + kBlockUsers <= count; j += kBlockUsers) {
+    for (std::size_t p = 0; p < panel_count; ++p) {
+      score_tile(base + p * kScorePanel * width, users + j * width, width, out + j * out_stride + p * kScorePanel,
+                 out_stride);
+    }
+  }
+  if (j == count) return;
+  // The last few users: padded with zero factors to a full tile, their rows copied out.
+  std::vector<float> padded(kBlockUsers * width, 0.0f);
+  std::copy(users + j * width, users + count * width, padded.begin());
+  std::vector<float> tile(kBlockUsers * kScorePanel);
+  for (std::size_t p = 0; p < panel_count; ++p) {
+    score_tile(base + p * kScorePanel * width, padded.data(), width, tile.data(), kScorePanel);
+    for (std::size_t r = 0; j + r < count; ++r) {
+      std::copy_n(tile.data() + r * kScorePanel, kScorePanel, out + (j + r) * out_stride + p * kScorePanel);
+    }
   }
 }
 

@@ -53,6 +53,16 @@ ScorePanels score_panels(const FactorMatrix& Y);
 /// scores[i] = u · y_i for all n items, from the panel layout.
 void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores);
 
+/// Users scored together by score_panels_block: one panel row loaded from cache feeds this many
+/// FMAs, so the kernel runs on arithmetic rather than on loads.
+inline constexpr std::size_t kBlockUsers = 8;
+
+/// Scores of `count` users (row-major, count × f) for the items of panels
+/// [first_panel, first_panel + panel_count): row j of `out` (stride `out_stride` ≥
+/// panel_count · kScorePanel floats) gets user j's scores, panel by panel.
+void score_panels_block(const ScorePanels& panels, int f, const float* users, std::size_t count,
+                        std::size_t first_panel, std::size_t panel_count, float* out, std::size_t out_stride);
+
 /// One user's factors with Y fixed: exact solve of the normal equations above.
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,
                             const float* values, std::size_t count, float alpha);
