@@ -53,7 +53,7 @@ struct CompiledExpression {
   CompiledNode where;
   std::vector<CompiledCondition> if_conditions;
   std::vector<std::string> parameters;  // used by this expression
-  bool static_items = false;            // depends only on item metadata: cacheable
+  bool static_items = false;            // depends only on item metadata and parameters: cacheable
   std::size_t column = 0;
 };
 
@@ -64,9 +64,11 @@ struct CompiledFilter {
   std::vector<std::string> parameters;
   bool uses_user = false;
   bool uses_item = false;
-  // Cache of static expressions' bitmaps, valid for one items_version().
+  // Cache of static expressions' bitmaps, by expression and parameter values, valid for one
+  // items_version(). Bounded: when full it is emptied (a cache miss costs one evaluation).
+  static constexpr std::size_t kCacheEntries = 256;
   mutable std::mutex cache_mutex;
-  mutable std::unordered_map<std::size_t, std::pair<std::uint64_t, Bitmap>> cache;
+  mutable std::unordered_map<std::string, std::pair<std::uint64_t, Bitmap>> cache;
 };
 
 namespace {
@@ -95,8 +97,7 @@ class Compiler {
       for (const CompiledCondition& ic : c.if_conditions) add_parameters(ic.ast, mine);
       c.parameters.assign(mine.begin(), mine.end());
       parameters.insert(mine.begin(), mine.end());
-      c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() &&
-                       mine.empty() && !uses_current_item(c.where);
+      c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() && !uses_current_item(c.where);
       if (c.dataset != FilterDataset::Items || !c.if_conditions.empty()) out_.uses_user = true;
       if (uses_current_item(c.where)) out_.uses_item = true;
       out_.expressions.push_back(std::move(c));
@@ -295,18 +296,39 @@ class Evaluator {
   }
 
  private:
+  // The cache key of expression k with this request's values of its parameters: each value
+  // length-prefixed, so that no two value lists share a key.
+  std::string cache_key(std::size_t k, const CompiledExpression& e) const {
+    std::string key = std::to_string(k);
+    for (const std::string& name : e.parameters) {
+      const FilterValues* values = request_.values;
+      auto it = values ? values->find(name) : FilterValues::const_iterator();
+      if (!values || it == values->end() || it->second.empty()) throw MissingParameter{name};
+      key += ';';
+      for (const std::string& v : it->second) {
+        key += std::to_string(v.size());
+        key += ':';
+        key += v;
+      }
+    }
+    return key;
+  }
+
   Bitmap cached(std::size_t k, const CompiledExpression& e) {
     const std::uint64_t version = group_.items_version();
+    std::string key = cache_key(k, e);
     {
       std::lock_guard<std::mutex> lock(f_.cache_mutex);
-      auto it = f_.cache.find(k);
+      auto it = f_.cache.find(key);
       if (it != f_.cache.end() && it->second.first == version && it->second.second.size() == items_) {
         return it->second.second;
       }
     }
+    // Values that break a limit or do not fit their field throw here and are never cached.
     Bitmap b = node(e.where);
     std::lock_guard<std::mutex> lock(f_.cache_mutex);
-    f_.cache[k] = {version, b};
+    if (f_.cache.size() >= CompiledFilter::kCacheEntries) f_.cache.clear();
+    f_.cache[std::move(key)] = {version, b};
     return b;
   }
 

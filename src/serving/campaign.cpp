@@ -667,7 +667,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
     }
-    constexpr std::size_t kGroup = 8;  // users scored together
+    constexpr std::size_t kGroup = 8;  // users scored together: the kernel's tile of users
     std::vector<float> scores(kGroup * static_cast<std::size_t>(kChunk));
     for (Index c0 = 0; c0 < als->num_items(); c0 += kChunk) {
       const Index c = std::min<Index>(kChunk, als->num_items() - c0);

@@ -428,6 +428,53 @@ TEST(FiltersFilter, InteractionBoundKeepsTheMostRecentPerEventType) {
   for (Index i : expected) EXPECT_TRUE(b.test(i));
 }
 
+TEST(FiltersFilter, CachedParameterisedResultsFollowTheValuesAndTheItems) {
+  DatasetGroup group = make_group();
+  Filter f = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ($G))", group);
+  auto items_of = [&](std::vector<std::string> genres) {
+    FilterValues values{{"G", std::move(genres)}};
+    FilterRequest r;
+    r.values = &values;
+    return f.evaluate(group, r);
+  };
+  auto reference = [&](const std::set<std::string>& wanted) {
+    std::size_t n = 0;
+    for (int i = 0; i < kItems; ++i) {
+      for (const std::string& g : genres_of(i)) {
+        if (wanted.count(g)) {
+          ++n;
+          break;
+        }
+      }
+    }
+    return n;
+  };
+  // Each set of values gets its own answer, evaluated or cached, in any order.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(items_of({"horror"}).count(), reference({"horror"}));
+    EXPECT_EQ(items_of({"comedy", "drama"}).count(), reference({"comedy", "drama"}));
+    EXPECT_EQ(items_of({"drama", "comedy"}).count(), reference({"comedy", "drama"}));
+  }
+  // Values whose concatenations agree are still different values.
+  EXPECT_EQ(items_of({"horr", "or"}).count(), 0u);
+  EXPECT_EQ(items_of({"horror"}).count(), reference({"horror"}));
+  // A bad value is an error every time, never a cached answer.
+  EXPECT_THROW(items_of({std::string(2000, 'x')}), Error);
+  EXPECT_THROW(items_of({std::string(2000, 'x')}), Error);
+  // An item update is seen by the next evaluation with the same values.
+  ImportOptions inc;
+  inc.mode = ImportMode::Incremental;
+  ASSERT_TRUE(group.import_csv_text(DatasetKind::Items,
+                                    "ITEM_ID,GENRE,RATING,PREMIUM,CREATION_TIMESTAMP\ni98,horror,1,true,5\n", inc)
+                  .ok());
+  Bitmap after = items_of({"horror"});
+  EXPECT_EQ(after.count(), reference({"horror"}) + 1);
+  EXPECT_TRUE(after.test(group.item_ids().find("i98")));
+  // More distinct value lists than the cache holds: answers stay right.
+  for (int k = 0; k < 300; ++k) EXPECT_EQ(items_of({"none" + std::to_string(k)}).count(), 0u);
+  EXPECT_EQ(items_of({"comedy", "drama"}).count(), reference({"comedy", "drama"}));
+}
+
 TEST(FiltersFilter, SeesNewDataAndItemUpdates) {
   DatasetGroup group = make_group();
   Filter genre = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ("western"))", group);
