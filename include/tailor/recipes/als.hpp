@@ -92,14 +92,6 @@ class TAILOR_EXPORT AlsRecipe : public Recipe {
   bool supports_update() const override { return true; }
   std::unique_ptr<Model> update(const Model& previous, const TrainingData& data,
                                 const TrainContext& context) const override;
-  /// Scores of a block of users for items [first, first + count): row j of `out` (stride
-  /// `out_stride` ≥ count rounded up to a multiple of 16) gets the scores of the user whose factors
-  /// are row j of `users` (row-major, users_count × factors). `first` must be a multiple of 16;
-  /// the entries of a row past `count` are scratch. Batch scoring: one pass over the item
-  /// factors serves many users.
-  void score_block(const float* users, std::size_t users_count, Index first, Index count, float* out,
-                   std::size_t out_stride) const;
-
   const AlsParams& params() const { return params_; }
 
  private:
