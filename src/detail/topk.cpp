@@ -77,7 +77,8 @@ void TopK::push_all(const float* scores, std::size_t n, Index first, const Bitma
   for (; i < n; ++i) consider(i);
 }
 
-void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed, std::vector<ScoredItem>& out) {
+void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
+           std::vector<ScoredItem>& out) {
   TopK heap(k);
   heap.push_all(scores, n, 0, allowed);
   heap.take_sorted(out);

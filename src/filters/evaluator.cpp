@@ -97,7 +97,8 @@ class Compiler {
       for (const CompiledCondition& ic : c.if_conditions) add_parameters(ic.ast, mine);
       c.parameters.assign(mine.begin(), mine.end());
       parameters.insert(mine.begin(), mine.end());
-      c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() && !uses_current_item(c.where);
+      c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() &&
+                       !uses_current_item(c.where);
       if (c.dataset != FilterDataset::Items || !c.if_conditions.empty()) out_.uses_user = true;
       if (uses_current_item(c.where)) out_.uses_item = true;
       out_.expressions.push_back(std::move(c));

@@ -673,7 +673,8 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
       const Index c = std::min<Index>(kChunk, als->num_items() - c0);
       for (std::size_t g = 0; g < count; g += kGroup) {
         const std::size_t group = std::min(kGroup, count - g);
-        als->score_block(users.row(static_cast<Eigen::Index>(g)).data(), group, c0, c, scores.data(), kChunk);
+        als->score_block(users.row(static_cast<Eigen::Index>(g)).data(), group, c0, c,
+                         scores.data(), kChunk);
         for (std::size_t j = g; j < g + group; ++j) {
           const float* row = scores.data() + (j - g) * static_cast<std::size_t>(kChunk);
           // Running log-sum-exp over the whole catalog (the softmax normaliser).
@@ -686,7 +687,8 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
           sum[j] += static_cast<double>((a - static_cast<float>(max[j])).exp().sum());
           // Running top-k among allowed items; equal scores keep the earlier item.
           const Campaign::Resolved& r = *resolved[dense[begin + j]];
-          heaps[j].push_all(row, static_cast<std::size_t>(c), c0, r.allowed ? &*r.allowed : nullptr);
+          heaps[j].push_all(row, static_cast<std::size_t>(c), c0,
+                            r.allowed ? &*r.allowed : nullptr);
         }
       }
     }

@@ -58,7 +58,8 @@ TEST(DetailTopK, UnmaskedSelectionOfDistinctScoresMatchesAFullSort) {
 }
 
 TEST(DetailLargeAllocator, LargeBlocksAreHugePageAlignedAndSmallOnesWork) {
-  std::vector<float, detail::LargeAllocator<float>> large(detail::kHugePage / sizeof(float) + 10, 1.0f);
+  std::vector<float, detail::LargeAllocator<float>> large(detail::kHugePage / sizeof(float) + 10,
+                                                          1.0f);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large.data()) % detail::kHugePage, 0u);
   EXPECT_EQ(std::accumulate(large.begin(), large.end(), 0.0), static_cast<double>(large.size()));
   std::vector<float, detail::LargeAllocator<float>> small(100, 2.0f);

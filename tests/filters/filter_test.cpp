@@ -464,8 +464,10 @@ TEST(FiltersFilter, CachedParameterisedResultsFollowTheValuesAndTheItems) {
   // An item update is seen by the next evaluation with the same values.
   ImportOptions inc;
   inc.mode = ImportMode::Incremental;
-  ASSERT_TRUE(group.import_csv_text(DatasetKind::Items,
-                                    "ITEM_ID,GENRE,RATING,PREMIUM,CREATION_TIMESTAMP\ni98,horror,1,true,5\n", inc)
+  ASSERT_TRUE(group
+                  .import_csv_text(
+                      DatasetKind::Items,
+                      "ITEM_ID,GENRE,RATING,PREMIUM,CREATION_TIMESTAMP\ni98,horror,1,true,5\n", inc)
                   .ok());
   Bitmap after = items_of({"horror"});
   EXPECT_EQ(after.count(), reference({"horror"}) + 1);

@@ -224,21 +224,26 @@ TEST(RecipesAls, BlockScoringMatchesDotProducts) {
   const AlsModel als("user-personalization", AlsParams{}, users, items);
   for (Index first : {0u, 32u, 96u}) {
     const Index count = 101 - first;
-    const std::size_t stride = (count + 15) / 16 * 16 + 16;  // longer than needed: rows must not overlap
+    const std::size_t stride =
+        (count + 15) / 16 * 16 + 16;  // longer than needed: rows must not overlap
     std::vector<float> out(13 * stride, -1.0f);
     als.score_block(users.data(), 13, first, count, out.data(), stride);
     for (Eigen::Index u = 0; u < 13; ++u) {
       for (Index i = 0; i < count; ++i) {
         const float expected = users.row(u).dot(items.row(first + i));
-        ASSERT_NEAR(out[static_cast<std::size_t>(u) * stride + i], expected, 1e-4f) << "user " << u << " item " << first + i;
+        ASSERT_NEAR(out[static_cast<std::size_t>(u) * stride + i], expected, 1e-4f)
+            << "user " << u << " item " << first + i;
       }
-      EXPECT_EQ(out[static_cast<std::size_t>(u) * stride + stride - 1], -1.0f);  // past the row's panels
+      EXPECT_EQ(out[static_cast<std::size_t>(u) * stride + stride - 1],
+                -1.0f);  // past the row's panels
     }
   }
   std::vector<float> out(16 * 13);
-  EXPECT_THROW(als.score_block(users.data(), 13, 8, 16, out.data(), 16), Error);     // not on a panel
-  EXPECT_THROW(als.score_block(users.data(), 13, 96, 16, out.data(), 16), Error);    // past the catalog
-  EXPECT_THROW(als.score_block(users.data(), 13, 0, 32, out.data(), 16), Error);     // stride too short
+  EXPECT_THROW(als.score_block(users.data(), 13, 8, 16, out.data(), 16), Error);  // not on a panel
+  EXPECT_THROW(als.score_block(users.data(), 13, 96, 16, out.data(), 16),
+               Error);  // past the catalog
+  EXPECT_THROW(als.score_block(users.data(), 13, 0, 32, out.data(), 16),
+               Error);  // stride too short
 }
 
 TEST(RecipesAls, UpdateKeepsTrainedRowsAndFitsNewOnes) {

@@ -30,9 +30,13 @@ struct LargeAllocator {
   T* allocate(std::size_t n) { return static_cast<T*>(allocate_large(n * sizeof(T))); }
   void deallocate(T* p, std::size_t n) noexcept { free_large(p, n * sizeof(T)); }
   template <class U>
-  bool operator==(const LargeAllocator<U>&) const noexcept { return true; }
+  bool operator==(const LargeAllocator<U>&) const noexcept {
+    return true;
+  }
   template <class U>
-  bool operator!=(const LargeAllocator<U>&) const noexcept { return false; }
+  bool operator!=(const LargeAllocator<U>&) const noexcept {
+    return false;
+  }
 };
 
 }  // namespace tailor::detail

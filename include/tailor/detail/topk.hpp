@@ -3,8 +3,8 @@
 #pragma once
 
 #include <algorithm>
-#include <limits>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "tailor/bitmap.hpp"

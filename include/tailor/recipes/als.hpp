@@ -2,11 +2,10 @@
 // user-personalization: implicit-feedback ALS (Hu, Koren, Volinsky 2008).
 #pragma once
 
+#include <Eigen/Core>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <Eigen/Core>
 
 #include "tailor/detail/huge_pages.hpp"
 #include "tailor/export.hpp"
@@ -62,8 +61,8 @@ class TAILOR_EXPORT AlsModel : public Model {
   /// are row j of `users` (row-major, users_count × factors). `first` must be a multiple of 16;
   /// the entries of a row past `count` are scratch. Batch scoring: one pass over the item
   /// factors serves many users.
-  void score_block(const float* users, std::size_t users_count, Index first, Index count, float* out,
-                   std::size_t out_stride) const;
+  void score_block(const float* users, std::size_t users_count, Index first, Index count,
+                   float* out, std::size_t out_stride) const;
 
   const AlsParams& params() const { return params_; }
   const FactorMatrix& user_factors() const { return users_; }

@@ -107,17 +107,20 @@ void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) con
   detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
 }
 
-void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count, float* out,
-                           std::size_t out_stride) const {
+void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,
+                           float* out, std::size_t out_stride) const {
   const Index panel = static_cast<Index>(detail::kScorePanel);
   TAILOR_THROW_IF(first % panel != 0 || first + count > num_items(), ErrorCode::InvalidArgument,
-                  "score_block: items [", first, ", ", first + count, ") must start at a multiple of ", panel,
-                  " and lie within the model's ", num_items(), " items");
-  const std::size_t panels = (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
+                  "score_block: items [", first, ", ", first + count,
+                  ") must start at a multiple of ", panel, " and lie within the model's ",
+                  num_items(), " items");
+  const std::size_t panels =
+      (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
   TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
-                  "score_block: a row stride of ", out_stride, " is shorter than ", panels * detail::kScorePanel);
-  detail::score_panels_block(panels_, static_cast<int>(items_.cols()), users, users_count, first / panel, panels, out,
-                             out_stride);
+                  "score_block: a row stride of ", out_stride, " is shorter than ",
+                  panels * detail::kScorePanel);
+  detail::score_panels_block(panels_, static_cast<int>(items_.cols()), users, users_count,
+                             first / panel, panels, out, out_stride);
 }
 
 void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const {

@@ -237,7 +237,8 @@ namespace {
 // One panel (kScorePanel items) against kBlockUsers users, whose factors are at u, u + f, ...:
 // each user's sixteen scores accumulate in one vector value (GCC/Clang vector extension), and
 // each panel row loaded feeds kBlockUsers FMAs.
-void score_tile(const float* panel, const float* u, std::size_t f, float* out, std::size_t out_stride) {
+void score_tile(const float* panel, const float* u, std::size_t f, float* out,
+                std::size_t out_stride) {
   using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
   Vec acc[kBlockUsers] = {};
   for (std::size_t k = 0; k < f; ++k) {
@@ -245,20 +246,22 @@ void score_tile(const float* panel, const float* u, std::size_t f, float* out, s
     std::memcpy(&y, panel + k * kScorePanel, sizeof y);
     for (std::size_t r = 0; r < kBlockUsers; ++r) acc[r] += u[r * f + k] * y;
   }
-  for (std::size_t r = 0; r < kBlockUsers; ++r) std::memcpy(out + r * out_stride, &acc[r], sizeof(Vec));
+  for (std::size_t r = 0; r < kBlockUsers; ++r)
+    std::memcpy(out + r * out_stride, &acc[r], sizeof(Vec));
 }
 
 }  // namespace
 
 void score_panels_block(const ScorePanels& panels, int f, const float* users, std::size_t count,
-                        std::size_t first_panel, std::size_t panel_count, float* out, std::size_t out_stride) {
+                        std::size_t first_panel, std::size_t panel_count, float* out,
+                        std::size_t out_stride) {
   const std::size_t width = static_cast<std::size_t>(f);
   const float* base = panels.data() + first_panel * kScorePanel * width;
   std::size_t j = 0;
   for (; j + kBlockUsers <= count; j += kBlockUsers) {
     for (std::size_t p = 0; p < panel_count; ++p) {
-      score_tile(base + p * kScorePanel * width, users + j * width, width, out + j * out_stride + p * kScorePanel,
-                 out_stride);
+      score_tile(base + p * kScorePanel * width, users + j * width, width,
+                 out + j * out_stride + p * kScorePanel, out_stride);
     }
   }
   if (j == count) return;
@@ -269,7 +272,8 @@ void score_panels_block(const ScorePanels& panels, int f, const float* users, st
   for (std::size_t p = 0; p < panel_count; ++p) {
     score_tile(base + p * kScorePanel * width, padded.data(), width, tile.data(), kScorePanel);
     for (std::size_t r = 0; j + r < count; ++r) {
-      std::copy_n(tile.data() + r * kScorePanel, kScorePanel, out + (j + r) * out_stride + p * kScorePanel);
+      std::copy_n(tile.data() + r * kScorePanel, kScorePanel,
+                  out + (j + r) * out_stride + p * kScorePanel);
     }
   }
 }

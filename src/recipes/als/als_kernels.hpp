@@ -61,7 +61,8 @@ inline constexpr std::size_t kBlockUsers = 8;
 /// [first_panel, first_panel + panel_count): row j of `out` (stride `out_stride` ≥
 /// panel_count · kScorePanel floats) gets user j's scores, panel by panel.
 void score_panels_block(const ScorePanels& panels, int f, const float* users, std::size_t count,
-                        std::size_t first_panel, std::size_t panel_count, float* out, std::size_t out_stride);
+                        std::size_t first_panel, std::size_t panel_count, float* out,
+                        std::size_t out_stride);
 
 /// One user's factors with Y fixed: exact solve of the normal equations above.
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,
