@@ -291,6 +291,16 @@ bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapsho
   return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
 }
 
+UserQuery Campaign::user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
+  UserQuery q;
+  q.user = r.user;
+  q.history = r.history;
+  q.weights = r.weights;
+  q.refresh = r.user >= snap.history_lengths.size() || r.history_rows > snap.history_lengths[r.user];
+  q.context = &request.context;
+  return q;
+}
+
 RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap,
                                          Resolved& r, const Ranked* precomputed) const {
   const Model& model = *snap.version->model();
@@ -331,13 +341,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
   } else if (dense) {
-    UserQuery q;
-    q.user = r.user;
-    q.history = r.history;
-    q.weights = r.weights;
-    q.refresh = r.user >= snap.history_lengths.size() || r.history_rows > snap.history_lengths[r.user];
-    q.context = &request.context;
-    model.score_all(q, owned);
+    model.score_all(user_query(request, snap, r), owned);
     if (snap.softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
     if (!model.personalized()) {
       owned.resize(r.catalog, 0.0f);  // items new since training start at zero
@@ -658,11 +662,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
     std::vector<double> max(count, -std::numeric_limits<double>::infinity()), sum(count, 0.0);
     for (std::size_t j = 0; j < count; ++j) {
       const Campaign::Resolved& r = *resolved[dense[begin + j]];
-      UserQuery q;
-      q.user = r.user;
-      q.history = r.history;
-      q.weights = r.weights;
-      q.refresh = r.user >= snap->history_lengths.size() || r.history_rows > snap->history_lengths[r.user];
+      const UserQuery q = Campaign::user_query(requests[dense[begin + j]], *snap, r);
       users.row(static_cast<Eigen::Index>(j)) = als->user_vector(q).transpose();
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());

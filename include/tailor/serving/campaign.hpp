@@ -169,6 +169,9 @@ class TAILOR_EXPORT Campaign {
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
                                  const Ranked* precomputed) const;
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
+  /// The model query of a resolved user request (the trained vector, or a fold-in when the user
+  /// is new or has events since training).
+  static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
   std::string next_recommendation_id() const;
   void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
@@ -195,9 +198,9 @@ class TAILOR_EXPORT Campaign {
 };
 
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
-/// user requests to an ALS model are scored in blocks with a matrix product, the rest one by one,
-/// all in parallel. errors[k] is empty when request k succeeded, else its message (and the
-/// response is empty).
+/// user requests to an ALS model are scored in blocks of users per pass over the item factors,
+/// the rest one by one, all in parallel. errors[k] is empty when request k succeeded, else its
+/// message (and the response is empty).
 TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
                                                                 const std::vector<RecommendationRequest>& requests,
                                                                 std::vector<std::string>& errors,
