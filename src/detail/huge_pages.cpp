@@ -2,6 +2,7 @@
 #include "tailor/detail/huge_pages.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <new>
 
 #if defined(__linux__)
@@ -12,6 +13,8 @@ namespace tailor::detail {
 
 void* allocate_large(std::size_t bytes) {
   if (bytes < kHugePage) return ::operator new(bytes);
+  // Rounding up must not wrap around to a small size.
+  if (bytes > std::numeric_limits<std::size_t>::max() - kHugePage) throw std::bad_alloc();
   const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   void* p = std::aligned_alloc(kHugePage, rounded);
   if (!p) throw std::bad_alloc();

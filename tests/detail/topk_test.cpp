@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Top-K selection against a full sort; the large-block allocator; exceptions out of parallel loops.
+// Top-K selection against a full sort; exceptions out of parallel loops.
 #include "tailor/detail/topk.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
-#include <numeric>
 #include <random>
 #include <stdexcept>
 
 #include "detail/parallel.hpp"
 #include "tailor/bitmap.hpp"
-#include "tailor/detail/huge_pages.hpp"
 
 namespace tailor {
 namespace {
@@ -55,18 +52,6 @@ TEST(DetailTopK, UnmaskedSelectionOfDistinctScoresMatchesAFullSort) {
     detail::top_k(scores.data(), n, k, nullptr, got);
     ASSERT_EQ(got, expected) << "n=" << n << " k=" << k;
   }
-}
-
-TEST(DetailLargeAllocator, LargeBlocksAreHugePageAlignedAndSmallOnesWork) {
-  std::vector<float, detail::LargeAllocator<float>> large(detail::kHugePage / sizeof(float) + 10,
-                                                          1.0f);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large.data()) % detail::kHugePage, 0u);
-  EXPECT_EQ(std::accumulate(large.begin(), large.end(), 0.0), static_cast<double>(large.size()));
-  std::vector<float, detail::LargeAllocator<float>> small(100, 2.0f);
-  small.push_back(3.0f);
-  EXPECT_EQ(small.back(), 3.0f);
-  large = small;  // a small block replacing a large one frees the large one the right way
-  EXPECT_EQ(large.size(), 101u);
 }
 
 TEST(DetailParallel, ExceptionsLeaveTheParallelRegionAndOtherIterationsRun) {
