@@ -79,12 +79,30 @@ std::vector<Index> popular_items(const DatasetGroup& g) {
   return order;
 }
 
-// Softmax weights exp(s - max) / Σ exp(s - max) need only the normaliser.
+// log Σ exp(s), the normaliser of softmax scores, over scores given in one piece or in chunks.
+// The sum is kept relative to the largest score so far (rescaled when that moves), so that
+// nothing overflows.
+struct LogSumExp {
+  double top = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  void add(const float* scores, std::size_t n) {
+    if (n == 0) return;
+    const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
+    const double chunk_top = a.maxCoeff();
+    if (chunk_top > top) {
+      sum *= std::exp(top - chunk_top);
+      top = chunk_top;
+    }
+    sum += static_cast<double>((a - static_cast<float>(top)).exp().sum());  // vectorized exp
+  }
+  double value() const { return top + std::log(sum); }
+};
+
 double log_sum_exp(const float* scores, std::size_t n) {
   if (n == 0) return 0;
-  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
-  const float top = a.maxCoeff();
-  return static_cast<double>(top) + std::log(static_cast<double>((a - top).exp().sum()));  // vectorized exp
+  LogSumExp l;
+  l.add(scores, n);
+  return l.value();
 }
 
 }  // namespace
@@ -659,7 +677,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
     const Eigen::Index factors = als->item_factors().cols();
     FactorMatrix users(static_cast<Eigen::Index>(count), factors);
     std::vector<detail::TopK> heaps;
-    std::vector<double> max(count, -std::numeric_limits<double>::infinity()), sum(count, 0.0);
+    std::vector<LogSumExp> normalisers(count);
     for (std::size_t j = 0; j < count; ++j) {
       const Campaign::Resolved& r = *resolved[dense[begin + j]];
       const UserQuery q = Campaign::user_query(requests[dense[begin + j]], *snap, r);
@@ -678,13 +696,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
         for (std::size_t j = g; j < g + group; ++j) {
           const float* row = scores.data() + (j - g) * static_cast<std::size_t>(kChunk);
           // Running log-sum-exp over the whole catalog (the softmax normaliser).
-          const auto a = Eigen::Map<const Eigen::ArrayXf>(row, c);
-          const double chunk_max = a.maxCoeff();
-          if (chunk_max > max[j]) {
-            sum[j] *= std::exp(max[j] - chunk_max);
-            max[j] = chunk_max;
-          }
-          sum[j] += static_cast<double>((a - static_cast<float>(max[j])).exp().sum());
+          normalisers[j].add(row, static_cast<std::size_t>(c));
           // Running top-k among allowed items; equal scores keep the earlier item.
           const Campaign::Resolved& r = *resolved[dense[begin + j]];
           heaps[j].push_all(row, static_cast<std::size_t>(c), c0,
@@ -694,7 +706,7 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
     }
     for (std::size_t j = 0; j < count; ++j) {
       Campaign::Ranked ranked;
-      ranked.normaliser = max[j] + std::log(sum[j]);
+      ranked.normaliser = normalisers[j].value();
       heaps[j].take_sorted(ranked.top);
       answer(dense[begin + j], &ranked);
     }
