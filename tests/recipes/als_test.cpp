@@ -214,13 +214,7 @@ TEST(RecipesAls, ScoresAreDotProductsAndRecommendRespectsMasks) {
 
 TEST(RecipesAls, BlockScoringMatchesDotProducts) {
   // 101 items (a partial last panel) and 13 users (a partial last group of users).
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal;
-  FactorMatrix users(13, 24), items(101, 24);
-  for (Eigen::Index r = 0; r < users.rows(); ++r)
-    for (Eigen::Index c = 0; c < users.cols(); ++c) users(r, c) = normal(rng);
-  for (Eigen::Index r = 0; r < items.rows(); ++r)
-    for (Eigen::Index c = 0; c < items.cols(); ++c) items(r, c) = normal(rng);
+  const FactorMatrix users = random_factors(13, 24, 5), items = random_factors(101, 24, 6);
   const AlsModel als("user-personalization", AlsParams{}, users, items);
   for (Index first : {0u, 32u, 96u}) {
     const Index count = 101 - first;
