@@ -297,16 +297,21 @@ class Evaluator {
   }
 
  private:
+  // The request's values of a parameter; MissingParameter when it has none.
+  const std::vector<std::string>& parameter_values(const std::string& name) const {
+    const FilterValues* values = request_.values;
+    auto it = values ? values->find(name) : FilterValues::const_iterator();
+    if (!values || it == values->end() || it->second.empty()) throw MissingParameter{name};
+    return it->second;
+  }
+
   // The cache key of expression k with this request's values of its parameters: each value
   // length-prefixed, so that no two value lists share a key.
   std::string cache_key(std::size_t k, const CompiledExpression& e) const {
     std::string key = std::to_string(k);
     for (const std::string& name : e.parameters) {
-      const FilterValues* values = request_.values;
-      auto it = values ? values->find(name) : FilterValues::const_iterator();
-      if (!values || it == values->end() || it->second.empty()) throw MissingParameter{name};
       key += ';';
-      for (const std::string& v : it->second) {
+      for (const std::string& v : parameter_values(name)) {
         key += std::to_string(v.size());
         key += ':';
         key += v;
@@ -371,13 +376,11 @@ class Evaluator {
         case FilterValue::Kind::String: out.strings.push_back(v.text); break;
         case FilterValue::Kind::Number: out.numbers.push_back(v.number); break;
         case FilterValue::Kind::Parameter: {
-          const FilterValues* values = request_.values;
-          auto it = values ? values->find(v.text) : FilterValues::const_iterator();
-          if (!values || it == values->end() || it->second.empty()) throw MissingParameter{v.text};
-          TAILOR_THROW_IF(it->second.size() > f_.limits.max_values, ErrorCode::InvalidArgument,
-                          "filter parameter $", v.text, ": ", it->second.size(),
+          const std::vector<std::string>& given = parameter_values(v.text);
+          TAILOR_THROW_IF(given.size() > f_.limits.max_values, ErrorCode::InvalidArgument,
+                          "filter parameter $", v.text, ": ", given.size(),
                           " values, more than the limit of ", f_.limits.max_values);
-          for (const std::string& s : it->second) {
+          for (const std::string& s : given) {
             TAILOR_THROW_IF(s.size() > f_.limits.max_value_length, ErrorCode::InvalidArgument,
                             "filter parameter $", v.text, ": a value of ", s.size(),
                             " characters, more than the limit of ", f_.limits.max_value_length);
