@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "tailor/detail/topk.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -49,6 +50,42 @@ std::uint32_t above_mask(const float* scores, float threshold) {
   return mask;
 }
 
+// Calls visit(i) for each i in [0, n) with scores[i] > threshold() and first + i in `allowed`
+// (when given), in increasing order. threshold() is read before each group of scores and may
+// rise as visit runs, so visit must compare again. A group of kGroup (64) items starting at a
+// multiple of 64 is one word of the bitmap: its candidates that the filter rejects are dropped
+// with one AND, so they cost nothing even when they outscore everything allowed.
+template <class Threshold, class Visit>
+void for_each_above(const float* scores, std::size_t n, Index first, const Bitmap* allowed,
+                    Threshold threshold, Visit visit) {
+  static_assert(kGroup == 64, "a group is one bitmap word");
+  const bool word_aligned = allowed && first % 64 == 0;
+  auto allowed_item = [&](std::size_t i) {
+    const Index item = first + static_cast<Index>(i);
+    return !allowed || (item < allowed->size() && allowed->test(item));
+  };
+  std::size_t i = 0;
+  for (; i + kGroup <= n; i += kGroup) {
+    const float t = threshold();
+    if (!any_above(scores + i, t)) continue;
+    std::uint64_t hits = 0;
+    for (std::size_t j = 0; j < kGroup; j += kLanes) {
+      hits |= std::uint64_t{above_mask(scores + i + j, t)} << j;
+    }
+    if (word_aligned) {
+      const std::size_t word = (static_cast<std::size_t>(first) + i) / 64;
+      hits &= word < allowed->words().size() ? allowed->words()[word] : 0;
+    }
+    for (; hits != 0; hits &= hits - 1) {
+      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(hits));
+      if (word_aligned || allowed_item(at)) visit(at);
+    }
+  }
+  for (; i < n; ++i) {
+    if (scores[i] > threshold() && allowed_item(i)) visit(i);
+  }
+}
+
 }  // namespace
 
 void TopK::push_all(const float* scores, std::size_t n, Index first, const Bitmap* allowed) {
@@ -57,24 +94,13 @@ void TopK::push_all(const float* scores, std::size_t n, Index first, const Bitma
   // indices only grow). So a group of scores none of which beats it is skipped with one vector
   // comparison, and in the rare group that has candidates only those are looked at.
   float threshold = full() ? worst() : -std::numeric_limits<float>::infinity();
-  auto consider = [&](std::size_t i) {
-    const float s = scores[i];
-    if (!(s > threshold)) return;  // the threshold may have risen since the comparison
-    const Index item = first + static_cast<Index>(i);
-    if (allowed && (item >= allowed->size() || !allowed->test(item))) return;
-    push(item, s);
-    if (full()) threshold = worst();
-  };
-  std::size_t i = 0;
-  for (; i + kGroup <= n; i += kGroup) {
-    if (!any_above(scores + i, threshold)) continue;
-    for (std::size_t j = i; j < i + kGroup; j += kLanes) {
-      for (std::uint32_t hits = above_mask(scores + j, threshold); hits != 0; hits &= hits - 1) {
-        consider(j + static_cast<std::size_t>(__builtin_ctz(hits)));
-      }
-    }
-  }
-  for (; i < n; ++i) consider(i);
+  for_each_above(
+      scores, n, first, allowed, [&] { return threshold; },
+      [&](std::size_t i) {
+        if (!(scores[i] > threshold)) return;  // the threshold may have risen within the group
+        push(first + static_cast<Index>(i), scores[i]);
+        if (full()) threshold = worst();
+      });
 }
 
 void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
@@ -82,6 +108,16 @@ void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allo
   TopK heap(k);
   heap.push_all(scores, n, 0, allowed);
   heap.take_sorted(out);
+}
+
+void items_at_least(const float* scores, std::size_t n, float threshold, const Bitmap* allowed,
+                    std::vector<Index>& out) {
+  out.clear();
+  // "At least t" is "above the float just below t".
+  const float below = std::nextafter(threshold, -std::numeric_limits<float>::infinity());
+  for_each_above(
+      scores, n, 0, allowed, [&] { return below; },
+      [&](std::size_t i) { out.push_back(static_cast<Index>(i)); });
 }
 
 }  // namespace tailor::detail

@@ -77,5 +77,10 @@ class TAILOR_EXPORT TopK {
 TAILOR_EXPORT void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
                          std::vector<ScoredItem>& out);
 
+/// The items i of scores[0, n) with scores[i] ≥ threshold and in `allowed` (when given), in
+/// increasing order (-infinity never qualifies for a finite threshold).
+TAILOR_EXPORT void items_at_least(const float* scores, std::size_t n, float threshold,
+                                  const Bitmap* allowed, std::vector<Index>& out);
+
 }  // namespace detail
 }  // namespace tailor
