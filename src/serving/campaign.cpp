@@ -98,11 +98,84 @@ struct LogSumExp {
   double value() const { return top + std::log(sum); }
 };
 
+// The softmax normaliser of a request scored approximately (Model::approximate_scores): the
+// log-sum-exp of the approximate scores, with the term of each item since scored exactly
+// replaced by its exact one, once. The items ranked, which carry most of the weight, so end up
+// exact, and what is left is the small, mostly cancelling error of the rest.
+struct Normaliser {
+  LogSumExp lse;
+  bool all_exact = false;
+  std::vector<Index> exact_items;  // sorted
+  void set_exact(Index item, float approximate, float exact) {
+    if (all_exact) return;
+    const auto at = std::lower_bound(exact_items.begin(), exact_items.end(), item);
+    if (at != exact_items.end() && *at == item) return;
+    exact_items.insert(at, item);
+    lse.sum += std::exp(static_cast<double>(exact) - lse.top) -
+               std::exp(static_cast<double>(approximate) - lse.top);
+  }
+  void set_all_exact(const std::vector<float>& exact) {
+    lse = LogSumExp();
+    lse.add(exact.data(), exact.size());
+    all_exact = true;
+  }
+};
+
 double log_sum_exp(const float* scores, std::size_t n) {
   if (n == 0) return 0;
   LogSumExp l;
   l.add(scores, n);
   return l.value();
+}
+
+// The best `count` items by exact score, from approximate scores within `bound` of the exact
+// ones (Model::approximate_scores; knocked-out items at −infinity). An item among the exact best
+// has an approximate score of at least τ − 2·bound, τ the count-th best approximate score: those
+// few items are scored exactly and ranked.
+// Each item scored exactly goes into `normaliser` (when given).
+void top_k_within(const Model& model, const UserQuery& query, const float* approximate,
+                  std::size_t n, float bound, std::size_t count, const Bitmap* allowed,
+                  Normaliser* normaliser, std::vector<ScoredItem>& top) {
+  // Usually the best few more than `count` hold them all, and the gap below the last of these
+  // shows it; otherwise a second pass over the scores collects them.
+  const std::size_t wider = count + 4;
+  detail::top_k(approximate, n, wider, allowed, top);
+  std::vector<Index> candidates;
+  if (top.size() == wider) {
+    const double floor =
+        static_cast<double>(top[count - 1].score) - 2.0 * static_cast<double>(bound);
+    if (!(static_cast<double>(top.back().score) < floor)) {
+      float threshold = static_cast<float>(floor);
+      if (static_cast<double>(threshold) > floor) {
+        threshold = std::nextafter(threshold, -std::numeric_limits<float>::infinity());
+      }
+      detail::items_at_least(approximate, n, threshold, allowed, candidates);
+    }
+  }
+  if (candidates.empty()) {
+    for (const ScoredItem& s : top) candidates.push_back(s.item);
+  }
+  std::vector<float> exact;
+  if (candidates.size() > 4 * count + 64) {
+    // Near-ties over a large part of the catalog: scoring it all exactly is cheaper.
+    model.score_all(query, exact);
+    if (normaliser) normaliser->set_all_exact(exact);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (approximate[i] == -std::numeric_limits<float>::infinity()) exact[i] = approximate[i];
+    }
+    detail::top_k(exact.data(), n, count, allowed, top);
+    return;
+  }
+  model.score(query, candidates, exact);
+  top.resize(candidates.size());
+  for (std::size_t j = 0; j < candidates.size(); ++j) {
+    top[j] = {candidates[j], exact[j]};
+    if (normaliser) normaliser->set_exact(candidates[j], approximate[candidates[j]], exact[j]);
+  }
+  const std::size_t keep = std::min(count, top.size());
+  std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                    detail::better);
+  top.resize(keep);
 }
 
 }  // namespace
@@ -333,7 +406,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   struct Pick {
     Index item;
     float raw;
-    std::optional<double> score;
+    bool softmax;  // gets a softmax score (back-filled items get none)
     bool promoted;
   };
   std::vector<Pick> picks;
@@ -355,12 +428,17 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   float* scores = nullptr;
   std::size_t score_count = 0;
   double normaliser = 0;
+  // How far the scores in `owned` may be from the exact ones (Model::approximate_scores), and
+  // the normaliser of softmax scores while the ranked items' terms are made exact.
+  float bound = 0;
+  Normaliser approximate;
+  const UserQuery query = user_query(request, snap, r);
   const bool dense = dense_scoring(request, snap, r);
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
   } else if (dense) {
-    model.score_all(user_query(request, snap, r), owned);
-    if (snap.softmax_scores) normaliser = log_sum_exp(owned.data(), owned.size());
+    bound = model.approximate_scores(query, owned);
+    if (snap.softmax_scores) approximate.lse.add(owned.data(), owned.size());
     if (!model.personalized()) {
       owned.resize(r.catalog, 0.0f);  // items new since training start at zero
       for (const auto& [item, count] : live_counts(snap)) {
@@ -385,7 +463,12 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
       for (Index e : taken_list) {
         if (e < score_count) scores[e] = -std::numeric_limits<float>::infinity();
       }
-      detail::top_k(scores, score_count, count, mask.allowed, top);
+      if (bound > 0) {
+        top_k_within(model, query, scores, score_count, bound, count, mask.allowed,
+                     snap.softmax_scores ? &approximate : nullptr, top);
+      } else {
+        detail::top_k(scores, score_count, count, mask.allowed, top);
+      }
     } else if (similar) {
       if (r.item < model.num_items()) {
         model.similar_items(r.item, count, mask, top);
@@ -403,9 +486,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
       model.recommend(q, count, mask, top);
     }
     for (const ScoredItem& s : top) {
-      std::optional<double> score;
-      if (snap.softmax_scores) score = std::exp(static_cast<double>(s.score) - normaliser);
-      picks.push_back({s.item, s.score, score, promoted});
+      picks.push_back({s.item, s.score, snap.softmax_scores, promoted});
       take(s.item);
     }
     // Back-fill with popular items (and items newer than the model) so that a filter never
@@ -414,7 +495,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
                                                               [&](const Pick& p) { return p.promoted == promoted; }));
     auto consider = [&](Index i) {
       if (have >= count || (allowed && !allowed->test(i)) || taken(i)) return;
-      picks.push_back({i, 0.0f, std::nullopt, promoted});
+      picks.push_back({i, 0.0f, false, promoted});
       take(i);
       ++have;
     };
@@ -434,6 +515,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   }
   const std::size_t promoted_count = picks.size();
   choose(k - promoted_count, r.allowed, false);
+  if (dense && !precomputed && snap.softmax_scores) normaliser = approximate.lse.value();
 
   // Promoted items go to random positions among the others, in their own order.
   std::vector<Pick> ordered(picks.begin() + static_cast<std::ptrdiff_t>(promoted_count), picks.end());
@@ -454,7 +536,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
     for (const Pick& p : ordered) {
       RecommendedItem item;
       item.item_id = std::string(g.item_ids().name(p.item));
-      item.score = p.score;
+      if (p.softmax) item.score = std::exp(static_cast<double>(p.raw) - normaliser);
       item.raw_score = p.raw;
       if (p.promoted) item.promotion_name = request.promotion->name;
       response.items.push_back(std::move(item));

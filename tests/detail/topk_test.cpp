@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -51,6 +52,33 @@ TEST(DetailTopK, UnmaskedSelectionOfDistinctScoresMatchesAFullSort) {
     std::vector<ScoredItem> got;
     detail::top_k(scores.data(), n, k, nullptr, got);
     ASSERT_EQ(got, expected) << "n=" << n << " k=" << k;
+  }
+}
+
+TEST(DetailTopK, ItemsAtLeastAThresholdMatchAPlainLoop) {
+  // Scores on a coarse grid, so that many equal the threshold; a catalog that ends mid-group; a
+  // bitmap shorter than the catalog; knocked-out items at -infinity.
+  std::mt19937 rng(5);
+  const std::size_t n = 1000;
+  std::vector<float> scores(n);
+  for (float& s : scores) s = static_cast<float>(static_cast<int>(rng() % 41) - 20) / 4;
+  for (std::size_t i = 0; i < n; i += 13) scores[i] = -std::numeric_limits<float>::infinity();
+  Bitmap allowed(900, false);
+  for (std::size_t i = 0; i < 900; ++i) allowed.set_if(i, rng() % 3 != 0);
+  const Bitmap* const masks[] = {nullptr, &allowed};
+  for (const Bitmap* mask : masks) {
+    for (float threshold : {4.0f, 0.25f, -5.0f, -std::numeric_limits<float>::infinity()}) {
+      std::vector<Index> expected, got;
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool in_mask = !mask || (i < mask->size() && mask->test(i));
+        if (in_mask && scores[i] >= threshold && scores[i] != -std::numeric_limits<float>::infinity()) {
+          expected.push_back(static_cast<Index>(i));
+        }
+      }
+      detail::items_at_least(scores.data(), n, threshold, mask, got);
+      EXPECT_EQ(got, expected) << "threshold " << threshold << (mask ? " masked" : "");
+      EXPECT_FALSE(expected.empty());
+    }
   }
 }
 

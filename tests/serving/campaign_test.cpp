@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
 #include "common/sample.hpp"
+#include "tailor/detail/topk.hpp"
 #include "tailor/error.hpp"
+#include "tailor/recipes/als.hpp"
 
 namespace tailor {
 namespace {
@@ -374,6 +378,128 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
 
 namespace tailor {
 namespace {
+
+// Item factors with clusters of near-ties, closer than the bfloat16 scan can tell apart: 40 near
+// copies of one item, 300 near copies of another, and three exact copies of a third.
+FactorMatrix clustered_item_factors(Index items, int f) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<float> normal(0, 0.3f), nudge(0, 1e-4f);
+  FactorMatrix m(items, f);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
+  }
+  auto cluster = [&](Eigen::Index source, Eigen::Index first, Eigen::Index last, float noise) {
+    m.row(source) *= 3.0f;
+    for (Eigen::Index r = first; r <= last; ++r) {
+      for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = m(source, c) + noise * nudge(rng);
+    }
+  };
+  cluster(5, 10, 49, 1.0f);
+  cluster(60, 100, 399, 1.0f);
+  cluster(503, 500, 502, 0.0f);
+  return m;
+}
+
+TEST(ServingCampaign, RankingFromTheApproximateScanMatchesAFullSortOfExactScores) {
+  // Requests score the catalog from bfloat16 factors and re-score their candidates in float32:
+  // the items, their order and raw scores must be a full sort's of the float32 scores, and the
+  // softmax scores within the scan's bound of a double-precision softmax over them.
+  auto group = sample_group();
+  const auto [num_users, num_items] = group->read([](const DatasetGroup& g) {
+    return std::make_pair(static_cast<Index>(g.user_ids().size()),
+                          static_cast<Index>(g.item_ids().size()));
+  });
+  const int f = 16;
+  std::mt19937_64 rng(22);
+  std::normal_distribution<float> normal(0, 0.3f);
+  FactorMatrix users(num_users, f);
+  for (Eigen::Index r = 0; r < users.rows(); ++r) {
+    for (Eigen::Index c = 0; c < f; ++c) users(r, c) = normal(rng);
+  }
+  // User 0's factors are long (item 700 scores 40): a few items hold nearly all of its softmax,
+  // and their scores are exact only if their own terms of the normaliser are.
+  const FactorMatrix items = clustered_item_factors(num_items, f);
+  users.row(0) = items.row(700) * (40.0f / items.row(700).squaredNorm());
+  auto model = std::make_shared<const AlsModel>("user-personalization", AlsParams{}, users, items);
+  Solution solution({"als", "user-personalization", "{}", {}});
+  Campaign campaign(
+      group, solution,
+      SolutionVersion(solution.config(), TrainingMode::Full, model, std::nullopt, std::nullopt, 0));
+  const auto filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
+
+  // How each request's candidates are found (see the serving scan): among the best count + 4
+  // approximate scores, by a second pass, or by scoring the whole catalog exactly.
+  int by_heap = 0, by_pass = 0, by_full_scan = 0, reordered = 0;
+  for (Index u = 0; u < num_users; u += 3) {
+    for (std::size_t count : {10u, 25u}) {
+      for (bool filtered : {false, true}) {
+        RecommendationRequest req;
+        req.user_id =
+            group->read([&](const DatasetGroup& g) { return std::string(g.user_ids().name(u)); });
+        req.num_results = count;
+        if (filtered) req.filter = filter;
+        const RecommendationResponse got = campaign.get_recommendations(req);
+
+        UserQuery q;
+        q.user = u;
+        std::vector<float> exact, approximate;
+        model->score_all(q, exact);
+        const float bound = model->approximate_scores(q, approximate);
+        ASSERT_GT(bound, 0.0f);
+        const Bitmap allowed = group->read([&](const DatasetGroup& g) {
+          FilterRequest fr;
+          fr.user = u;
+          return filtered ? filter->evaluate(g, fr) : Bitmap(g.item_ids().size(), true);
+        });
+        std::vector<ScoredItem> expected;
+        for (Index i = 0; i < num_items; ++i) {
+          if (allowed.test(i)) expected.push_back({i, exact[i]});
+        }
+        std::sort(expected.begin(), expected.end(), detail::better);
+        expected.resize(count);
+        double lse = -std::numeric_limits<double>::infinity();
+        for (float s : exact) lse = std::max(lse, static_cast<double>(s));
+        double sum = 0;
+        for (float s : exact) sum += std::exp(static_cast<double>(s) - lse);
+        lse += std::log(sum);
+
+        ASSERT_EQ(got.items.size(), count);
+        for (std::size_t k = 0; k < count; ++k) {
+          const std::string name = group->read([&](const DatasetGroup& g) {
+            return std::string(g.item_ids().name(expected[k].item));
+          });
+          EXPECT_EQ(got.items[k].item_id, name) << "user " << u << " rank " << k;
+          EXPECT_EQ(got.items[k].raw_score, expected[k].score) << "user " << u << " rank " << k;
+          ASSERT_TRUE(got.items[k].score.has_value());
+          const double softmax = std::exp(static_cast<double>(expected[k].score) - lse);
+          EXPECT_LE(std::abs(*got.items[k].score / softmax - 1),
+                    std::expm1(static_cast<double>(bound)) + 1e-9);
+          if (u == 0) {
+            EXPECT_NEAR(*got.items[k].score / softmax, 1.0, 1e-6) << "rank " << k;
+          }
+        }
+
+        // Which way the candidates were found, replayed from the approximate scores.
+        std::vector<ScoredItem> heap;
+        detail::top_k(approximate.data(), approximate.size(), count + 4, &allowed, heap);
+        for (std::size_t k = 0; k < count; ++k) reordered += heap[k].item != expected[k].item;
+        const double floor = static_cast<double>(heap[count - 1].score) - 2.0 * bound;
+        if (static_cast<double>(heap.back().score) < floor) {
+          ++by_heap;
+        } else {
+          std::vector<Index> candidates;
+          detail::items_at_least(approximate.data(), approximate.size(), static_cast<float>(floor),
+                                 &allowed, candidates);
+          ++(candidates.size() > 4 * count + 64 ? by_full_scan : by_pass);
+        }
+      }
+    }
+  }
+  EXPECT_GT(by_heap, 0);
+  EXPECT_GT(by_pass, 0);
+  EXPECT_GT(by_full_scan, 0);
+  EXPECT_GT(reordered, 0) << "the approximate order never differed: the re-scoring went untested";
+}
 
 TEST(ServingCampaign, RecordsResponsesAndTurnsThemIntoImpressions) {
   DatasetGroup g(Schema::parse(R"({"type":"record","name":"Interactions","fields":[

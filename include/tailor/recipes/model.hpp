@@ -59,8 +59,16 @@ class TAILOR_EXPORT Model {
 
   /// Score of every item for the user; `scores` gets num_items() entries, higher is better.
   virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;
+  /// Scores of every item, each within the returned bound of score_all()'s, for serving: it ranks
+  /// the few items whose scores could reach its top k by their exact scores (score()), so a model
+  /// may scan a compact copy of its factors here. The default is score_all() with bound 0.
+  virtual float approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
+    score_all(query, scores);
+    return 0;
+  }
 
-  /// Scores of the given items (each < num_items()); the default scores all items and picks.
+  /// Scores of the given items (each < num_items()), equal to score_all()'s; the default scores
+  /// all items and picks.
   virtual void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const;
 
   /// The best k items for the user within `mask`, best first, ties by lower index.

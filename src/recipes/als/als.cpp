@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "recipes/als/als_kernels.hpp"
+#include "recipes/als/bf16_scan.hpp"
 #include "recipes/params.hpp"
 #include "tailor/error.hpp"
 
@@ -69,7 +70,9 @@ AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, Fac
       users_(std::move(users)),
       items_(std::move(items)),
       gram_(detail::gram_matrix(items_, params_.regularization)),
-      panels_(detail::score_panels(items_)) {
+      panels_(detail::score_panels(items_)),
+      bf16_panels_(detail::bf16_panels(items_)),
+      max_item_norm_(detail::max_row_norm(items_)) {
   TAILOR_THROW_IF(users_.cols() != items_.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users_.cols(), " vs ", items_.cols());
 }
@@ -107,6 +110,18 @@ void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) con
   detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
 }
 
+float AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
+  const Eigen::VectorXf u = user_vector(query);
+  scores.resize(static_cast<std::size_t>(items_.rows()));
+  const float bound =
+      detail::score_bf16_panels(bf16_panels_, max_item_norm_, u.data(),
+                                static_cast<int>(items_.cols()), scores.size(), scores.data());
+  if (bound >= 0) return bound;
+  detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(),
+                       scores.data());
+  return 0;
+}
+
 void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,
                            float* out, std::size_t out_stride) const {
   const Index panel = static_cast<Index>(detail::kScorePanel);
@@ -129,7 +144,8 @@ void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<floa
   for (std::size_t k = 0; k < items.size(); ++k) {
     TAILOR_THROW_IF(items[k] >= num_items(), ErrorCode::NotFound, "item index ", items[k],
                     " is unknown to the model");
-    scores[k] = items_.row(items[k]).dot(u);
+    scores[k] =
+        detail::score_row(items_.row(items[k]).data(), u.data(), static_cast<int>(items_.cols()));
   }
 }
 

@@ -226,10 +226,24 @@ void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t 
       std::memcpy(&y, p, sizeof(Vec));
       a0 += u[k] * y;
     }
-    const Vec sum = (a0 + a1) + (a2 + a3);
-    const std::size_t count = std::min(kScorePanel, n - b * kScorePanel);
-    std::memcpy(scores + b * kScorePanel, &sum, count * sizeof(float));
+    store_panel_scores((a0 + a1) + (a2 + a3), b, n, scores);
   }
+}
+
+float score_row(const float* y, const float* u, int f) {
+  // score_panels() keeps four accumulators, factor k going to accumulator k mod 4 (the last few
+  // to the first), and adds them pairwise at the end; so does this.
+  const std::size_t width = static_cast<std::size_t>(f);
+  float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  std::size_t k = 0;
+  for (; k + 4 <= width; k += 4) {
+    a0 += u[k] * y[k];
+    a1 += u[k + 1] * y[k + 1];
+    a2 += u[k + 2] * y[k + 2];
+    a3 += u[k + 3] * y[k + 3];
+  }
+  for (; k < width; ++k) a0 += u[k] * y[k];
+  return (a0 + a1) + (a2 + a3);
 }
 
 namespace {

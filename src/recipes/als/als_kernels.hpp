@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 
 #include "tailor/recipes/als.hpp"
 
@@ -52,6 +53,25 @@ ScorePanels score_panels(const FactorMatrix& Y);
 
 /// scores[i] = u · y_i for all n items, from the panel layout.
 void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores);
+
+/// One panel's scores as a vector value (GCC/Clang vector extension).
+using PanelScores = float __attribute__((vector_size(kScorePanel * sizeof(float))));
+
+/// Writes panel b's scores to scores[b·kScorePanel, ...), leaving out the padding past item n.
+inline void store_panel_scores(const PanelScores& sum, std::size_t b, std::size_t n,
+                               float* scores) {
+  // A copy of a constant size is one vector store; a copy of a variable size is a call or a
+  // byte loop, which costs as much as the panel's arithmetic, so only the last panel pays it.
+  if ((b + 1) * kScorePanel <= n) {
+    std::memcpy(scores + b * kScorePanel, &sum, sizeof sum);
+  } else {
+    std::memcpy(scores + b * kScorePanel, &sum, (n - b * kScorePanel) * sizeof(float));
+  }
+}
+
+/// u · y for one item's factors y, summed in the same order as score_panels(), so that the
+/// result is bitwise the same as that item's score from the panels.
+float score_row(const float* y, const float* u, int f);
 
 /// Users scored together by score_panels_block: one panel row loaded from cache feeds this many
 /// FMAs, so the kernel runs on arithmetic rather than on loads.

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+// The bfloat16 serving scan: rounding, the error bound against the float32 scan, and the exact
+// re-scoring it relies on.
+#include "recipes/als/bf16_scan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "tailor/recipes/als.hpp"
+
+namespace tailor {
+namespace {
+
+float from_bits(std::uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+std::uint32_t bits_of(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+float widen(std::uint16_t half) { return from_bits(static_cast<std::uint32_t>(half) << 16); }
+
+TEST(RecipesBf16Scan, RoundsToNearestWithTiesToEven) {
+  EXPECT_EQ(detail::float_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(detail::float_to_bf16(-2.0f), 0xc000);
+  EXPECT_EQ(detail::float_to_bf16(0.0f), 0x0000);
+  EXPECT_EQ(detail::float_to_bf16(-0.0f), 0x8000);
+  // 1 + 2^-8 lies halfway between 1 (even) and 1 + 2^-7 (odd); 1 + 3·2^-8 halfway between
+  // 1 + 2^-7 (odd) and 1 + 2^-6 (even).
+  EXPECT_EQ(detail::float_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);
+  EXPECT_EQ(detail::float_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
+  // The largest float rounds up to infinity; the smallest subnormal to zero.
+  EXPECT_EQ(detail::float_to_bf16(std::numeric_limits<float>::max()), 0x7f80);
+  EXPECT_EQ(detail::float_to_bf16(std::numeric_limits<float>::denorm_min()), 0x0000);
+
+  // Against the obvious rule on random finite floats: the nearer of the two bfloat16 values
+  // around x, the even one on a tie.
+  std::mt19937 rng(11);
+  for (int t = 0; t < 200000; ++t) {
+    const std::uint32_t bits = rng();
+    const float x = from_bits(bits);
+    if (!std::isfinite(x) || std::abs(x) >= from_bits(0x7f7f8000u)) continue;
+    const std::uint16_t toward_zero = static_cast<std::uint16_t>(bits >> 16);
+    const std::uint16_t away = static_cast<std::uint16_t>(toward_zero + 1);
+    const double down = std::abs(static_cast<double>(x) - widen(toward_zero));
+    const double up = std::abs(static_cast<double>(widen(away)) - x);
+    const std::uint16_t expected = down < up   ? toward_zero
+                                   : up < down ? away
+                                               : (toward_zero % 2 == 0 ? toward_zero : away);
+    ASSERT_EQ(detail::float_to_bf16(x), expected) << "bits " << std::hex << bits;
+  }
+}
+
+// Factors whose rows span several orders of magnitude, so that the bound's norm terms matter.
+FactorMatrix spread_factors(Index rows, int f, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0, 0.3f);
+  FactorMatrix m(rows, f);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    const float scale = r % 7 == 0 ? 30.0f : r % 5 == 0 ? 1e-3f : 1.0f;
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = scale * normal(rng);
+  }
+  return m;
+}
+
+TEST(RecipesBf16Scan, ApproximateScoresStayWithinTheirBound) {
+  // A partial last panel (1005 items), an odd width and a width of one.
+  for (int f : {64, 7, 1}) {
+    const FactorMatrix users = spread_factors(20, f, 3), items = spread_factors(1005, f, 4);
+    const AlsModel als("user-personalization", AlsParams{}, users, items);
+    double max_norm = 0;
+    for (Eigen::Index i = 0; i < items.rows(); ++i)
+      max_norm = std::max(max_norm, items.row(i).cast<double>().norm());
+    bool any_differs = false;
+    for (Index u = 0; u < 20; ++u) {
+      UserQuery q;
+      q.user = u;
+      std::vector<float> exact, approximate;
+      als.score_all(q, exact);
+      const float bound = als.approximate_scores(q, approximate);
+      ASSERT_EQ(approximate.size(), exact.size());
+      const double u_norm = users.row(u).cast<double>().norm();
+      ASSERT_GT(bound, 0.0f) << "f " << f;
+      // About 2^-8·‖u‖·max‖y‖: a bound, not a licence to be far off.
+      EXPECT_LT(bound, std::ldexp(1.0, -7) * u_norm * max_norm);
+      for (std::size_t i = 0; i < exact.size(); ++i) {
+        ASSERT_LE(std::abs(approximate[i] - exact[i]), bound)
+            << "f " << f << " user " << u << " item " << i;
+        any_differs |= approximate[i] != exact[i];
+      }
+    }
+    EXPECT_TRUE(any_differs) << "f " << f << ": the bfloat16 scan was not used";
+  }
+}
+
+TEST(RecipesBf16Scan, ScoresOfChosenItemsAreBitwiseThoseOfTheFullScan) {
+  // Re-scoring a candidate must give exactly the float32 scan's value, or the ranking of a
+  // request and of a full sort could differ on a near-tie.
+  for (int f : {64, 24, 7, 5, 1}) {
+    const FactorMatrix users = spread_factors(10, f, 8), items = spread_factors(333, f, 9);
+    const AlsModel als("user-personalization", AlsParams{}, users, items);
+    std::vector<Index> all(333);
+    for (Index i = 0; i < 333; ++i) all[i] = i;
+    for (Index u = 0; u < 10; ++u) {
+      UserQuery q;
+      q.user = u;
+      std::vector<float> full, chosen;
+      als.score_all(q, full);
+      als.score(q, all, chosen);
+      for (Index i = 0; i < 333; ++i) {
+        ASSERT_EQ(bits_of(chosen[i]), bits_of(full[i]))
+            << "f " << f << " user " << u << " item " << i;
+      }
+    }
+  }
+}
+
+TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
+  for (float odd : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    std::numeric_limits<float>::max()}) {
+    FactorMatrix items = spread_factors(40, 8, 5);
+    items(17, 3) = odd;
+    const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 6), items);
+    UserQuery q;
+    q.user = 1;
+    std::vector<float> exact, approximate;
+    als.score_all(q, exact);
+    EXPECT_EQ(als.approximate_scores(q, approximate), 0.0f) << odd;
+    ASSERT_EQ(approximate.size(), exact.size());
+    for (std::size_t i = 0; i < exact.size(); ++i) {
+      ASSERT_EQ(bits_of(approximate[i]), bits_of(exact[i])) << odd << " item " << i;
+    }
+  }
+  EXPECT_TRUE(detail::bf16_panels(FactorMatrix(0, 8)).empty());
+}
+
+}  // namespace
+}  // namespace tailor
