@@ -107,7 +107,7 @@ Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
 void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) const {
   const Eigen::VectorXf u = user_vector(query);
   scores.resize(static_cast<std::size_t>(items_.rows()));
-  detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
+  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
 }
 
 float AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
@@ -117,7 +117,7 @@ float AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& s
       detail::score_bf16_panels(bf16_panels_, max_item_norm_, u.data(),
                                 static_cast<int>(items_.cols()), scores.size(), scores.data());
   if (bound >= 0) return bound;
-  detail::score_panels(panels_, u.data(), static_cast<int>(items_.cols()), scores.size(),
+  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(),
                        scores.data());
   return 0;
 }
@@ -144,9 +144,8 @@ void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<floa
   for (std::size_t k = 0; k < items.size(); ++k) {
     TAILOR_THROW_IF(items[k] >= num_items(), ErrorCode::NotFound, "item index ", items[k],
                     " is unknown to the model");
-    scores[k] =
-        detail::score_row(items_.row(items[k]).data(), u.data(), static_cast<int>(items_.cols()));
   }
+  detail::score_rows(items_, items.data(), items.size(), u.data(), scores.data());
 }
 
 AlsRecipe::AlsRecipe(AlsParams params, std::string name)

@@ -200,14 +200,14 @@ ScorePanels score_panels(const FactorMatrix& Y) {
   return panels;
 }
 
-void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores) {
+void score_panels(const float* panels, const float* u, int f, std::size_t n, float* scores) {
   // One panel's 16 scores as a vector value (GCC/Clang vector extension): the accumulators stay
   // in registers, and four of them keep four independent FMA chains in flight.
   using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
   const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
   const std::size_t width = static_cast<std::size_t>(f);
   for (std::size_t b = 0; b < blocks; ++b) {
-    const float* p = panels.data() + b * kScorePanel * width;
+    const float* p = panels + b * kScorePanel * width;
     Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
     std::size_t k = 0;
     for (; k + 4 <= width; k += 4, p += 4 * kScorePanel) {
@@ -230,20 +230,17 @@ void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t 
   }
 }
 
-float score_row(const float* y, const float* u, int f) {
-  // score_panels() keeps four accumulators, factor k going to accumulator k mod 4 (the last few
-  // to the first), and adds them pairwise at the end; so does this.
-  const std::size_t width = static_cast<std::size_t>(f);
-  float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  std::size_t k = 0;
-  for (; k + 4 <= width; k += 4) {
-    a0 += u[k] * y[k];
-    a1 += u[k + 1] * y[k + 1];
-    a2 += u[k + 2] * y[k + 2];
-    a3 += u[k + 3] * y[k + 3];
+void score_rows(const FactorMatrix& Y, const Index* rows, std::size_t count, const float* u,
+                float* out) {
+  const std::size_t f = static_cast<std::size_t>(Y.cols());
+  std::vector<float> panels((count + kScorePanel - 1) / kScorePanel * kScorePanel * f, 0.0f);
+  for (std::size_t j = 0; j < count; ++j) {
+    float* panel = panels.data() + (j / kScorePanel) * kScorePanel * f;
+    for (std::size_t k = 0; k < f; ++k) {
+      panel[k * kScorePanel + j % kScorePanel] = Y(static_cast<Eigen::Index>(rows[j]), static_cast<Eigen::Index>(k));
+    }
   }
-  for (; k < width; ++k) a0 += u[k] * y[k];
-  return (a0 + a1) + (a2 + a3);
+  score_panels(panels.data(), u, static_cast<int>(f), count, out);
 }
 
 namespace {

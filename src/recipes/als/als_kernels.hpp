@@ -52,7 +52,7 @@ using ScorePanels = std::vector<float, LargeAllocator<float>>;
 ScorePanels score_panels(const FactorMatrix& Y);
 
 /// scores[i] = u · y_i for all n items, from the panel layout.
-void score_panels(const ScorePanels& panels, const float* u, int f, std::size_t n, float* scores);
+void score_panels(const float* panels, const float* u, int f, std::size_t n, float* scores);
 
 /// One panel's scores as a vector value (GCC/Clang vector extension).
 using PanelScores = float __attribute__((vector_size(kScorePanel * sizeof(float))));
@@ -69,9 +69,11 @@ inline void store_panel_scores(const PanelScores& sum, std::size_t b, std::size_
   }
 }
 
-/// u · y for one item's factors y, summed in the same order as score_panels(), so that the
-/// result is bitwise the same as that item's score from the panels.
-float score_row(const float* y, const float* u, int f);
+/// out[j] = u · y_rows[j] for `count` rows of Y, bitwise equal to those items' scores from
+/// score_panels(): the rows are gathered into panels and go through the same kernel (a separate
+/// loop could be contracted into FMAs differently, or vectorised in another order).
+void score_rows(const FactorMatrix& Y, const Index* rows, std::size_t count, const float* u,
+                float* out);
 
 /// Users scored together by score_panels_block: one panel row loaded from cache feeds this many
 /// FMAs, so the kernel runs on arithmetic rather than on loads.
