@@ -107,7 +107,8 @@ Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
 void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) const {
   const Eigen::VectorXf u = user_vector(query);
   scores.resize(static_cast<std::size_t>(items_.rows()));
-  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
+  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(),
+                       scores.data());
 }
 
 float AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {

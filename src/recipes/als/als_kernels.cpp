@@ -237,7 +237,8 @@ void score_rows(const FactorMatrix& Y, const Index* rows, std::size_t count, con
   for (std::size_t j = 0; j < count; ++j) {
     float* panel = panels.data() + (j / kScorePanel) * kScorePanel * f;
     for (std::size_t k = 0; k < f; ++k) {
-      panel[k * kScorePanel + j % kScorePanel] = Y(static_cast<Eigen::Index>(rows[j]), static_cast<Eigen::Index>(k));
+      panel[k * kScorePanel + j % kScorePanel] =
+          Y(static_cast<Eigen::Index>(rows[j]), static_cast<Eigen::Index>(k));
     }
   }
   score_panels(panels.data(), u, static_cast<int>(f), count, out);
