@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// ALS kernels: one CG sweep over all users, the Gram matrix, and fold-in of one user.
+// ALS kernels: one CG sweep over all users, the Gram matrix, fold-in of one user, and the
+// serving scan of the whole catalog for one user (float32 and bfloat16).
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -76,5 +77,30 @@ void BM_AlsFoldIn(benchmark::State& state) {
 BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
+
+// One user's scores for the whole catalog (factors 64), the way a request scans it: float32
+// (score_all) or bfloat16 with an error bound (approximate_scores). Different users take turns,
+// as requests do, and the items are scanned from wherever the previous request left them.
+void BM_ScoreCatalog(benchmark::State& state) {
+  const tailor::Index items = static_cast<tailor::Index>(state.range(0));
+  const bool bfloat16 = state.range(1) != 0;
+  const tailor::AlsModel model("user-personalization", tailor::AlsParams{}, random_factors(1000, 64),
+                               random_factors(items, 64));
+  std::vector<float> scores;
+  tailor::Index user = 0;
+  for (auto _ : state) {
+    tailor::UserQuery q;
+    q.user = user++ % 1000;
+    if (bfloat16) {
+      benchmark::DoNotOptimize(model.approximate_scores(q, scores));
+    } else {
+      model.score_all(q, scores);
+    }
+    benchmark::DoNotOptimize(scores.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
+}
+BENCHMARK(BM_ScoreCatalog)->ArgNames({"items", "bfloat16"})->Args({50000, 0})->Args({50000, 1})
+    ->Args({1000000, 0})->Args({1000000, 1})->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
