@@ -84,8 +84,8 @@ BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmar
 void BM_ScoreCatalog(benchmark::State& state) {
   const tailor::Index items = static_cast<tailor::Index>(state.range(0));
   const bool bfloat16 = state.range(1) != 0;
-  const tailor::AlsModel model("user-personalization", tailor::AlsParams{}, random_factors(1000, 64),
-                               random_factors(items, 64));
+  const tailor::AlsModel model("user-personalization", tailor::AlsParams{},
+                               random_factors(1000, 64), random_factors(items, 64));
   std::vector<float> scores;
   tailor::Index user = 0;
   for (auto _ : state) {
@@ -100,7 +100,12 @@ void BM_ScoreCatalog(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
 }
-BENCHMARK(BM_ScoreCatalog)->ArgNames({"items", "bfloat16"})->Args({50000, 0})->Args({50000, 1})
-    ->Args({1000000, 0})->Args({1000000, 1})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ScoreCatalog)
+    ->ArgNames({"items", "bfloat16"})
+    ->Args({50000, 0})
+    ->Args({50000, 1})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
