@@ -3,17 +3,17 @@
 // any lock, and names looked up under a second short read lock.
 #include "tailor/serving/campaign.hpp"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <tuple>
 #include <unordered_map>
-
-#include <Eigen/Core>
 
 #include "detail/parallel.hpp"
 #include "tailor/detail/topk.hpp"
@@ -129,31 +129,50 @@ double log_sum_exp(const float* scores, std::size_t n) {
 }
 
 // The best `count` items by exact score, from approximate scores within `bound` of the exact
-// ones (Model::approximate_scores; knocked-out items at −infinity). An item among the exact best
-// has an approximate score of at least τ − 2·bound, τ the count-th best approximate score: those
-// few items are scored exactly and ranked.
-// Each item scored exactly goes into `normaliser` (when given).
+// ones (Model::approximate_scores; knocked-out items at −infinity): the items that could be
+// among the exact best are scored exactly and ranked. Each item scored exactly goes into
+// `normaliser` (when given).
 void top_k_within(const Model& model, const UserQuery& query, const float* approximate,
-                  std::size_t n, float bound, std::size_t count, const Bitmap* allowed,
+                  std::size_t n, const ScoreBound& bound, std::size_t count, const Bitmap* allowed,
                   Normaliser* normaliser, std::vector<ScoredItem>& top) {
-  // Usually the best few more than `count` hold them all, and the gap below the last of these
-  // shows it; otherwise a second pass over the scores collects them.
+  // Usually the best few more than `count` approximate scores hold every item that could be.
   const std::size_t wider = count + 4;
   detail::top_k(approximate, n, wider, allowed, top);
   std::vector<Index> candidates;
-  if (top.size() == wider) {
-    const double floor =
-        static_cast<double>(top[count - 1].score) - 2.0 * static_cast<double>(bound);
-    if (!(static_cast<double>(top.back().score) < floor)) {
+  if (top.size() < wider) {
+    for (const ScoredItem& s : top) candidates.push_back(s.item);  // every allowed item
+  } else {
+    // `count` of these items score at least their lower bounds, so the exact count-th best
+    // score is at least t, the count-th best lower bound; an item can be among the best only if
+    // its upper bound reaches t.
+    std::vector<double> lower(top.size());
+    for (std::size_t j = 0; j < top.size(); ++j) {
+      lower[j] = static_cast<double>(top[j].score) - static_cast<double>(bound.of(top[j].item));
+    }
+    std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(count - 1),
+                     lower.end(), std::greater<double>());
+    const double t = lower[count - 1];
+    auto reaches = [&](Index i) {
+      return static_cast<double>(approximate[i]) + static_cast<double>(bound.of(i)) >= t;
+    };
+    if (static_cast<double>(top.back().score) + static_cast<double>(bound.max()) < t) {
+      // Nothing outside these items reaches t.
+      for (const ScoredItem& s : top) {
+        if (reaches(s.item)) candidates.push_back(s.item);
+      }
+    } else {
+      // A second pass: the items whose approximate score is within the largest bound of t.
+      const double floor = t - static_cast<double>(bound.max());
       float threshold = static_cast<float>(floor);
       if (static_cast<double>(threshold) > floor) {
         threshold = std::nextafter(threshold, -std::numeric_limits<float>::infinity());
       }
-      detail::items_at_least(approximate, n, threshold, allowed, candidates);
+      std::vector<Index> near;
+      detail::items_at_least(approximate, n, threshold, allowed, near);
+      for (Index i : near) {
+        if (reaches(i)) candidates.push_back(i);
+      }
     }
-  }
-  if (candidates.empty()) {
-    for (const ScoredItem& s : top) candidates.push_back(s.item);
   }
   std::vector<float> exact;
   if (candidates.size() > 4 * count + 64) {
@@ -430,7 +449,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   double normaliser = 0;
   // How far the scores in `owned` may be from the exact ones (Model::approximate_scores), and
   // the normaliser of softmax scores while the ranked items' terms are made exact.
-  float bound = 0;
+  ScoreBound bound;
   Normaliser approximate;
   const UserQuery query = user_query(request, snap, r);
   const bool dense = dense_scoring(request, snap, r);
@@ -463,7 +482,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
       for (Index e : taken_list) {
         if (e < score_count) scores[e] = -std::numeric_limits<float>::infinity();
       }
-      if (bound > 0) {
+      if (!bound.exact()) {
         top_k_within(model, query, scores, score_count, bound, count, mask.allowed,
                      snap.softmax_scores ? &approximate : nullptr, top);
       } else {

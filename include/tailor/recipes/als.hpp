@@ -49,9 +49,9 @@ class TAILOR_EXPORT AlsModel : public Model {
   Index num_users() const override { return static_cast<Index>(users_.rows()); }
   bool personalized() const override { return true; }
   void score_all(const UserQuery& query, std::vector<float>& scores) const override;
-  /// From a bfloat16 copy of the item factors (half the bytes of float32), with a bound of about
-  /// 2^−8·‖u‖·max‖y‖ on the error.
-  float approximate_scores(const UserQuery& query, std::vector<float>& scores) const override;
+  /// From a bfloat16 copy of the item factors (half the bytes of float32); item i's score is within
+  /// ‖u‖·r_i, r_i about the norm of its factors' rounding residual (under 2^−8·‖y_i‖).
+  ScoreBound approximate_scores(const UserQuery& query, std::vector<float>& scores) const override;
   void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override;
 
   /// The factor vector a request uses: the trained one, or one folded in from the history for an
@@ -83,10 +83,11 @@ class TAILOR_EXPORT AlsModel : public Model {
   // sums (the layout serving reads on every request).
   // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
   std::vector<float, detail::LargeAllocator<float>> panels_;
-  // The panels again in bfloat16, for approximate_scores() (see detail::bf16_panels), and the
-  // largest norm of an item's factors, for its error bound.
+  // The panels again in bfloat16, for approximate_scores() (see detail::bf16_panels), and each
+  // item's error radius (detail::bf16_error_radii).
   std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels_;
-  float max_item_norm_ = 0;
+  std::vector<float> bf16_radii_;
+  float max_bf16_radius_ = 0;
 };
 
 /// The user-personalization recipe.

@@ -40,6 +40,21 @@ struct ItemMask {
   Span<Index> excluded;
 };
 
+/// How far Model::approximate_scores() may be from score_all(): for every item i,
+/// |approximate_i − exact_i| ≤ scale · radii[i]. A scale of 0 means the scores are exact.
+struct ScoreBound {
+  float scale = 0;
+  /// num_items() radii, owned by the model (valid while it lives); null when scale is 0.
+  const float* radii = nullptr;
+  float max_radius = 0;  ///< the largest of the radii
+
+  bool exact() const { return scale == 0; }
+  /// The bound of one item's score.
+  float of(Index item) const { return exact() ? 0.0f : scale * radii[item]; }
+  /// The bound of every item's score.
+  float max() const { return scale * max_radius; }
+};
+
 /// A trained model.
 ///
 /// Thread safety: all const members are safe to call concurrently; a model is immutable once
@@ -61,10 +76,10 @@ class TAILOR_EXPORT Model {
   virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;
   /// Scores of every item, each within the returned bound of score_all()'s, for serving: it ranks
   /// the few items whose scores could reach its top k by their exact scores (score()), so a model
-  /// may scan a compact copy of its factors here. The default is score_all() with bound 0.
-  virtual float approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
+  /// may scan a compact copy of its factors here. The default is score_all(), exact.
+  virtual ScoreBound approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
     score_all(query, scores);
-    return 0;
+    return {};
   }
 
   /// Scores of the given items (each < num_items()), equal to score_all()'s; the default scores

@@ -72,9 +72,10 @@ AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, Fac
       gram_(detail::gram_matrix(items_, params_.regularization)),
       panels_(detail::score_panels(items_)),
       bf16_panels_(detail::bf16_panels(items_)),
-      max_item_norm_(detail::max_row_norm(items_)) {
+      bf16_radii_(detail::bf16_error_radii(bf16_panels_, items_)) {
   TAILOR_THROW_IF(users_.cols() != items_.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users_.cols(), " vs ", items_.cols());
+  for (float r : bf16_radii_) max_bf16_radius_ = std::max(max_bf16_radius_, r);
 }
 
 Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) const {
@@ -111,16 +112,16 @@ void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) con
                        scores.data());
 }
 
-float AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
+ScoreBound AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
   const Eigen::VectorXf u = user_vector(query);
   scores.resize(static_cast<std::size_t>(items_.rows()));
-  const float bound =
-      detail::score_bf16_panels(bf16_panels_, max_item_norm_, u.data(),
-                                static_cast<int>(items_.cols()), scores.size(), scores.data());
-  if (bound >= 0) return bound;
+  const float scale = detail::score_bf16_panels(
+      bf16_panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
+  if (scale > 0) return {scale, bf16_radii_.data(), max_bf16_radius_};
+  // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
   detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(),
                        scores.data());
-  return 0;
+  return {};
 }
 
 void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,

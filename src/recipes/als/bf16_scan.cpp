@@ -34,43 +34,50 @@ Bf16Panels bf16_panels(const FactorMatrix& Y) {
   return panels;
 }
 
-float max_row_norm(const FactorMatrix& Y) {
-  double largest = 0;
-  for (Eigen::Index i = 0; i < Y.rows(); ++i)
-    largest = std::max(largest, Y.row(i).cast<double>().norm());
-  const float rounded = static_cast<float>(largest);
-  return static_cast<double>(rounded) >= largest
-             ? rounded
-             : std::nextafter(rounded, std::numeric_limits<float>::infinity());
-}
-
-float score_bf16_panels(const Bf16Panels& panels, float max_norm, const float* u, int f,
-                        std::size_t n, float* scores) {
-  if (panels.empty() || f <= 0) return -1;
-  const std::size_t width = static_cast<std::size_t>(f), pairs = (width + 1) / 2;
-  double norm1 = 0, norm2 = 0;
-  for (std::size_t k = 0; k < width; ++k) {
-    if (!std::isfinite(u[k])) return -1;
-    norm1 += std::abs(static_cast<double>(u[k]));
-    norm2 += static_cast<double>(u[k]) * static_cast<double>(u[k]);
-  }
-  norm2 = std::sqrt(norm2);
-  // Scores this large would overflow float32 anyway; leave them to the float32 scan.
-  if (!(norm2 * static_cast<double>(max_norm) < 1e30)) return -1;
-  // The bound, per item i, with y its factors and b their bfloat16 values:
-  // - rounding to bfloat16 (8 significant bits): |b_k − y_k| ≤ 2^−8·|y_k|, or ≤ 2^−134 in the
-  //   subnormal range; through u that is at most 2^−8·Σ|u_k y_k| + 2^−134·Σ|u_k|;
-  // - float32 arithmetic, in this scan and in the float32 one: each within γ_f·Σ|u_k y_k| (the
-  //   first on b, whose magnitudes are at most 1 + 2^−8 times y's), with
-  //   γ_f = f·2^−24 / (1 − f·2^−24), whatever the summation order, with or without FMA;
-  // - Σ|u_k y_k| ≤ ‖u‖·‖y‖ ≤ ‖u‖·max_norm (Cauchy–Schwarz).
-  // The last factor covers the rounding of this sum and of its conversion to float.
+std::vector<float> bf16_error_radii(const Bf16Panels& panels, const FactorMatrix& Y) {
+  if (panels.empty()) return {};
+  const std::size_t n = static_cast<std::size_t>(Y.rows()), f = static_cast<std::size_t>(Y.cols());
+  const std::size_t pairs = (f + 1) / 2;
   const double unit = std::ldexp(1.0, -24);
   const double gamma = static_cast<double>(f) * unit / (1 - static_cast<double>(f) * unit);
-  const double bound =
-      ((std::ldexp(1.0, -8) + 2.01 * gamma) * norm2 * static_cast<double>(max_norm) +
-       std::ldexp(1.0, -134) * norm1) *
-      (1 + std::ldexp(1.0, -10));
+  std::vector<float> radii(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t* word =
+        panels.data() + (i / kScorePanel) * pairs * kScorePanel + i % kScorePanel;
+    double residual = 0, norm_b = 0, norm_y = 0;
+    for (std::size_t k = 0; k < f; ++k) {
+      const std::uint32_t bits = k % 2 == 0 ? word[(k / 2) * kScorePanel] & 0xffff0000u
+                                            : word[(k / 2) * kScorePanel] << 16;
+      float b;
+      std::memcpy(&b, &bits, sizeof b);
+      const double y = Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
+      residual += (b - y) * (b - y);  // b − y is exact in double
+      norm_b += static_cast<double>(b) * b;
+      norm_y += y * y;
+    }
+    // The last factor covers the rounding of these sums and of scale·r_i in float.
+    const double radius = (std::sqrt(residual) + gamma * (std::sqrt(norm_b) + std::sqrt(norm_y))) *
+                          (1 + std::ldexp(1.0, -10));
+    radii[i] = static_cast<float>(radius);
+    if (static_cast<double>(radii[i]) < radius) {
+      radii[i] = std::nextafter(radii[i], std::numeric_limits<float>::infinity());
+    }
+  }
+  return radii;
+}
+
+float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::size_t n,
+                        float* scores) {
+  if (panels.empty() || f <= 0) return -1;
+  const std::size_t width = static_cast<std::size_t>(f), pairs = (width + 1) / 2;
+  double norm = 0;
+  for (std::size_t k = 0; k < width; ++k) {
+    if (!std::isfinite(u[k])) return -1;
+    norm += static_cast<double>(u[k]) * static_cast<double>(u[k]);
+  }
+  // ‖u‖, rounded up; scores this large would overflow float32 anyway.
+  const double scale = std::sqrt(norm) * (1 + std::ldexp(1.0, -20));
+  if (!(scale < 1e30)) return -1;
 
   // One panel's 16 scores as a vector value (GCC/Clang vector extension), as in score_panels():
   // each word vector widens to two factor vectors with one mask and one shift, and four
@@ -110,7 +117,10 @@ float score_bf16_panels(const Bf16Panels& panels, float max_norm, const float* u
     }
     store_panel_scores((a0 + a1) + (a2 + a3), b, n, scores);
   }
-  return static_cast<float>(bound);
+  const float rounded = static_cast<float>(scale);
+  return static_cast<double>(rounded) >= scale
+             ? rounded
+             : std::nextafter(rounded, std::numeric_limits<float>::infinity());
 }
 
 }  // namespace tailor::detail

@@ -31,13 +31,19 @@ using Bf16Panels = std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>;
 /// finite or rounds to infinity.
 Bf16Panels bf16_panels(const FactorMatrix& Y);
 
-/// The largest Euclidean norm of a row of Y, rounded up to a float (for the error bound).
-float max_row_norm(const FactorMatrix& Y);
+/// Per item i, a radius r_i such that |approximate_i − s_i| ≤ ‖u‖·r_i for every user vector u,
+/// where approximate_i is score_bf16_panels()'s score and s_i score_panels()'s float32 score:
+///   u·b_i − u·y_i = u·(b_i − y_i), at most ‖u‖·‖b_i − y_i‖ (Cauchy–Schwarz), with b_i the
+///   bfloat16 factors (the residual of the actual rounding, not its worst case), plus the float32
+///   arithmetic of both scans, each within γ_f·Σ|u_k·x_k| ≤ γ_f·‖u‖·‖x‖ for x = b_i, y_i, with
+///   γ_f = f·2^−24 / (1 − f·2^−24) whatever the summation order, with or without FMA.
+/// Rounded up, with room for the rounding of scale·r_i. Empty when `panels` is.
+std::vector<float> bf16_error_radii(const Bf16Panels& panels, const FactorMatrix& Y);
 
-/// scores[i] ≈ u · y_i for the n items of `panels`, returning a bound B with
-/// |scores[i] − s_i| ≤ B, where s_i is score_panels()'s float32 score of item i and `max_norm`
-/// is max_row_norm(Y); or −1 (scores untouched) when `panels` is empty or u is not finite.
-float score_bf16_panels(const Bf16Panels& panels, float max_norm, const float* u, int f,
-                        std::size_t n, float* scores);
+/// scores[i] ≈ u · y_i for the n items of `panels`; returns the scale s (about ‖u‖) with
+/// |scores[i] − s_i| ≤ s·radii[i] (radii from bf16_error_radii), or −1 (scores untouched)
+/// when `panels` is empty or u is not finite.
+float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::size_t n,
+                        float* scores);
 
 }  // namespace tailor::detail
