@@ -203,7 +203,7 @@ ScorePanels score_panels(const FactorMatrix& Y) {
 void score_panels(const float* panels, const float* u, int f, std::size_t n, float* scores) {
   // One panel's 16 scores as a vector value (GCC/Clang vector extension): the accumulators stay
   // in registers, and four of them keep four independent FMA chains in flight.
-  using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
+  using Vec = PanelScores;
   const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
   const std::size_t width = static_cast<std::size_t>(f);
   for (std::size_t b = 0; b < blocks; ++b) {
@@ -251,7 +251,7 @@ namespace {
 // each panel row loaded feeds kBlockUsers FMAs.
 void score_tile(const float* panel, const float* u, std::size_t f, float* out,
                 std::size_t out_stride) {
-  using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
+  using Vec = PanelScores;
   Vec acc[kBlockUsers] = {};
   for (std::size_t k = 0; k < f; ++k) {
     Vec y;

@@ -82,7 +82,7 @@ float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::si
   // One panel's 16 scores as a vector value (GCC/Clang vector extension), as in score_panels():
   // each word vector widens to two factor vectors with one mask and one shift, and four
   // accumulators keep four FMA chains in flight.
-  using Vec = float __attribute__((vector_size(kScorePanel * sizeof(float))));
+  using Vec = PanelScores;
   using Words = std::uint32_t __attribute__((vector_size(kScorePanel * sizeof(std::uint32_t))));
   // The two factors of each word, widened to float32 (out-parameters: returning a vector value
   // would depend on the vector ABI of the build).
