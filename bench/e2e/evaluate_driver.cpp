@@ -3,20 +3,22 @@
 // the popularity baseline, and time everything.
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
-//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all]
+//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]
 //
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
-// final model, on --threads threads.
+// final model, on --threads threads. --latency times N single top-25 requests to a campaign on
+// the final model, users in turn, on one thread, and reports the median and 99th percentile.
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
-#include <tailor/tailor.hpp>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
+#include <tailor/tailor.hpp>
 #include <thread>
 #include <vector>
 
@@ -35,6 +37,28 @@ long peak_rss_kib() {
   return -1;
 }
 
+// p50 and p99 of `count` single requests to a campaign serving `version`, users in turn.
+void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& solution,
+                   const tailor::SolutionVersion& version, std::size_t count) {
+  auto live = std::make_shared<tailor::LiveDatasetGroup>(group);
+  tailor::Campaign campaign(live, solution, version);
+  std::vector<double> micros;
+  for (std::size_t r = 0; r < count; ++r) {
+    tailor::RecommendationRequest request;
+    // A stride through the users, so that consecutive requests share nothing.
+    request.user_id = std::string(
+        group.user_ids().name(static_cast<tailor::Index>((r * 7919) % group.user_ids().size())));
+    const auto t = std::chrono::steady_clock::now();
+    const tailor::RecommendationResponse response = campaign.get_recommendations(request);
+    micros.push_back(seconds_since(t) * 1e6);
+    if (response.items.empty()) throw std::runtime_error("an empty response");
+  }
+  std::sort(micros.begin(), micros.end());
+  std::printf("  latency: %zu requests, p50 %.0f us, p99 %.0f us (1 thread)\n", count,
+              micros[micros.size() / 2],
+              micros[std::min(micros.size() - 1, micros.size() * 99 / 100)]);
+}
+
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
   std::printf("  %-22s p@5 %.4f  p@10 %.4f  p@25 %.4f  ndcg@5 %.4f  ndcg@10 %.4f  ndcg@25 %.4f  "
               "mrr@25 %.4f  coverage %.4f  (%zu users)\n",
@@ -51,13 +75,14 @@ int main(int argc, char** argv) try {
   if (argc < 2) {
     std::cerr << "usage: " << argv[0]
               << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-                 " [--threads N] [--seed N] [--no-metrics]\n";
+                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]\n";
     return 2;
   }
   std::vector<std::string> recipes;
   std::string params = "{}";
   tailor::TrainOptions options;
   bool recommend_all = false;
+  std::size_t latency_requests = 0;
   for (int a = 2; a < argc; ++a) {
     std::string arg = argv[a];
     auto value = [&]() -> std::string {
@@ -70,6 +95,8 @@ int main(int argc, char** argv) try {
     else if (arg == "--seed") options.execution.seed = std::stoull(value());
     else if (arg == "--no-metrics") options.compute_metrics = false;
     else if (arg == "--recommend-all") recommend_all = true;
+    else if (arg == "--latency")
+      latency_requests = std::stoul(value());
     else if (arg == "--split") {
       std::string s = value();
       options.evaluation.split = s == "latest" ? tailor::SplitKind::LatestPerUser : tailor::SplitKind::HeldOutUsers;
@@ -144,6 +171,7 @@ int main(int argc, char** argv) try {
       std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n", history.size(), s,
                   static_cast<double>(history.size()) / s, threads);
     }
+    if (latency_requests > 0) time_requests(group, solution, version, latency_requests);
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());
       print_metrics("popularity-count", *version.baseline_metrics());
