@@ -79,7 +79,7 @@ BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmar
 }  // namespace
 
 // One user's scores for the whole catalog (factors 64), the way a request scans it: float32
-// (score_all) or bfloat16 with an error bound (approximate_scores). Different users take turns,
+// (score_all) or bfloat16 with an error bound (the scorer's approximate_scores). Different users take turns,
 // as requests do, and the items are scanned from wherever the previous request left them.
 void BM_ScoreCatalog(benchmark::State& state) {
   const tailor::Index items = static_cast<tailor::Index>(state.range(0));
@@ -92,7 +92,7 @@ void BM_ScoreCatalog(benchmark::State& state) {
     tailor::UserQuery q;
     q.user = user++ % 1000;
     if (bfloat16) {
-      benchmark::DoNotOptimize(model.approximate_scores(q, scores));
+      benchmark::DoNotOptimize(model.scorer(q)->approximate_scores(scores));
     } else {
       model.score_all(q, scores);
     }

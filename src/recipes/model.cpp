@@ -24,6 +24,28 @@ void Model::score(const UserQuery& query, Span<Index> items, std::vector<float>&
   }
 }
 
+namespace {
+
+// The default scorer: the model's own score_all() and score() with the query.
+class QueryScorer : public UserScorer {
+ public:
+  QueryScorer(const Model& model, const UserQuery& query) : model_(model), query_(query) {}
+  void score_all(std::vector<float>& scores) const override { model_.score_all(query_, scores); }
+  void score(Span<Index> items, std::vector<float>& scores) const override {
+    model_.score(query_, items, scores);
+  }
+
+ private:
+  const Model& model_;
+  UserQuery query_;
+};
+
+}  // namespace
+
+std::unique_ptr<UserScorer> Model::scorer(const UserQuery& query) const {
+  return std::make_unique<QueryScorer>(*this, query);
+}
+
 void Model::select_top_k(std::vector<float>& scores, std::size_t k, const ItemMask& mask,
                          std::vector<ScoredItem>& out) {
   for (Index e : mask.excluded) {

@@ -98,7 +98,7 @@ struct LogSumExp {
   double value() const { return top + std::log(sum); }
 };
 
-// The softmax normaliser of a request scored approximately (Model::approximate_scores): the
+// The softmax normaliser of a request scored approximately (UserScorer::approximate_scores): the
 // log-sum-exp of the approximate scores, with the term of each item since scored exactly
 // replaced by its exact one, once. The items ranked, which carry most of the weight, so end up
 // exact, and what is left is the small, mostly cancelling error of the rest.
@@ -129,10 +129,10 @@ double log_sum_exp(const float* scores, std::size_t n) {
 }
 
 // The best `count` items by exact score, from approximate scores within `bound` of the exact
-// ones (Model::approximate_scores; knocked-out items at −infinity): the items that could be
+// ones (UserScorer::approximate_scores; knocked-out items at −infinity): the items that could be
 // among the exact best are scored exactly and ranked. Each item scored exactly goes into
 // `normaliser` (when given).
-void top_k_within(const Model& model, const UserQuery& query, const float* approximate,
+void top_k_within(const UserScorer& scorer, const float* approximate,
                   std::size_t n, const ScoreBound& bound, std::size_t count, const Bitmap* allowed,
                   Normaliser* normaliser, std::vector<ScoredItem>& top) {
   // Usually the best few more than `count` approximate scores hold every item that could be.
@@ -177,7 +177,7 @@ void top_k_within(const Model& model, const UserQuery& query, const float* appro
   std::vector<float> exact;
   if (candidates.size() > 4 * count + 64) {
     // Near-ties over a large part of the catalog: scoring it all exactly is cheaper.
-    model.score_all(query, exact);
+    scorer.score_all(exact);
     if (normaliser) normaliser->set_all_exact(exact);
     for (std::size_t i = 0; i < n; ++i) {
       if (approximate[i] == -std::numeric_limits<float>::infinity()) exact[i] = approximate[i];
@@ -185,7 +185,7 @@ void top_k_within(const Model& model, const UserQuery& query, const float* appro
     detail::top_k(exact.data(), n, count, allowed, top);
     return;
   }
-  model.score(query, candidates, exact);
+  scorer.score(candidates, exact);
   top.resize(candidates.size());
   for (std::size_t j = 0; j < candidates.size(); ++j) {
     top[j] = {candidates[j], exact[j]};
@@ -447,16 +447,17 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   float* scores = nullptr;
   std::size_t score_count = 0;
   double normaliser = 0;
-  // How far the scores in `owned` may be from the exact ones (Model::approximate_scores), and
-  // the normaliser of softmax scores while the ranked items' terms are made exact.
+  // The user's scorer, how far the scores in `owned` may be from the exact ones, and the
+  // normaliser of softmax scores while the ranked items' terms are made exact.
+  std::unique_ptr<UserScorer> scorer;
   ScoreBound bound;
   Normaliser approximate;
-  const UserQuery query = user_query(request, snap, r);
   const bool dense = dense_scoring(request, snap, r);
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
   } else if (dense) {
-    bound = model.approximate_scores(query, owned);
+    scorer = model.scorer(user_query(request, snap, r));
+    bound = scorer->approximate_scores(owned);
     if (snap.softmax_scores) approximate.lse.add(owned.data(), owned.size());
     if (!model.personalized()) {
       owned.resize(r.catalog, 0.0f);  // items new since training start at zero
@@ -483,7 +484,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
         if (e < score_count) scores[e] = -std::numeric_limits<float>::infinity();
       }
       if (!bound.exact()) {
-        top_k_within(model, query, scores, score_count, bound, count, mask.allowed,
+        top_k_within(*scorer, scores, score_count, bound, count, mask.allowed,
                      snap.softmax_scores ? &approximate : nullptr, top);
       } else {
         detail::top_k(scores, score_count, count, mask.allowed, top);

@@ -83,7 +83,7 @@ TEST(RecipesBf16Scan, ApproximateScoresStayWithinTheirBound) {
       q.user = u;
       std::vector<float> exact, approximate;
       als.score_all(q, exact);
-      const ScoreBound bound = als.approximate_scores(q, approximate);
+      const ScoreBound bound = als.scorer(q)->approximate_scores(approximate);
       ASSERT_EQ(approximate.size(), exact.size());
       ASSERT_FALSE(bound.exact()) << "f " << f;
       const double u_norm = users.row(u).cast<double>().norm();
@@ -136,7 +136,7 @@ TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
     q.user = 1;
     std::vector<float> exact, approximate;
     als.score_all(q, exact);
-    EXPECT_TRUE(als.approximate_scores(q, approximate).exact()) << odd;
+    EXPECT_TRUE(als.scorer(q)->approximate_scores(approximate).exact()) << odd;
     ASSERT_EQ(approximate.size(), exact.size());
     for (std::size_t i = 0; i < exact.size(); ++i) {
       ASSERT_EQ(bits_of(approximate[i]), bits_of(exact[i])) << odd << " item " << i;

@@ -431,7 +431,7 @@ CandidateWays expect_full_sort_ranking(const std::shared_ptr<LiveDatasetGroup>& 
         q.user = u;
         std::vector<float> exact, approximate;
         model.score_all(q, exact);
-        const ScoreBound bound = model.approximate_scores(q, approximate);
+        const ScoreBound bound = model.scorer(q)->approximate_scores(approximate);
         EXPECT_FALSE(bound.exact());
         const Bitmap allowed = group->read([&](const DatasetGroup& g) {
           FilterRequest fr;
@@ -551,16 +551,35 @@ class WorstCaseApproximation : public Model {
   void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override {
     exact_->score(query, items, scores);
   }
-  ScoreBound approximate_scores(const UserQuery& query, std::vector<float>& scores) const override {
-    exact_->score_all(query, scores);
-    for (std::size_t i = 0; i < scores.size(); ++i) {
-      const bool up = ((i * 2654435761u) ^ (query.user * 40503u)) % 2 == 0;
-      scores[i] += (up ? 0.99f : -0.99f) * radii_[i];
-    }
-    return {1.0f, radii_.data(), 0.08f};
+  std::unique_ptr<UserScorer> scorer(const UserQuery& query) const override {
+    return std::make_unique<Scorer>(*this, query);
   }
 
  private:
+  // The ALS scorer's exact scores, with approximate ones pushed up or down by 99% of the radius.
+  class Scorer : public UserScorer {
+   public:
+    Scorer(const WorstCaseApproximation& model, const UserQuery& query)
+        : model_(model), user_(query.user), exact_(model.exact_->scorer(query)) {}
+    void score_all(std::vector<float>& scores) const override { exact_->score_all(scores); }
+    void score(Span<Index> items, std::vector<float>& scores) const override {
+      exact_->score(items, scores);
+    }
+    ScoreBound approximate_scores(std::vector<float>& scores) const override {
+      exact_->score_all(scores);
+      for (std::size_t i = 0; i < scores.size(); ++i) {
+        const bool up = ((i * 2654435761u) ^ (user_ * 40503u)) % 2 == 0;
+        scores[i] += (up ? 0.99f : -0.99f) * model_.radii_[i];
+      }
+      return {1.0f, model_.radii_.data(), 0.08f};
+    }
+
+   private:
+    const WorstCaseApproximation& model_;
+    Index user_;
+    std::unique_ptr<UserScorer> exact_;
+  };
+
   std::shared_ptr<const AlsModel> exact_;
   std::vector<float> radii_;
 };

@@ -49,10 +49,11 @@ class TAILOR_EXPORT AlsModel : public Model {
   Index num_users() const override { return static_cast<Index>(users_.rows()); }
   bool personalized() const override { return true; }
   void score_all(const UserQuery& query, std::vector<float>& scores) const override;
-  /// From a bfloat16 copy of the item factors (half the bytes of float32); item i's score is within
-  /// ‖u‖·r_i, r_i about the norm of its factors' rounding residual (under 2^−8·‖y_i‖).
-  ScoreBound approximate_scores(const UserQuery& query, std::vector<float>& scores) const override;
   void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override;
+  /// Holds the user's vector (user_vector()). Its approximate_scores() read a bfloat16 copy of
+  /// the item factors (half the bytes of float32); item i's score is within ‖u‖·r_i, r_i about
+  /// the norm of its factors' rounding residual (under 2^−8·‖y_i‖).
+  std::unique_ptr<UserScorer> scorer(const UserQuery& query) const override;
 
   /// The factor vector a request uses: the trained one, or one folded in from the history for an
   /// unknown user or a refresh (zero for an empty history).
@@ -73,6 +74,8 @@ class TAILOR_EXPORT AlsModel : public Model {
   const FactorMatrix& item_factors() const { return items_; }
 
  private:
+  class Scorer;  // scorer()'s, defined with the model
+
   std::string recipe_;
   AlsParams params_;
   FactorMatrix users_;
@@ -83,7 +86,7 @@ class TAILOR_EXPORT AlsModel : public Model {
   // sums (the layout serving reads on every request).
   // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
   std::vector<float, detail::LargeAllocator<float>> panels_;
-  // The panels again in bfloat16, for approximate_scores() (see detail::bf16_panels), and each
+  // The panels again in bfloat16, for the scorer's approximate_scores() (see detail::bf16_panels), and each
   // item's error radius (detail::bf16_error_radii).
   std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels_;
   std::vector<float> bf16_radii_;

@@ -40,7 +40,7 @@ struct ItemMask {
   Span<Index> excluded;
 };
 
-/// How far Model::approximate_scores() may be from score_all(): for every item i,
+/// How far UserScorer::approximate_scores() may be from score_all(): for every item i,
 /// |approximate_i − exact_i| ≤ scale · radii[i]. A scale of 0 means the scores are exact.
 struct ScoreBound {
   float scale = 0;
@@ -53,6 +53,28 @@ struct ScoreBound {
   float of(Index item) const { return exact() ? 0.0f : scale * radii[item]; }
   /// The bound of every item's score.
   float max() const { return scale * max_radius; }
+};
+
+/// One user's scores, for a request that asks for them more than once: whatever the model
+/// derives from the query (an ALS user's vector, folded in from a history at the cost of a
+/// factors × factors solve) is derived once, when the scorer is made.
+///
+/// Thread safety: const members are safe to call concurrently. A scorer refers to its model and
+/// to the query's history, which must outlive it.
+class TAILOR_EXPORT UserScorer {
+ public:
+  virtual ~UserScorer() = default;
+  /// Model::score_all() for the user.
+  virtual void score_all(std::vector<float>& scores) const = 0;
+  /// Model::score() for the user: equal to score_all()'s scores of those items.
+  virtual void score(Span<Index> items, std::vector<float>& scores) const = 0;
+  /// Scores of every item, each within the returned bound of score_all()'s, for serving: it ranks
+  /// the few items whose scores could reach its top k by their exact scores (score()), so a model
+  /// may scan a compact copy of its factors here. The default is score_all(), exact.
+  virtual ScoreBound approximate_scores(std::vector<float>& scores) const {
+    score_all(scores);
+    return {};
+  }
 };
 
 /// A trained model.
@@ -74,17 +96,12 @@ class TAILOR_EXPORT Model {
 
   /// Score of every item for the user; `scores` gets num_items() entries, higher is better.
   virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;
-  /// Scores of every item, each within the returned bound of score_all()'s, for serving: it ranks
-  /// the few items whose scores could reach its top k by their exact scores (score()), so a model
-  /// may scan a compact copy of its factors here. The default is score_all(), exact.
-  virtual ScoreBound approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
-    score_all(query, scores);
-    return {};
-  }
-
   /// Scores of the given items (each < num_items()), equal to score_all()'s; the default scores
   /// all items and picks.
   virtual void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const;
+
+  /// The scorer of one user. The default asks score_all() and score() with the query each time.
+  virtual std::unique_ptr<UserScorer> scorer(const UserQuery& query) const;
 
   /// The best k items for the user within `mask`, best first, ties by lower index.
   virtual void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,

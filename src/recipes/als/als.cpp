@@ -105,23 +105,52 @@ Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
   return fold_in(query.history, query.weights);
 }
 
-void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) const {
-  const Eigen::VectorXf u = user_vector(query);
-  scores.resize(static_cast<std::size_t>(items_.rows()));
-  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(),
-                       scores.data());
+// One user's vector, and the model's scans with it.
+class AlsModel::Scorer : public UserScorer {
+ public:
+  Scorer(const AlsModel& model, Eigen::VectorXf u) : model_(model), u_(std::move(u)) {}
+
+  void score_all(std::vector<float>& scores) const override {
+    scores.resize(static_cast<std::size_t>(model_.items_.rows()));
+    detail::score_panels(model_.panels_.data(), u_.data(), width(), scores.size(), scores.data());
+  }
+
+  void score(Span<Index> items, std::vector<float>& scores) const override {
+    for (Index i : items) {
+      TAILOR_THROW_IF(i >= model_.num_items(), ErrorCode::NotFound, "item index ", i,
+                      " is unknown to the model");
+    }
+    scores.resize(items.size());
+    detail::score_rows(model_.items_, items.data(), items.size(), u_.data(), scores.data());
+  }
+
+  ScoreBound approximate_scores(std::vector<float>& scores) const override {
+    scores.resize(static_cast<std::size_t>(model_.items_.rows()));
+    const float scale = detail::score_bf16_panels(model_.bf16_panels_, u_.data(), width(),
+                                                  scores.size(), scores.data());
+    if (scale > 0) return {scale, model_.bf16_radii_.data(), model_.max_bf16_radius_};
+    // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
+    score_all(scores);
+    return {};
+  }
+
+ private:
+  int width() const { return static_cast<int>(model_.items_.cols()); }
+
+  const AlsModel& model_;
+  Eigen::VectorXf u_;
+};
+
+std::unique_ptr<UserScorer> AlsModel::scorer(const UserQuery& query) const {
+  return std::make_unique<Scorer>(*this, user_vector(query));
 }
 
-ScoreBound AlsModel::approximate_scores(const UserQuery& query, std::vector<float>& scores) const {
-  const Eigen::VectorXf u = user_vector(query);
-  scores.resize(static_cast<std::size_t>(items_.rows()));
-  const float scale = detail::score_bf16_panels(
-      bf16_panels_, u.data(), static_cast<int>(items_.cols()), scores.size(), scores.data());
-  if (scale > 0) return {scale, bf16_radii_.data(), max_bf16_radius_};
-  // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
-  detail::score_panels(panels_.data(), u.data(), static_cast<int>(items_.cols()), scores.size(),
-                       scores.data());
-  return {};
+void AlsModel::score_all(const UserQuery& query, std::vector<float>& scores) const {
+  Scorer(*this, user_vector(query)).score_all(scores);
+}
+
+void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const {
+  Scorer(*this, user_vector(query)).score(items, scores);
 }
 
 void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,
@@ -138,16 +167,6 @@ void AlsModel::score_block(const float* users, std::size_t users_count, Index fi
                   panels * detail::kScorePanel);
   detail::score_panels_block(panels_, static_cast<int>(items_.cols()), users, users_count,
                              first / panel, panels, out, out_stride);
-}
-
-void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const {
-  const Eigen::VectorXf u = user_vector(query);
-  scores.resize(items.size());
-  for (std::size_t k = 0; k < items.size(); ++k) {
-    TAILOR_THROW_IF(items[k] >= num_items(), ErrorCode::NotFound, "item index ", items[k],
-                    " is unknown to the model");
-  }
-  detail::score_rows(items_, items.data(), items.size(), u.data(), scores.data());
 }
 
 AlsRecipe::AlsRecipe(AlsParams params, std::string name)
