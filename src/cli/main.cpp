@@ -167,19 +167,28 @@ std::string string_member(const Json& j, const char* key) {
   return v && v->is_string() ? v->as_string() : std::string();
 }
 
+// A report's errors as a JSON array of {"line", <place_key>, "reason"} objects (imports name the
+// place "column", put commands "field").
+template <class Errors>
+void append_json_errors(std::string& out, const Errors& errors, const char* place_key) {
+  out += "[";
+  for (std::size_t k = 0; k < errors.size(); ++k) {
+    if (k) out += ",";
+    out += "{\"line\":" + std::to_string(errors[k].line) + ",\"" + place_key + "\":";
+    append_json_string(out, errors[k].column);
+    out += ",\"reason\":";
+    append_json_string(out, errors[k].reason);
+    out += "}";
+  }
+  out += "]";
+}
+
 void print_put_report(const tailor::PutReport& r, std::size_t lines, bool json) {
   if (json) {
     std::string out = "{\"accepted\":" + std::to_string(r.accepted) + ",\"rejected\":" + std::to_string(r.rejected) +
-                      ",\"errors\":[";
-    for (std::size_t k = 0; k < r.errors.size(); ++k) {
-      if (k) out += ",";
-      out += "{\"line\":" + std::to_string(r.errors[k].line) + ",\"field\":";
-      append_json_string(out, r.errors[k].column);
-      out += ",\"reason\":";
-      append_json_string(out, r.errors[k].reason);
-      out += "}";
-    }
-    std::cout << out << "]}\n";
+                      ",\"errors\":";
+    append_json_errors(out, r.errors, "field");
+    std::cout << out << "}\n";
     return;
   }
   std::printf("%zu lines: %zu accepted, %zu rejected\n", lines, r.accepted, r.rejected);
@@ -310,16 +319,9 @@ int main(int argc, char** argv) try {
                         std::to_string(r.rows_imported) + ",\"rowsRejected\":" + std::to_string(r.rows_rejected) +
                         ",\"rowsDiscarded\":" + std::to_string(r.rows_discarded) + ",\"applied\":" +
                         (r.applied ? "true" : "false") + ",\"errorsTotal\":" + std::to_string(r.errors_total) +
-                        ",\"errors\":[";
-      for (std::size_t k = 0; k < r.errors.size(); ++k) {
-        if (k) out += ",";
-        out += "{\"line\":" + std::to_string(r.errors[k].line) + ",\"column\":";
-        append_json_string(out, r.errors[k].column);
-        out += ",\"reason\":";
-        append_json_string(out, r.errors[k].reason);
-        out += "}";
-      }
-      std::cout << out << "]}\n";
+                        ",\"errors\":";
+      append_json_errors(out, r.errors, "column");
+      std::cout << out << "}\n";
     } else {
       std::cout << r.summary() << "\n";
       std::printf("%.2f s\n", seconds);

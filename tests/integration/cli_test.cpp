@@ -68,6 +68,14 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   Result rejected = tailor("import " + dir + " --dataset interactions --mode incremental --csv " + bad + " --json");
   EXPECT_NE(rejected.status, 0);
   EXPECT_EQ(json(rejected.out).find("rowsRejected")->as_int(), 1);
+  {
+    const tailor::detail::Json report = json(rejected.out);
+    ASSERT_EQ(report.find("errors")->items().size(), 1u);
+    const tailor::detail::Json& error = report.find("errors")->items()[0];
+    EXPECT_EQ(error.find("line")->as_int(), 2);
+    EXPECT_EQ(error.find("column")->as_string(), "TIMESTAMP");
+    EXPECT_FALSE(error.find("reason")->as_string().empty());
+  }
 
   Result trained = tailor("train " + dir + " --recipe user-personalization --params '{\"factors\": 16, \"iterations\": 5}' --json");
   ASSERT_EQ(trained.status, 0) << trained.out;
@@ -127,6 +135,14 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   ASSERT_EQ(put.status, 0) << put.out;
   EXPECT_EQ(json(put.out).find("accepted")->as_int(), 1);
   EXPECT_EQ(json(put.out).find("rejected")->as_int(), 1);
+  {
+    const tailor::detail::Json report = json(put.out);
+    ASSERT_EQ(report.find("errors")->items().size(), 1u);
+    const tailor::detail::Json& error = report.find("errors")->items()[0];
+    EXPECT_EQ(error.find("line")->as_int(), 2);
+    EXPECT_NE(error.find("field"), nullptr);
+    EXPECT_FALSE(error.find("reason")->as_string().empty());
+  }
   Result info = tailor("info " + dir + " --json");
   ASSERT_EQ(info.status, 0) << info.out;
   const tailor::detail::Json info_json = json(info.out);
