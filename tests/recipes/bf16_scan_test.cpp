@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 
+#include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 
 namespace tailor {
@@ -143,6 +144,35 @@ TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
     }
   }
   EXPECT_TRUE(detail::bf16_panels(FactorMatrix(0, 8)).empty());
+
+  // A user vector that is not finite: the float32 scan, whose scores are what they are.
+  FactorMatrix users = spread_factors(2, 8, 6);
+  users(1, 2) = std::numeric_limits<float>::quiet_NaN();
+  const AlsModel als("user-personalization", AlsParams{}, users, spread_factors(40, 8, 5));
+  UserQuery q;
+  q.user = 1;
+  std::vector<float> approximate;
+  EXPECT_TRUE(als.scorer(q)->approximate_scores(approximate).exact());
+  EXPECT_EQ(approximate.size(), 40u);
+}
+
+TEST(RecipesBf16Scan, ScorerRefusesItemsTheModelDoesNotKnow) {
+  const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 1), spread_factors(40, 8, 2));
+  UserQuery q;
+  q.user = 0;
+  const auto scorer = als.scorer(q);
+  std::vector<float> scores;
+  const std::vector<Index> unknown = {3, 40};
+  try {
+    scorer->score(unknown, scores);
+    FAIL() << "an item past the catalog was scored";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotFound);
+    EXPECT_NE(std::string(e.what()).find("40"), std::string::npos) << e.what();
+  }
+  const std::vector<Index> known = {39, 0};
+  scorer->score(known, scores);
+  ASSERT_EQ(scores.size(), 2u);
 }
 
 }  // namespace
