@@ -14,6 +14,7 @@ const char* to_string(ErrorCode code) noexcept {
     case ErrorCode::NotTrained: return "NotTrained";
     case ErrorCode::IncompatibleVersion: return "IncompatibleVersion";
     case ErrorCode::Internal: return "Internal";
+    case ErrorCode::Busy: return "Busy";
   }
   return "Unknown";
 }

@@ -20,6 +20,7 @@ enum class ErrorCode {
   NotTrained,           ///< a model was asked to score before training
   IncompatibleVersion,  ///< a file written by an unknown format version
   Internal,             ///< a bug in tailor itself
+  Busy,                 ///< another process holds the dataset group's writer lock
 };
 
 /// Name of an error code, e.g. "InvalidArgument".

@@ -57,6 +57,11 @@ std::size_t DatasetGroup::rows(DatasetKind kind) const {
 
 ImportReport DatasetGroup::import_csv(DatasetKind kind, const std::string& path,
                                       const ImportOptions& options) {
+  return commit(stage_csv(kind, path, options));
+}
+
+StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
+                                     const ImportOptions& options) const {
   schema(kind);  // a missing dataset is an error before any I/O
   std::FILE* f = std::fopen(path.c_str(), "rb");
   TAILOR_THROW_IF(!f, ErrorCode::Io, "cannot open CSV file ", path);
@@ -70,7 +75,7 @@ ImportReport DatasetGroup::import_csv(DatasetKind kind, const std::string& path,
   }
   std::fclose(f);
   TAILOR_THROW_IF(failed, ErrorCode::Io, "error while reading CSV file ", path);
-  return import_csv_text(kind, data, options);
+  return stage_csv_text(kind, data, options);
 }
 
 std::size_t DatasetGroup::memory_bytes() const {

@@ -426,10 +426,30 @@ std::vector<std::vector<Index>> merge_dictionaries(const std::vector<StagedChunk
 
 }  // namespace
 
+// The staged rows of a job: its chunks in file order.
+struct StagedImport::Rows {
+  std::vector<StagedChunk> chunks;
+  std::size_t good_rows = 0;
+  int threads = 1;
+};
+
+StagedImport::StagedImport() = default;
+StagedImport::StagedImport(StagedImport&&) noexcept = default;
+StagedImport& StagedImport::operator=(StagedImport&&) noexcept = default;
+StagedImport::~StagedImport() = default;
+
 ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view csv,
                                            const ImportOptions& options) {
+  return commit(stage_csv_text(kind, csv, options));
+}
+
+StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv,
+                                          const ImportOptions& options) const {
   const Schema& target_schema = schema(kind);
-  ImportReport report;
+  StagedImport job;
+  job.kind_ = kind;
+  job.options_ = options;
+  ImportReport& report = job.report_;
   Importer importer(kind, target_schema, options);
 
   const char* data = csv.data();
@@ -439,9 +459,9 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
   detail::CsvRecord header;
   if (!header_reader.next(header)) {
     importer.add_error(report, RowError{1, "", "empty file: expected a header line naming the columns"});
-    return report;
+    return job;
   }
-  if (!importer.plan(header, report)) return report;
+  if (!importer.plan(header, report)) return job;
   const std::size_t body = static_cast<std::size_t>(header_reader.position() - data);
   // Line where the body starts: the header may span lines, so ask the reader, not the header.
   std::size_t body_line = 1 + static_cast<std::size_t>(std::count(data + start, data + body, '\n'));
@@ -480,10 +500,25 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
   }
   if (report.errors_total > 0 && options.policy == ImportPolicy::AllOrNothing) {
     report.rows_discarded = good_rows;
-    return report;
+    return job;
   }
+  job.rows_ = std::make_unique<StagedImport::Rows>();
+  job.rows_->chunks = std::move(staged);
+  job.rows_->good_rows = good_rows;
+  job.rows_->threads = threads;
+  job.committable_ = true;
+  return job;
+}
 
-  // Commit. Everything above only read the group; from here on it changes.
+ImportReport DatasetGroup::commit(StagedImport job) {
+  if (!job.committable_) return std::move(job.report_);
+  const DatasetKind kind = job.kind_;
+  const ImportOptions& options = job.options_;
+  ImportReport& report = job.report_;
+  std::vector<StagedChunk>& staged = job.rows_->chunks;
+  const std::size_t good_rows = job.rows_->good_rows;
+  const int threads = job.rows_->threads;
+  // Everything before only read the group; from here on it changes.
   const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
     auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict,
@@ -545,7 +580,7 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
   report.rows_imported = good_rows;
   report.applied = true;
   if (kind == DatasetKind::Items || item_ids_.size() != items_before) ++items_version_;
-  return report;
+  return std::move(report);
 }
 
 }  // namespace tailor

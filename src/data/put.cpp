@@ -85,12 +85,15 @@ std::string read_properties(const std::string& json, std::size_t limit, const Sc
   return "";
 }
 
-// Imports `rows` (cells by schema position) as one incremental, skip-invalid CSV job and merges its
+// Stages `rows` (cells by schema position) as one incremental, skip-invalid CSV job and merges its
 // report with the errors found before.
-PutReport apply(DatasetGroup& group, DatasetKind kind, const std::vector<std::vector<std::string>>& rows,
+StagedPut stage(const DatasetGroup& group, DatasetKind kind, const std::vector<std::vector<std::string>>& rows,
                 const std::vector<std::size_t>& record_of_row, std::vector<RowError> early, std::size_t total) {
   const Schema& schema = group.schema(kind);
-  PutReport report;
+  StagedPut staged;
+  staged.kind = kind;
+  PutReport& report = staged.report;
+  std::vector<char> rejected(rows.size(), 0);
   if (!rows.empty()) {
     std::string csv;
     for (std::size_t f = 0; f < schema.fields().size(); ++f) csv += (f ? "," : "") + schema.fields()[f].name;
@@ -112,33 +115,52 @@ PutReport apply(DatasetGroup& group, DatasetKind kind, const std::vector<std::ve
     options.policy = ImportPolicy::SkipInvalid;
     options.execution.num_threads = 1;
     options.max_reported_errors = rows.size();
-    ImportReport imported = group.import_csv_text(kind, csv, options);
-    report.accepted = imported.rows_imported;
-    for (RowError e : imported.errors) {
+    staged.rows = group.stage_csv_text(kind, csv, options);
+    for (RowError e : staged.rows.report().errors) {
       auto it = std::upper_bound(first_line.begin(), first_line.end(), e.line);
       const std::size_t row = static_cast<std::size_t>(it - first_line.begin()) - 1;
+      rejected[row] = 1;
       e.line = record_of_row[row] + 1;
       early.push_back(std::move(e));
     }
   }
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    if (!rejected[row]) staged.accepted.push_back(record_of_row[row]);
+  }
   std::sort(early.begin(), early.end(), [](const RowError& a, const RowError& b) { return a.line < b.line; });
   report.errors = std::move(early);
-  report.rejected = total - report.accepted;
-  return report;
+  report.rejected = report.errors.size();
+  report.accepted = total - report.rejected;
+  return staged;
 }
 
 }  // namespace
 
 PutReport DatasetGroup::put_events(const std::vector<EventRecord>& events) {
+  return commit(stage_events(events));
+}
+
+StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) const {
   const Schema& schema = interactions_schema_;
   const std::vector<std::string> reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
                                              "IMPRESSION", "RECOMMENDATION_ID"};
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> record_of_row;
   std::vector<RowError> errors;
+  std::vector<std::uint64_t> batch_ids;  // event ids earlier in this call
+  std::size_t duplicates = 0;
   for (std::size_t r = 0; r < events.size(); ++r) {
     const EventRecord& e = events[r];
     auto reject = [&](const char* field, std::string why) { errors.push_back({r + 1, field, std::move(why)}); };
+    if (!e.event_id.empty()) {
+      // A retried event is acknowledged again but stored once.
+      const std::uint64_t h = IdMap::hash(e.event_id);
+      if (event_ids_.count(h) || std::find(batch_ids.begin(), batch_ids.end(), h) != batch_ids.end()) {
+        ++duplicates;
+        continue;
+      }
+      batch_ids.push_back(h);
+    }
     if (e.session_id.empty() || e.session_id.size() > kMaxIdLength) {
       reject("sessionId", "sessionId is required, 1 to 256 characters");
       continue;
@@ -192,11 +214,18 @@ PutReport DatasetGroup::put_events(const std::vector<EventRecord>& events) {
     rows.push_back(std::move(row));
     record_of_row.push_back(r);
   }
-  return apply(*this, DatasetKind::Interactions, rows, record_of_row, std::move(errors), events.size());
+  StagedPut staged =
+      stage(*this, DatasetKind::Interactions, rows, record_of_row, std::move(errors), events.size());
+  staged.report.duplicates = duplicates;
+  for (std::size_t r : staged.accepted) {
+    if (!events[r].event_id.empty()) staged.event_ids.push_back(IdMap::hash(events[r].event_id));
+  }
+  return staged;
 }
 
 namespace {
-PutReport put_entities(DatasetGroup& group, DatasetKind kind, const std::vector<EntityRecord>& records) {
+StagedPut stage_entities(const DatasetGroup& group, DatasetKind kind,
+                         const std::vector<EntityRecord>& records) {
   const Schema& schema = group.schema(kind);
   const char* id_field = kind == DatasetKind::Users ? "USER_ID" : "ITEM_ID";
   const std::size_t limit = kind == DatasetKind::Users ? kMaxUserProperties : kMaxItemProperties;
@@ -217,16 +246,30 @@ PutReport put_entities(DatasetGroup& group, DatasetKind kind, const std::vector<
     rows.push_back(std::move(row));
     record_of_row.push_back(r);
   }
-  return apply(group, kind, rows, record_of_row, std::move(errors), records.size());
+  return stage(group, kind, rows, record_of_row, std::move(errors), records.size());
 }
 }  // namespace
 
 PutReport DatasetGroup::put_users(const std::vector<EntityRecord>& users) {
-  return put_entities(*this, DatasetKind::Users, users);
+  return commit(stage_users(users));
 }
 
 PutReport DatasetGroup::put_items(const std::vector<EntityRecord>& items) {
-  return put_entities(*this, DatasetKind::Items, items);
+  return commit(stage_items(items));
+}
+
+StagedPut DatasetGroup::stage_users(const std::vector<EntityRecord>& users) const {
+  return stage_entities(*this, DatasetKind::Users, users);
+}
+
+StagedPut DatasetGroup::stage_items(const std::vector<EntityRecord>& items) const {
+  return stage_entities(*this, DatasetKind::Items, items);
+}
+
+PutReport DatasetGroup::commit(StagedPut staged) {
+  commit(std::move(staged.rows));
+  event_ids_.insert(staged.event_ids.begin(), staged.event_ids.end());
+  return std::move(staged.report);
 }
 
 }  // namespace tailor

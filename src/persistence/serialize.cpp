@@ -206,6 +206,8 @@ struct GroupImage {
   EntityImage user_table, item_table;
   std::uint64_t items_version = 0;
   std::uint64_t last_sequence = 0;
+  std::string group_id;                  // version 2
+  std::vector<std::uint64_t> event_ids;  // version 2: hashes of stored events' eventId
 };
 
 struct MetricsImage {
@@ -248,7 +250,7 @@ struct EntitiesImage {
 BOOST_CLASS_VERSION(tailor::detail::Names, 1)
 BOOST_CLASS_VERSION(tailor::detail::ColumnImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntityImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::GroupImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::GroupImage, 2)
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::VersionImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EventsImage, 1)
@@ -304,7 +306,7 @@ void serialize(Archive& ar, tailor::detail::EntityImage& x, const unsigned int) 
 }
 
 template <class Archive>
-void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int) {
+void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int version) {
   TAILOR_TEXT(interactions_schema);
   TAILOR_TEXT(users_schema);
   TAILOR_TEXT(items_schema);
@@ -317,6 +319,10 @@ void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int) {
   TAILOR_ARRAY(value_present);
   image_vector(ar, x.extras);
   ar & x.user_table & x.item_table & x.items_version & x.last_sequence;
+  if (version >= 2) {
+    TAILOR_TEXT(group_id);
+    TAILOR_ARRAY(event_ids);
+  }
 }
 
 template <class Archive>
@@ -487,7 +493,7 @@ std::optional<RankingMetrics> metrics_of(const MetricsImage& img) {
 }  // namespace
 
 struct GroupSerializer {
-  static std::string save(const DatasetGroup& g, std::uint64_t last_sequence) {
+  static std::string save(const DatasetGroup& g, const SnapshotMeta& meta) {
     GroupImage img;
     img.interactions_schema = g.interactions_schema_.json();
     if (g.users_) img.users_schema = g.users_->schema().json();
@@ -506,11 +512,14 @@ struct GroupSerializer {
     if (g.users_) img.user_table = entity_image(*g.users_, g.user_ids_.size());
     if (g.items_) img.item_table = entity_image(*g.items_, g.item_ids_.size());
     img.items_version = g.items_version_;
-    img.last_sequence = last_sequence;
+    img.last_sequence = meta.last_sequence;
+    img.group_id = meta.group_id;
+    img.event_ids.assign(g.event_ids_.begin(), g.event_ids_.end());
+    std::sort(img.event_ids.begin(), img.event_ids.end());  // the same group, the same bytes
     return to_bytes(img);
   }
 
-  static DatasetGroup load(const std::string& payload, std::uint64_t& last_sequence, const std::string& what) {
+  static DatasetGroup load(const std::string& payload, SnapshotMeta& meta, const std::string& what) {
     const GroupImage img = from_bytes<GroupImage>(payload, what);
     try {
       DatasetGroup g(Schema::parse(img.interactions_schema, DatasetKind::Interactions),
@@ -546,7 +555,9 @@ struct GroupSerializer {
       g.user_rows_.assign(g.user_ids_.size(), {});
       for (std::size_t r = 0; r < rows; ++r) g.user_rows_[img.row_users[r]].push_back(static_cast<std::uint32_t>(r));
       g.items_version_ = img.items_version;
-      last_sequence = img.last_sequence;
+      g.event_ids_.insert(img.event_ids.begin(), img.event_ids.end());
+      meta.last_sequence = img.last_sequence;
+      meta.group_id = img.group_id;
       return g;
     } catch (const Error& e) {
       TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
@@ -554,12 +565,12 @@ struct GroupSerializer {
   }
 };
 
-std::string serialize_group(const DatasetGroup& group, std::uint64_t last_sequence) {
-  return GroupSerializer::save(group, last_sequence);
+std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta) {
+  return GroupSerializer::save(group, meta);
 }
 
-DatasetGroup deserialize_group(const std::string& payload, std::uint64_t& last_sequence, const std::string& what) {
-  return GroupSerializer::load(payload, last_sequence, what);
+DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta, const std::string& what) {
+  return GroupSerializer::load(payload, meta, what);
 }
 
 std::string serialize_version(const SolutionVersion& v) {

@@ -12,11 +12,17 @@
 
 namespace tailor::detail {
 
-/// The dataset group as bytes; `last_sequence` is the last log record it contains.
-std::string serialize_group(const DatasetGroup& group, std::uint64_t last_sequence);
+/// What a snapshot says about its store besides the group.
+struct SnapshotMeta {
+  std::uint64_t last_sequence = 0;  ///< the last update-log record the snapshot contains
+  std::string group_id;             ///< the store's identity ("" in snapshots of format 1)
+};
+
+/// The dataset group as bytes.
+std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta);
 /// The group back. Every length is checked against the bytes left before anything is allocated,
 /// every index against its range. @throws Error(ParseError) naming `what`
-DatasetGroup deserialize_group(const std::string& payload, std::uint64_t& last_sequence, const std::string& what);
+DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta, const std::string& what);
 
 std::string serialize_version(const SolutionVersion& version);
 SolutionVersion deserialize_version(const std::string& payload, const std::string& what);

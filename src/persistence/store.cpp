@@ -3,20 +3,31 @@
 //
 // File frame: magic "TAILOR\x00\x01" | format version u32 | kind u32 | payload length u64 |
 //             payload | checksum u64 (of everything before it).
-// Log record: record magic u32 | kind u32 | sequence u64 | payload length u64 | payload |
+// Update log: a frame whose payload is the store's group id (32 characters) and the sequence of
+//             the last record the snapshot held when the log was started (u64), then records:
+//             record magic u32 | kind u32 | sequence u64 | payload length u64 |
+//             header checksum u64 (of the 24 bytes before it) | payload |
 //             checksum u64 (of the record before it).
+//             Format 1 logs have an empty frame payload and records without a header checksum.
 #include "tailor/persistence/persistence.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/file.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <random>
+#include <thread>
 
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
@@ -35,11 +46,13 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'I', 'L', 'O', 'R', '\0', '\1'};
 constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::uint32_t kLogFormatVersion = 2;  // the update log's; other files are at 1
 constexpr std::uint32_t kKindSnapshot = 1, kKindVersion = 2, kKindLog = 3, kKindCatalog = 4;
 constexpr std::uint32_t kRecordMagic = 0x54524543;  // "TREC"
+constexpr std::size_t kGroupIdSize = 32;
 constexpr std::uint32_t kRecordEvents = 1, kRecordUsers = 2, kRecordItems = 3;
 constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 8;
-constexpr std::size_t kRecordHeaderSize = 4 + 4 + 8 + 8;
+constexpr std::size_t kRecordHeaderSize = 4 + 4 + 8 + 8;  // + 8 (header checksum) in format 2
 
 template <typename T>
 void put(std::string& out, T value) {
@@ -95,7 +108,7 @@ void sync_directory(const std::string& dir) {
 
 std::string frame(std::uint32_t kind, const std::string& payload) {
   std::string out(kMagic, sizeof kMagic);
-  put(out, kFormatVersion);
+  put(out, kind == kKindLog ? kLogFormatVersion : kFormatVersion);
   put(out, kind);
   put<std::uint64_t>(out, payload.size());
   out += payload;
@@ -141,12 +154,15 @@ std::string read_file(const std::string& path) {
 }
 
 // The payload of a framed file, after checking magic, version, kind, length and checksum.
-std::string unframe(const std::string& bytes, std::uint32_t kind, const std::string& path) {
+// `format` receives the file's format version.
+std::string unframe(const std::string& bytes, std::uint32_t kind, const std::string& path,
+                    std::uint32_t* format = nullptr) {
   TAILOR_THROW_IF(bytes.size() < kHeaderSize + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0,
                   ErrorCode::ParseError, path, ": not a tailor file (bad magic or too short)");
   const auto version = get<std::uint32_t>(bytes.data() + 8);
-  TAILOR_THROW_IF(version != kFormatVersion, ErrorCode::IncompatibleVersion, path, ": format version ", version,
-                  ", this tailor reads version ", kFormatVersion);
+  const std::uint32_t newest = kind == kKindLog ? kLogFormatVersion : kFormatVersion;
+  TAILOR_THROW_IF(version < 1 || version > newest, ErrorCode::IncompatibleVersion, path, ": format version ",
+                  version, ", this tailor reads versions 1 to ", newest);
   const auto found = get<std::uint32_t>(bytes.data() + 12);
   TAILOR_THROW_IF(found != kind, ErrorCode::ParseError, path, ": holds file kind ", found, ", expected ", kind);
   const auto length = get<std::uint64_t>(bytes.data() + 16);
@@ -156,6 +172,7 @@ std::string unframe(const std::string& bytes, std::uint32_t kind, const std::str
   const auto stored = get<std::uint64_t>(bytes.data() + bytes.size() - 8);
   TAILOR_THROW_IF(stored != checksum(std::string_view(bytes.data(), bytes.size() - 8)), ErrorCode::ParseError,
                   path, ": checksum mismatch (the file is corrupted)");
+  if (format) *format = version;
   return bytes.substr(kHeaderSize, length);
 }
 
@@ -163,6 +180,7 @@ std::string snapshot_path(const std::string& dir) { return dir + "/group.snapsho
 std::string log_path(const std::string& dir) { return dir + "/updates.log"; }
 std::string solutions_dir(const std::string& dir) { return dir + "/solutions"; }
 std::string catalog_path(const std::string& dir) { return dir + "/catalog"; }
+std::string lock_path(const std::string& dir) { return dir + "/lock"; }
 
 detail::Catalog read_catalog(const std::string& dir) {
   const std::string path = catalog_path(dir);
@@ -195,115 +213,356 @@ SolutionVersion load_version(const std::string& path) {
   return detail::deserialize_version(unframe(read_file(path), kKindVersion, path), path);
 }
 
-// The update log: an append-only file of checksummed records.
-struct Store::Log {
-  std::string path;
-  StoreOptions options;
-  int fd = -1;
-  std::uint64_t next_sequence = 1;
-  std::uint64_t bytes = 0;
-  std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
-  std::mutex mutex;
+namespace {
 
-  ~Log() {
-    if (fd >= 0) ::close(fd);
-  }
+// ---- The update log on disk ----
 
-  // Starts an empty log (after a snapshot that holds everything before `next`).
-  void reset(std::uint64_t next) {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-    write_atomic(path, frame(kKindLog, ""));
-    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    TAILOR_THROW_IF(fd < 0, ErrorCode::Io, io_error("cannot open", path));
-    next_sequence = next;
-    bytes = kHeaderSize + 8;
-  }
-
-  void append(std::uint32_t kind, const std::string& payload) {
-    std::string record;
-    put(record, kRecordMagic);
-    put(record, kind);
-    put(record, next_sequence);
-    put<std::uint64_t>(record, payload.size());
-    record += payload;
-    put(record, checksum(record));
-    const off_t before = static_cast<off_t>(bytes);
-    try {
-      write_all(fd, record, path);
-      const auto now = std::chrono::steady_clock::now();
-      const bool sync = options.sync == SyncPolicy::EveryCall ||
-                        (options.sync == SyncPolicy::Interval && now - last_sync >= options.sync_interval);
-      if (sync) {
-        TAILOR_THROW_IF(::fdatasync(fd) != 0, ErrorCode::Io, io_error("cannot sync", path));
-        last_sync = now;
-      }
-    } catch (...) {
-      // Cut a partial record off, so that the log stays a sequence of whole records.
-      if (::ftruncate(fd, before) != 0) {
-        // The torn record is dropped at the next open anyway.
-      }
-      throw;
-    }
-    bytes += record.size();
-    ++next_sequence;
-  }
-};
-
-// Records of a log file after `after`, in order; a torn last record is dropped (and cut off).
 struct LogRecord {
-  std::uint32_t kind;
-  std::uint64_t sequence;
+  std::uint32_t kind = 0;
+  std::uint64_t sequence = 0;
+  std::size_t offset = 0;  // byte where the record starts
   std::string payload;
 };
 
-static std::vector<LogRecord> read_log(const std::string& path, std::uint64_t& valid_bytes) {
-  const std::string bytes = read_file(path);
-  // The header frame of an empty log: magic, version, kind, zero length, checksum.
-  const std::size_t header = kHeaderSize + 8;
-  TAILOR_THROW_IF(bytes.size() < header, ErrorCode::ParseError, path, ": not a tailor log (too short)");
-  unframe(bytes.substr(0, header), kKindLog, path);
+// A log file as read: its header, its whole records, and where they end.
+struct LogContents {
+  std::uint32_t format = 0;
+  std::string group_id;
+  std::uint64_t base = 0;  // the snapshot's last sequence when the log was started (format 2)
+  std::size_t header_bytes = 0;
   std::vector<LogRecord> records;
-  std::size_t pos = header;
-  while (pos < bytes.size()) {
-    const std::size_t left = bytes.size() - pos;
-    if (left < kRecordHeaderSize + 8) break;  // torn: header incomplete
-    const char* p = bytes.data() + pos;
-    TAILOR_THROW_IF(get<std::uint32_t>(p) != kRecordMagic, ErrorCode::ParseError, path,
-                    ": corrupted record at byte ", pos);
-    const auto length = get<std::uint64_t>(p + 16);
-    if (length > left - kRecordHeaderSize - 8) break;  // torn: payload incomplete
-    const std::size_t size = kRecordHeaderSize + static_cast<std::size_t>(length);
-    const auto stored = get<std::uint64_t>(p + size);
-    if (stored != checksum(std::string_view(p, size))) {
-      // A bad checksum on the last record is a torn write; anywhere else it is corruption.
-      TAILOR_THROW_IF(pos + size + 8 != bytes.size(), ErrorCode::ParseError, path,
-                      ": checksum mismatch in the record at byte ", pos, " (the log is corrupted)");
-      break;
-    }
-    records.push_back({get<std::uint32_t>(p + 4), get<std::uint64_t>(p + 8),
-                       std::string(p + kRecordHeaderSize, static_cast<std::size_t>(length))});
-    pos += size + 8;
+  std::size_t valid_bytes = 0;  // header and whole records; more bytes are a torn last record
+};
+
+// Reads the log's header frame into `out`.
+void read_log_header(const std::string& bytes, const std::string& path, LogContents& out) {
+  TAILOR_THROW_IF(bytes.size() < kHeaderSize, ErrorCode::ParseError, path, ": not a tailor log (",
+                  bytes.size(), " bytes, shorter than a header)");
+  const auto length = get<std::uint64_t>(bytes.data() + 16);
+  TAILOR_THROW_IF(length != 0 && length != kGroupIdSize + 8, ErrorCode::ParseError, path,
+                  ": damaged header at byte 16 (a header payload of ", length, " bytes)");
+  const std::size_t size = kHeaderSize + static_cast<std::size_t>(length) + 8;
+  TAILOR_THROW_IF(bytes.size() < size, ErrorCode::ParseError, path, ": not a tailor log (header truncated)");
+  const std::string payload = unframe(bytes.substr(0, size), kKindLog, path, &out.format);
+  TAILOR_THROW_IF((out.format >= 2) != (length != 0), ErrorCode::ParseError, path,
+                  ": damaged header at byte 16 (its length does not match format ", out.format, ")");
+  if (length != 0) {
+    out.group_id = payload.substr(0, kGroupIdSize);
+    out.base = get<std::uint64_t>(payload.data() + kGroupIdSize);
   }
-  valid_bytes = pos;
-  return records;
+  out.header_bytes = size;
 }
+
+std::size_t record_header_size(std::uint32_t format) {
+  return format >= 2 ? kRecordHeaderSize + 8 : kRecordHeaderSize;
+}
+
+// Whether a whole, intact record starts at `pos`; then `size` is its size in bytes. Every length
+// is checked against the bytes that are there before it is used.
+bool intact_record(const std::string& bytes, std::size_t pos, std::uint32_t format, std::size_t& size) {
+  const std::size_t head = record_header_size(format);
+  if (pos > bytes.size() || bytes.size() - pos < head + 8) return false;
+  const char* p = bytes.data() + pos;
+  if (get<std::uint32_t>(p) != kRecordMagic) return false;
+  if (format >= 2 && get<std::uint64_t>(p + kRecordHeaderSize) !=
+                         checksum(std::string_view(p, kRecordHeaderSize))) {
+    return false;
+  }
+  const auto length = get<std::uint64_t>(p + 16);
+  if (length > bytes.size() - pos - head - 8) return false;
+  const std::size_t body = head + static_cast<std::size_t>(length);
+  if (get<std::uint64_t>(p + body) != checksum(std::string_view(p, body))) return false;
+  size = body + 8;
+  return true;
+}
+
+LogRecord record_at(const std::string& bytes, std::size_t pos, std::uint32_t format, std::size_t size) {
+  const char* p = bytes.data() + pos;
+  const std::size_t head = record_header_size(format);
+  return {get<std::uint32_t>(p + 4), get<std::uint64_t>(p + 8), pos, std::string(p + head, size - head - 8)};
+}
+
+// The first intact record at or after `from`, or npos.
+std::size_t next_intact_record(const std::string& bytes, std::size_t from, std::uint32_t format) {
+  std::size_t size = 0;
+  for (std::size_t pos = from; pos < bytes.size(); ++pos) {
+    if (intact_record(bytes, pos, format, size)) return pos;
+  }
+  return std::string::npos;
+}
+
+// Reads a log strictly: whole records up to a torn last record (which only a crash in the middle
+// of an append leaves: nothing intact follows it). Damage before the end is refused.
+LogContents read_log(const std::string& bytes, const std::string& path) {
+  LogContents log;
+  read_log_header(bytes, path, log);
+  std::size_t pos = log.header_bytes;
+  while (pos < bytes.size()) {
+    std::size_t size = 0;
+    if (!intact_record(bytes, pos, log.format, size)) {
+      const std::size_t next = next_intact_record(bytes, pos + 1, log.format);
+      TAILOR_THROW_IF(next != std::string::npos, ErrorCode::ParseError, path, ": damaged record at byte ", pos,
+                      " (intact records follow from byte ", next, "); `tailor repair` salvages them");
+      break;  // torn: the last record is incomplete
+    }
+    log.records.push_back(record_at(bytes, pos, log.format, size));
+    pos += size;
+  }
+  log.valid_bytes = pos;
+  return log;
+}
+
+// Checks that a log continues the snapshot: the same group, consecutive sequences, and nothing
+// missing between the snapshot's last record and the log's first.
+void check_log(const LogContents& log, const detail::SnapshotMeta& snapshot, const std::string& path) {
+  TAILOR_THROW_IF(log.group_id != snapshot.group_id, ErrorCode::ParseError, path,
+                  ": belongs to another dataset group (group id \"", log.group_id, "\", the snapshot's is \"",
+                  snapshot.group_id, "\")");
+  TAILOR_THROW_IF(log.format >= 2 && log.base > snapshot.last_sequence, ErrorCode::ParseError, path,
+                  ": starts after record ", log.base, " but group.snapshot holds records only up to ",
+                  snapshot.last_sequence, " (records are missing)");
+  std::uint64_t expected = log.format >= 2 ? log.base + 1 : 0;
+  for (const LogRecord& r : log.records) {
+    TAILOR_THROW_IF(expected != 0 && r.sequence != expected, ErrorCode::ParseError, path, ": the record at byte ",
+                    r.offset, " has sequence ", r.sequence, ", expected ", expected, " (the log is damaged)");
+    expected = r.sequence + 1;
+  }
+  const std::uint64_t last = log.records.empty() ? (log.format >= 2 ? log.base : snapshot.last_sequence)
+                                                 : log.records.back().sequence;
+  TAILOR_THROW_IF(last < snapshot.last_sequence, ErrorCode::ParseError, path, ": ends at record ", last,
+                  " but group.snapshot holds records up to ", snapshot.last_sequence, " (the log is too short)");
+}
+
+// Applies the records the snapshot does not hold yet. Returns the last sequence applied or held.
+std::uint64_t replay(DatasetGroup& group, const std::vector<LogRecord>& records, std::uint64_t last,
+                     const std::string& path) {
+  for (const LogRecord& r : records) {
+    if (r.sequence <= last) continue;  // in the snapshot already (a crash before the log was reset)
+    // A record holds only accepted records, so replaying it repeats exactly their effect.
+    switch (r.kind) {
+      case kRecordEvents: group.put_events(detail::deserialize_events(r.payload, path)); break;
+      case kRecordUsers: group.put_users(detail::deserialize_entities(r.payload, path)); break;
+      case kRecordItems: group.put_items(detail::deserialize_entities(r.payload, path)); break;
+      default: TAILOR_THROW(ErrorCode::ParseError, path, ": unknown record kind ", r.kind, " at byte ", r.offset);
+    }
+    last = r.sequence;
+  }
+  return last;
+}
+
+std::string new_group_id() {
+  std::random_device device;  // an identity, not a model choice: it must differ between groups
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (std::size_t i = 0; i < kGroupIdSize; ++i) id.push_back(kHex[device() % 16]);
+  return id;
+}
+
+// Takes the directory's writer lock, waiting up to `wait`; returns the lock file's descriptor
+// (closing it lets go). The holder's pid is written into the file for the next one's message.
+int acquire_writer_lock(const std::string& dir, std::chrono::milliseconds wait) {
+  const std::string path = lock_path(dir);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  TAILOR_THROW_IF(fd < 0, ErrorCode::Io, io_error("cannot open", path));
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) break;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      const std::string message = io_error("cannot lock", path);
+      ::close(fd);
+      TAILOR_THROW(ErrorCode::Io, message);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      char holder[32] = {};
+      const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+      ::close(fd);
+      const std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "unknown";
+      TAILOR_THROW(ErrorCode::Busy, "group ", dir, " is busy (held by pid ", pid.substr(0, pid.find('\n')), ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    // The pid only improves another writer's message; the lock itself is held.
+  }
+  return fd;
+}
+
+}  // namespace
+
+// The store's files and its journal: the writer lock, the update log with group commit, and
+// checkpoints. Appends and checkpoints run under the group's writer lock; syncs outside it.
+class Store::Files : public detail::Journal {
+ public:
+  Files(std::string dir, StoreOptions options) : dir_(std::move(dir)), options_(options) {}
+  ~Files() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // lets go of the writer lock
+  }
+
+  bool writable() const { return options_.access == StoreAccess::ReadWrite; }
+  void lock() { lock_fd_ = acquire_writer_lock(dir_, options_.lock_wait); }
+
+  std::uint64_t append_events(const std::vector<EventRecord>& records,
+                              const std::vector<std::size_t>& positions) override {
+    std::vector<EventRecord> accepted;
+    accepted.reserve(positions.size());
+    for (std::size_t p : positions) accepted.push_back(records[p]);
+    return append(kRecordEvents, detail::serialize_events(accepted));
+  }
+
+  std::uint64_t append_entities(DatasetKind kind, const std::vector<EntityRecord>& records,
+                                const std::vector<std::size_t>& positions) override {
+    std::vector<EntityRecord> accepted;
+    accepted.reserve(positions.size());
+    for (std::size_t p : positions) accepted.push_back(records[p]);
+    return append(kind == DatasetKind::Users ? kRecordUsers : kRecordItems, detail::serialize_entities(accepted));
+  }
+
+  void wait_durable(std::uint64_t sequence) override {
+    if (options_.sync == SyncPolicy::Off) return;
+    std::unique_lock<std::mutex> lock(sync_mutex_);
+    if (options_.sync == SyncPolicy::Interval &&
+        std::chrono::steady_clock::now() - last_sync_ < options_.sync_interval) {
+      return;
+    }
+    // Group commit: one caller syncs everything written so far; the others wait for it.
+    while (synced_ < sequence) {
+      TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_), ": an earlier write or sync failed; reopen the store");
+      if (syncing_) {
+        synced_cv_.wait(lock);
+        continue;
+      }
+      syncing_ = true;
+      const std::uint64_t target = written_;
+      const int fd = fd_;
+      lock.unlock();
+      const int rc = ::fdatasync(fd);
+      const int error = errno;
+      lock.lock();
+      syncing_ = false;
+      if (rc != 0) failed_ = true;
+      else synced_ = std::max(synced_, target);
+      last_sync_ = std::chrono::steady_clock::now();
+      synced_cv_.notify_all();
+      errno = error;
+      TAILOR_THROW_IF(rc != 0, ErrorCode::Io, io_error("cannot sync", log_path(dir_)));
+    }
+  }
+
+  void checkpoint(const DatasetGroup& group) override {
+    require_writable();
+    std::unique_lock<std::mutex> lock(sync_mutex_);
+    synced_cv_.wait(lock, [&] { return !syncing_; });
+    // The log first: it must hold every record the snapshot will say it holds.
+    if (fd_ >= 0) {
+      TAILOR_THROW_IF(::fdatasync(fd_) != 0, ErrorCode::Io, io_error("cannot sync", log_path(dir_)));
+    }
+    synced_ = written_;
+    const std::uint64_t last = next_sequence_ - 1;
+    const std::string bytes = detail::serialize_group(group, {last, group_id_});
+    write_atomic(snapshot_path(dir_), frame(kKindSnapshot, bytes));
+    // A crash here leaves the old log beside the new snapshot: the next open skips the records
+    // the snapshot holds and starts a new log.
+    reset_log(last);
+  }
+
+  // Opens the log for appending after `valid_bytes` (a torn tail beyond them is cut off).
+  void open_log(std::size_t valid_bytes, std::uint64_t next_sequence) {
+    const std::string path = log_path(dir_);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    TAILOR_THROW_IF(fd_ < 0, ErrorCode::Io, io_error("cannot open", path));
+    TAILOR_THROW_IF(::ftruncate(fd_, static_cast<off_t>(valid_bytes)) != 0, ErrorCode::Io,
+                    io_error("cannot drop the torn last record of", path));
+    bytes_ = valid_bytes;
+    next_sequence_ = next_sequence;
+    written_ = synced_ = next_sequence - 1;
+  }
+
+  void set_group_id(std::string id) { group_id_ = std::move(id); }
+  void set_next_sequence(std::uint64_t next) { next_sequence_ = next; written_ = synced_ = next - 1; }
+  std::uint64_t log_bytes() const { return bytes_; }
+
+  void require_writable() const {
+    TAILOR_THROW_IF(!writable(), ErrorCode::InvalidArgument, "the dataset group ", dir_,
+                    " was opened read-only: it cannot be changed through this store");
+  }
+
+ private:
+  std::uint64_t append(std::uint32_t kind, const std::string& payload) {
+    require_writable();
+    TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_), ": an earlier write or sync failed; reopen the store");
+    std::string record;
+    put(record, kRecordMagic);
+    put(record, kind);
+    put(record, next_sequence_);
+    put<std::uint64_t>(record, payload.size());
+    put(record, checksum(record));
+    record += payload;
+    put(record, checksum(record));
+    try {
+      write_all(fd_, record, log_path(dir_));
+    } catch (...) {
+      // Cut the partial record off, so that the log stays a sequence of whole records.
+      if (::ftruncate(fd_, static_cast<off_t>(bytes_.load())) != 0) failed_ = true;
+      throw;
+    }
+    bytes_ += record.size();
+    std::lock_guard<std::mutex> lock(sync_mutex_);
+    written_ = next_sequence_;
+    return next_sequence_++;
+  }
+
+  // Starts an empty log after a snapshot that holds every record up to `base`.
+  void reset_log(std::uint64_t base) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    std::string header = group_id_;
+    header.resize(kGroupIdSize, '0');
+    put(header, base);
+    const std::string bytes = frame(kKindLog, header);
+    write_atomic(log_path(dir_), bytes);
+    open_log(bytes.size(), base + 1);
+  }
+
+  std::string dir_;
+  StoreOptions options_;
+  int lock_fd_ = -1;
+  int fd_ = -1;
+  std::string group_id_;
+  std::uint64_t next_sequence_ = 1;
+  std::atomic<std::uint64_t> bytes_{0};
+  std::mutex sync_mutex_;
+  std::condition_variable synced_cv_;
+  std::uint64_t written_ = 0;  // last sequence written to the file
+  std::uint64_t synced_ = 0;   // last sequence known to be on stable storage
+  bool syncing_ = false;
+  bool failed_ = false;
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
+};
 
 Store::Store(std::string dir, StoreOptions options) : dir_(std::move(dir)), options_(options) {}
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group, StoreOptions options) {
+  TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument, "a dataset group needs a directory (the path is empty)");
+  TAILOR_THROW_IF(options.access != StoreAccess::ReadWrite, ErrorCode::InvalidArgument,
+                  "a store is created read-write");
   std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    TAILOR_THROW_IF(!std::filesystem::is_directory(dir, ec), ErrorCode::InvalidArgument, dir,
+                    " exists and is not a directory");
+    TAILOR_THROW_IF(!std::filesystem::is_empty(dir, ec), ErrorCode::InvalidArgument, dir,
+                    " is not empty: a dataset group is created in a new or empty directory");
+  }
   std::filesystem::create_directories(solutions_dir(dir), ec);
   TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot create directory ", dir, ": ", ec.message());
-  TAILOR_THROW_IF(std::filesystem::exists(snapshot_path(dir)), ErrorCode::InvalidArgument, dir,
-                  " already holds a tailor store");
   std::unique_ptr<Store> store(new Store(dir, options));
-  store->group_ = std::make_shared<LiveDatasetGroup>(std::move(group));
-  store->log_ = std::make_unique<Log>();
-  store->log_->path = log_path(dir);
-  store->log_->options = options;
-  store->checkpoint();
+  store->files_ = std::make_shared<Files>(dir, options);
+  store->files_->lock();
+  store->files_->set_group_id(new_group_id());
+  store->files_->checkpoint(group);  // the snapshot, then an empty log
+  store->group_ = std::make_shared<LiveDatasetGroup>(std::move(group), store->files_);
   return store;
 }
 
@@ -311,77 +570,131 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
   TAILOR_THROW_IF(!std::filesystem::exists(snapshot_path(dir)), ErrorCode::NotFound, dir,
                   " is not a tailor store (no group.snapshot)");
   std::unique_ptr<Store> store(new Store(dir, options));
-  std::uint64_t last = 0;
-  const std::string path = snapshot_path(dir);
-  DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), last, path);
-  store->log_ = std::make_unique<Log>();
-  Log& log = *store->log_;
-  log.path = log_path(dir);
-  log.options = options;
-  log.next_sequence = last + 1;
-  if (std::filesystem::exists(log.path)) {
-    std::uint64_t valid = 0;
-    for (const LogRecord& r : read_log(log.path, valid)) {
-      if (r.sequence <= last) continue;  // already in the snapshot (a crash before the log was reset)
-      TAILOR_THROW_IF(r.sequence != log.next_sequence, ErrorCode::ParseError, log.path, ": record ", r.sequence,
-                      " out of order (expected ", log.next_sequence, ")");
-      // Replaying the request repeats exactly its original validation and effect.
-      switch (r.kind) {
-        case kRecordEvents: group.put_events(detail::deserialize_events(r.payload, log.path)); break;
-        case kRecordUsers: group.put_users(detail::deserialize_entities(r.payload, log.path)); break;
-        case kRecordItems: group.put_items(detail::deserialize_entities(r.payload, log.path)); break;
-        default: TAILOR_THROW(ErrorCode::ParseError, log.path, ": unknown record kind ", r.kind);
-      }
-      ++log.next_sequence;
+  store->files_ = std::make_shared<Files>(dir, options);
+  Files& files = *store->files_;
+  if (files.writable()) files.lock();
+  const std::string path = snapshot_path(dir), log_file = log_path(dir);
+  for (int attempt = 0;; ++attempt) {
+    detail::SnapshotMeta meta;
+    DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
+    TAILOR_THROW_IF(!std::filesystem::exists(log_file), ErrorCode::ParseError, log_file,
+                    ": missing (group.snapshot holds records up to ", meta.last_sequence,
+                    "); `tailor repair` starts a new log");
+    const LogContents log = read_log(read_file(log_file), log_file);
+    // A reader that read the snapshot just before a writer's checkpoint finds the next log: the
+    // writer's new snapshot is already in place, so reading again gives a consistent pair.
+    if (!files.writable() && log.format >= 2 && log.group_id == meta.group_id &&
+        log.base > meta.last_sequence && attempt < 20) {
+      continue;
     }
-    log.fd = ::open(log.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    TAILOR_THROW_IF(log.fd < 0, ErrorCode::Io, io_error("cannot open", log.path));
-    TAILOR_THROW_IF(::ftruncate(log.fd, static_cast<off_t>(valid)) != 0, ErrorCode::Io,
-                    io_error("cannot drop the torn record of", log.path));
-    log.bytes = valid;
-  } else {
-    log.reset(log.next_sequence);
+    check_log(log, meta, log_file);
+    const std::uint64_t last = replay(group, log.records, meta.last_sequence, log_file);
+    files.set_group_id(meta.group_id);
+    if (files.writable()) {
+      files.open_log(log.valid_bytes, last + 1);
+      // A format-1 log, or one left beside a newer snapshot by a crash, is replaced by a checkpoint.
+      if (log.format < 2 || log.base < meta.last_sequence) files.checkpoint(group);
+    } else {
+      files.set_next_sequence(last + 1);
+    }
+    store->group_ = std::make_shared<LiveDatasetGroup>(std::move(group), store->files_);
+    return store;
   }
-  store->group_ = std::make_shared<LiveDatasetGroup>(std::move(group));
-  return store;
 }
 
-void Store::checkpoint() {
-  std::lock_guard<std::mutex> lock(log_->mutex);
-  const std::uint64_t last = log_->next_sequence - 1;
-  const std::string bytes = group_->read([&](const DatasetGroup& g) { return detail::serialize_group(g, last); });
-  write_atomic(snapshot_path(dir_), frame(kKindSnapshot, bytes));
-  // The snapshot holds every record up to `last`; a crash before this reset replays nothing twice
-  // because replay skips sequences the snapshot already holds.
-  log_->reset(last + 1);
-}
-
-template <typename Apply>
-PutReport Store::logged(std::uint32_t kind, const std::string& payload, Apply&& apply) {
-  // Log first (durable per the sync policy), then apply: what is acknowledged survives a crash,
-  // and a failed write applies nothing.
-  std::lock_guard<std::mutex> lock(log_->mutex);
-  log_->append(kind, payload);
-  return apply();
-}
-
-PutReport Store::put_events(const std::vector<EventRecord>& events) {
-  return logged(kRecordEvents, detail::serialize_events(events), [&] { return group_->put_events(events); });
-}
-PutReport Store::put_users(const std::vector<EntityRecord>& users) {
-  return logged(kRecordUsers, detail::serialize_entities(users), [&] { return group_->put_users(users); });
-}
-PutReport Store::put_items(const std::vector<EntityRecord>& items) {
-  return logged(kRecordItems, detail::serialize_entities(items), [&] { return group_->put_items(items); });
-}
-
-ImportReport Store::import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options) {
-  ImportReport report = group_->write([&](DatasetGroup& g) { return g.import_csv(kind, path, options); });
-  if (report.applied) checkpoint();
+RepairReport Store::repair(const std::string& dir, StoreOptions options) {
+  options.access = StoreAccess::ReadWrite;
+  TAILOR_THROW_IF(!std::filesystem::exists(snapshot_path(dir)), ErrorCode::NotFound, dir,
+                  " is not a tailor store (no group.snapshot)");
+  Files files(dir, options);
+  files.lock();
+  const std::string path = snapshot_path(dir), log_file = log_path(dir);
+  detail::SnapshotMeta meta;
+  // Without an intact snapshot there is nothing to repair from.
+  DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
+  RepairReport report;
+  if (std::filesystem::exists(log_file)) {
+    const std::string bytes = read_file(log_file);
+    try {
+      check_log(read_log(bytes, log_file), meta, log_file);
+      return report;  // intact (a torn last record is cut off by the next open)
+    } catch (const Error&) {
+      // Salvage below.
+    }
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    report.damaged_copy = log_file + ".damaged-" + stamp;
+    write_atomic(report.damaged_copy, bytes);
+    LogContents log;
+    std::size_t pos = 0;
+    try {
+      read_log_header(bytes, log_file, log);
+      pos = log.header_bytes;
+    } catch (const Error&) {
+      log.format = kLogFormatVersion;  // a damaged header: look for records of the current format
+      log.group_id = meta.group_id;
+    }
+    if (log.group_id != meta.group_id) {
+      report.log_replaced = true;  // another group's records are not this group's to replay
+    } else {
+      std::vector<LogRecord> found;
+      while (pos < bytes.size()) {
+        std::size_t size = 0;
+        if (intact_record(bytes, pos, log.format, size)) {
+          found.push_back(record_at(bytes, pos, log.format, size));
+          pos += size;
+        } else {
+          ++pos;
+          ++report.bytes_skipped;
+        }
+      }
+      std::stable_sort(found.begin(), found.end(),
+                       [](const LogRecord& a, const LogRecord& b) { return a.sequence < b.sequence; });
+      std::uint64_t last = meta.last_sequence;
+      for (const LogRecord& r : found) {
+        if (r.sequence <= last) continue;  // held by the snapshot, or a duplicate
+        try {
+          last = replay(group, {r}, last, log_file);
+          ++report.records_replayed;
+        } catch (const Error&) {
+          // An intact frame around a payload this tailor cannot read: left in the damaged copy.
+        }
+      }
+      meta.last_sequence = last;
+    }
+  } else {
+    report.log_replaced = true;
+  }
+  files.set_group_id(meta.group_id);
+  files.set_next_sequence(meta.last_sequence + 1);
+  files.checkpoint(group);
   return report;
 }
 
+void Store::require_writable(const char* what) const {
+  TAILOR_THROW_IF(read_only(), ErrorCode::InvalidArgument, "cannot ", what, ": the dataset group ", dir_,
+                  " was opened read-only");
+}
+
+void Store::checkpoint() {
+  require_writable("checkpoint");
+  group_->checkpoint();
+}
+
+PutReport Store::put_events(const std::vector<EventRecord>& events) { return group_->put_events(events); }
+PutReport Store::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }
+PutReport Store::put_items(const std::vector<EntityRecord>& items) { return group_->put_items(items); }
+
+ImportReport Store::import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options) {
+  require_writable("import");
+  return group_->import_csv(kind, path, options);
+}
+
 void Store::save_version(const SolutionVersion& version) {
+  require_writable("save a solution version");
   const std::string& name = version.config().name;
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "solution name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
@@ -411,6 +724,7 @@ SolutionVersion Store::load_version(const std::string& solution) const {
 }
 
 void Store::save_filter(const std::string& name, const std::string& expression) {
+  require_writable("save a filter");
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "filter name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
   group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });  // refuse a bad one
@@ -429,6 +743,7 @@ Filter Store::filter(const std::string& name) const {
 }
 
 void Store::save_campaign(const std::string& name, const std::string& solution) {
+  require_writable("save a campaign");
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "campaign name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
   load_version(solution);  // the solution must exist
@@ -439,9 +754,6 @@ void Store::save_campaign(const std::string& name, const std::string& solution) 
 
 std::vector<std::pair<std::string, std::string>> Store::campaigns() const { return read_catalog(dir_).campaigns; }
 
-std::uint64_t Store::log_bytes() const {
-  std::lock_guard<std::mutex> lock(log_->mutex);
-  return log_->bytes;
-}
+std::uint64_t Store::log_bytes() const { return files_->log_bytes(); }
 
 }  // namespace tailor

@@ -251,12 +251,17 @@ Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, S
   TAILOR_THROW_IF(!group_, ErrorCode::InvalidArgument, "a campaign needs a dataset group");
   id_prefix_ = std::hash<const void*>()(this) ^
                static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  // Subscribe first, so that no change between reading the group and subscribing goes unseen.
+  subscription_ = group_->subscribe([this](const GroupChange& change) { on_change(change); });
   auto [lengths, rows] = group_->read(history_lengths);
   deploy(std::move(version), std::move(lengths), rows);
   last_training_seconds_ = seconds_now();
 }
 
-Campaign::~Campaign() { wait_for_retrain(); }
+Campaign::~Campaign() {
+  subscription_.reset();  // no change reaches a campaign being destroyed
+  wait_for_retrain();
+}
 
 std::shared_ptr<const Campaign::Snapshot> Campaign::snapshot() const { return std::atomic_load(&snapshot_); }
 
@@ -649,14 +654,26 @@ PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
       }
     }
   }
+  // Through the group's one write path: durable when the group lives in a Store; the campaign
+  // hears of the new rows through its subscription (on_change).
+  return group_->put_events(events);
+}
+
+void Campaign::on_change(const GroupChange& change) {
+  if (change.kind == GroupChange::Kind::Entities) return;
+  if (change.kind == GroupChange::Kind::Replaced) {
+    // Row numbers may have moved: the live counts so far no longer name the right rows (the
+    // popular list is rebuilt at the next deploy).
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    live_events_.clear();
+    return;
+  }
   // Popularity counts distinct users per item: an event counts when the user had not interacted
-  // with the item before. Work it out in the same write section that appends the events.
-  std::vector<std::pair<Index, std::uint32_t>> counted;
-  PutReport report = group_->write([&](DatasetGroup& g) {
-    const std::size_t before = g.interactions().size();
-    PutReport rep = g.put_events(events);
+  // with the item before. Changes arrive one at a time, so the rows read here are the new ones.
+  std::vector<std::pair<Index, std::uint32_t>> counted = group_->read([&](const DatasetGroup& g) {
+    std::vector<std::pair<Index, std::uint32_t>> out;
     const Interactions& in = g.interactions();
-    for (std::size_t row = before; row < in.size(); ++row) {
+    for (std::size_t row = change.first_row; row < in.size(); ++row) {
       const Index user = in.users()[row], item = in.items()[row];
       bool seen = false;
       for (std::uint32_t other : g.interaction_rows_of(user)) {
@@ -665,20 +682,19 @@ PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
           break;
         }
       }
-      if (!seen) counted.emplace_back(item, static_cast<std::uint32_t>(row));
+      if (!seen) out.emplace_back(item, static_cast<std::uint32_t>(row));
     }
-    return rep;
+    return out;
   });
   {
     std::lock_guard<std::mutex> lock(live_mutex_);
     live_events_.insert(live_events_.end(), counted.begin(), counted.end());
   }
-  const std::size_t total = events_since_training_ += report.accepted;
+  const std::size_t total = events_since_training_ += change.events;
   const bool by_count = options_.retrain_every_events > 0 && total >= options_.retrain_every_events;
-  const bool by_time = options_.retrain_every_seconds > 0 && report.accepted > 0 &&
+  const bool by_time = options_.retrain_every_seconds > 0 && change.events > 0 &&
                        seconds_now() - last_training_seconds_.load() >= options_.retrain_every_seconds;
   if (by_count || by_time) retrain_async();
-  return report;
 }
 
 PutReport Campaign::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }

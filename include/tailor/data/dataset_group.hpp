@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "tailor/data/entity_table.hpp"
@@ -35,6 +36,9 @@ struct EventRecord {
   std::vector<std::string> impression;   ///< up to 25 item ids shown with the event
   std::string recommendation_id;         ///< up to 40 characters
   std::string properties;  ///< JSON object of further interaction fields, camelCase keys
+  /// Optional, up to 256 characters: an event whose id the group has seen is acknowledged again
+  /// but stored once (idempotent retries).
+  std::string event_id;
 };
 
 /// One user or item for DatasetGroup::put_users / put_items.
@@ -49,7 +53,48 @@ struct PutReport {
   std::size_t rejected = 0;
   /// RowError::line is the 1-based position of the record in the call.
   std::vector<RowError> errors;
+  /// Accepted events whose eventId the group had already stored (not stored again).
+  std::size_t duplicates = 0;
   bool ok() const { return rejected == 0; }
+};
+
+/// A CSV job parsed and validated against a group's schema but not applied yet
+/// (DatasetGroup::stage_csv_text()); DatasetGroup::commit() applies it. Staging reads nothing but
+/// the schema, so it needs no lock while the group serves requests.
+class TAILOR_EXPORT StagedImport {
+ public:
+  StagedImport(StagedImport&&) noexcept;
+  StagedImport& operator=(StagedImport&&) noexcept;
+  ~StagedImport();
+  /// What the job found: rows read and rejected, errors; `applied` stays false until commit().
+  const ImportReport& report() const { return report_; }
+  /// Whether commit() will change the group (the file parsed and the policy accepts its rows).
+  bool committable() const { return committable_; }
+
+  /// An empty job: commits nothing.
+  StagedImport();
+
+ private:
+  friend class DatasetGroup;
+  struct Rows;
+  DatasetKind kind_ = DatasetKind::Interactions;
+  ImportOptions options_;
+  ImportReport report_;
+  bool committable_ = false;
+  std::unique_ptr<Rows> rows_;
+};
+
+/// put_events / put_users / put_items records validated against a group but not applied yet
+/// (DatasetGroup::stage_events() ...); DatasetGroup::commit() applies them.
+struct TAILOR_EXPORT StagedPut {
+  DatasetKind kind = DatasetKind::Interactions;
+  /// The call's final report: what commit() will keep and reject.
+  PutReport report;
+  /// Positions (0-based, ascending) of the records commit() stores: neither rejected nor
+  /// duplicates. They are what a durable log must hold.
+  std::vector<std::size_t> accepted;
+  StagedImport rows;
+  std::vector<std::uint64_t> event_ids;  // hashes of the stored events' ids
 };
 
 /// One Interactions dataset and optional Users and Items datasets.
@@ -99,6 +144,16 @@ class TAILOR_EXPORT DatasetGroup {
   /// Imports CSV text already in memory; as import_csv().
   ImportReport import_csv_text(DatasetKind kind, std::string_view csv,
                                const ImportOptions& options = {});
+  /// The first half of import_csv(): reads, parses and validates the file without changing the
+  /// group. @throws as import_csv()
+  StagedImport stage_csv(DatasetKind kind, const std::string& path,
+                         const ImportOptions& options = {}) const;
+  /// The first half of import_csv_text().
+  StagedImport stage_csv_text(DatasetKind kind, std::string_view csv,
+                              const ImportOptions& options = {}) const;
+  /// The second half: applies a staged job (when committable()) and returns its final report.
+  /// The group must not have changed its schemas since staging (they never change).
+  ImportReport commit(StagedImport staged);
 
   /// Appends events (validated against the Interactions schema). Visible to the next read.
   PutReport put_events(const std::vector<EventRecord>& events);
@@ -108,6 +163,16 @@ class TAILOR_EXPORT DatasetGroup {
   /// Upserts items (validated against the Items schema).
   /// @throws tailor::Error(NotFound) when the group has no Items dataset
   PutReport put_items(const std::vector<EntityRecord>& items);
+
+  /// The first half of put_events(): validates without changing the group. It reads the event ids
+  /// stored so far, so it must not run concurrently with a commit().
+  StagedPut stage_events(const std::vector<EventRecord>& events) const;
+  /// The first half of put_users().
+  StagedPut stage_users(const std::vector<EntityRecord>& users) const;
+  /// The first half of put_items().
+  StagedPut stage_items(const std::vector<EntityRecord>& items) const;
+  /// The second half of put_*: applies what was staged and returns the report.
+  PutReport commit(StagedPut staged);
 
   /// Bytes of heap memory held by all datasets and id maps.
   std::size_t memory_bytes() const;
@@ -122,6 +187,7 @@ class TAILOR_EXPORT DatasetGroup {
   std::optional<EntityTable> items_;
   std::vector<std::vector<std::uint32_t>> user_rows_;  // per user, rows into interactions_
   std::uint64_t items_version_ = 0;
+  std::unordered_set<std::uint64_t> event_ids_;  // hashes of stored events' eventId
 };
 
 }  // namespace tailor

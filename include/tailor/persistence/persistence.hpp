@@ -25,9 +25,28 @@ enum class SyncPolicy {
   Off,        ///< leave it to the operating system
 };
 
+/// Whether a Store may change its directory.
+enum class StoreAccess {
+  ReadWrite,  ///< takes the group's writer lock: one such Store per directory at a time
+  ReadOnly,   ///< never changes, creates or locks a file; sees the snapshot plus whole log records
+};
+
 struct StoreOptions {
   SyncPolicy sync = SyncPolicy::EveryCall;
   std::chrono::milliseconds sync_interval{100};
+  StoreAccess access = StoreAccess::ReadWrite;
+  /// How long a ReadWrite open() or create() waits for another writer to let go of the group
+  /// before it fails with Error(Busy).
+  std::chrono::milliseconds lock_wait{30000};
+};
+
+/// What Store::repair() found and did.
+struct RepairReport {
+  std::size_t records_replayed = 0;  ///< intact log records kept
+  std::size_t bytes_skipped = 0;     ///< damaged bytes of the log that held no intact record
+  bool log_replaced = false;         ///< the log was missing or foreign and was started afresh
+  std::string damaged_copy;          ///< where the damaged log was copied ("" if it was intact)
+  bool changed() const { return log_replaced || !damaged_copy.empty(); }
 };
 
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).
@@ -38,30 +57,46 @@ TAILOR_EXPORT void save_version(const SolutionVersion& version, const std::strin
 /// Error(IncompatibleVersion) for a file from an unknown format version
 TAILOR_EXPORT SolutionVersion load_version(const std::string& path);
 
-/// A dataset group kept in a directory: `group.snapshot` (the datasets), `updates.log` (put_*
-/// calls since the snapshot), `solutions/<name>.version` (the latest version of each solution)
-/// and `catalog` (named filters and campaign definitions).
+/// A dataset group kept in a directory: `group.snapshot` (the datasets), `updates.log` (changes
+/// since the snapshot), `solutions/` (trained versions), `catalog` (named filters and campaign
+/// definitions) and `lock` (who writes).
 ///
 /// Every file starts with a header (magic, format version, kind, length) and ends with a checksum;
-/// a truncated, corrupted or foreign file is refused with an error naming it. Snapshots are
-/// written to a temporary file, fsynced and renamed atomically. put_* calls are logged (and,
-/// with SyncPolicy::EveryCall, fsynced) before they are applied and acknowledged; opening a store
-/// loads the snapshot and replays the log, dropping a torn last record.
+/// a truncated, corrupted or foreign file is refused with an error naming it and the byte offset.
+/// Snapshots are written to a temporary file, fsynced and renamed atomically. Changes go through
+/// group() — the one write path (LiveDatasetGroup) — which logs them (and, with
+/// SyncPolicy::EveryCall, syncs them; concurrent calls share one sync) before they are applied and
+/// acknowledged. Opening a store loads the snapshot and replays the log. A torn last record (a
+/// crash in the middle of an append) is ignored, and cut off only by a ReadWrite open; damage
+/// anywhere else is refused until repair() salvages what is intact.
 ///
-/// Thread safety: put_* and reads through group() are safe from any number of threads; import,
-/// checkpoint and version saving need external synchronisation with each other.
+/// Processes: a ReadWrite store holds the directory's writer lock (an flock on `lock`) for its
+/// whole life, so there is one writer process at a time; others wait up to
+/// StoreOptions::lock_wait. ReadOnly stores never change a file and may run beside the writer.
+///
+/// Thread safety: every member is safe to call from any number of threads.
 class TAILOR_EXPORT Store {
  public:
-  /// Creates a new store in `dir` (made if missing; must not hold a store already).
+  /// Creates a new store in `dir`, which must be a new or empty directory; takes the writer lock.
+  /// @throws tailor::Error(InvalidArgument) for an empty path or a directory with files in it
   static std::unique_ptr<Store> create(const std::string& dir, DatasetGroup group, StoreOptions options = {});
-  /// Opens an existing store. @throws tailor::Error(NotFound, Io, ParseError, IncompatibleVersion)
+  /// Opens an existing store.
+  /// @throws tailor::Error(NotFound, Io, ParseError, IncompatibleVersion), Error(Busy) when
+  ///         another process writes to the group for longer than options.lock_wait
   static std::unique_ptr<Store> open(const std::string& dir, StoreOptions options = {});
+  /// Salvages a store whose update log is damaged: copies the damaged log aside, replays every
+  /// intact record, and writes a new snapshot and an empty log. An intact store is left as it was.
+  /// @throws tailor::Error(Busy) as open(), Error(ParseError) when the snapshot itself is damaged
+  static RepairReport repair(const std::string& dir, StoreOptions options = {});
   ~Store();
 
   const std::string& directory() const { return dir_; }
+  bool read_only() const { return options_.access == StoreAccess::ReadOnly; }
+  /// The group: reads, and every change (durable through this store's log). A read-only store's
+  /// group refuses changes with Error(InvalidArgument).
   const std::shared_ptr<LiveDatasetGroup>& group() const { return group_; }
 
-  /// Bulk import, then a checkpoint (the CSV is not copied into the log).
+  /// group()->import_csv(): bulk import, then a checkpoint (the CSV is not copied into the log).
   ImportReport import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options = {});
   PutReport put_events(const std::vector<EventRecord>& events);
   PutReport put_users(const std::vector<EntityRecord>& users);
@@ -92,14 +127,13 @@ class TAILOR_EXPORT Store {
   std::uint64_t log_bytes() const;
 
  private:
+  class Files;
   Store(std::string dir, StoreOptions options);
-  struct Log;
-  template <typename Apply>
-  PutReport logged(std::uint32_t kind, const std::string& payload, Apply&& apply);
+  void require_writable(const char* what) const;
   std::string dir_;
   StoreOptions options_;
+  std::shared_ptr<Files> files_;
   std::shared_ptr<LiveDatasetGroup> group_;
-  std::unique_ptr<Log> log_;
 };
 
 namespace detail {

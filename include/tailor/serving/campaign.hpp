@@ -128,9 +128,10 @@ class TAILOR_EXPORT Campaign {
   /// The input list ranked for the user; unknown items come last without a score.
   RecommendationResponse get_personalized_ranking(const RankingRequest& request) const;
 
-  /// Event tracker: appends events (bad ones rejected with reasons, good ones kept), visible to
-  /// the next request; may start an automatic retrain. An event that quotes a recorded
-  /// recommendation id and has no impression list gets that response's items as impressions.
+  /// Event tracker: LiveDatasetGroup::put_events() on the campaign's group (durable when the
+  /// group lives in a Store), visible to the next request of every campaign on the group; may
+  /// start an automatic retrain. An event that quotes a recorded recommendation id of this
+  /// campaign and has no impression list gets that response's items as impressions.
   PutReport put_events(const std::vector<EventRecord>& events);
   PutReport put_users(const std::vector<EntityRecord>& users);
   PutReport put_items(const std::vector<EntityRecord>& items);
@@ -176,6 +177,7 @@ class TAILOR_EXPORT Campaign {
   std::string next_recommendation_id() const;
   void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
   std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
+  void on_change(const GroupChange& change);
 
   std::shared_ptr<LiveDatasetGroup> group_;
   Solution solution_;
@@ -195,6 +197,7 @@ class TAILOR_EXPORT Campaign {
   mutable std::atomic<std::uint64_t> id_counter_{0};
   mutable std::mutex records_mutex_;
   mutable std::deque<RecommendationRecord> records_;
+  LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// The write path: validate without locks, journal and apply under the writer lock, sync after it.
+#include "tailor/serving/live_group.hpp"
+
+#include <algorithm>
+
+namespace tailor {
+
+LiveDatasetGroup::LiveDatasetGroup(DatasetGroup group) : group_(std::move(group)) {}
+
+LiveDatasetGroup::LiveDatasetGroup(DatasetGroup group, std::shared_ptr<detail::Journal> journal)
+    : journal_(std::move(journal)), group_(std::move(group)) {}
+
+LiveDatasetGroup::~LiveDatasetGroup() = default;
+
+PutReport LiveDatasetGroup::put_events(const std::vector<EventRecord>& events) {
+  std::uint64_t ticket = 0;
+  PutReport report;
+  std::size_t first_row = 0;
+  {
+    std::lock_guard<std::mutex> writer(writer_);
+    // Staging reads the eventIds stored so far, which only change under the writer lock.
+    StagedPut staged = group_.stage_events(events);
+    if (staged.accepted.empty()) return std::move(staged.report);
+    // Journal first: a failed write applies nothing, and what is applied is in the log.
+    if (journal_) ticket = journal_->append_events(events, staged.accepted);
+    {
+      std::lock_guard<std::mutex> turn(turnstile_);
+      std::unique_lock<std::shared_mutex> lock(mutex_);
+      first_row = group_.interactions().size();
+      report = group_.commit(std::move(staged));
+    }
+    notify({GroupChange::Kind::Appended, first_row, report.accepted - report.duplicates});
+  }
+  if (journal_) journal_->wait_durable(ticket);
+  return report;
+}
+
+PutReport LiveDatasetGroup::put(StagedPut (DatasetGroup::*stage)(const std::vector<EntityRecord>&) const,
+                                DatasetKind kind, const std::vector<EntityRecord>& records) {
+  // Entities touch no eventId state: validate before taking the writer lock.
+  StagedPut staged = (group_.*stage)(records);
+  if (staged.accepted.empty()) return std::move(staged.report);
+  std::uint64_t ticket = 0;
+  PutReport report;
+  {
+    std::lock_guard<std::mutex> writer(writer_);
+    if (journal_) ticket = journal_->append_entities(kind, records, staged.accepted);
+    {
+      std::lock_guard<std::mutex> turn(turnstile_);
+      std::unique_lock<std::shared_mutex> lock(mutex_);
+      report = group_.commit(std::move(staged));
+    }
+    notify({GroupChange::Kind::Entities, 0, 0});
+  }
+  if (journal_) journal_->wait_durable(ticket);
+  return report;
+}
+
+PutReport LiveDatasetGroup::put_users(const std::vector<EntityRecord>& users) {
+  return put(&DatasetGroup::stage_users, DatasetKind::Users, users);
+}
+
+PutReport LiveDatasetGroup::put_items(const std::vector<EntityRecord>& items) {
+  return put(&DatasetGroup::stage_items, DatasetKind::Items, items);
+}
+
+ImportReport LiveDatasetGroup::import_csv(DatasetKind kind, const std::string& path,
+                                          const ImportOptions& options) {
+  // Staging only reads the schema, which never changes: no lock while the file is parsed.
+  return import(group_.stage_csv(kind, path, options));
+}
+
+ImportReport LiveDatasetGroup::import_csv_text(DatasetKind kind, std::string_view csv,
+                                               const ImportOptions& options) {
+  return import(group_.stage_csv_text(kind, csv, options));
+}
+
+ImportReport LiveDatasetGroup::import(StagedImport staged) {
+  if (!staged.committable()) return staged.report();
+  // The rows are not copied into the log: the commit is followed by a checkpoint (snapshot).
+  return rewrite([&](DatasetGroup& g) { return g.commit(std::move(staged)); });
+}
+
+void LiveDatasetGroup::checkpoint() {
+  std::lock_guard<std::mutex> writer(writer_);
+  if (journal_) journal_->checkpoint(group_);
+}
+
+void LiveDatasetGroup::notify(const GroupChange& change) {
+  std::lock_guard<std::mutex> lock(subscribers_mutex_);
+  for (auto& [id, subscriber] : subscribers_) subscriber(change);
+}
+
+LiveDatasetGroup::Subscription LiveDatasetGroup::subscribe(Subscriber subscriber) {
+  std::lock_guard<std::mutex> lock(subscribers_mutex_);
+  const std::uint64_t id = next_subscriber_++;
+  subscribers_.emplace_back(id, std::move(subscriber));
+  return Subscription(this, id);
+}
+
+void LiveDatasetGroup::Subscription::reset() {
+  if (!group_) return;
+  std::lock_guard<std::mutex> lock(group_->subscribers_mutex_);
+  auto& subs = group_->subscribers_;
+  subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const auto& s) { return s.first == id_; }),
+             subs.end());
+  group_ = nullptr;
+}
+
+LiveDatasetGroup::Subscription& LiveDatasetGroup::Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    group_ = other.group_;
+    id_ = other.id_;
+    other.group_ = nullptr;
+  }
+  return *this;
+}
+
+}  // namespace tailor
