@@ -68,7 +68,7 @@ void BM_StoreCheckpointAndOpen(benchmark::State& state) {
   state.counters["save_model_s"] = save_version / n;
   state.counters["load_model_s"] = load_version / n;
   state.counters["snapshot_MB"] = static_cast<double>(fs::file_size(dir + "/group.snapshot")) / 1e6;
-  state.counters["model_MB"] = static_cast<double>(fs::file_size(dir + "/solutions/als.version")) / 1e6;
+  state.counters["model_MB"] = static_cast<double>(fs::file_size(store->version_files().back())) / 1e6;
   fs::remove_all(dir);
 }
 BENCHMARK(BM_StoreCheckpointAndOpen)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();

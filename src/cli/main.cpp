@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -56,17 +57,20 @@ std::string read_text(const std::string& path) {
 
 std::string metrics_json(const tailor::RankingMetrics& m) { return m.to_json(); }
 
-void print_metrics(const tailor::SolutionVersion& v, bool json) {
+// A version's metrics next to the baseline's; `id` is the version's id in the store.
+void print_metrics(const tailor::SolutionVersion& v, const std::string& id, bool json) {
   if (json) {
     std::cout << "{\"solution\":";
     std::string name;
     append_json_string(name, v.config().name);
+    name += ",\"version\":";
+    append_json_string(name, id);
     std::cout << name << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
               << ",\"baseline\":" << (v.baseline_metrics() ? metrics_json(*v.baseline_metrics()) : "null") << "}\n";
     return;
   }
-  std::printf("solution %s (recipe %s), trained in %.2f s\n", v.config().name.c_str(), v.config().recipe.c_str(),
-              v.training_seconds());
+  std::printf("solution %s (recipe %s), version %s, trained in %.2f s\n", v.config().name.c_str(),
+              v.config().recipe.c_str(), id.c_str(), v.training_seconds());
   if (!v.metrics()) {
     std::printf("  no metrics (trained with --no-metrics)\n");
     return;
@@ -77,11 +81,88 @@ void print_metrics(const tailor::SolutionVersion& v, bool json) {
   }
 }
 
-std::string latest_solution(const tailor::Store& store, const std::string& requested) {
+// The solution a command uses: the one named, else the group's only one. Several and none named
+// is an error listing them: picking one silently could serve the wrong model.
+std::string chosen_solution(const tailor::Store& store, const std::string& requested) {
   if (!requested.empty()) return requested;
   const auto names = store.solutions();
-  if (names.empty()) throw tailor::Error(tailor::ErrorCode::NotFound, "no trained solution in " + store.directory() + " (run tailor train)");
-  return names.back();
+  if (names.empty()) {
+    throw tailor::Error(tailor::ErrorCode::NotFound,
+                        "no trained solution in " + store.directory() + " (run tailor train)");
+  }
+  if (names.size() > 1) {
+    std::string list;
+    for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+    throw tailor::Error(tailor::ErrorCode::InvalidArgument,
+                        store.directory() + " has " + std::to_string(names.size()) +
+                            " solutions (" + list + "): choose one with --solution NAME");
+  }
+  return names[0];
+}
+
+std::string training_mode_name(tailor::TrainingMode mode) {
+  return mode == tailor::TrainingMode::Update ? "UPDATE" : "FULL";
+}
+
+std::string utc_time(std::int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buffer;
+}
+
+// info's "solutions": [{"name","recipe","active","versions":[{"id","createdAt","trainingMode",
+// "metrics"}]}], versions oldest first; the recipe is the active version's.
+std::string solutions_json(const tailor::Store& store) {
+  std::string out = "[";
+  for (const auto& name : store.solutions()) {
+    const auto versions = store.versions(name);
+    const std::string active = store.active_version(name);
+    std::string recipe;
+    for (const auto& v : versions) {
+      if (v.id == active) recipe = v.recipe;
+    }
+    if (out.size() > 1) out += ",";
+    out += "{\"name\":";
+    append_json_string(out, name);
+    out += ",\"recipe\":";
+    append_json_string(out, recipe);
+    out += ",\"active\":";
+    append_json_string(out, active);
+    out += ",\"versions\":[";
+    for (std::size_t k = 0; k < versions.size(); ++k) {
+      if (k) out += ",";
+      out += "{\"id\":";
+      append_json_string(out, versions[k].id);
+      out += ",\"createdAt\":" + std::to_string(versions[k].created_at) + ",\"trainingMode\":\"" +
+             training_mode_name(versions[k].mode) + "\",\"metrics\":" +
+             (versions[k].metrics ? metrics_json(*versions[k].metrics) : "null") + "}";
+    }
+    out += "]}";
+  }
+  return out + "]";
+}
+
+void print_solutions(const tailor::Store& store) {
+  const auto names = store.solutions();
+  std::printf("solutions:%s\n", names.empty() ? " (none)" : "");
+  for (const auto& name : names) {
+    const std::string active = store.active_version(name);
+    std::printf("  %s\n", name.c_str());
+    for (const auto& v : store.versions(name)) {
+      std::printf("    %s  %s  %-24s %-6s ", v.id == active ? "*" : " ", v.id.c_str(),
+                  v.recipe.c_str(), training_mode_name(v.mode).c_str());
+      std::printf("%s  ", utc_time(v.created_at).c_str());
+      if (v.metrics) {
+        std::printf("ndcg@10 %.4f\n", v.metrics->normalized_discounted_cumulative_gain_at_10);
+      } else {
+        std::printf("no metrics\n");
+      }
+    }
+  }
+  if (!names.empty()) std::printf("  (* the active version)\n");
 }
 
 // --param NAME=V1,V2 (repeatable).
@@ -102,7 +183,7 @@ tailor::FilterValues parse_params(const std::vector<std::string>& params) {
 }
 
 std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store, const std::string& solution_name) {
-  tailor::SolutionVersion v = store.load_version(latest_solution(store, solution_name));
+  tailor::SolutionVersion v = store.load_version(chosen_solution(store, solution_name));
   tailor::Solution solution(v.config());
   return std::make_unique<tailor::Campaign>(store.group(), solution, std::move(v));
 }
@@ -249,7 +330,7 @@ int main(int argc, char** argv) try {
 
   auto* evaluate = app.add_subcommand("evaluate", "print a solution's metrics");
   add_common(evaluate);
-  evaluate->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  evaluate->add_option("--solution", solution_name, "solution (needed when the group has several)");
 
   auto* recommend = app.add_subcommand("recommend", "recommendations for a user, or similar items for an item");
   std::string user, item, filter;
@@ -258,7 +339,8 @@ int main(int argc, char** argv) try {
   add_common(recommend);
   recommend->add_option("--user", user, "user id");
   recommend->add_option("--item", item, "item id (similar items; recipe sims)");
-  recommend->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  recommend->add_option("--solution", solution_name,
+                        "solution (needed when the group has several)");
   recommend->add_option("-n", n, "number of results (at most 500)");
   recommend->add_option("--filter", filter, "filter expression");
   recommend->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
@@ -268,20 +350,27 @@ int main(int argc, char** argv) try {
   add_common(rank);
   rank->add_option("--user", user, "user id")->required();
   rank->add_option("--items", items, "comma-separated item ids")->required();
-  rank->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  rank->add_option("--solution", solution_name, "solution (needed when the group has several)");
 
   auto* batch = app.add_subcommand("batch", "batch inference: JSON Lines in, JSON Lines out");
   std::string output;
   add_common(batch);
   batch->add_option("--input", input, "JSON Lines input")->required();
   batch->add_option("--output", output, "JSON Lines output")->required();
-  batch->add_option("--solution", solution_name, "solution (default: the latest trained)");
+  batch->add_option("--solution", solution_name, "solution (needed when the group has several)");
   batch->add_option("-n", n, "number of results per line");
   batch->add_option("--filter", filter, "filter expression for every line");
   batch->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
 
   auto* info = app.add_subcommand("info", "datasets and solutions of a dataset group");
   add_common(info);
+
+  auto* activate =
+      app.add_subcommand("activate", "make a kept version of a solution the active one");
+  std::string version_id;
+  add_common(activate);
+  activate->add_option("--solution", solution_name, "solution")->required();
+  activate->add_option("--version", version_id, "version id (tailor info lists them)")->required();
 
   CLI11_PARSE(app, argc, argv);
   tailor::ExecutionOptions execution;
@@ -391,13 +480,14 @@ int main(int argc, char** argv) try {
     });
     tailor::SolutionVersion v = solution.train(std::move(events), users, item_count, options);
     progress_done();
-    store->save_version(v);
-    print_metrics(v, common.json);
+    const std::string id = store->save_version(v);
+    print_metrics(v, id, common.json);
     return 0;
   }
 
   if (evaluate->parsed()) {
-    print_metrics(store->load_version(latest_solution(*store, solution_name)), common.json);
+    const std::string name = chosen_solution(*store, solution_name);
+    print_metrics(store->load_version(name), store->active_version(name), common.json);
     return 0;
   }
 
@@ -455,23 +545,31 @@ int main(int argc, char** argv) try {
       return std::make_tuple(g.rows(tailor::DatasetKind::Interactions), g.rows(tailor::DatasetKind::Users),
                              g.rows(tailor::DatasetKind::Items), g.user_ids().size(), g.item_ids().size());
     });
-    const auto solutions = store->solutions();
     if (common.json) {
-      std::string out = "{\"datasets\":{\"interactions\":{\"rows\":" + std::to_string(std::get<0>(counts)) +
-                        "},\"users\":{\"rows\":" + std::to_string(std::get<1>(counts)) + "},\"items\":{\"rows\":" +
-                        std::to_string(std::get<2>(counts)) + "}},\"solutions\":[";
-      for (std::size_t k = 0; k < solutions.size(); ++k) {
-        if (k) out += ",";
-        append_json_string(out, solutions[k]);
-      }
-      std::cout << out << "]}\n";
+      std::string out =
+          "{\"datasets\":{\"interactions\":{\"rows\":" + std::to_string(std::get<0>(counts)) +
+          "},\"users\":{\"rows\":" + std::to_string(std::get<1>(counts)) +
+          "},\"items\":{\"rows\":" + std::to_string(std::get<2>(counts)) + "}},\"solutions\":";
+      std::cout << out << solutions_json(*store) << "}\n";
     } else {
       std::printf("interactions: %zu rows\nusers: %zu rows (%zu user ids)\nitems: %zu rows (%zu item ids)\n",
                   std::get<0>(counts), std::get<1>(counts), static_cast<std::size_t>(std::get<3>(counts)),
                   std::get<2>(counts), static_cast<std::size_t>(std::get<4>(counts)));
-      std::printf("solutions:");
-      for (const auto& s : solutions) std::printf(" %s", s.c_str());
-      std::printf("%s\n", solutions.empty() ? " (none)" : "");
+      print_solutions(*store);
+    }
+    return 0;
+  }
+
+  if (activate->parsed()) {
+    store->activate(solution_name, version_id);
+    if (common.json) {
+      std::string out = "{\"solution\":";
+      append_json_string(out, solution_name);
+      out += ",\"active\":";
+      append_json_string(out, version_id);
+      std::cout << out << "}\n";
+    } else {
+      std::printf("solution %s: version %s is active\n", solution_name.c_str(), version_id.c_str());
     }
     return 0;
   }

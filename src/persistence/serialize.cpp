@@ -240,6 +240,20 @@ struct CatalogImage {
 struct EventsImage {
   std::vector<EventRecord> events;
 };
+
+// One entry of a solution's version index.
+struct VersionInfoImage {
+  std::string id, recipe;
+  std::int64_t created_at = 0;
+  std::uint8_t mode = 0;
+  MetricsImage metrics;
+  double seconds = 0;
+};
+struct VersionIndexImage {
+  std::uint64_t next_id = 1;
+  std::string active;
+  std::vector<VersionInfoImage> versions;
+};
 struct EntitiesImage {
   std::vector<EntityRecord> records;
 };
@@ -257,6 +271,8 @@ BOOST_CLASS_VERSION(tailor::detail::EventsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::PairsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::CatalogImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntitiesImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
 
 namespace boost::serialization {
 
@@ -391,6 +407,19 @@ void serialize(Archive& ar, tailor::detail::EventsImage& x, const unsigned int) 
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::EntitiesImage& x, const unsigned int) {
   image_vector(ar, x.records);
+}
+
+template <class Archive>
+void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int) {
+  TAILOR_TEXT(id);
+  TAILOR_TEXT(recipe);
+  ar & x.created_at & x.mode & x.metrics & x.seconds;
+}
+template <class Archive>
+void serialize(Archive& ar, tailor::detail::VersionIndexImage& x, const unsigned int) {
+  ar & x.next_id;
+  TAILOR_TEXT(active);
+  image_vector(ar, x.versions);
 }
 
 #undef TAILOR_ARRAY
@@ -688,6 +717,37 @@ std::string serialize_catalog(const Catalog& catalog) {
 Catalog deserialize_catalog(const std::string& payload, const std::string& what) {
   const CatalogImage img = from_bytes<CatalogImage>(payload, what);
   return Catalog{pairs_of(img.filters, what), pairs_of(img.campaigns, what)};
+}
+
+std::string serialize_version_index(const VersionIndex& index) {
+  VersionIndexImage img;
+  img.next_id = index.next_id;
+  img.active = index.active;
+  for (const VersionInfo& v : index.versions) {
+    img.versions.push_back({v.id, v.recipe, v.created_at,
+                            static_cast<std::uint8_t>(v.mode == TrainingMode::Update),
+                            metrics_image(v.metrics), v.training_seconds});
+  }
+  return to_bytes(img);
+}
+
+VersionIndex deserialize_version_index(const std::string& payload, const std::string& what) {
+  const VersionIndexImage img = from_bytes<VersionIndexImage>(payload, what);
+  VersionIndex index;
+  index.next_id = img.next_id;
+  index.active = img.active;
+  try {
+    for (const VersionInfoImage& v : img.versions) {
+      TAILOR_THROW_IF(v.mode > 1, ErrorCode::ParseError, "unknown training mode ",
+                      static_cast<int>(v.mode));
+      index.versions.push_back({v.id, v.created_at, v.recipe,
+                                v.mode ? TrainingMode::Update : TrainingMode::Full,
+                                metrics_of(v.metrics), v.seconds});
+    }
+  } catch (const Error& e) {
+    TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
+  }
+  return index;
 }
 
 }  // namespace tailor::detail

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tailor/data/dataset_group.hpp"
+#include "tailor/persistence/persistence.hpp"
 #include "tailor/solution/solution.hpp"
 
 namespace tailor::detail {
@@ -40,5 +41,16 @@ struct Catalog {
 };
 std::string serialize_catalog(const Catalog& catalog);
 Catalog deserialize_catalog(const std::string& payload, const std::string& what);
+
+/// A solution's version index: its kept versions (oldest first), the active one and the number
+/// the next id gets.
+struct VersionIndex {
+  std::uint64_t next_id = 1;
+  std::string active;
+  std::vector<VersionInfo> versions;
+};
+std::string serialize_version_index(const VersionIndex& index);
+/// @throws Error(ParseError) naming `what`; the ids themselves are checked by the caller
+VersionIndex deserialize_version_index(const std::string& payload, const std::string& what);
 
 }  // namespace tailor::detail

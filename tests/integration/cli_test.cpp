@@ -163,4 +163,110 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   fs::remove(out);
 }
 
+// itemId:score pairs of a recommend --json answer (the recommendation id differs per call).
+std::string ranked_items(const std::string& out) {
+  const tailor::detail::Json answer = json(out);
+  const tailor::detail::Json* list = answer.find("itemList");
+  if (list == nullptr) return "(no itemList in: " + out + ")";
+  std::string pairs;
+  for (const auto& item : list->items()) {
+    const tailor::detail::Json* score = item.find("score");
+    pairs += item.find("itemId")->as_string() + ":" +
+             (score ? std::to_string(score->as_real()) : "-") + " ";
+  }
+  return pairs;
+}
+
+TEST(IntegrationCli, SolutionVersionsAreListedActivatedAndChosenByName) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("tailor-cli-versions-" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  const std::string data = std::string(TAILOR_SOURCE_DIR) + "/data/";
+  auto tailor = [&](const std::string& args) {
+    return run(std::string(TAILOR_CLI) + " " + args + " 2>&1");
+  };
+  ASSERT_EQ(tailor("create " + dir + " --interactions-schema " + data + "interactions_schema.json")
+                .status,
+            0);
+  ASSERT_EQ(
+      tailor("import " + dir + " --dataset interactions --csv " + data + "interactions.csv").status,
+      0);
+  EXPECT_EQ(tailor("recommend " + dir + " --user user-0001").status, 3);  // no solution yet
+
+  // Two versions of one solution, from different seeds (so different models).
+  const std::string train = "train " + dir +
+                            " --recipe user-personalization --solution up --no-metrics --json "
+                            "--params '{\"factors\": 8, \"iterations\": 3}' --seed ";
+  Result first = tailor(train + "1");
+  ASSERT_EQ(first.status, 0) << first.out;
+  EXPECT_EQ(json(first.out).find("version")->as_string(), "000001");
+  const std::string recommend = "recommend " + dir + " --user user-0001 -n 5 --json";
+  Result rec1 = tailor(recommend);  // the only solution: no --solution needed
+  ASSERT_EQ(rec1.status, 0) << rec1.out;
+  Result second = tailor(train + "2");
+  ASSERT_EQ(second.status, 0) << second.out;
+  EXPECT_EQ(json(second.out).find("version")->as_string(), "000002");
+  Result rec2 = tailor(recommend);
+  ASSERT_EQ(rec2.status, 0) << rec2.out;
+  ASSERT_NE(ranked_items(rec2.out), ranked_items(rec1.out)) << "the two versions should differ";
+
+  Result info = tailor("info " + dir + " --json");
+  ASSERT_EQ(info.status, 0) << info.out;
+  {
+    const tailor::detail::Json report = json(info.out);
+    ASSERT_EQ(report.find("solutions")->items().size(), 1u);
+    const tailor::detail::Json& up = report.find("solutions")->items()[0];
+    EXPECT_EQ(up.find("name")->as_string(), "up");
+    EXPECT_EQ(up.find("recipe")->as_string(), "user-personalization");
+    EXPECT_EQ(up.find("active")->as_string(), "000002");
+    const auto& versions = up.find("versions")->items();
+    ASSERT_EQ(versions.size(), 2u);
+    EXPECT_EQ(versions[0].find("id")->as_string(), "000001");
+    EXPECT_EQ(versions[1].find("id")->as_string(), "000002");
+    EXPECT_GT(versions[0].find("createdAt")->as_int(), 1700000000);
+    EXPECT_EQ(versions[0].find("trainingMode")->as_string(), "FULL");
+    EXPECT_TRUE(versions[0].find("metrics")->is_null());
+  }
+  Result text = tailor("info " + dir);
+  EXPECT_NE(text.out.find("000001"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("*  000002"), std::string::npos) << text.out;
+
+  // Roll back: recommend serves the first version again; then forward.
+  Result rolled = tailor("activate " + dir + " --solution up --version 000001 --json");
+  ASSERT_EQ(rolled.status, 0) << rolled.out;
+  EXPECT_EQ(json(rolled.out).find("active")->as_string(), "000001");
+  Result back = tailor(recommend);
+  ASSERT_EQ(back.status, 0) << back.out;
+  EXPECT_EQ(ranked_items(back.out), ranked_items(rec1.out));
+  Result evaluated = tailor("evaluate " + dir + " --json");
+  ASSERT_EQ(evaluated.status, 0) << evaluated.out;
+  EXPECT_EQ(json(evaluated.out).find("version")->as_string(), "000001");
+  ASSERT_EQ(tailor("activate " + dir + " --solution up --version 000002").status, 0);
+  EXPECT_EQ(ranked_items(tailor(recommend).out), ranked_items(rec2.out));
+  Result bad = tailor("activate " + dir + " --solution up --version 000009");
+  EXPECT_EQ(bad.status, 3);
+  EXPECT_NE(bad.out.find("000009"), std::string::npos) << bad.out;
+  EXPECT_EQ(tailor("activate " + dir + " --solution nope --version 000001").status, 3);
+  EXPECT_NE(tailor("activate " + dir + " --solution up").status, 0);  // --version is required
+
+  // A second solution: commands that serve must be told which one.
+  ASSERT_EQ(
+      tailor("train " + dir + " --recipe popularity-count --solution pop --no-metrics").status, 0);
+  const std::string in = dir + "-in.jsonl";
+  std::ofstream(in) << "{\"userId\":\"user-0001\"}\n";
+  for (const std::string& command :
+       {recommend, "rank " + dir + " --user user-0001 --items item-0001,item-0002",
+        "evaluate " + dir, "batch " + dir + " --input " + in + " --output " + dir + "-out.jsonl"}) {
+    Result ambiguous = tailor(command);
+    EXPECT_EQ(ambiguous.status, 2) << command;
+    EXPECT_NE(ambiguous.out.find("pop, up"), std::string::npos) << ambiguous.out;
+    EXPECT_NE(ambiguous.out.find("--solution"), std::string::npos) << ambiguous.out;
+  }
+  EXPECT_EQ(ranked_items(tailor(recommend + " --solution up").out), ranked_items(rec2.out));
+  EXPECT_EQ(tailor(recommend + " --solution pop").status, 0);
+  fs::remove_all(dir);
+  fs::remove(in);
+  fs::remove(dir + "-out.jsonl");
+}
+
 }  // namespace

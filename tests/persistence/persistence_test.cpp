@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -15,6 +18,7 @@
 #include <thread>
 
 #include "common/sample.hpp"
+#include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 
@@ -178,6 +182,227 @@ TEST(PersistenceStore, FiltersAndCampaignDefinitionsPersist) {
   expect_refused([&] { store->filters(); }, dir.path + "/catalog");
 }
 
+// A quick version of solution `name`; its "read" weight is `mark`, so that tests can tell versions
+// apart after a round trip.
+SolutionVersion marked_version(const Store& store, const std::string& name, int mark) {
+  SolutionConfig config{name, "popularity-count", "{}", {}};
+  config.events.event_type_weights = {{"read", static_cast<float>(mark)}};
+  Solution solution(config);
+  TrainOptions o;
+  o.compute_metrics = false;
+  return store.group()->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+}
+int mark_of(const SolutionVersion& v) {
+  return static_cast<int>(v.config().events.event_type_weights.at(0).second);
+}
+std::vector<std::string> ids_of(const std::vector<VersionInfo>& versions) {
+  std::vector<std::string> ids;
+  for (const VersionInfo& v : versions) ids.push_back(v.id);
+  return ids;
+}
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+void expect_code(const std::function<void()>& call, ErrorCode code, const std::string& mention) {
+  try {
+    call();
+    FAIL() << "no error; expected one mentioning " << mention;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+  }
+}
+
+TEST(PersistenceVersions, SavingKeepsTheLastFiveAndTheNewestIsActive) {
+  TempDir dir;
+  auto store = Store::create(dir.path, sample_group());
+  const auto before = std::chrono::system_clock::now();
+  for (int k = 1; k <= 7; ++k) {
+    char expected[8];
+    std::snprintf(expected, sizeof expected, "%06d", k);
+    EXPECT_EQ(store->save_version(marked_version(*store, "pop", k)), expected);
+    EXPECT_EQ(store->active_version("pop"), expected);
+  }
+  const auto after = std::chrono::system_clock::now();
+  const std::vector<VersionInfo> versions = store->versions("pop");
+  EXPECT_EQ(ids_of(versions),
+            (std::vector<std::string>{"000003", "000004", "000005", "000006", "000007"}));
+  const auto seconds = [](auto t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  };
+  for (const VersionInfo& v : versions) {
+    EXPECT_EQ(v.recipe, "popularity-count");
+    EXPECT_EQ(v.mode, TrainingMode::Full);
+    EXPECT_FALSE(v.metrics.has_value());
+    EXPECT_GE(v.created_at, seconds(before));
+    EXPECT_LE(v.created_at, seconds(after));
+  }
+  // Pruned versions are gone from disk too; the kept ones load with their own contents.
+  EXPECT_EQ(files_in(dir.path + "/solutions/pop"),
+            (std::vector<std::string>{"000003.version", "000004.version", "000005.version",
+                                      "000006.version", "000007.version", "index"}));
+  EXPECT_EQ(store->version_files().size(), 5u);
+  EXPECT_EQ(mark_of(store->load_version("pop")), 7);
+  EXPECT_EQ(mark_of(store->load_version("pop", "000004")), 4);
+  // An unknown id is refused with the kept ids listed.
+  expect_code([&] { store->load_version("pop", "000002"); }, ErrorCode::NotFound, "000003");
+  expect_code([&] { store->load_version("pop", "../pop"); }, ErrorCode::NotFound, "../pop");
+  expect_code([&] { store->versions("nope"); }, ErrorCode::NotFound, "nope");
+
+  // Files a crash could leave (a version written but never listed, a temporary) go at the next
+  // save; ids are never reused.
+  write_bytes(dir.path + "/solutions/pop/000008.version", "half written");
+  write_bytes(dir.path + "/solutions/pop/index.tmp", "half written");
+  EXPECT_EQ(store->save_version(marked_version(*store, "pop", 8)), "000008");
+  EXPECT_EQ(files_in(dir.path + "/solutions/pop").size(), 6u);
+  EXPECT_EQ(mark_of(store->load_version("pop")), 8);
+}
+
+TEST(PersistenceVersions, ActivateRollsBackAndForwardAndSurvivesReopening) {
+  TempDir dir;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    for (int k = 1; k <= 3; ++k) store->save_version(marked_version(*store, "pop", k));
+    store->save_version(marked_version(*store, "other", 9));
+    store->activate("pop", "000001");
+    EXPECT_EQ(mark_of(store->load_version("pop")), 1);
+    EXPECT_EQ(store->active_version("other"), "000001");  // other solutions are untouched
+    expect_code([&] { store->activate("pop", "000004"); }, ErrorCode::NotFound, "000004");
+    expect_code([&] { store->activate("pop", ""); }, ErrorCode::NotFound, "pop");
+    expect_code([&] { store->activate("nope", "000001"); }, ErrorCode::NotFound, "nope");
+    EXPECT_EQ(store->active_version("pop"), "000001");  // a refused activation changes nothing
+  }
+  {
+    auto store = Store::open(dir.path);
+    EXPECT_EQ(store->solutions(), (std::vector<std::string>{"other", "pop"}));
+    EXPECT_EQ(store->active_version("pop"), "000001");
+    EXPECT_EQ(mark_of(store->load_version("pop")), 1);
+    store->activate("pop", "000003");  // forward again
+  }
+  auto store = Store::open(dir.path);
+  EXPECT_EQ(mark_of(store->load_version("pop")), 3);
+  EXPECT_EQ(store->versions("pop").size(), 3u);  // activating never deletes
+}
+
+TEST(PersistenceVersions, PruningHonoursTheLimitAndKeepsTheActiveVersion) {
+  TempDir dir;
+  StoreOptions options;
+  options.versions_kept = 2;
+  auto store = Store::create(dir.path, sample_group(), options);
+  store->save_version(marked_version(*store, "pop", 1));
+  store->save_version(marked_version(*store, "pop", 2));
+  store->activate("pop", "000001");
+  // The new version becomes active; the oldest inactive one goes, whether or not it was the
+  // rolled-back one.
+  store->save_version(marked_version(*store, "pop", 3));
+  EXPECT_EQ(ids_of(store->versions("pop")), (std::vector<std::string>{"000002", "000003"}));
+  EXPECT_EQ(store->active_version("pop"), "000003");
+  EXPECT_EQ(mark_of(store->load_version("pop")), 3);
+
+  options.versions_kept = 1;
+  auto one = Store::open(dir.path, options);
+  one->save_version(marked_version(*one, "pop", 4));
+  EXPECT_EQ(ids_of(one->versions("pop")), (std::vector<std::string>{"000004"}));
+  EXPECT_EQ(mark_of(one->load_version("pop")), 4);
+
+  for (int bad : {0, -1}) {
+    options.versions_kept = bad;
+    auto refused = Store::open(dir.path, options);
+    expect_code([&] { refused->save_version(marked_version(*refused, "pop", 5)); },
+                ErrorCode::InvalidArgument, "versions_kept");
+  }
+  EXPECT_EQ(ids_of(store->versions("pop")), (std::vector<std::string>{"000004"}));
+}
+
+TEST(PersistenceVersions, AnInconsistentIndexIsRefusedNamingIt) {
+  TempDir dir;
+  auto store = Store::create(dir.path, sample_group());
+  store->save_version(marked_version(*store, "pop", 1));
+  store->save_version(marked_version(*store, "pop", 2));
+  const std::string index = dir.path + "/solutions/pop/index";
+  const std::string good = read_bytes(index);
+  // Well-framed indexes whose contents contradict themselves.
+  auto write_index = [&](const detail::VersionIndex& contents) {
+    const std::string payload = detail::serialize_version_index(contents);
+    std::string bytes = good.substr(0, 16);
+    const std::uint64_t length = payload.size();
+    bytes.append(reinterpret_cast<const char*>(&length), 8);
+    bytes += payload;
+    const std::uint64_t sum = IdMap::hash(bytes);
+    bytes.append(reinterpret_cast<const char*>(&sum), 8);
+    write_bytes(index, bytes);
+  };
+  VersionInfo info;
+  info.id = "000001";
+  for (const auto& [active, ids] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"000003", {"000001", "000002"}},  // the active one is not listed
+           {"../x", {"../x"}},                // not an id (a path)
+           {"000002", {"000002", "000001"}},  // out of order
+           {"000007", {"000007"}},            // beyond the next id
+           {"", {}}}) {                       // no version at all
+    detail::VersionIndex contents;
+    contents.next_id = 3;
+    contents.active = active;
+    for (const std::string& id : ids) {
+      info.id = id;
+      contents.versions.push_back(info);
+    }
+    write_index(contents);
+    expect_refused([&] { store->versions("pop"); }, index);
+    expect_refused([&] { store->load_version("pop"); }, index);
+    expect_refused([&] { store->save_version(marked_version(*store, "pop", 3)); }, index);
+  }
+  write_bytes(index, good);
+  EXPECT_EQ(mark_of(store->load_version("pop")), 2);
+}
+
+TEST(PersistenceVersions, TheOldOneFileLayoutIsReadAndMovedOnTheNextWrite) {
+  TempDir dir;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    store->save_version(marked_version(*store, "pop", 1));
+    store->save_version(marked_version(*store, "sims", 5));
+  }
+  // Rewrite them as a store from before versions were kept: solutions/<name>.version. The version
+  // file format itself did not change.
+  for (const char* name : {"pop", "sims"}) {
+    const std::string solution = dir.path + "/solutions/" + name;
+    fs::rename(solution + "/000001.version", solution + ".version");
+    fs::remove_all(solution);
+  }
+  auto store = Store::open(dir.path);
+  EXPECT_EQ(store->solutions(), (std::vector<std::string>{"pop", "sims"}));
+  const std::vector<VersionInfo> versions = store->versions("pop");
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].id, "000001");
+  EXPECT_EQ(versions[0].recipe, "popularity-count");
+  EXPECT_GT(versions[0].created_at, 0);
+  EXPECT_EQ(store->active_version("pop"), "000001");
+  EXPECT_EQ(mark_of(store->load_version("pop")), 1);
+  EXPECT_EQ(mark_of(store->load_version("pop", "000001")), 1);
+  expect_code([&] { store->load_version("pop", "000002"); }, ErrorCode::NotFound, "000002");
+  EXPECT_EQ(store->version_files(),
+            (std::vector<std::string>{dir.path + "/solutions/pop.version",
+                                      dir.path + "/solutions/sims.version"}));
+
+  // Saving moves the old version into the new layout and keeps it as 000001.
+  EXPECT_EQ(store->save_version(marked_version(*store, "pop", 2)), "000002");
+  EXPECT_FALSE(fs::exists(dir.path + "/solutions/pop.version"));
+  EXPECT_EQ(ids_of(store->versions("pop")), (std::vector<std::string>{"000001", "000002"}));
+  store->activate("pop", "000001");
+  EXPECT_EQ(mark_of(store->load_version("pop")), 1);
+  // Activating moves it as well.
+  store->activate("sims", "000001");
+  EXPECT_FALSE(fs::exists(dir.path + "/solutions/sims.version"));
+  EXPECT_EQ(mark_of(Store::open(dir.path)->load_version("sims")), 5);
+  EXPECT_EQ(store->version_files().size(), 3u);
+}
+
 TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
   TempDir dir;
   {
@@ -188,12 +413,14 @@ TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
     store->save_version(store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
   }
   const std::string snapshot = dir.path + "/group.snapshot";
-  const std::string version = dir.path + "/solutions/pop.version";
-  for (const std::string& file : {snapshot, version}) {
+  const std::string version = dir.path + "/solutions/pop/000001.version";
+  const std::string index = dir.path + "/solutions/pop/index";
+  for (const std::string& file : {snapshot, version, index}) {
     const std::string good = read_bytes(file);
     auto open = [&] {
       if (file == snapshot) Store::open(dir.path);
-      else load_version(file);
+      else if (file == version) Store::open(dir.path)->load_version("pop");
+      else Store::open(dir.path)->versions("pop");
     };
     std::mt19937 rng(3);
     for (int k = 0; k < 12; ++k) {  // flip one byte somewhere

@@ -38,6 +38,9 @@ struct StoreOptions {
   /// How long a ReadWrite open() or create() waits for another writer to let go of the group
   /// before it fails with Error(Busy).
   std::chrono::milliseconds lock_wait{30000};
+  /// Versions kept per solution: saving one more deletes the oldest (never the active one).
+  /// Must be at least 1.
+  int versions_kept = 5;
 };
 
 /// What Store::repair() found and did.
@@ -49,6 +52,18 @@ struct RepairReport {
   bool changed() const { return log_replaced || !damaged_copy.empty(); }
 };
 
+/// What a stored solution version is, readable without loading its model.
+struct VersionInfo {
+  /// Unique within its solution and never reused: a per-solution counter, zero-padded to six
+  /// digits ("000001", "000002", ...), so that ids sort like creation order.
+  std::string id;
+  std::int64_t created_at = 0;  ///< when it was saved, in seconds since the Unix epoch
+  std::string recipe;
+  TrainingMode mode = TrainingMode::Full;
+  std::optional<RankingMetrics> metrics;  ///< absent when trained without metrics
+  double training_seconds = 0;
+};
+
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).
 /// @throws tailor::Error(Io) when the write fails; the previous file is then left intact
 TAILOR_EXPORT void save_version(const SolutionVersion& version, const std::string& path);
@@ -58,8 +73,16 @@ TAILOR_EXPORT void save_version(const SolutionVersion& version, const std::strin
 TAILOR_EXPORT SolutionVersion load_version(const std::string& path);
 
 /// A dataset group kept in a directory: `group.snapshot` (the datasets), `updates.log` (changes
-/// since the snapshot), `solutions/` (trained versions), `catalog` (named filters and campaign
-/// definitions) and `lock` (who writes).
+/// since the snapshot), `solutions/<name>/` (the kept versions of each solution), `catalog` (named
+/// filters and campaign definitions) and `lock` (who writes).
+///
+/// A solution's directory holds `<id>.version` per kept version and `index`: the versions'
+/// metadata (VersionInfo), the active id and the next id, so that listing versions never loads a
+/// model. A version file is written before the index that names it, and the index atomically, so a
+/// crash leaves either the old list or the new one; files the index does not name are leftovers of
+/// such a crash and are deleted by the next save. A store written before versions were kept holds
+/// `solutions/<name>.version` instead: it reads as one version "000001", and the next save or
+/// activation of that solution moves it into the directory layout.
 ///
 /// Every file starts with a header (magic, format version, kind, length) and ends with a checksum;
 /// a truncated, corrupted or foreign file is refused with an error naming it and the byte offset.
@@ -105,12 +128,26 @@ class TAILOR_EXPORT Store {
   /// Writes a new snapshot and empties the log.
   void checkpoint();
 
-  /// Saves `version` as the latest of its solution.
-  void save_version(const SolutionVersion& version);
-  /// Names of the solutions with a saved version, oldest first.
+  /// Saves `version` as a new version of its solution, makes it the active one and deletes the
+  /// oldest versions beyond StoreOptions::versions_kept. @return the new version's id
+  /// @throws tailor::Error(InvalidArgument) for a bad solution name or versions_kept below 1,
+  ///         Error(Io) when a write fails (the solution is then unchanged)
+  std::string save_version(const SolutionVersion& version);
+  /// Names of the solutions with a saved version, in name order.
   std::vector<std::string> solutions() const;
-  /// The latest saved version of a solution. @throws tailor::Error(NotFound)
+  /// The kept versions of a solution, oldest first. @throws tailor::Error(NotFound)
+  std::vector<VersionInfo> versions(const std::string& solution) const;
+  /// The id of the version a solution serves. @throws tailor::Error(NotFound)
+  std::string active_version(const std::string& solution) const;
+  /// Makes a kept version the active one (a roll back or forward).
+  /// @throws tailor::Error(NotFound) for an unknown solution or version
+  void activate(const std::string& solution, const std::string& id);
+  /// The active version of a solution. @throws tailor::Error(NotFound)
   SolutionVersion load_version(const std::string& solution) const;
+  /// A kept version of a solution. @throws tailor::Error(NotFound)
+  SolutionVersion load_version(const std::string& solution, const std::string& id) const;
+  /// The path of every stored version file, of every solution (for rewriting them all).
+  std::vector<std::string> version_files() const;
 
   /// Saves a named filter (compiled first, so a bad expression is refused) or replaces it.
   void save_filter(const std::string& name, const std::string& expression);
