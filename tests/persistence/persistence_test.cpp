@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -145,6 +146,39 @@ TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   EXPECT_EQ(store->solutions().size(), 3u);
   EXPECT_THROW(store->load_version("missing"), Error);
   EXPECT_THROW(store->load_version("../etc"), Error);
+}
+
+TEST(PersistenceStore, EventValueAsWeightRoundTripsAndOlderVersionsKeepTheirWeighting) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const DatasetGroup group = sample_group(false, false);
+  TrainOptions o;
+  o.compute_metrics = false;
+  const std::string path = dir.path + "/pop.version";
+  for (bool on : {true, false}) {
+    EventSelection events = EventSelection::from_json(R"({"eventTypes":["read"],"eventValueThreshold":0.25})");
+    events.event_value_as_weight = on;
+    save_version(Solution({"pop", "popularity-count", "{}", events}).train(group, o), path);
+    const SolutionVersion back = load_version(path);
+    EXPECT_EQ(back.config().events.event_value_as_weight, on);
+    EXPECT_EQ(back.config().events.event_types, std::vector<std::string>{"read"});
+    ASSERT_TRUE(back.config().events.event_value_threshold.has_value());
+    EXPECT_FLOAT_EQ(*back.config().events.event_value_threshold, 0.25f);
+  }
+  // A version saved before the setting existed has no eventValueAsWeight key: it was trained
+  // with EVENT_VALUE as a weight and loads that way. Make one by blanking the key (same length,
+  // so the frame's length holds) and re-sealing the checksum.
+  std::string bytes = read_bytes(path);
+  const std::string key = "\"eventValueAsWeight\":false,";
+  const std::size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, key.size(), std::string(key.size(), ' '));
+  const std::uint64_t sum = IdMap::hash(std::string_view(bytes.data(), bytes.size() - 8));
+  std::memcpy(&bytes[bytes.size() - 8], &sum, sizeof sum);
+  write_bytes(path, bytes);
+  const SolutionVersion old = load_version(path);
+  EXPECT_TRUE(old.config().events.event_value_as_weight);
+  EXPECT_EQ(old.config().events.event_types, std::vector<std::string>{"read"});
 }
 
 TEST(PersistenceStore, FiltersAndCampaignDefinitionsPersist) {
