@@ -66,7 +66,8 @@ void print_metrics(const tailor::SolutionVersion& v, bool json) {
     std::string name;
     append_json_string(name, v.config().name);
     std::cout << name << ",\"trainingMode\":\"" << (v.mode() == tailor::TrainingMode::Update ? "UPDATE" : "FULL")
-              << "\",\"eventSelection\":" << v.config().events.to_json() << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
+              << "\",\"eventSelection\":" << v.config().events.to_json()
+              << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
               << ",\"baseline\":" << (v.baseline_metrics() ? metrics_json(*v.baseline_metrics()) : "null") << "}\n";
     return;
   }
