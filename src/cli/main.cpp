@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include "io/json.hpp"
@@ -65,7 +69,9 @@ void print_metrics(const tailor::SolutionVersion& v, const std::string& id, bool
     append_json_string(name, v.config().name);
     name += ",\"version\":";
     append_json_string(name, id);
-    std::cout << name << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
+    std::cout << name << ",\"trainingMode\":\"" << (v.mode() == tailor::TrainingMode::Update ? "UPDATE" : "FULL")
+              << "\",\"eventSelection\":" << v.config().events.to_json()
+              << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
               << ",\"baseline\":" << (v.baseline_metrics() ? metrics_json(*v.baseline_metrics()) : "null") << "}\n";
     return;
   }
@@ -188,10 +194,41 @@ std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store, const std::
   return std::make_unique<tailor::Campaign>(store.group(), solution, std::move(v));
 }
 
-std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression) {
+// Option values parsed here rather than by CLI11, so that a bad one exits 2 naming the option.
+tailor::Error bad_option(const std::string& option, const char* expected, const std::string& found) {
+  return tailor::Error(tailor::ErrorCode::InvalidArgument, option + " expects " + expected + ", found \"" + found + "\"");
+}
+std::size_t parse_count(const std::string& option, const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw bad_option(option, "a whole number >= 0", text);
+  }
+  return static_cast<std::size_t>(std::stoull(text));
+}
+float parse_float(const std::string& option, const std::string& text, bool non_negative) {
+  char* end = nullptr;
+  const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+  const bool ok = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v) &&
+                  std::fabs(v) <= std::numeric_limits<float>::max() && !(non_negative && v < 0);
+  if (!ok) throw bad_option(option, non_negative ? "a finite number >= 0" : "a finite number", text);
+  return static_cast<float>(v);
+}
+std::vector<std::string> split_list(const std::string& option, const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  std::string v;
+  while (std::getline(s, v, ',')) {
+    if (v.empty()) throw bad_option(option, "a comma-separated list without empty entries", text);
+    out.push_back(v);
+  }
+  if (out.empty() || text.back() == ',') throw bad_option(option, "a comma-separated list without empty entries", text);
+  return out;
+}
+
+std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression,
+                                                     const tailor::FilterLimits& limits) {
   if (expression.empty()) return nullptr;
   return store.group()->read([&](const tailor::DatasetGroup& g) {
-    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g));
+    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g, limits));
   });
 }
 
@@ -327,6 +364,15 @@ int main(int argc, char** argv) try {
   train->add_option("--params", params, "hyperparameters as JSON, or @file");
   train->add_option("--seed", seed, "seed for every random choice");
   train->add_flag("--no-metrics", no_metrics, "train on all data without the evaluation split");
+  std::string train_mode = "full", event_types, event_value_threshold, event_weights;
+  bool event_value_as_weight = false;
+  train->add_option("--mode", train_mode,
+                    "full (a new model) or update (extend the solution's stored version with new users and items; "
+                    "--params and the event options default to that version's)");
+  train->add_option("--event-types", event_types, "train on these event types only (comma-separated)");
+  train->add_option("--event-value-threshold", event_value_threshold, "drop events whose EVENT_VALUE is below this");
+  train->add_option("--event-weights", event_weights, "weight per event type: TYPE=W,TYPE=W (others weigh 1)");
+  train->add_flag("--event-value-as-weight", event_value_as_weight, "weigh each event by its EVENT_VALUE too");
 
   auto* evaluate = app.add_subcommand("evaluate", "print a solution's metrics");
   add_common(evaluate);
@@ -344,6 +390,10 @@ int main(int argc, char** argv) try {
   recommend->add_option("-n", n, "number of results (at most 500)");
   recommend->add_option("--filter", filter, "filter expression");
   recommend->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
+  std::string filter_history;
+  const char* filter_history_help = "the filter considers a user's N most recent interactions per event type "
+                                    "(default 0: all of them; Personalize considers 100)";
+  recommend->add_option("--filter-history", filter_history, filter_history_help);
 
   auto* rank = app.add_subcommand("rank", "rank a list of items for a user");
   std::string items;
@@ -361,6 +411,7 @@ int main(int argc, char** argv) try {
   batch->add_option("-n", n, "number of results per line");
   batch->add_option("--filter", filter, "filter expression for every line");
   batch->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
+  batch->add_option("--filter-history", filter_history, filter_history_help);
 
   auto* info = app.add_subcommand("info", "datasets and solutions of a dataset group");
   add_common(info);
@@ -373,6 +424,8 @@ int main(int argc, char** argv) try {
   activate->add_option("--version", version_id, "version id (tailor info lists them)")->required();
 
   CLI11_PARSE(app, argc, argv);
+  tailor::FilterLimits filter_limits;
+  if (!filter_history.empty()) filter_limits.interactions_per_event_type = parse_count("--filter-history", filter_history);
   tailor::ExecutionOptions execution;
   execution.num_threads = common.threads;
   execution.seed = seed;
@@ -458,10 +511,42 @@ int main(int argc, char** argv) try {
   }
 
   if (train->parsed()) {
-    if (!params.empty() && params[0] == '@') params = read_text(params.substr(1));
-    tailor::SolutionConfig config{solution_name.empty() ? recipe : solution_name, recipe, params, {}};
-    tailor::Solution solution(config);
     tailor::TrainOptions options;
+    if (train_mode == "full") options.mode = tailor::TrainingMode::Full;
+    else if (train_mode == "update") options.mode = tailor::TrainingMode::Update;
+    else throw bad_option("--mode", "full or update", train_mode);
+    tailor::EventSelection events;
+    if (!event_types.empty()) events.event_types = split_list("--event-types", event_types);
+    if (!event_value_threshold.empty()) {
+      events.event_value_threshold = parse_float("--event-value-threshold", event_value_threshold, false);
+    }
+    if (!event_weights.empty()) {
+      for (const std::string& pair : split_list("--event-weights", event_weights)) {
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0) throw bad_option("--event-weights", "TYPE=W,TYPE=W", event_weights);
+        events.event_type_weights.emplace_back(pair.substr(0, eq),
+                                               parse_float("--event-weights", pair.substr(eq + 1), true));
+      }
+    }
+    events.event_value_as_weight = event_value_as_weight;
+    const bool events_given = !event_types.empty() || !event_value_threshold.empty() || !event_weights.empty() ||
+                              event_value_as_weight;
+    if (!params.empty() && params[0] == '@') params = read_text(params.substr(1));
+    tailor::SolutionConfig config{solution_name.empty() ? recipe : solution_name, recipe, params, events};
+    // UPDATE extends the solution's stored version, with its settings unless given here.
+    std::optional<tailor::SolutionVersion> previous;
+    if (options.mode == tailor::TrainingMode::Update) {
+      try {
+        previous = store->load_version(config.name);
+      } catch (const tailor::Error& e) {
+        if (e.code() != tailor::ErrorCode::NotFound) throw;
+        throw tailor::Error(tailor::ErrorCode::NotFound,
+                            "--mode update needs a trained version of solution " + config.name + ": " + e.what());
+      }
+      if (train->count("--params") == 0) config.params_json = previous->config().params_json;
+      if (!events_given) config.events = previous->config().events;
+    }
+    tailor::Solution solution(config);
     options.compute_metrics = !no_metrics;
     options.execution = execution;
     const auto start = std::chrono::steady_clock::now();
@@ -475,10 +560,11 @@ int main(int argc, char** argv) try {
       progress_line(buffer);
     };
     // Copy the events under the read lock, then train without holding it.
-    auto [events, users, item_count] = store->group()->read([&](const tailor::DatasetGroup& g) {
+    auto [selected, users, item_count] = store->group()->read([&](const tailor::DatasetGroup& g) {
       return std::make_tuple(solution.select_events(g), g.user_ids().size(), g.item_ids().size());
     });
-    tailor::SolutionVersion v = solution.train(std::move(events), users, item_count, options);
+    tailor::SolutionVersion v =
+        solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
     progress_done();
     const std::string id = store->save_version(v);
     print_metrics(v, id, common.json);
@@ -498,7 +584,7 @@ int main(int argc, char** argv) try {
     r.user_id = user;
     r.item_id = item;
     r.num_results = n;
-    r.filter = compile_filter(*store, filter);
+    r.filter = compile_filter(*store, filter, filter_limits);
     r.filter_values = parse_params(filter_params);
     print_response(campaign->get_recommendations(r), common.json, "itemList");
     return 0;
@@ -519,7 +605,7 @@ int main(int argc, char** argv) try {
     auto campaign = campaign_for(*store, solution_name);
     tailor::BatchOptions options;
     options.num_results = n;
-    options.filter = compile_filter(*store, filter);
+    options.filter = compile_filter(*store, filter, filter_limits);
     options.filter_values = parse_params(filter_params);
     options.execution = execution;
     const auto start = std::chrono::steady_clock::now();

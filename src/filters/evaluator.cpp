@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -523,7 +524,7 @@ class Evaluator {
   }
 
   // Items the current user interacted with, with an event type that matches, among the most
-  // recent `interactions_per_event_type` events of each type.
+  // recent `interactions_per_event_type` events of each type (all of them when that is 0).
   Bitmap event_types(const CompiledCondition& c, const BoundValues& v) {
     Bitmap out(items_);
     if (request_.user == kNoIndex) return out;
@@ -542,7 +543,10 @@ class Evaluator {
     std::vector<std::size_t> seen(static_cast<std::size_t>(names.size()) + 1, 0);
     Span<std::uint32_t> history = group_.interaction_rows_of(request_.user);
     std::vector<std::uint32_t> rows(history.begin(), history.end());
-    if (rows.size() > f_.limits.interactions_per_event_type) {
+    const std::size_t cap = f_.limits.interactions_per_event_type == 0
+                                ? std::numeric_limits<std::size_t>::max()
+                                : f_.limits.interactions_per_event_type;
+    if (rows.size() > cap) {
       // The bound keeps the most recent events: order by time (imports need not be in time order).
       std::stable_sort(rows.begin(), rows.end(), [&](std::uint32_t a, std::uint32_t b) {
         return in.timestamps()[a] < in.timestamps()[b];
@@ -552,7 +556,7 @@ class Evaluator {
       const std::uint32_t row = rows[k];
       const std::uint16_t code = in.event_types()[row];
       const std::size_t t = code == kNoEventType ? none : code;
-      if (seen[t]++ >= f_.limits.interactions_per_event_type) continue;
+      if (seen[t]++ >= cap) continue;
       const bool match = wildcard || (t != none && listed[t]);
       const bool keep = c.ast.op == FilterOp::NotIn ? !match : match;
       if (keep && in.items()[row] < items_) out.set(in.items()[row]);

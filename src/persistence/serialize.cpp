@@ -5,6 +5,7 @@
 #include "persistence/serialize.hpp"
 
 #include "detail/text.hpp"
+#include "io/json.hpp"
 
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/binary_iarchive.hpp>
@@ -644,6 +645,12 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
   const VersionImage img = from_bytes<VersionImage>(payload, what);
   try {
     SolutionConfig config{img.name, img.recipe, img.params_json, EventSelection::from_json(img.events_json)};
+    // A version saved before eventValueAsWeight existed was trained with EVENT_VALUE as a weight.
+    const Json events =
+        parse_json(img.events_json.empty() ? std::string_view("{}") : img.events_json, what);
+    if (events.is_object() && !events.find("eventValueAsWeight")) {
+      config.events.event_value_as_weight = true;
+    }
     std::shared_ptr<const Model> model;
     switch (img.model_kind) {
       case 1: {

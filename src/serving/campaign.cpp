@@ -700,7 +700,7 @@ void Campaign::on_change(const GroupChange& change) {
 PutReport Campaign::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }
 PutReport Campaign::put_items(const std::vector<EntityRecord>& items) { return group_->put_items(items); }
 
-void Campaign::retrain() {
+SolutionVersion Campaign::train_and_deploy() {
   struct Copy {
     EventColumns events;
     Index users = 0, items = 0;
@@ -717,11 +717,49 @@ void Campaign::retrain() {
   });
   events_since_training_ = 0;
   last_training_seconds_ = seconds_now();
-  SolutionVersion version = solution_.train(std::move(c.events), c.users, c.items, options_.training);
-  deploy(std::move(version), std::move(c.lengths), c.rows);
+  // UPDATE extends the version being served; hold it so that a concurrent deploy cannot free it.
+  const std::shared_ptr<const SolutionVersion> served = version();
+  SolutionVersion trained =
+      solution_.train(std::move(c.events), c.users, c.items, options_.training,
+                      options_.training.mode == TrainingMode::Update ? served.get() : nullptr);
+  deploy(trained, std::move(c.lengths), c.rows);  // a copy shares the model
+  return trained;
+}
+
+void Campaign::retrain() {
+  auto failed = [this](const std::string& error) {
+    {
+      std::lock_guard<std::mutex> lock(retrain_error_mutex_);
+      last_retrain_error_ = error;
+    }
+    if (options_.on_retrain_error) options_.on_retrain_error(error);  // no lock held
+  };
+  std::optional<SolutionVersion> trained;
+  try {
+    trained = train_and_deploy();
+  } catch (const std::exception& e) {
+    failed(e.what());
+    throw;
+  } catch (...) {
+    failed("retrain failed with an unknown exception");
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(retrain_error_mutex_);
+    last_retrain_error_.reset();
+  }
+  if (options_.on_retrain_success) options_.on_retrain_success(*trained);  // no lock held
+}
+
+std::optional<std::string> Campaign::last_retrain_error() const {
+  std::lock_guard<std::mutex> lock(retrain_error_mutex_);
+  return last_retrain_error_;
 }
 
 bool Campaign::retrain_async() {
+  // Checked before the lock too: a callback on the retrain thread (or put_events() from it) must
+  // not wait for the lock that wait_for_retrain() holds while joining that thread.
+  if (retraining_.load()) return false;
   std::lock_guard<std::mutex> lock(retrain_mutex_);
   if (retraining_.load()) return false;
   if (retrain_thread_.joinable()) retrain_thread_.join();
@@ -730,7 +768,8 @@ bool Campaign::retrain_async() {
     try {
       retrain();
     } catch (...) {
-      // A failed retrain leaves the current version serving; nothing escapes the thread.
+      // Reported by retrain() (last_retrain_error(), on_retrain_error); the served version
+      // stays. Nothing may escape the thread, a callback's own exception included.
     }
     retraining_ = false;
   });

@@ -47,16 +47,23 @@ EventSelection EventSelection::from_json(std::string_view json) {
                         "\" must be a finite number >= 0");
         s.event_type_weights.emplace_back(type, static_cast<float>(w.as_real()));
       }
+    } else if (key == "eventValueAsWeight") {
+      TAILOR_THROW_IF(!value.is_bool(), ErrorCode::InvalidArgument,
+                      "event selection: eventValueAsWeight must be true or false");
+      s.event_value_as_weight = value.as_bool();
     } else {
-      TAILOR_THROW(ErrorCode::InvalidArgument, "event selection: unknown key \"", key,
-                   "\" (expected eventTypes, eventValueThreshold, eventTypeWeights)");
+      TAILOR_THROW(
+          ErrorCode::InvalidArgument, "event selection: unknown key \"", key,
+          "\" (expected eventTypes, eventValueThreshold, eventTypeWeights, eventValueAsWeight)");
     }
   }
   return s;
 }
 
 std::string EventSelection::to_json() const {
-  std::string out = "{\"eventTypes\":[";
+  // eventValueAsWeight first and always: a stored selection without it predates the setting.
+  std::string out = std::string("{\"eventValueAsWeight\":") +
+                    (event_value_as_weight ? "true" : "false") + ",\"eventTypes\":[";
   for (std::size_t i = 0; i < event_types.size(); ++i) {
     if (i) out += ",";
     detail::append_json_string(out, event_types[i]);
@@ -106,17 +113,20 @@ void Solution::type_weights(const IdMap& types, std::vector<char>& keep, std::ve
 
 namespace {
 // Calls emit(row, weight) for each selected row among `rows`.
+// EVENT_VALUE selects (threshold); it weighs only when the selection says so.
 template <typename Rows, typename Emit>
 void for_selected(const Interactions& in, const Rows& rows, const std::vector<char>& keep,
-                  const std::vector<float>& weight, const std::optional<float>& threshold, Emit&& emit) {
+                  const std::vector<float>& weight, const EventSelection& selection, Emit&& emit) {
   const std::size_t no_type = keep.size() - 1;  // slot for events without an event type
+  const std::optional<float>& threshold = selection.event_value_threshold;
   for (std::size_t r : rows) {
     const std::uint16_t code = in.event_types()[r];
     const std::size_t t = code == kNoEventType ? no_type : code;
     if (!keep[t]) continue;
     const bool has_value = in.has_event_value(r);
     if (threshold && has_value && in.event_values()[r] < *threshold) continue;
-    emit(r, weight[t] * (has_value ? in.event_values()[r] : 1.0f));
+    const float value = selection.event_value_as_weight && has_value ? in.event_values()[r] : 1.0f;
+    emit(r, weight[t] * value);
   }
 }
 }  // namespace
@@ -127,7 +137,7 @@ EventColumns Solution::select_events(const DatasetGroup& group) const {
   std::vector<float> weight;
   type_weights(in.event_type_names(), keep, weight);
   EventColumns out;
-  for_selected(in, detail::IndexRange{in.size()}, keep, weight, config_.events.event_value_threshold,
+  for_selected(in, detail::IndexRange{in.size()}, keep, weight, config_.events,
                [&](std::size_t r, float w) {
                  out.users.push_back(in.users()[r]);
                  out.items.push_back(in.items()[r]);
@@ -145,7 +155,7 @@ void Solution::user_history(const DatasetGroup& group, Index user, std::vector<I
   std::vector<char> keep;
   std::vector<float> weight;
   type_weights(in.event_type_names(), keep, weight);
-  for_selected(in, group.interaction_rows_of(user), keep, weight, config_.events.event_value_threshold,
+  for_selected(in, group.interaction_rows_of(user), keep, weight, config_.events,
                [&](std::size_t r, float w) {
                  items.push_back(in.items()[r]);
                  weights.push_back(w);
@@ -162,6 +172,10 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
   const auto start = std::chrono::steady_clock::now();
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !previous, ErrorCode::InvalidArgument,
                   "solution ", config_.name, ": UPDATE training needs the previous solution version");
+  TAILOR_THROW_IF(
+      options.mode == TrainingMode::Update && previous->config().recipe != config_.recipe,
+      ErrorCode::InvalidArgument, "solution ", config_.name, ": UPDATE needs a version of recipe ",
+      config_.recipe, ", the previous version is of recipe ", previous->config().recipe);
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !recipe_->supports_update(),
                   ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ", recipe_->name(),
                   " has no UPDATE training mode (only user-personalization has)");

@@ -428,6 +428,42 @@ TEST(FiltersFilter, InteractionBoundKeepsTheMostRecentPerEventType) {
   for (Index i : expected) EXPECT_TRUE(b.test(i));
 }
 
+// A heavy reader: 150 "read" events (item r<k> at time 1000 + k, imported newest first so that
+// import order is not time order) and 20 "click" events on other items.
+DatasetGroup heavy_reader_group() {
+  DatasetGroup g(Schema::parse(R"({"type":"record","name":"Interactions","fields":[
+        {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
+        {"name":"TIMESTAMP","type":"long"},{"name":"EVENT_TYPE","type":"string"}]})",
+                               DatasetKind::Interactions));
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  for (int k = 149; k >= 0; --k) csv += "heavy,r" + std::to_string(k) + "," + std::to_string(1000 + k) + ",read\n";
+  for (int k = 0; k < 20; ++k) csv += "heavy,c" + std::to_string(k) + "," + std::to_string(2000 + k) + ",click\n";
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
+  return g;
+}
+
+TEST(FiltersFilter, FiltersSeeTheWholeHistoryByDefault) {
+  const DatasetGroup g = heavy_reader_group();
+  EXPECT_EQ(FilterLimits().interactions_per_event_type, 0u);  // 0: no cap
+  const char* expression = R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))";
+  FilterRequest r;
+  r.user = g.user_ids().find("heavy");
+  const Bitmap all = Filter::compile(expression, g).evaluate(g, r);
+  for (int k = 0; k < 150; ++k) EXPECT_FALSE(all.test(g.item_ids().find("r" + std::to_string(k)))) << k;
+  EXPECT_EQ(all.count(), 20u);  // the clicked items only
+
+  // Personalize's cap keeps the 100 most recent reads: the 50 oldest come back.
+  FilterLimits capped;
+  capped.interactions_per_event_type = FilterLimits::kPersonalizeInteractionsPerEventType;
+  const Bitmap recent = Filter::compile(expression, g, capped).evaluate(g, r);
+  for (int k = 0; k < 150; ++k) EXPECT_EQ(recent.test(g.item_ids().find("r" + std::to_string(k))), k < 50) << k;
+  EXPECT_EQ(recent.count(), 70u);
+  // The cap counts per event type: 20 clicks are under it, whatever the reads.
+  const Bitmap clicked = Filter::compile(R"(INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click"))", g, capped)
+                             .evaluate(g, r);
+  EXPECT_EQ(clicked.count(), 20u);
+}
+
 TEST(FiltersFilter, CachedParameterisedResultsFollowTheValuesAndTheItems) {
   DatasetGroup group = make_group();
   Filter f = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ($G))", group);

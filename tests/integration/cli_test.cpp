@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "io/json.hpp"
 
@@ -267,6 +269,171 @@ TEST(IntegrationCli, SolutionVersionsAreListedActivatedAndChosenByName) {
   fs::remove_all(dir);
   fs::remove(in);
   fs::remove(dir + "-out.jsonl");
+}
+
+// A scratch dataset group: interactions with EVENT_VALUE only, removed at the end.
+struct ScratchGroup {
+  std::string dir, csv;
+  explicit ScratchGroup(const std::string& name, const std::string& rows) {
+    dir = (fs::temp_directory_path() / ("tailor-cli-" + name + "-" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir);
+    const std::string schema = dir + "-schema.json";
+    std::ofstream(schema) << R"({"type":"record","name":"Interactions","fields":[
+        {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
+        {"name":"TIMESTAMP","type":"long"},{"name":"EVENT_TYPE","type":"string"},
+        {"name":"EVENT_VALUE","type":["null","float"]}]})";
+    csv = dir + ".csv";
+    std::ofstream(csv) << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n" << rows;
+    created = run(cli() + " create " + dir + " --interactions-schema " + schema + " 2>&1").status == 0 &&
+              run(cli() + " import " + dir + " --dataset interactions --csv " + csv + " 2>&1").status == 0;
+    fs::remove(schema);
+  }
+  ~ScratchGroup() {
+    fs::remove_all(dir);
+    fs::remove(csv);
+  }
+  static std::string cli() { return TAILOR_CLI; }
+  Result tailor(const std::string& args) const { return run(cli() + " " + args + " 2>&1"); }
+  bool created = false;
+};
+
+std::vector<std::string> item_ids(const tailor::detail::Json& list) {
+  std::vector<std::string> out;
+  for (const tailor::detail::Json& i : list.items()) out.push_back(i.find("itemId")->as_string());
+  return out;
+}
+
+TEST(IntegrationCli, FilterHistorySeesEveryInteractionByDefault) {
+  // "heavy" read r0..r149 (r0 oldest) and clicked c0..c19.
+  std::string rows;
+  for (int k = 0; k < 150; ++k) rows += "heavy,r" + std::to_string(k) + "," + std::to_string(1000 + k) + ",read,\n";
+  for (int k = 0; k < 20; ++k) rows += "heavy,c" + std::to_string(k) + "," + std::to_string(2000 + k) + ",click,\n";
+  ScratchGroup g("history", rows);
+  ASSERT_TRUE(g.created);
+  ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --no-metrics").status, 0);
+  const std::string filter = " --filter 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\")'";
+  auto read_items = [](const std::vector<std::string>& ids) {
+    std::set<std::string> out;
+    for (const std::string& id : ids) {
+      if (id[0] == 'r') out.insert(id);
+    }
+    return out;
+  };
+  std::set<std::string> oldest;
+  for (int k = 0; k < 50; ++k) oldest.insert("r" + std::to_string(k));
+
+  Result all = g.tailor("recommend " + g.dir + " --user heavy -n 500 --json" + filter);
+  ASSERT_EQ(all.status, 0) << all.out;
+  const auto all_ids = item_ids(*json(all.out).find("itemList"));
+  EXPECT_EQ(all_ids.size(), 20u);
+  EXPECT_TRUE(read_items(all_ids).empty());
+  Result capped = g.tailor("recommend " + g.dir + " --user heavy -n 500 --json --filter-history 100" + filter);
+  ASSERT_EQ(capped.status, 0) << capped.out;
+  EXPECT_EQ(read_items(item_ids(*json(capped.out).find("itemList"))), oldest);
+
+  // Batch: the same, line by line.
+  const std::string in = g.dir + "-in.jsonl", out = g.dir + "-out.jsonl";
+  std::ofstream(in) << "{\"userId\":\"heavy\"}\n";
+  for (const char* history : {"", " --filter-history 100"}) {
+    Result batch = g.tailor("batch " + g.dir + " --input " + in + " --output " + out + " -n 500" + filter + history);
+    ASSERT_EQ(batch.status, 0) << batch.out;
+    std::ifstream lines(out);
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line));
+    const tailor::detail::Json row = json(line);  // kept alive while its items are read
+    std::vector<std::string> ids;
+    for (const auto& id : row.find("output")->find("recommendedItems")->items()) ids.push_back(id.as_string());
+    EXPECT_EQ(read_items(ids), *history ? oldest : std::set<std::string>{}) << history;
+  }
+  fs::remove(in);
+  fs::remove(out);
+
+  for (const char* bad : {"-1", "abc", "1.5", "99999999999999999999"}) {
+    Result r = g.tailor("recommend " + g.dir + " --user heavy --filter-history=" + bad + filter);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--filter-history"), std::string::npos) << r.out;
+  }
+  Result r = g.tailor("batch " + g.dir + " --input x --output y --filter-history x");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--filter-history"), std::string::npos) << r.out;
+}
+
+TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
+  // popular-read: 10 readers at EVENT_VALUE 0.1; popular-click: 5 clickers at 0.9; low-click:
+  // 8 clickers at 0.2.
+  std::string rows;
+  for (int u = 0; u < 10; ++u) rows += "u" + std::to_string(u) + ",popular-read," + std::to_string(100 + u) + ",read,0.1\n";
+  for (int u = 0; u < 5; ++u) rows += "u" + std::to_string(u) + ",popular-click," + std::to_string(200 + u) + ",click,0.9\n";
+  for (int u = 0; u < 8; ++u) rows += "u" + std::to_string(u) + ",low-click," + std::to_string(300 + u) + ",click,0.2\n";
+  ScratchGroup g("train", rows);
+  ASSERT_TRUE(g.created);
+  auto top = [&](const std::string& solution) {
+    Result r = g.tailor("recommend " + g.dir + " --user nobody -n 1 --json --solution " + solution);
+    EXPECT_EQ(r.status, 0) << r.out;
+    return r.status == 0 ? item_ids(*json(r.out).find("itemList")).at(0) : std::string();
+  };
+
+  // Event selection changes what is trained on.
+  ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --solution all --no-metrics").status, 0);
+  EXPECT_EQ(top("all"), "popular-read");
+  ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --solution clicks --no-metrics --event-types CLICK").status, 0);
+  EXPECT_EQ(top("clicks"), "low-click");
+  Result selected = g.tailor("train " + g.dir + " --recipe popularity-count --solution strong --no-metrics --json"
+                             " --event-types click,read --event-value-threshold 0.5 --event-weights click=2,read=0.5"
+                             " --event-value-as-weight");
+  ASSERT_EQ(selected.status, 0) << selected.out;
+  EXPECT_EQ(top("strong"), "popular-click");  // 0.1 and 0.2 are under the threshold
+  {
+    const tailor::detail::Json v = json(selected.out);
+    EXPECT_EQ(v.find("trainingMode")->as_string(), "FULL");
+    const tailor::detail::Json* events = v.find("eventSelection");
+    ASSERT_NE(events, nullptr);
+    EXPECT_EQ(events->find("eventTypes")->items().size(), 2u);
+    EXPECT_DOUBLE_EQ(events->find("eventValueThreshold")->as_real(), 0.5);
+    EXPECT_DOUBLE_EQ(events->find("eventTypeWeights")->find("click")->as_real(), 2.0);
+    EXPECT_DOUBLE_EQ(events->find("eventTypeWeights")->find("read")->as_real(), 0.5);
+    EXPECT_TRUE(events->find("eventValueAsWeight")->as_bool());
+  }
+  Result stored = g.tailor("evaluate " + g.dir + " --solution all --json");
+  ASSERT_EQ(stored.status, 0) << stored.out;
+  EXPECT_FALSE(json(stored.out).find("eventSelection")->find("eventValueAsWeight")->as_bool());  // the default
+
+  // Bad numbers and lists exit 2 naming the option.
+  for (const std::string& bad : {std::string("--event-value-threshold abc"), std::string("--event-value-threshold nan"),
+                                 std::string("--event-value-threshold 1e99"), std::string("--event-weights click=-1"),
+                                 std::string("--event-weights click=x"), std::string("--event-weights click"),
+                                 std::string("--event-weights =2"), std::string("--event-types click,,read"),
+                                 std::string("--event-types click,"), std::string("--mode partial")}) {
+    Result r = g.tailor("train " + g.dir + " --recipe popularity-count --no-metrics " + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+    const std::string option = bad.substr(0, bad.find(' '));
+    EXPECT_NE(r.out.find(option), std::string::npos) << bad << ": " << r.out;
+  }
+
+  // UPDATE: needs a stored version of the solution, then extends it (with its parameters).
+  const std::string als = "train " + g.dir + " --recipe user-personalization --solution als --no-metrics";
+  Result missing = g.tailor(als + " --mode update");
+  EXPECT_EQ(missing.status, 3) << missing.out;
+  EXPECT_NE(missing.out.find("--mode update"), std::string::npos) << missing.out;
+  ASSERT_EQ(g.tailor(als + " --params '{\"factors\": 4, \"iterations\": 2}'").status, 0);
+  const std::string events = g.dir + "-events.jsonl";
+  std::ofstream(events) << "{\"userId\":\"newcomer\",\"sessionId\":\"s\",\"itemId\":\"new-item\","
+                           "\"eventType\":\"read\",\"sentAt\":500}\n";
+  ASSERT_EQ(g.tailor("put-events " + g.dir + " --input " + events).status, 0);
+  fs::remove(events);
+  Result updated = g.tailor(als + " --mode update --json");
+  ASSERT_EQ(updated.status, 0) << updated.out;
+  EXPECT_EQ(json(updated.out).find("trainingMode")->as_string(), "UPDATE");
+  Result evaluated = g.tailor("evaluate " + g.dir + " --solution als --json");
+  EXPECT_EQ(json(evaluated.out).find("trainingMode")->as_string(), "UPDATE");  // stored
+  Result rec = g.tailor("recommend " + g.dir + " --user newcomer -n 3 --solution als --json");
+  ASSERT_EQ(rec.status, 0) << rec.out;
+  EXPECT_EQ(json(rec.out).find("itemList")->items().size(), 3u);
+  // A recipe without UPDATE, and a version of another recipe, are refused.
+  Result sims = g.tailor("train " + g.dir + " --recipe popularity-count --solution all --no-metrics --mode update");
+  EXPECT_EQ(sims.status, 2) << sims.out;
+  Result other = g.tailor("train " + g.dir + " --recipe user-personalization --solution all --no-metrics --mode update");
+  EXPECT_EQ(other.status, 2) << other.out;
 }
 
 }  // namespace

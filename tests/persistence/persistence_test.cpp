@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -149,6 +150,39 @@ TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   EXPECT_EQ(store->solutions().size(), 3u);
   EXPECT_THROW(store->load_version("missing"), Error);
   EXPECT_THROW(store->load_version("../etc"), Error);
+}
+
+TEST(PersistenceStore, EventValueAsWeightRoundTripsAndOlderVersionsKeepTheirWeighting) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const DatasetGroup group = sample_group(false, false);
+  TrainOptions o;
+  o.compute_metrics = false;
+  const std::string path = dir.path + "/pop.version";
+  for (bool on : {true, false}) {
+    EventSelection events = EventSelection::from_json(R"({"eventTypes":["read"],"eventValueThreshold":0.25})");
+    events.event_value_as_weight = on;
+    save_version(Solution({"pop", "popularity-count", "{}", events}).train(group, o), path);
+    const SolutionVersion back = load_version(path);
+    EXPECT_EQ(back.config().events.event_value_as_weight, on);
+    EXPECT_EQ(back.config().events.event_types, std::vector<std::string>{"read"});
+    ASSERT_TRUE(back.config().events.event_value_threshold.has_value());
+    EXPECT_FLOAT_EQ(*back.config().events.event_value_threshold, 0.25f);
+  }
+  // A version saved before the setting existed has no eventValueAsWeight key: it was trained
+  // with EVENT_VALUE as a weight and loads that way. Make one by blanking the key (same length,
+  // so the frame's length holds) and re-sealing the checksum.
+  std::string bytes = read_bytes(path);
+  const std::string key = "\"eventValueAsWeight\":false,";
+  const std::size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, key.size(), std::string(key.size(), ' '));
+  const std::uint64_t sum = IdMap::hash(std::string_view(bytes.data(), bytes.size() - 8));
+  std::memcpy(&bytes[bytes.size() - 8], &sum, sizeof sum);
+  write_bytes(path, bytes);
+  const SolutionVersion old = load_version(path);
+  EXPECT_TRUE(old.config().events.event_value_as_weight);
+  EXPECT_EQ(old.config().events.event_types, std::vector<std::string>{"read"});
 }
 
 TEST(PersistenceStore, FiltersAndCampaignDefinitionsPersist) {
@@ -304,19 +338,22 @@ TEST(PersistenceVersions, PruningHonoursTheLimitAndKeepsTheActiveVersion) {
   EXPECT_EQ(store->active_version("pop"), "000003");
   EXPECT_EQ(mark_of(store->load_version("pop")), 3);
 
+  store.reset();  // one writer at a time
   options.versions_kept = 1;
   auto one = Store::open(dir.path, options);
   one->save_version(marked_version(*one, "pop", 4));
   EXPECT_EQ(ids_of(one->versions("pop")), (std::vector<std::string>{"000004"}));
   EXPECT_EQ(mark_of(one->load_version("pop")), 4);
 
+  one.reset();
   for (int bad : {0, -1}) {
     options.versions_kept = bad;
     auto refused = Store::open(dir.path, options);
     expect_code([&] { refused->save_version(marked_version(*refused, "pop", 5)); },
                 ErrorCode::InvalidArgument, "versions_kept");
   }
-  EXPECT_EQ(ids_of(store->versions("pop")), (std::vector<std::string>{"000004"}));
+  options.access = StoreAccess::ReadOnly;
+  EXPECT_EQ(ids_of(Store::open(dir.path, options)->versions("pop")), (std::vector<std::string>{"000004"}));
 }
 
 TEST(PersistenceVersions, AnInconsistentIndexIsRefusedNamingIt) {
@@ -399,7 +436,9 @@ TEST(PersistenceVersions, TheOldOneFileLayoutIsReadAndMovedOnTheNextWrite) {
   // Activating moves it as well.
   store->activate("sims", "000001");
   EXPECT_FALSE(fs::exists(dir.path + "/solutions/sims.version"));
-  EXPECT_EQ(mark_of(Store::open(dir.path)->load_version("sims")), 5);
+  StoreOptions reader;
+  reader.access = StoreAccess::ReadOnly;
+  EXPECT_EQ(mark_of(Store::open(dir.path, reader)->load_version("sims")), 5);
   EXPECT_EQ(store->version_files().size(), 3u);
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -316,6 +317,126 @@ TEST(ServingCampaign, AutoRetrainAfterEnoughEvents) {
   ASSERT_TRUE(campaign.put_events({event("a", "item-0001"), event("b", "item-0001"), event("c", "item-0001")}).ok());
   campaign.wait_for_retrain();
   EXPECT_NE(campaign.version(), first);
+}
+
+TEST(ServingCampaign, UpdateModeRetrainingGivesNewUsersVectors) {
+  auto group = sample_group();
+  Solution solution({"als", "user-personalization", R"({"factors": 8, "iterations": 2})", {}});
+  SolutionVersion v = group->read([&](const DatasetGroup& g) {
+    TrainOptions o;
+    o.compute_metrics = false;
+    return solution.train(g, o);
+  });
+  CampaignOptions options;
+  options.training.mode = TrainingMode::Update;
+  options.retrain_every_events = 3;
+  std::mutex mutex;
+  std::vector<TrainingMode> deployed;
+  options.on_retrain_success = [&](const SolutionVersion& version) {
+    std::lock_guard<std::mutex> lock(mutex);
+    deployed.push_back(version.mode());
+  };
+  Campaign campaign(group, solution, std::move(v), options);
+  const auto first = campaign.version();
+  ASSERT_TRUE(campaign
+                  .put_events({event("new-a", "item-0001"), event("new-b", "item-0002"),
+                               event("new-a", "brand-new-item")})
+                  .ok());
+  campaign.wait_for_retrain();
+  EXPECT_FALSE(campaign.last_retrain_error().has_value()) << *campaign.last_retrain_error();
+  const auto second = campaign.version();
+  ASSERT_NE(second, first);
+  EXPECT_EQ(second->mode(), TrainingMode::Update);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(deployed, (std::vector<TrainingMode>{TrainingMode::Update}));
+  }
+  const auto& before = dynamic_cast<const AlsModel&>(*first->model());
+  const auto& after = dynamic_cast<const AlsModel&>(*second->model());
+  // UPDATE: the existing rows as trained, new rows for the new users and the new item.
+  EXPECT_TRUE(after.user_factors().topRows(before.num_users()) == before.user_factors());
+  EXPECT_TRUE(after.item_factors().topRows(before.num_items()) == before.item_factors());
+  group->read([&](const DatasetGroup& g) {
+    EXPECT_EQ(after.num_users(), g.user_ids().size());
+    EXPECT_EQ(after.num_items(), g.item_ids().size());
+    for (const char* user : {"new-a", "new-b"}) {
+      const Index u = g.user_ids().find(user);
+      ASSERT_LT(u, after.num_users());
+      EXPECT_GE(u, before.num_users());
+      EXPECT_GT(after.user_factors().row(u).norm(), 0.0f) << user;
+    }
+  });
+  RecommendationRequest req;
+  req.user_id = "new-a";
+  RecommendationResponse r = campaign.get_recommendations(req);
+  EXPECT_FALSE(r.cold_start);
+  EXPECT_EQ(r.items.size(), 25u);
+}
+
+TEST(ServingCampaign, FailedRetrainIsReportedAndTheOldVersionServes) {
+  auto group = sample_group();
+  RecommendationRequest request;
+  request.user_id = "user-0001";
+  TrainOptions o;
+  o.compute_metrics = false;
+  Solution trained({"pop", "popularity-count", "{}", {}});
+  SolutionVersion v = group->read([&](const DatasetGroup& g) { return trained.train(g, o); });
+  // Retraining selects only "purchase" events: there are none yet, so training throws.
+  Solution retrained({"pop", "popularity-count", "{}", EventSelection::from_json(R"({"eventTypes":["purchase"]})")});
+  CampaignOptions options;
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  std::size_t successes = 0, served_in_callback = 0;
+  Campaign* self = nullptr;
+  options.on_retrain_error = [&](const std::string& error) {
+    // No campaign lock is held: a request from the callback is served.
+    const std::size_t n = self->get_recommendations(request).items.size();
+    std::lock_guard<std::mutex> lock(mutex);
+    errors.push_back(error);
+    served_in_callback += n;
+  };
+  options.on_retrain_success = [&](const SolutionVersion&) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++successes;
+  };
+  Campaign campaign(group, retrained, std::move(v), options);
+  self = &campaign;
+  const auto first = campaign.version();
+  EXPECT_FALSE(campaign.last_retrain_error().has_value());
+
+  ASSERT_TRUE(campaign.retrain_async());
+  campaign.wait_for_retrain();
+  ASSERT_TRUE(campaign.last_retrain_error().has_value());
+  EXPECT_NE(campaign.last_retrain_error()->find("no interactions left"), std::string::npos)
+      << *campaign.last_retrain_error();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], *campaign.last_retrain_error());
+    EXPECT_EQ(served_in_callback, 25u);
+    EXPECT_EQ(successes, 0u);
+  }
+  EXPECT_EQ(campaign.version(), first);
+  EXPECT_EQ(campaign.get_recommendations(request).items.size(), 25u);
+
+  // A blocking retrain reports the same way and throws to its caller too.
+  EXPECT_THROW(campaign.retrain(), Error);
+  EXPECT_TRUE(campaign.last_retrain_error().has_value());
+  EXPECT_EQ(campaign.version(), first);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(errors.size(), 2u);
+  }
+
+  // Once there is something to train on, the next retrain succeeds and clears the error.
+  ASSERT_TRUE(campaign.put_events({event("user-0001", "item-0001", "purchase")}).ok());
+  ASSERT_TRUE(campaign.retrain_async());
+  campaign.wait_for_retrain();
+  EXPECT_FALSE(campaign.last_retrain_error().has_value());
+  EXPECT_NE(campaign.version(), first);
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(successes, 1u);
+  EXPECT_EQ(errors.size(), 2u);
 }
 
 }  // namespace

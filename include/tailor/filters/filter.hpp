@@ -29,9 +29,13 @@ struct FilterLimits {
   std::size_t max_parameters = 25;           ///< distinct $PARAMETERs per filter
   std::size_t max_values = 100;              ///< values in one IN list or one parameter
   std::size_t max_value_length = 1000;       ///< characters of one parameter value
-  /// A user's interactions a filter considers: the most recent this many per event type
-  /// (Personalize's bound is 100).
-  std::size_t interactions_per_event_type = 100;
+  /// A user's interactions a filter considers: the most recent this many per event type.
+  /// 0 (the default) means no cap: every interaction counts. Personalize's cap is 100
+  /// (kPersonalizeInteractionsPerEventType).
+  std::size_t interactions_per_event_type = 0;
+
+  /// Personalize's cap on the interactions per user and event type a filter considers.
+  static constexpr std::size_t kPersonalizeInteractionsPerEventType = 100;
 };
 
 /// Parameter values by name (without the $). Values are data: they are matched literally and

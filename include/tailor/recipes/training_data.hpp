@@ -24,7 +24,7 @@ struct TAILOR_EXPORT TrainingData {
   std::vector<Index> users;
   std::vector<Index> items;
   std::vector<std::int64_t> timestamps;
-  std::vector<float> weights;  ///< event-type weight × event value (1 when the event has none)
+  std::vector<float> weights;  ///< per event, as the solution's EventSelection weighs it
 
   // user -> (item, summed weight), items ascending within a user.
   std::vector<std::size_t> user_offsets;  ///< size num_users + 1

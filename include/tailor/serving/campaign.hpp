@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -102,6 +103,13 @@ struct CampaignOptions {
   std::size_t retrain_every_events = 0;
   /// Retrain by itself when an event arrives this long after the last training (0: never).
   double retrain_every_seconds = 0;
+  /// Called when a retrain fails (the served version stays), with the error's message; a
+  /// background retrain calls it on its own thread. No campaign lock is held during the call, so
+  /// requests and put_*() go on; it must not throw, call wait_for_retrain() or destroy the
+  /// campaign (retrain_async() from it returns false: the retrain is still running).
+  std::function<void(const std::string& error)> on_retrain_error;
+  /// Called after a retrain deployed its new version, under the same rules as on_retrain_error.
+  std::function<void(const SolutionVersion& version)> on_retrain_success;
 };
 
 /// Serves one solution version of one solution over a LiveDatasetGroup.
@@ -138,12 +146,20 @@ class TAILOR_EXPORT Campaign {
 
   /// Serves `version` from now on (atomic swap).
   void deploy(SolutionVersion version);
-  /// Trains a new version from the current data and deploys it (blocking the caller only).
+  /// Trains a new version from the current data and deploys it (blocking the caller only). With
+  /// CampaignOptions::training.mode Update, the served version is the one updated. A failure
+  /// leaves the served version in place, is recorded (last_retrain_error(), on_retrain_error)
+  /// and rethrown.
+  /// @throws tailor::Error what Solution::train throws
   void retrain();
-  /// retrain() on a background thread; returns false when one is already running.
+  /// retrain() on a background thread; returns false when one is already running. Its failure
+  /// reaches the caller only through last_retrain_error() and on_retrain_error.
   bool retrain_async();
   /// Waits for a background retrain to finish.
   void wait_for_retrain();
+  /// Why the most recent retrain (background or not) failed; empty when it succeeded or none
+  /// ran. A later successful retrain clears it. Safe from any thread.
+  std::optional<std::string> last_retrain_error() const;
 
   /// The most recent responses, oldest first (at most CampaignOptions::recorded_recommendations).
   std::vector<RecommendationRecord> recent_recommendations() const;
@@ -174,6 +190,8 @@ class TAILOR_EXPORT Campaign {
   /// is new or has events since training).
   static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
+  /// The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
+  SolutionVersion train_and_deploy();
   std::string next_recommendation_id() const;
   void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
   std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
@@ -193,6 +211,8 @@ class TAILOR_EXPORT Campaign {
   std::atomic<bool> retraining_{false};
   std::atomic<std::size_t> events_since_training_{0};
   std::atomic<double> last_training_seconds_{0};
+  mutable std::mutex retrain_error_mutex_;
+  std::optional<std::string> last_retrain_error_;
   std::uint64_t id_prefix_;
   mutable std::atomic<std::uint64_t> id_counter_{0};
   mutable std::mutex records_mutex_;

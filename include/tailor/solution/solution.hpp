@@ -22,13 +22,20 @@ namespace tailor {
 struct TAILOR_EXPORT EventSelection {
   /// Event types to keep (matched case-insensitively); empty keeps every type.
   std::vector<std::string> event_types;
-  /// Drop events whose EVENT_VALUE is below this; events without a value are kept.
+  /// Drop events whose EVENT_VALUE is below this; events without a value are kept. As in
+  /// Personalize, this is all EVENT_VALUE does by default: it selects events, not weighs them.
   std::optional<float> event_value_threshold;
-  /// Weight per event type (case-insensitive); types not listed weigh 1. An event counts
-  /// weight × EVENT_VALUE (× 1 when it has no value).
+  /// Weight per event type (case-insensitive); types not listed weigh 1. An event counts its
+  /// event type's weight.
   std::vector<std::pair<std::string, float>> event_type_weights;
+  /// Use EVENT_VALUE as a confidence too: an event then counts its type's weight × EVENT_VALUE
+  /// (× 1 when it has no value). A tailor extension (Personalize has no such setting), off by
+  /// default; solution versions saved before this setting existed were trained with it on and
+  /// load with it on.
+  bool event_value_as_weight = false;
 
-  /// Parses {"eventTypes":[…],"eventValueThreshold":x,"eventTypeWeights":{"click":1,…}}.
+  /// Parses {"eventTypes":[…],"eventValueThreshold":x,"eventTypeWeights":{"click":1,…},
+  /// "eventValueAsWeight":false}; every key is optional.
   /// @throws tailor::Error(InvalidArgument)
   static EventSelection from_json(std::string_view json);
   std::string to_json() const;
