@@ -30,8 +30,9 @@ struct EventRecord {
   std::string session_id;  ///< required, 1-256 characters
   std::string item_id;     ///< required
   std::string event_type;  ///< required
+  std::string event_id;    ///< optional, up to 256 characters (carried, for de-duplication)
   std::optional<float> event_value;
-  std::int64_t sent_at = 0;              ///< epoch seconds
+  std::optional<std::int64_t> sent_at;   ///< epoch seconds; required by put_events
   std::vector<std::string> impression;   ///< up to 25 item ids shown with the event
   std::string recommendation_id;         ///< up to 40 characters
   std::string properties;  ///< JSON object of further interaction fields, camelCase keys
