@@ -164,7 +164,10 @@ PutReport DatasetGroup::put_events(const std::vector<EventRecord>& events) {
       reject("sentAt", "sentAt is required (the event's time in epoch seconds)");
       continue;
     }
-    if (e.event_id.size() > kMaxIdLength) {
+    if (e.event_id.size() > kMaxIdLength &&
+        std::count_if(e.event_id.begin(), e.event_id.end(),
+                      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }) >
+            static_cast<std::ptrdiff_t>(kMaxIdLength)) {
       reject("eventId", "eventId is longer than 256 characters");
       continue;
     }

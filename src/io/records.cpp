@@ -22,6 +22,13 @@ using detail::Json;
 
 constexpr std::size_t kMaxEventId = 256;
 
+// UTF-8 code points: limits are in characters.
+std::size_t characters(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 // A string of the record may not hold NUL: ids and values are C strings to many consumers.
 void check_no_nul(const std::string& key, std::string_view s) {
   if (s.find('\0') != std::string_view::npos) {
@@ -144,9 +151,10 @@ EventRecord parse_event_json(std::string_view json) {
       e.event_type = string_value(key, value);
     } else if (key == "eventId") {
       e.event_id = string_value(key, value);
-      if (e.event_id.size() > kMaxEventId) {
-        throw RecordError(key, "eventId of " + std::to_string(e.event_id.size()) +
-                                   " bytes is longer than 256 characters");
+      const std::size_t length = characters(e.event_id);
+      if (length == 0 || length > kMaxEventId) {
+        throw RecordError(
+            key, "eventId of " + std::to_string(length) + " characters: expected 1 to 256");
       }
     } else if (key == "recommendationId") {
       e.recommendation_id = string_value(key, value);
@@ -162,11 +170,21 @@ EventRecord parse_event_json(std::string_view json) {
       for (const Json& id : value.items()) e.impression.push_back(string_value(key, id));
     } else if (key == "properties") {
       e.properties = properties_value(key, value);
+    } else if (key == "trackingId") {
+      string_value(key, value);  // Personalize's event tracker: nothing to track here
+    } else if (key == "metricAttribution") {
+      // Personalize's {"eventAttributionSource": "..."}: accepted, not used.
+      const Json* source = value.is_object() ? value.find("eventAttributionSource") : nullptr;
+      if (!source || value.members().size() != 1) {
+        throw RecordError(key, "metricAttribution must be {\"eventAttributionSource\": \"...\"}");
+      }
+      string_value(key, *source);
     } else {
       throw RecordError(
           key, "unknown field \"" + key.substr(0, 100) +
                    "\" (an event has userId, sessionId, eventId, eventType, eventValue, itemId, "
-                   "sentAt, impression, recommendationId and properties)");
+                   "sentAt, impression, recommendationId, properties, trackingId and "
+                   "metricAttribution)");
     }
   }
   if (!e.sent_at) {

@@ -67,6 +67,10 @@ TEST(DataPut, EventsWithoutSentAtAreRejectedNotStoredAt1970) {
   ASSERT_EQ(l.errors.size(), 1u);
   EXPECT_EQ(l.errors[0].column, "eventId");
   EXPECT_EQ(g.interactions().size(), 2u);
+  std::string wide;  // 256 characters, 768 bytes: within the limit
+  for (int k = 0; k < 256; ++k) wide += "\xE2\x82\xAC";
+  long_id.event_id = wide;
+  EXPECT_TRUE(g.put_events({long_id}).ok());
 }
 
 TEST(DataPut, NulInACsvValueIsRejectedNamingTheColumn) {

@@ -114,6 +114,10 @@ TEST(IoRecords, IdsAndTypesMustBeStrings) {
   EXPECT_EQ(event_error(R"({"sentAt":1,"impression":["i1",2]})").field(), "impression");
   RecordError long_id = event_error(R"({"sentAt":1,"eventId":")" + std::string(257, 'e') + "\"}");
   EXPECT_EQ(long_id.field(), "eventId");
+  EXPECT_EQ(event_error(R"({"sentAt":1,"eventId":""})").field(), "eventId");
+  std::string wide;  // 256 characters of three bytes each: the limit counts characters
+  for (int k = 0; k < 256; ++k) wide += "\xE2\x82\xAC";
+  EXPECT_EQ(parse_event_json(R"({"sentAt":1,"eventId":")" + wide + "\"}").event_id, wide);
   EXPECT_EQ(parse_event_json(R"({"sentAt":1,"eventId":")" + std::string(256, 'e') + "\"}")
                 .event_id.size(),
             256u);
@@ -132,6 +136,16 @@ TEST(IoRecords, MalformedDuplicateAndUnknownAreErrors) {
   RecordError unknown = event_error("{" + kEvent + R"(,"sentat":5})");
   EXPECT_EQ(unknown.field(), "sentat");
   EXPECT_TRUE(mentions(unknown, "unknown field")) << unknown.what();
+  // Personalize's own fields that tailor has no use for are accepted, with their types checked.
+  EventRecord personalize = parse_event_json(
+      "{" + kEvent +
+      R"(,"trackingId":"t-1","metricAttribution":{"eventAttributionSource":"email"}})");
+  EXPECT_EQ(personalize.user_id, "u1");
+  EXPECT_EQ(event_error("{" + kEvent + R"(,"trackingId":1})").field(), "trackingId");
+  EXPECT_EQ(event_error("{" + kEvent + R"(,"metricAttribution":"email"})").field(),
+            "metricAttribution");
+  EXPECT_EQ(event_error("{" + kEvent + R"(,"metricAttribution":{"source":"email"}})").field(),
+            "metricAttribution");
 }
 
 TEST(IoRecords, PropertiesAsAStringOrAnObject) {

@@ -28,11 +28,12 @@ class TAILOR_EXPORT RecordError : public Error {
 
 /// Parses one event as Personalize's PutEvents sends it, with userId and sessionId in the same
 /// object: {"userId", "sessionId", "eventId", "eventType", "eventValue", "itemId", "sentAt",
-/// "impression", "recommendationId", "properties"}.
+/// "impression", "recommendationId", "properties"}; "trackingId" and "metricAttribution" are
+/// accepted and not used.
 ///
 /// Rules: sentAt is required, a JSON number of epoch seconds within the range of a long (a
 /// fraction is truncated); eventValue a JSON number that is finite as a float (a value too small
-/// for a float rounds to 0); the ids, eventType and recommendationId JSON strings; eventId at most
+/// for a float rounds to 0); the ids, eventType and recommendationId JSON strings; eventId 1 to
 /// 256 characters; impression an array of strings; properties an object, or a string holding one
 /// (as Personalize sends it), kept as the JSON text of the object. No string may hold a NUL
 /// character; a key given twice and an unknown key are errors; null is the same as absent.
