@@ -181,10 +181,11 @@ EventRecord parse_event_json(std::string_view json) {
       string_value(key, *source);
     } else {
       throw RecordError(
-          key, "unknown field \"" + key.substr(0, 100) +
-                   "\" (an event has userId, sessionId, eventId, eventType, eventValue, itemId, "
-                   "sentAt, impression, recommendationId, properties, trackingId and "
-                   "metricAttribution)");
+          key.substr(0, 100),
+          "unknown field \"" + key.substr(0, 100) +
+              "\" (an event has userId, sessionId, eventId, eventType, eventValue, itemId, "
+              "sentAt, impression, recommendationId, properties, trackingId and "
+              "metricAttribution)");
     }
   }
   if (!e.sent_at) {
@@ -209,9 +210,9 @@ EntityRecord parse_entity_json(std::string_view json, DatasetKind kind) {
     } else if (key == "properties") {
       if (!value.is_null()) e.properties = properties_value(key, value);
     } else {
-      throw RecordError(key, "unknown field \"" + key.substr(0, 100) + "\" (a " +
-                                 (kind == DatasetKind::Users ? "user" : "item") + " has " + id_key +
-                                 " and properties)");
+      throw RecordError(key.substr(0, 100), "unknown field \"" + key.substr(0, 100) + "\" (a " +
+                                                (kind == DatasetKind::Users ? "user" : "item") +
+                                                " has " + id_key + " and properties)");
     }
   }
   if (!has_id || e.id.empty()) {
