@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,7 +22,6 @@
 namespace {
 
 using tailor::detail::append_json_string;
-using tailor::detail::Json;
 
 // Exit statuses by error kind.
 int exit_code(tailor::ErrorCode code) {
@@ -279,12 +279,6 @@ void for_each_json_line(const std::string& path, Fn&& fn) {
   }
 }
 
-const Json* member(const Json& j, const char* key) { return j.is_object() ? j.find(key) : nullptr; }
-std::string string_member(const Json& j, const char* key) {
-  const Json* v = member(j, key);
-  return v && v->is_string() ? v->as_string() : std::string();
-}
-
 // A report's errors as a JSON array of {"line", <place_key>, "reason"} objects (imports name the
 // place "column", put commands "field").
 template <class Errors>
@@ -310,7 +304,13 @@ void print_put_report(const tailor::PutReport& r, std::size_t lines, bool json) 
     return;
   }
   std::printf("%zu lines: %zu accepted, %zu rejected\n", lines, r.accepted, r.rejected);
-  for (const auto& e : r.errors) std::printf("  line %zu, %s: %s\n", e.line, e.column.c_str(), e.reason.c_str());
+  for (const auto& e : r.errors) {
+    if (e.column.empty()) {  // the record as a whole, e.g. malformed JSON
+      std::printf("  line %zu: %s\n", e.line, e.reason.c_str());
+    } else {
+      std::printf("  line %zu, %s: %s\n", e.line, e.column.c_str(), e.reason.c_str());
+    }
+  }
 }
 
 }  // namespace
@@ -472,40 +472,38 @@ int main(int argc, char** argv) try {
   }
 
   if (put_events->parsed() || put_users->parsed() || put_items->parsed()) {
+    // Each line is read on its own: a bad one is rejected with its reason and the rest go on.
+    const tailor::DatasetKind kind = put_events->parsed() ? tailor::DatasetKind::Interactions
+                                     : put_users->parsed() ? tailor::DatasetKind::Users
+                                                           : tailor::DatasetKind::Items;
     std::vector<tailor::EventRecord> events;
     std::vector<tailor::EntityRecord> entities;
+    std::vector<std::size_t> line_of_record;  // file line of each accepted record
+    std::vector<tailor::RowError> unreadable;
     std::size_t lines = 0;
     for_each_json_line(input, [&](std::size_t number, const std::string& line) {
       ++lines;
-      Json j = Json::make_null();
       try {
-        j = tailor::detail::parse_json(line, "line " + std::to_string(number));
-      } catch (const tailor::Error&) {
-        j = Json::make_null();  // an empty record: rejected below with a reason
-      }
-      if (put_events->parsed()) {
-        tailor::EventRecord e;
-        e.user_id = string_member(j, "userId");
-        e.session_id = string_member(j, "sessionId");
-        e.item_id = string_member(j, "itemId");
-        e.event_type = string_member(j, "eventType");
-        if (const Json* v = member(j, "eventValue"); v && v->is_number()) e.event_value = static_cast<float>(v->as_real());
-        if (const Json* v = member(j, "sentAt"); v && v->is_number()) e.sent_at = static_cast<std::int64_t>(v->as_real());
-        if (const Json* v = member(j, "impression"); v && v->is_array()) {
-          for (const Json& i : v->items()) {
-            if (i.is_string()) e.impression.push_back(i.as_string());
-          }
+        if (kind == tailor::DatasetKind::Interactions) {
+          events.push_back(tailor::parse_event_json(line));
+        } else {
+          entities.push_back(tailor::parse_entity_json(line, kind));
         }
-        e.recommendation_id = string_member(j, "recommendationId");
-        e.properties = string_member(j, "properties");
-        events.push_back(std::move(e));
-      } else {
-        entities.push_back({string_member(j, put_users->parsed() ? "userId" : "itemId"), string_member(j, "properties")});
+        line_of_record.push_back(number);
+      } catch (const tailor::RecordError& e) {
+        unreadable.push_back({number, e.field(), e.what()});
       }
     });
-    tailor::PutReport r = put_events->parsed() ? store->put_events(events)
-                          : put_users->parsed() ? store->put_users(entities)
-                                                : store->put_items(entities);
+    tailor::PutReport r = kind == tailor::DatasetKind::Interactions ? store->put_events(events)
+                          : kind == tailor::DatasetKind::Users      ? store->put_users(entities)
+                                                                    : store->put_items(entities);
+    // The report numbers the records of the call; the user wants the lines of the file.
+    for (tailor::RowError& e : r.errors) e.line = line_of_record.at(e.line - 1);
+    r.errors.insert(r.errors.end(), unreadable.begin(), unreadable.end());
+    std::stable_sort(
+        r.errors.begin(), r.errors.end(),
+        [](const tailor::RowError& a, const tailor::RowError& b) { return a.line < b.line; });
+    r.rejected += unreadable.size();
     print_put_report(r, lines, common.json);
     return 0;
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,8 +92,60 @@ bool parse_simple_decimal(std::string_view raw, double& out) {
   return true;
 }
 
+// Whether a number that std::from_chars found out of range is too small (it underflows to
+// zero) rather than too large: its decimal exponent, leading digit's place plus the written
+// exponent, is negative. `raw` is a valid decimal number here.
+bool underflows(std::string_view raw) {
+  std::size_t i = raw[0] == '-' || raw[0] == '+' ? 1 : 0;
+  long long place = 0;  // decimal place of the first non-zero digit
+  bool found = false, dot = false;
+  long long int_digits = 0, leading_zeros = 0;
+  for (; i < raw.size() && raw[i] != 'e' && raw[i] != 'E'; ++i) {
+    if (raw[i] == '.') {
+      dot = true;
+    } else if (!found && raw[i] == '0') {
+      leading_zeros += dot;
+    } else {
+      found = true;
+      int_digits += !dot;
+    }
+  }
+  place = int_digits > 0 ? int_digits - 1 : -leading_zeros - 1;
+  if (i < raw.size()) {
+    std::string_view exponent = raw.substr(i + 1);
+    if (!exponent.empty() && exponent[0] == '+') exponent.remove_prefix(1);
+    long long e = 0;
+    auto [end, ec] = std::from_chars(exponent.data(), exponent.data() + exponent.size(), e);
+    // An exponent too long for a long long decides alone.
+    if (ec == std::errc::result_out_of_range) return !exponent.empty() && exponent[0] == '-';
+    place += e;
+  }
+  return place < 0;
+}
+
+// Parses a float or double; false when `raw` is not a number or overflows the type. A value too
+// small for the type rounds to zero (from_chars calls that out of range; it is not an error).
+template <typename Real>
+bool parse_real(std::string_view raw, double& out, bool& overflow) {
+  Real v = 0;
+  auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
+  overflow = false;
+  if (end != raw.data() + raw.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    if (!underflows(raw)) {
+      overflow = true;
+      return false;
+    }
+    out = raw[0] == '-' ? -0.0 : 0.0;
+    return true;
+  }
+  out = v;
+  return ec == std::errc();
+}
+
 // Converts one raw CSV value for `field`. Returns false with `reason` set when it is invalid.
-bool convert(const FieldPlan& plan, std::string_view raw, bool check_utf8, Cell& out,
+// `check_bytes`: the chunk holds invalid UTF-8 or a NUL byte, so each value is checked.
+bool convert(const FieldPlan& plan, std::string_view raw, bool check_bytes, Cell& out,
              std::string& reason) {
   const Field& f = *plan.field;
   out.null = false;
@@ -104,7 +157,11 @@ bool convert(const FieldPlan& plan, std::string_view raw, bool check_utf8, Cell&
     reason = "empty value for a required " + std::string(to_string(f.type)) + " field";
     return false;
   }
-  if (check_utf8 && !detail::is_valid_utf8(raw.data(), raw.size())) {
+  if (check_bytes && raw.find('\0') != std::string_view::npos) {
+    reason = "contains a NUL byte, which no value may hold";
+    return false;
+  }
+  if (check_bytes && !detail::is_valid_utf8(raw.data(), raw.size())) {
     reason = "invalid UTF-8";
     return false;
   }
@@ -128,18 +185,19 @@ bool convert(const FieldPlan& plan, std::string_view raw, bool check_utf8, Cell&
     }
     case FieldType::Float:
     case FieldType::Double: {
-      bool ok;
+      bool ok, overflow = false;
       if (parse_simple_decimal(raw, out.d)) {
         if (f.type == FieldType::Float) out.d = static_cast<float>(out.d);
         ok = true;
       } else if (f.type == FieldType::Float) {
-        float v = 0;
-        auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
-        ok = ec == std::errc() && end == raw.data() + raw.size();
-        out.d = v;
+        ok = parse_real<float>(raw, out.d, overflow);
       } else {
-        auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), out.d);
-        ok = ec == std::errc() && end == raw.data() + raw.size();
+        ok = parse_real<double>(raw, out.d, overflow);
+      }
+      if (overflow) {
+        reason = "value " + std::string(raw.substr(0, 40)) + " is out of range for a " +
+                 std::string(to_string(f.type));
+        return false;
       }
       if (!ok || !std::isfinite(out.d)) {
         reason = "not a valid finite " + std::string(to_string(f.type)) + ": \"" +
@@ -268,9 +326,11 @@ class Importer {
   StagedChunk parse(const char* data, const detail::CsvChunk& chunk, std::size_t first_line) const {
     StagedChunk out;
     for (const Field* f : columns_) out.columns.emplace_back(*f);
-    // Validate UTF-8 for the whole chunk at once; only a chunk that fails is checked per value.
-    const bool check_utf8 =
-        !detail::is_valid_utf8(data + chunk.begin, chunk.end - chunk.begin);
+    // Validate UTF-8 and look for NUL bytes in the whole chunk at once; only a chunk that fails
+    // is checked per value.
+    const bool check_bytes =
+        !detail::is_valid_utf8(data + chunk.begin, chunk.end - chunk.begin) ||
+        std::memchr(data + chunk.begin, '\0', chunk.end - chunk.begin) != nullptr;
     detail::CsvReader reader(data + chunk.begin, data + chunk.end, first_line);
     detail::CsvRecord rec;
     std::vector<Cell> cells(plans_.size());
@@ -333,7 +393,7 @@ class Importer {
       for (std::size_t k = 0; k < plans_.size() && good; ++k) {
         const FieldPlan& p = plans_[k];
         std::string_view raw = p.csv_column < 0 ? std::string_view() : rec.fields[static_cast<std::size_t>(p.csv_column)];
-        if (!convert(p, raw, check_utf8, cells[k], reason)) {
+        if (!convert(p, raw, check_bytes, cells[k], reason)) {
           reject(rec.line, p.field->name, reason);
           good = false;
         }

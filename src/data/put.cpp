@@ -73,7 +73,12 @@ std::string read_properties(const std::string& json, std::size_t limit, const Sc
     }
     std::string text;
     switch (value.kind()) {
-      case detail::Json::Kind::String: text = value.as_string(); break;
+      case detail::Json::Kind::String:
+        if (value.as_string().find('\0') != std::string::npos) {
+          return "property \"" + key + "\" contains a NUL character (\\u0000)";
+        }
+        text = value.as_string();
+        break;
       case detail::Json::Kind::Int: text = std::to_string(value.as_int()); break;
       case detail::Json::Kind::Real: text = number_text(value.as_real()); break;
       case detail::Json::Kind::Bool: text = value.as_bool() ? "true" : "false"; break;
@@ -177,6 +182,17 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
       reject("eventType", "eventType is required");
       continue;
     }
+    if (!e.sent_at) {
+      reject("sentAt", "sentAt is required (the event's time in epoch seconds)");
+      continue;
+    }
+    if (e.event_id.size() > kMaxIdLength &&
+        std::count_if(e.event_id.begin(), e.event_id.end(),
+                      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }) >
+            static_cast<std::ptrdiff_t>(kMaxIdLength)) {
+      reject("eventId", "eventId is longer than 256 characters");
+      continue;
+    }
     if (e.event_value && !std::isfinite(*e.event_value)) {
       reject("eventValue", "eventValue must be a finite number");
       continue;
@@ -197,7 +213,7 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
     };
     set("USER_ID", e.user_id.empty() ? e.session_id : e.user_id);
     set("ITEM_ID", e.item_id);
-    set("TIMESTAMP", std::to_string(e.sent_at));
+    set("TIMESTAMP", std::to_string(*e.sent_at));
     set("EVENT_TYPE", e.event_type);
     if (e.event_value) set("EVENT_VALUE", number_text(*e.event_value));
     std::string impression;

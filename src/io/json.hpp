@@ -70,4 +70,7 @@ bool is_valid_utf8(const char* bytes, std::size_t length);
 /// Appends `s` to `out` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view s);
 
+/// Appends `value` to `out` as compact JSON text (numbers in their shortest exact form).
+void append_json(std::string& out, const Json& value);
+
 }  // namespace tailor::detail

@@ -3,6 +3,7 @@
 // tailor::Error here, once.
 #include <simdjson.h>
 
+#include <charconv>
 #include <set>
 
 #include "io/json.hpp"
@@ -102,6 +103,39 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+void append_json(std::string& out, const Json& value) {
+  switch (value.kind()) {
+    case Json::Kind::Null: out += "null"; break;
+    case Json::Kind::Bool: out += value.as_bool() ? "true" : "false"; break;
+    case Json::Kind::Int: out += std::to_string(value.as_int()); break;
+    case Json::Kind::Real: {
+      char buffer[32];  // parsed JSON numbers are finite: the shortest form is valid JSON
+      auto result = std::to_chars(buffer, buffer + sizeof buffer, value.as_real());
+      out.append(buffer, result.ptr);
+      break;
+    }
+    case Json::Kind::String: append_json_string(out, value.as_string()); break;
+    case Json::Kind::Array:
+      out.push_back('[');
+      for (std::size_t k = 0; k < value.items().size(); ++k) {
+        if (k) out.push_back(',');
+        append_json(out, value.items()[k]);
+      }
+      out.push_back(']');
+      break;
+    case Json::Kind::Object:
+      out.push_back('{');
+      for (std::size_t k = 0; k < value.members().size(); ++k) {
+        if (k) out.push_back(',');
+        append_json_string(out, value.members()[k].first);
+        out.push_back(':');
+        append_json(out, value.members()[k].second);
+      }
+      out.push_back('}');
+      break;
+  }
 }
 
 }  // namespace tailor::detail

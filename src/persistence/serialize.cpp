@@ -274,6 +274,7 @@ BOOST_CLASS_VERSION(tailor::detail::CatalogImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntitiesImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
+BOOST_CLASS_VERSION(tailor::EventRecord, 1)  // 1: eventId, and sentAt optional
 
 namespace boost::serialization {
 
@@ -367,18 +368,28 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int)
   TAILOR_ARRAY(scores);
 }
 
+// Version 0 (no event id, sentAt always present) is still read from old update logs.
 template <class Archive>
-void serialize(Archive& ar, tailor::EventRecord& x, const unsigned int) {
+void serialize(Archive& ar, tailor::EventRecord& x, const unsigned int version) {
   TAILOR_TEXT(user_id);
   TAILOR_TEXT(session_id);
   TAILOR_TEXT(item_id);
   TAILOR_TEXT(event_type);
   std::uint8_t has_value = x.event_value.has_value();
   float value = x.event_value.value_or(0.0f);
-  ar & has_value & value & x.sent_at;
+  std::uint8_t has_sent_at = x.sent_at.has_value();
+  std::int64_t sent_at = x.sent_at.value_or(0);
+  ar & has_value & value;
+  if (version >= 1) ar & has_sent_at;
+  ar & sent_at;
   if constexpr (!Archive::is_saving::value) {
     x.event_value.reset();
     if (has_value) x.event_value = value;
+    x.sent_at.reset();
+    if (version == 0 || has_sent_at) x.sent_at = sent_at;
+  }
+  if (version >= 1) {
+    TAILOR_TEXT(event_id);
   }
   tailor::detail::image_vector_strings(ar, x.impression);
   TAILOR_TEXT(recommendation_id);

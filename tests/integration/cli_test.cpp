@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io/json.hpp"
+#include "tailor/tailor.hpp"
 
 namespace {
 
@@ -434,6 +435,105 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   EXPECT_EQ(sims.status, 2) << sims.out;
   Result other = g.tailor("train " + g.dir + " --recipe user-personalization --solution all --no-metrics --mode update");
   EXPECT_EQ(other.status, 2) << other.out;
+}
+
+// put-events / put-users read each line strictly: bad lines are rejected with the file's line
+// number and the real reason, and change nothing.
+TEST(IntegrationCli, PutCommandsReportFileLinesAndStoreOnlyGoodRecords) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("tailor-cli-put-" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  const std::string data = std::string(TAILOR_SOURCE_DIR) + "/data/";
+  auto tailor = [&](const std::string& args) {
+    return run(std::string(TAILOR_CLI) + " " + args + " 2>&1");
+  };
+  ASSERT_EQ(tailor("create " + dir + " --interactions-schema " + data +
+                   "interactions_schema.json --users-schema " + data + "users_schema.json")
+                .status,
+            0);
+  ASSERT_EQ(tailor("import " + dir + " --dataset users --csv " + data + "users.csv").status, 0);
+
+  const std::string events = dir + "-events.jsonl";
+  const std::string good = R"("sessionId":"s","itemId":"i1","eventType":"read")";
+  const std::vector<std::string> lines = {
+      "{\"userId\":\"good-1\"," + good + ",\"sentAt\":1800000000}",
+      "{\"userId\":\"no-time\"," + good + "}",
+      "",
+      "{\"userId\":\"far\"," + good + ",\"sentAt\":1e19}",
+      "{\"userId\":\"abc\"," + good + ",\"sentAt\":1,\"eventValue\":\"abc\"}",
+      "{\"userId\":42," + good + ",\"sentAt\":1}",
+      "{\"userId\":",
+      "{\"userId\":\"good-2\"," + good + ",\"sentAt\":1800000001,\"properties\":\"{}\"}",
+      // Readable, but put_events refuses it: the report must still name line 9.
+      R"({"userId":"no-session","itemId":"i1","eventType":"read","sentAt":1})",
+      "{\"userId\":\"twice\",\"userId\":\"again\"," + good + ",\"sentAt\":1}"};
+  {
+    std::ofstream out(events);
+    for (const std::string& line : lines) out << line << "\n";
+  }
+  Result put = tailor("put-events " + dir + " --input " + events + " --json");
+  ASSERT_EQ(put.status, 0) << put.out;
+  const tailor::detail::Json report = json(put.out);
+  EXPECT_EQ(report.find("accepted")->as_int(), 2);
+  EXPECT_EQ(report.find("rejected")->as_int(), 7);
+  const std::vector<std::pair<int, std::string>> expected = {
+      {2, "sentAt"}, {4, "sentAt"},    {5, "eventValue"}, {6, "userId"},
+      {7, ""},       {9, "sessionId"}, {10, ""}};
+  const auto& errors = report.find("errors")->items();
+  ASSERT_EQ(errors.size(), expected.size()) << put.out;
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_EQ(errors[k].find("line")->as_int(), expected[k].first) << put.out;
+    EXPECT_EQ(errors[k].find("field")->as_string(), expected[k].second) << put.out;
+  }
+  EXPECT_NE(errors[1].find("reason")->as_string().find("out of range"), std::string::npos);
+  EXPECT_NE(errors[2].find("reason")->as_string().find("must be a JSON number"), std::string::npos);
+  EXPECT_NE(errors[4].find("reason")->as_string().find("malformed JSON"), std::string::npos);
+  EXPECT_NE(errors[6].find("reason")->as_string().find("duplicate key"), std::string::npos);
+
+  Result text = tailor("put-events " + dir + " --input " + events);
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("9 lines: 2 accepted, 7 rejected"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("line 9, sessionId:"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("line 7: malformed JSON"), std::string::npos) << text.out;
+
+  // Users: unreadable properties are rejected and the stored metadata stays as it was.
+  const std::string users = dir + "-users.jsonl";
+  {
+    std::ofstream out(users);
+    out << R"({"userId":"user-0001","properties":"{broken"})" << "\n"
+        << R"({"userId":"user-0001","properties":{"department":"Nowhere","shoeSize":44}})" << "\n"
+        << R"({"userId":"user-0001","properties":7})" << "\n"
+        << R"({"userId":"user-0002","properties":{"department":"Data","country":"FR","role":"x"}})"
+        << "\n";
+  }
+  Result put_users = tailor("put-users " + dir + " --input " + users + " --json");
+  ASSERT_EQ(put_users.status, 0) << put_users.out;
+  EXPECT_EQ(json(put_users.out).find("accepted")->as_int(), 1) << put_users.out;
+  EXPECT_EQ(json(put_users.out).find("rejected")->as_int(), 3) << put_users.out;
+
+  Result info = tailor("info " + dir + " --json");
+  ASSERT_EQ(info.status, 0) << info.out;
+  // Four accepted events (the file was sent twice): the bad lines left nothing behind.
+  EXPECT_EQ(json(info.out).find("datasets")->find("interactions")->find("rows")->as_int(), 4);
+  {
+    auto store = tailor::Store::open(dir);
+    store->group()->read([](const tailor::DatasetGroup& g) {
+      for (const char* id : {"no-time", "far", "abc", "no-session", "twice", "again"}) {
+        EXPECT_EQ(g.user_ids().find(id), tailor::kNoIndex) << id;
+      }
+      auto value = [&](const char* user, const char* column) {
+        const tailor::Column& c = *g.users()->column(column);
+        const std::uint32_t row = g.users()->row_of(g.user_ids().find(user));
+        return std::string(c.dictionary().name(c.codes_at(row)[0]));
+      };
+      EXPECT_EQ(value("user-0001", "DEPARTMENT"), "Engineering");
+      EXPECT_EQ(value("user-0001", "COUNTRY"), "BR");
+      EXPECT_EQ(value("user-0002", "DEPARTMENT"), "Data");  // was Finance: the good line landed
+    });
+  }
+  fs::remove_all(dir);
+  fs::remove(events);
+  fs::remove(users);
 }
 
 }  // namespace

@@ -126,6 +126,51 @@ TEST(PersistenceStore, RoundTripThroughSnapshotAndThroughLogReplay) {
   EXPECT_THROW(Store::open(dir.path + "/nope"), Error);
 }
 
+TEST(PersistenceStore, EventLogRecordsCarryEventIdAndAnAbsentSentAt) {
+  EventRecord full = event("u1", "i1", 1700000000);
+  full.event_id = "e-42";
+  full.impression = {"i1", "i2"};
+  full.properties = R"({"device":"phone"})";
+  EventRecord no_time = event("u2", "i2", 0);
+  no_time.sent_at.reset();
+  no_time.event_value.reset();
+  const std::vector<EventRecord> back =
+      detail::deserialize_events(detail::serialize_events({full, no_time}), "log");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].event_id, "e-42");
+  ASSERT_TRUE(back[0].sent_at.has_value());
+  EXPECT_EQ(*back[0].sent_at, 1700000000);
+  EXPECT_EQ(back[0].impression, full.impression);
+  EXPECT_EQ(back[0].properties, full.properties);
+  EXPECT_FALSE(back[1].sent_at.has_value());  // absent stays absent: never 1970
+  EXPECT_FALSE(back[1].event_value.has_value());
+  EXPECT_EQ(back[1].user_id, "u2");
+
+  // A log record written before eventId existed (EventRecord version 0) still reads.
+  const std::string old_record(
+      "\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00"
+      "\x00\x00\x00\x75\x31\x02\x00\x00\x00\x00\x00\x00\x00\x73\x31\x02\x00\x00\x00\x00\x00\x00\x00"
+      "\x69\x31\x05\x00\x00\x00\x00\x00\x00\x00\x63\x6c\x69\x63\x6b\x01\x00\x00\x20\x40\x00\xf1\x53"
+      "\x65\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x69\x31"
+      "\x02\x00\x00\x00\x00\x00\x00\x00\x69\x32\x01\x00\x00\x00\x00\x00\x00\x00\x72\x07\x00\x00\x00"
+      "\x00\x00\x00\x00\x7b\x22\x78\x22\x3a\x31\x7d",
+      126);
+  const std::vector<EventRecord> old = detail::deserialize_events(old_record, "old log");
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].user_id, "u1");
+  EXPECT_EQ(old[0].session_id, "s1");
+  EXPECT_EQ(old[0].item_id, "i1");
+  EXPECT_EQ(old[0].event_type, "click");
+  ASSERT_TRUE(old[0].event_value.has_value());
+  EXPECT_EQ(*old[0].event_value, 2.5f);
+  ASSERT_TRUE(old[0].sent_at.has_value());
+  EXPECT_EQ(*old[0].sent_at, 1700000000);
+  EXPECT_EQ(old[0].event_id, "");
+  EXPECT_EQ(old[0].impression, (std::vector<std::string>{"i1", "i2"}));
+  EXPECT_EQ(old[0].recommendation_id, "r");
+  EXPECT_EQ(old[0].properties, R"({"x":1})");
+}
+
 TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   TempDir dir;
   auto store = Store::create(dir.path, sample_group());

@@ -31,14 +31,14 @@ struct EventRecord {
   std::string session_id;  ///< required, 1-256 characters
   std::string item_id;     ///< required
   std::string event_type;  ///< required
+  /// Optional, 1-256 characters: an event whose id the group has stored already is
+  /// acknowledged again but not stored twice (idempotent retries).
+  std::string event_id;
   std::optional<float> event_value;
-  std::int64_t sent_at = 0;              ///< epoch seconds
+  std::optional<std::int64_t> sent_at;   ///< epoch seconds; required by put_events
   std::vector<std::string> impression;   ///< up to 25 item ids shown with the event
   std::string recommendation_id;         ///< up to 40 characters
   std::string properties;  ///< JSON object of further interaction fields, camelCase keys
-  /// Optional, up to 256 characters: an event whose id the group has seen is acknowledged again
-  /// but stored once (idempotent retries).
-  std::string event_id;
 };
 
 /// One user or item for DatasetGroup::put_users / put_items.
