@@ -483,6 +483,20 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
     return report;
   }
 
+  // A FULL import that accepted nothing would empty the dataset: refused unless the file is
+  // header-only and the caller asked for that. The reason goes first, ahead of the row errors.
+  if (options.mode == ImportMode::Full && good_rows == 0 &&
+      (report.rows_read > 0 || !options.allow_empty)) {
+    std::string reason =
+        report.rows_read > 0
+            ? "no row was accepted: a FULL import would empty the dataset, so it is left as it was"
+            : "no data rows: a FULL import would empty the dataset (allow it with allow_empty)";
+    report.errors.insert(report.errors.begin(), RowError{header.line, "", std::move(reason)});
+    if (report.errors.size() > options.max_reported_errors) report.errors.pop_back();
+    ++report.errors_total;
+    return report;
+  }
+
   // Commit. Everything above only read the group; from here on it changes.
   const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
