@@ -490,7 +490,8 @@ ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view cs
     std::string reason =
         report.rows_read > 0
             ? "no row was accepted: a FULL import would empty the dataset, so it is left as it was"
-            : "no data rows: a FULL import would empty the dataset (allow it with allow_empty)";
+            : "no data rows: a FULL import would empty the dataset (set allow_empty, or "
+              "--allow-empty on the command line, to do that)";
     report.errors.insert(report.errors.begin(), RowError{header.line, "", std::move(reason)});
     if (report.errors.size() > options.max_reported_errors) report.errors.pop_back();
     ++report.errors_total;
