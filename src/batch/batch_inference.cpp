@@ -149,10 +149,11 @@ bool is_tmp_name_of(const std::filesystem::path& a, const std::filesystem::path&
 
 // Where a name leads: absolute, with symlinks resolved as far as the path exists.
 std::filesystem::path resolved(const std::string& name) {
+  // Absolute first: weakly_canonical leaves a relative name whose first part is missing relative.
   std::error_code ec;
-  std::filesystem::path p = std::filesystem::weakly_canonical(name, ec);
-  if (ec) p = std::filesystem::absolute(name, ec).lexically_normal();
-  return p;
+  const std::filesystem::path absolute = std::filesystem::absolute(name, ec).lexically_normal();
+  std::filesystem::path p = std::filesystem::weakly_canonical(absolute, ec);
+  return ec ? absolute : p;
 }
 
 // Refuses, before anything is written, a job that would overwrite its input or a file that is not

@@ -169,6 +169,12 @@ TEST(BatchInference, RefusesAnOutputThatWouldOverwriteTheInputOrIsNotARegularFil
   expect_refused(*campaign, dir / "out.jsonl.tmp", dir / "out.jsonl", "temporary file");
   expect_refused(*campaign, in, dir / "in.jsonl.tmp", "temporary file");
   expect_refused(*campaign, in, dir / "in.jsonl.tmp.abc123", "temporary file");
+  // Relative names are compared where they lead (an output that does not exist yet included).
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path);
+  expect_refused(*campaign, "out.jsonl.tmp", "out.jsonl", "temporary file");
+  expect_refused(*campaign, "in.jsonl", "./sub/../in.jsonl", "is the input file");
+  fs::current_path(cwd);
   // Outputs that are not regular files are never replaced.
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   expect_refused(*campaign, in, dir / "fifo", "not a regular file");
