@@ -293,24 +293,16 @@ Store::Store(std::string dir, StoreOptions options) : dir_(std::move(dir)), opti
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group, StoreOptions options) {
-  // Only a new or empty directory: an empty name would put the store's files under "/", and a
-  // store written among other files would mix with (and be mistaken for) them.
-  TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument,
-                  "the dataset-group directory name is empty");
-  std::error_code status_ec;
-  const std::filesystem::file_status status = std::filesystem::status(dir, status_ec);
-  if (std::filesystem::exists(status)) {
-    TAILOR_THROW_IF(!std::filesystem::is_directory(status), ErrorCode::InvalidArgument, dir,
-                    " exists and is not a directory");
-    TAILOR_THROW_IF(std::filesystem::exists(snapshot_path(dir)), ErrorCode::InvalidArgument, dir,
-                    " already holds a tailor store");
-    const bool empty = std::filesystem::is_empty(dir, status_ec);
-    TAILOR_THROW_IF(status_ec, ErrorCode::Io, "cannot read directory ", dir, ": ",
-                    status_ec.message());
-    TAILOR_THROW_IF(!empty, ErrorCode::InvalidArgument, dir,
-                    " is not empty: a new dataset group needs a new or empty directory");
-  }
+  // A new or empty directory only: an empty path once put the group's files under "/", and a
+  // store written among other files would mix with them.
+  TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument, "a dataset group needs a directory (the path is empty)");
   std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    TAILOR_THROW_IF(!std::filesystem::is_directory(dir, ec), ErrorCode::InvalidArgument, dir,
+                    " exists and is not a directory");
+    TAILOR_THROW_IF(!std::filesystem::is_empty(dir, ec), ErrorCode::InvalidArgument, dir,
+                    " is not empty: a dataset group is created in a new or empty directory");
+  }
   std::filesystem::create_directories(solutions_dir(dir), ec);
   TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot create directory ", dir, ": ", ec.message());
   TAILOR_THROW_IF(std::filesystem::exists(snapshot_path(dir)), ErrorCode::InvalidArgument, dir,

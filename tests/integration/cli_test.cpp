@@ -215,7 +215,7 @@ TEST(IntegrationCli, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectory) {
   std::ofstream(dir.path + "/full/notes.txt") << "mine";
 
   // An empty name once wrote the group into "/".
-  expect_invalid(dir.path, "create ''" + kSchema, "directory name is empty");
+  expect_invalid(dir.path, "create ''" + kSchema, "the path is empty");
   expect_invalid(dir.path, "create full" + kSchema, "full is not empty");
   expect_invalid(dir.path, "create keep.txt" + kSchema, "keep.txt exists and is not a directory");
   // Nothing was written anywhere.
@@ -227,7 +227,7 @@ TEST(IntegrationCli, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectory) {
   fs::create_directory(dir.path + "/empty");
   EXPECT_EQ(tailor_err(dir.path, "create empty" + kSchema).status, 0);
   EXPECT_EQ(tailor_err(dir.path, "create new/group" + kSchema).status, 0);
-  expect_invalid(dir.path, "create new/group" + kSchema, "already holds a tailor store");
+  expect_invalid(dir.path, "create new/group" + kSchema, "is not empty");
 }
 
 TEST(IntegrationCli, FullImportThatAcceptsNoRowLeavesTheDatasetAsItWas) {

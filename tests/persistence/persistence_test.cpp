@@ -348,7 +348,7 @@ TEST(PersistenceStore, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectoryWriting
       EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
     }
   };
-  expect_invalid("", "name is empty");  // would have written into "/"
+  expect_invalid("", "the path is empty");  // would have written into "/"
   TempDir dir;
   fs::create_directories(dir.path);
   write_bytes(dir.path + "/file", "mine");
@@ -360,7 +360,7 @@ TEST(PersistenceStore, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectoryWriting
   // An existing empty directory is fine.
   fs::create_directory(dir.path + "/empty");
   EXPECT_NO_THROW(Store::create(dir.path + "/empty", sample_group()));
-  expect_invalid(dir.path + "/empty", "already holds a tailor store");
+  expect_invalid(dir.path + "/empty", "is not empty");  // a store now
 }
 
 }  // namespace

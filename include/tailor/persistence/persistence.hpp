@@ -52,9 +52,7 @@ TAILOR_EXPORT SolutionVersion load_version(const std::string& path);
 /// checkpoint and version saving need external synchronisation with each other.
 class TAILOR_EXPORT Store {
  public:
-  /// Creates a new store in `dir`, which is made if missing and must otherwise be an empty
-  /// directory. @throws tailor::Error(InvalidArgument) for an empty name, a file, or a directory
-  /// that is not empty (a store included), before anything is written; (Io) when writing fails
+  /// Creates a new store in `dir` (made if missing; must not hold a store already).
   static std::unique_ptr<Store> create(const std::string& dir, DatasetGroup group, StoreOptions options = {});
   /// Opens an existing store. @throws tailor::Error(NotFound, Io, ParseError, IncompatibleVersion)
   static std::unique_ptr<Store> open(const std::string& dir, StoreOptions options = {});
