@@ -23,7 +23,8 @@ struct ScoredItem {
 
 /// Per-call execution settings: never process-global.
 struct ExecutionOptions {
-  /// Threads for parallel kernels; 0 means all hardware threads.
+  /// Threads for parallel kernels; 0 means all hardware threads, and a larger count than the
+  /// machine's cores is capped to the core count.
   int num_threads = 0;
   /// Seed for every random choice made by the call.
   std::uint64_t seed = 42;

@@ -3,12 +3,19 @@
 // block in input order, repeat; memory stays bounded by the block size.
 #include "tailor/batch/batch_inference.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "detail/parallel.hpp"
 #include "io/json.hpp"
@@ -128,16 +135,90 @@ std::string format_line(const Line& line) {
   return out + "},\"error\":null}";
 }
 
+// Temporary files are named <output>.tmp.<random>, next to the output (same file system: the
+// final rename is atomic).
+constexpr const char* kTmpInfix = ".tmp";
+
+// Whether `a` is named like a temporary file of `b`: "<b>.tmp" (as earlier versions named it) or
+// "<b>.tmp.<anything>", in the same directory.
+bool is_tmp_name_of(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const std::string name = a.filename().string(), base = b.filename().string() + kTmpInfix;
+  return a.parent_path() == b.parent_path() && name.compare(0, base.size(), base) == 0 &&
+         (name.size() == base.size() || name[base.size()] == '.');
+}
+
+// Where a name leads: absolute, with symlinks resolved as far as the path exists.
+std::filesystem::path resolved(const std::string& name) {
+  // Absolute first: weakly_canonical leaves a relative name whose first part is missing relative.
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(name, ec).lexically_normal();
+  std::filesystem::path p = std::filesystem::weakly_canonical(absolute, ec);
+  return ec ? absolute : p;
+}
+
+// Refuses, before anything is written, a job that would overwrite its input or a file that is not
+// a plain output: the same file under two names (./x and x, a symlink, a hard link), an input
+// named like the output's temporary file or the reverse, and an existing device, directory or
+// FIFO (renaming over /dev/full would replace the device with a regular file).
+void check_paths(const std::string& input, const std::string& output) {
+  TAILOR_THROW_IF(input.empty(), ErrorCode::InvalidArgument, "the batch input path is empty");
+  TAILOR_THROW_IF(output.empty(), ErrorCode::InvalidArgument, "the batch output path is empty");
+  struct stat in_stat = {};
+  struct stat out_stat = {};
+  const bool in_exists = ::stat(input.c_str(), &in_stat) == 0;
+  const bool out_exists = ::stat(output.c_str(), &out_stat) == 0;
+  TAILOR_THROW_IF(
+      out_exists && !S_ISREG(out_stat.st_mode), ErrorCode::InvalidArgument, "batch output ", output,
+      " exists and is not a regular file (a device, directory or FIFO is never replaced)");
+  const bool same_file = in_exists && out_exists && in_stat.st_dev == out_stat.st_dev &&
+                         in_stat.st_ino == out_stat.st_ino;
+  const std::filesystem::path in_path = resolved(input), out_path = resolved(output);
+  TAILOR_THROW_IF(same_file || in_path == out_path, ErrorCode::InvalidArgument, "batch output ",
+                  output, " is the input file ", input, ": the job would overwrite its own input");
+  TAILOR_THROW_IF(is_tmp_name_of(in_path, out_path) || is_tmp_name_of(out_path, in_path),
+                  ErrorCode::InvalidArgument, "batch input ", input, " and output ", output,
+                  " clash: the job writes to a temporary file named <output>", kTmpInfix,
+                  ".<random>; choose other names");
+}
+
+// A new, uniquely named file next to `output`, opened for writing; its name goes to `tmp`.
+// O_EXCL with a random suffix, as mkstemp does, but mode 0666 so that the umask decides the
+// output's permissions as for any new file (mkstemp would make it private).
+FILE* create_temporary(const std::string& output, std::string& tmp) {
+  std::random_device entropy;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, ".%06x", static_cast<unsigned>(entropy() & 0xffffffu));
+    std::string name = output + kTmpInfix + suffix;
+    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == EEXIST) continue;
+    const int open_error = errno;
+    TAILOR_THROW_IF(fd < 0, ErrorCode::Io, "cannot create batch output ", name, ": ",
+                    std::strerror(open_error));
+    FILE* file = ::fdopen(fd, "wb");
+    if (!file) {
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(name.c_str());
+      TAILOR_THROW(ErrorCode::Io, "cannot open batch output ", name, ": ", std::strerror(saved));
+    }
+    tmp = std::move(name);
+    return file;
+  }
+  TAILOR_THROW(ErrorCode::Io, "cannot create a unique temporary file next to batch output ",
+               output);
+}
+
 }  // namespace
 
 BatchReport run_batch_inference(const Campaign& campaign, const std::string& input, const std::string& output,
                                 const BatchOptions& options, const std::function<void(std::size_t)>& progress) {
   const auto start = std::chrono::steady_clock::now();
+  check_paths(input, output);
   std::ifstream in(input, std::ios::binary);
   TAILOR_THROW_IF(!in, ErrorCode::Io, "cannot open batch input ", input);
-  const std::string tmp = output + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  TAILOR_THROW_IF(!out, ErrorCode::Io, "cannot create batch output ", tmp);
+  std::string tmp;
+  FILE* out = create_temporary(output, tmp);
   BatchReport report;
   std::vector<Line> lines;
   const std::size_t block = std::max<std::size_t>(1, options.lines_per_block);
@@ -183,21 +264,24 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
       std::vector<std::string> formatted(lines.size());
       detail::parallel_for(lines.size(), threads, [&](std::size_t k) { formatted[k] = format_line(lines[k]); });
       for (std::size_t k = 0; k < lines.size(); ++k) {
-        out << formatted[k] << '\n';
+        formatted[k] += '\n';
+        std::fwrite(formatted[k].data(), 1, formatted[k].size(), out);
         ++report.lines_read;
         lines[k].error.empty() ? ++report.succeeded : ++report.failed;
       }
-      TAILOR_THROW_IF(!out, ErrorCode::Io, "cannot write batch output ", tmp);
+      TAILOR_THROW_IF(std::ferror(out), ErrorCode::Io, "cannot write batch output ", tmp);
       if (progress) progress(report.lines_read);
     }
     TAILOR_THROW_IF(in.bad(), ErrorCode::Io, "error while reading batch input ", input);
-    out.close();
-    TAILOR_THROW_IF(!out, ErrorCode::Io, "cannot write batch output ", tmp);
+    const bool written = !std::ferror(out);
+    const int closed = std::fclose(out);
+    out = nullptr;
+    TAILOR_THROW_IF(!written || closed != 0, ErrorCode::Io, "cannot write batch output ", tmp);
     std::error_code ec;
     std::filesystem::rename(tmp, output, ec);
     TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot rename ", tmp, " to ", output, ": ", ec.message());
   } catch (...) {
-    out.close();
+    if (out) std::fclose(out);
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
     throw;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +34,23 @@ int exit_code(tailor::ErrorCode code) {
     case tailor::ErrorCode::Io: return 5;
     default: return 1;
   }
+}
+
+// A whole number from `low` to `high`, checked on the text: CLI11 alone would wrap "-1" into an
+// unsigned option and name its range in floating point.
+CLI::Validator whole_number(unsigned long long low, unsigned long long high,
+                            const std::string& expected) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        unsigned long long value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end || value < low || value > high) {
+          return "expected " + expected + ", found \"" + text + "\"";
+        }
+        return std::string();
+      },
+      "");
 }
 
 struct Common {
@@ -322,7 +340,10 @@ int main(int argc, char** argv) try {
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("DIR", common.dir, "dataset-group directory")->required();
     cmd->add_flag("--json", common.json, "print JSON");
-    cmd->add_option("--threads", common.threads, "cap the threads of this command (0: all)");
+    cmd->add_option("--threads", common.threads,
+                    "cap the threads of this command (0: all cores; at most the core count)")
+        ->check(whole_number(0, std::numeric_limits<int>::max(),
+                             "a whole number of threads, 0 for all cores"));
   };
 
   auto* create = app.add_subcommand("create", "create a dataset group from schema files");
@@ -334,12 +355,14 @@ int main(int argc, char** argv) try {
 
   auto* import = app.add_subcommand("import", "bulk-import a CSV file into a dataset");
   std::string dataset, csv, mode = "full";
-  bool skip_invalid = false;
+  bool skip_invalid = false, allow_empty = false;
   add_common(import);
   import->add_option("--dataset", dataset, "interactions, users or items")->required();
   import->add_option("--csv", csv, "CSV file (header row naming schema fields)")->required();
   import->add_option("--mode", mode, "full (replace) or incremental (append/upsert)");
   import->add_flag("--skip-invalid", skip_invalid, "import the good rows and report the bad ones");
+  import->add_flag("--allow-empty", allow_empty,
+                   "let a FULL import of a header-only file empty the dataset");
 
   std::string input;
   auto* put_events = app.add_subcommand("put-events", "send events (one Personalize event per JSON line)");
@@ -362,7 +385,9 @@ int main(int argc, char** argv) try {
   train->add_option("--recipe", recipe, recipes_help)->required();
   train->add_option("--solution", solution_name, "solution name (default: the recipe's name)");
   train->add_option("--params", params, "hyperparameters as JSON, or @file");
-  train->add_option("--seed", seed, "seed for every random choice");
+  train->add_option("--seed", seed, "seed for every random choice")
+      ->check(
+          whole_number(0, std::numeric_limits<std::uint64_t>::max(), "a whole number, 0 or more"));
   train->add_flag("--no-metrics", no_metrics, "train on all data without the evaluation split");
   std::string train_mode = "full", event_types, event_value_threshold, event_weights;
   bool event_value_as_weight = false;
@@ -387,7 +412,8 @@ int main(int argc, char** argv) try {
   recommend->add_option("--item", item, "item id (similar items; recipe sims)");
   recommend->add_option("--solution", solution_name,
                         "solution (needed when the group has several)");
-  recommend->add_option("-n", n, "number of results (at most 500)");
+  recommend->add_option("-n", n, "number of results (1 to 500)")
+      ->check(whole_number(1, 500, "a whole number from 1 to 500 (the limit)"));
   recommend->add_option("--filter", filter, "filter expression");
   recommend->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
   std::string filter_history;
@@ -408,7 +434,8 @@ int main(int argc, char** argv) try {
   batch->add_option("--input", input, "JSON Lines input")->required();
   batch->add_option("--output", output, "JSON Lines output")->required();
   batch->add_option("--solution", solution_name, "solution (needed when the group has several)");
-  batch->add_option("-n", n, "number of results per line");
+  batch->add_option("-n", n, "number of results per line (1 to 500)")
+      ->check(whole_number(1, 500, "a whole number from 1 to 500 (the limit)"));
   batch->add_option("--filter", filter, "filter expression for every line");
   batch->add_option("--param", filter_params, "filter parameter NAME=V1,V2 (repeatable)");
   batch->add_option("--filter-history", filter_history, filter_history_help);
@@ -423,7 +450,15 @@ int main(int argc, char** argv) try {
   activate->add_option("--solution", solution_name, "solution")->required();
   activate->add_option("--version", version_id, "version id (tailor info lists them)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a "parse error" with status 0 (its text goes to stdout); every real one is an
+    // invalid argument: its message goes to stderr and the status is 2, like any other.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "tailor: " << e.what() << " (see --help)\n";
+    return 2;
+  }
   tailor::FilterLimits filter_limits;
   if (!filter_history.empty()) filter_limits.interactions_per_event_type = parse_count("--filter-history", filter_history);
   tailor::ExecutionOptions execution;
@@ -450,6 +485,7 @@ int main(int argc, char** argv) try {
     else if (mode == "incremental") options.mode = tailor::ImportMode::Incremental;
     else throw tailor::Error(tailor::ErrorCode::InvalidArgument, "--mode must be full or incremental, found " + mode);
     options.policy = skip_invalid ? tailor::ImportPolicy::SkipInvalid : tailor::ImportPolicy::AllOrNothing;
+    options.allow_empty = allow_empty;
     options.execution = execution;
     progress_line("importing " + csv + " ...");
     const auto start = std::chrono::steady_clock::now();
@@ -589,12 +625,20 @@ int main(int argc, char** argv) try {
   }
 
   if (rank->parsed()) {
-    auto campaign = campaign_for(*store, solution_name);
     tailor::RankingRequest r;
     r.user_id = user;
-    std::stringstream s(items);
-    std::string id;
-    while (std::getline(s, id, ',')) r.input_list.push_back(id);
+    // Split by hand: getline would drop a trailing empty id ("a,b,").
+    for (std::size_t begin = 0;;) {
+      const std::size_t comma = std::min(items.find(',', begin), items.size());
+      r.input_list.push_back(items.substr(begin, comma - begin));
+      if (r.input_list.back().empty()) {
+        throw tailor::Error(tailor::ErrorCode::InvalidArgument,
+                            "--items: empty item id in \"" + items + "\" (expected ID1,ID2,...)");
+      }
+      if (comma == items.size()) break;
+      begin = comma + 1;
+    }
+    auto campaign = campaign_for(*store, solution_name);
     print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
     return 0;
   }

@@ -562,6 +562,21 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
     report.rows_discarded = good_rows;
     return job;
   }
+  // A FULL import that accepted nothing would empty the dataset: refused unless the file is
+  // header-only and the caller asked for that. The reason goes first, ahead of the row errors.
+  if (options.mode == ImportMode::Full && good_rows == 0 &&
+      (report.rows_read > 0 || !options.allow_empty)) {
+    std::string reason =
+        report.rows_read > 0
+            ? "no row was accepted: a FULL import would empty the dataset, so it is left as it was"
+            : "no data rows: a FULL import would empty the dataset (set allow_empty, or "
+              "--allow-empty on the command line, to do that)";
+    report.errors.insert(report.errors.begin(), RowError{header.line, "", std::move(reason)});
+    if (report.errors.size() > options.max_reported_errors) report.errors.pop_back();
+    ++report.errors_total;
+    return job;
+  }
+
   job.rows_ = std::make_unique<StagedImport::Rows>();
   job.rows_->chunks = std::move(staged);
   job.rows_->good_rows = good_rows;

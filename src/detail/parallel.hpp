@@ -2,9 +2,11 @@
 // The only file that includes <omp.h>: a parallel loop that carries exceptions out.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <thread>
 
 #ifdef TAILOR_HAVE_OPENMP
 #include <omp.h>
@@ -12,15 +14,18 @@
 
 namespace tailor::detail {
 
-/// Number of threads a call asking for `requested` (0 = all) gets.
+/// Number of threads a call asking for `requested` (0 = all) gets: never more than the machine's
+/// cores, since extra threads only add scheduling cost and per-thread scratch memory.
 inline int resolve_threads(int requested) {
 #ifdef TAILOR_HAVE_OPENMP
-  int available = omp_get_max_threads();
+  const int available = omp_get_max_threads();
+  const int cores = omp_get_num_procs();
 #else
-  int available = 1;
+  const int available = 1;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #endif
   if (requested <= 0) return available;
-  return requested;
+  return std::min(requested, std::max(cores, 1));
 }
 
 /// Index of the calling thread inside a parallel_for body.

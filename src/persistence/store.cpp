@@ -545,6 +545,8 @@ Store::Store(std::string dir, StoreOptions options) : dir_(std::move(dir)), opti
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group, StoreOptions options) {
+  // A new or empty directory only: an empty path once put the group's files under "/", and a
+  // store written among other files would mix with them.
   TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument, "a dataset group needs a directory (the path is empty)");
   TAILOR_THROW_IF(options.access != StoreAccess::ReadWrite, ErrorCode::InvalidArgument,
                   "a store is created read-write");

@@ -187,9 +187,101 @@ TEST(DataDatasetGroup, MetadataValueRulesAndLimits) {
   ImportReport u = users_group.import_csv_text(DatasetKind::Users,
                                                "USER_ID,AGE,DEPARTMENT\nu1,3000000000,x\nu2,,\n",
                                                skip_invalid());
-  ASSERT_EQ(u.errors.size(), 2u);
-  EXPECT_NE(u.errors[0].reason.find("out of range for an int"), std::string::npos);
-  EXPECT_EQ(u.errors[1].column, "DEPARTMENT");  // not nullable
+  // Both rows are bad: the FULL import is refused as a whole (first error), then the rows.
+  EXPECT_FALSE(u.applied);
+  ASSERT_EQ(u.errors.size(), 3u);
+  EXPECT_NE(u.errors[0].reason.find("no row was accepted"), std::string::npos);
+  EXPECT_NE(u.errors[1].reason.find("out of range for an int"), std::string::npos);
+  EXPECT_EQ(u.errors[2].column, "DEPARTMENT");  // not nullable
+}
+
+TEST(DataDatasetGroup, FullImportWithNoGoodRowLeavesTheDatasetAsItWas) {
+  DatasetGroup g = make_group();
+  const std::string head = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u1,i1,1,a\nu2,i2,2,a\n").ok());
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\ni1,1\n").ok());
+
+  // Every row bad under skip-invalid: nothing accepted, so nothing replaced.
+  ImportReport r = g.import_csv_text(DatasetKind::Interactions, head + "u3,i3,never,a\nu4,i4,,a\n",
+                                     skip_invalid());
+  EXPECT_FALSE(r.applied);
+  EXPECT_EQ(r.rows_read, 2u);
+  EXPECT_EQ(r.rows_rejected, 2u);
+  EXPECT_EQ(r.rows_imported, 0u);
+  expect_counts_add_up(r);
+  EXPECT_EQ(r.errors_total, 3u);
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].line, 1u);
+  EXPECT_EQ(r.errors[0].column, "");
+  EXPECT_NE(r.errors[0].reason.find("no row was accepted"), std::string::npos) << r.errors[0].reason;
+  EXPECT_EQ(r.errors[1].line, 2u);
+  EXPECT_EQ(r.errors[2].line, 3u);
+  EXPECT_EQ(g.interactions().size(), 2u);
+  EXPECT_EQ(g.user_ids().size(), 2u);
+
+  // With the error list already full, the reason still comes first and the counts stay exact.
+  std::string many = head;
+  for (int k = 0; k < 20; ++k) many += "u,i,bad,a\n";
+  ImportOptions capped = skip_invalid();
+  capped.max_reported_errors = 5;
+  ImportReport c = g.import_csv_text(DatasetKind::Interactions, many, capped);
+  EXPECT_FALSE(c.applied);
+  EXPECT_EQ(c.errors_total, 21u);
+  ASSERT_EQ(c.errors.size(), 5u);
+  EXPECT_NE(c.errors[0].reason.find("no row was accepted"), std::string::npos);
+  EXPECT_EQ(c.errors[4].line, 5u);
+  EXPECT_EQ(g.interactions().size(), 2u);
+
+  // Entity datasets follow the same rule.
+  ImportReport items = g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\ni9,cheap\n", skip_invalid());
+  EXPECT_FALSE(items.applied);
+  EXPECT_EQ(g.items()->count(), 1u);
+
+  // INCREMENTAL with no good row is a no-op either way; it was never refused for that.
+  ImportOptions inc = skip_invalid();
+  inc.mode = ImportMode::Incremental;
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u5,i5,never,a\n", inc).applied);
+  EXPECT_EQ(g.interactions().size(), 2u);
+}
+
+TEST(DataDatasetGroup, HeaderOnlyFullImportEmptiesOnlyWithAllowEmpty) {
+  DatasetGroup g = make_group();
+  const std::string head = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u1,i1,1,a\nu2,i2,2,a\n").ok());
+  for (const ImportPolicy policy : {ImportPolicy::AllOrNothing, ImportPolicy::SkipInvalid}) {
+    ImportOptions o;
+    o.policy = policy;
+    ImportReport r = g.import_csv_text(DatasetKind::Interactions, head, o);
+    EXPECT_FALSE(r.applied);
+    EXPECT_EQ(r.rows_read, 0u);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].line, 1u);
+    EXPECT_NE(r.errors[0].reason.find("allow_empty"), std::string::npos) << r.errors[0].reason;
+    EXPECT_EQ(g.interactions().size(), 2u);
+  }
+  // Blank lines are not rows.
+  EXPECT_FALSE(g.import_csv_text(DatasetKind::Interactions, head + "\n\r\n").applied);
+  EXPECT_EQ(g.interactions().size(), 2u);
+
+  ImportOptions allow;
+  allow.allow_empty = true;
+  ImportReport emptied = g.import_csv_text(DatasetKind::Interactions, head, allow);
+  EXPECT_TRUE(emptied.ok()) << emptied.summary();
+  EXPECT_EQ(g.interactions().size(), 0u);
+
+  // allow_empty never lets a file of bad rows through.
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, head + "u1,i1,1,a\n").ok());
+  allow.policy = ImportPolicy::SkipInvalid;
+  EXPECT_FALSE(g.import_csv_text(DatasetKind::Interactions, head + "u1,i1,bad,a\n", allow).applied);
+  EXPECT_EQ(g.interactions().size(), 1u);
+
+  // Items: a header-only file empties the table only when allowed.
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\ni1,1\ni2,2\n").ok());
+  EXPECT_FALSE(g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\n").applied);
+  EXPECT_EQ(g.items()->count(), 2u);
+  allow.policy = ImportPolicy::AllOrNothing;
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\n", allow).applied);
+  EXPECT_EQ(g.items()->count(), 0u);
 }
 
 TEST(DataDatasetGroup, ErrorCapKeepsCountsExact) {

@@ -649,5 +649,30 @@ TEST(PersistenceStore, SigkillAtRandomMomentsKeepsEveryAcknowledgedUpdate) {
   }
 }
 
+TEST(PersistenceStore, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectoryWritingNothing) {
+  auto expect_invalid = [](const std::string& dir, const char* message) {
+    try {
+      Store::create(dir, sample_group());
+      ADD_FAILURE() << "created a store in \"" << dir << "\"";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  expect_invalid("", "the path is empty");  // would have written into "/"
+  TempDir dir;
+  fs::create_directories(dir.path);
+  write_bytes(dir.path + "/file", "mine");
+  expect_invalid(dir.path, "is not empty");
+  expect_invalid(dir.path + "/file", "is not a directory");
+  EXPECT_EQ(read_bytes(dir.path + "/file"), "mine");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()), 1);
+
+  // An existing empty directory is fine.
+  fs::create_directory(dir.path + "/empty");
+  EXPECT_NO_THROW(Store::create(dir.path + "/empty", sample_group()));
+  expect_invalid(dir.path + "/empty", "is not empty");  // a store now
+}
+
 }  // namespace
 }  // namespace tailor

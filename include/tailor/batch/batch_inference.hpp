@@ -35,10 +35,15 @@ struct BatchReport {
 /// input line, in order, to `output`:
 /// {"input":{…},"output":{"recommendedItems":[…],"scores":[…]},"error":null}.
 /// A malformed line, an unknown item or a bad request gives its line an "error" and the job goes
-/// on. Output goes to a temporary file renamed at the end, so a failed job leaves no half file.
-/// Lines are processed in blocks of `lines_per_block`, in parallel within a block.
+/// on. Output goes to a new, uniquely named temporary file next to `output`
+/// (`<output>.tmp.<random>`), renamed over `output` at the end; a failed job removes it and leaves
+/// no half file. Lines are processed in blocks of `lines_per_block`, in parallel within a block.
 /// @param progress called after each block with the lines done so far (may be empty)
-/// @throws tailor::Error(Io) when a file cannot be read or written
+/// @throws tailor::Error(InvalidArgument), before anything is written, when `output` is the
+///         input file (by any name: symlinks and hard links included), when one path is named like
+///         the other's temporary file (`<path>.tmp`, `<path>.tmp.*`), when either path is empty, or
+///         when `output` exists and is not a regular file (a device, directory or FIFO);
+///         (Io) when a file cannot be read or written
 TAILOR_EXPORT BatchReport run_batch_inference(const Campaign& campaign, const std::string& input,
                                               const std::string& output, const BatchOptions& options,
                                               const std::function<void(std::size_t)>& progress = {});

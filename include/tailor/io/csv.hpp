@@ -27,6 +27,10 @@ struct ImportOptions {
   /// Threads and seed; files under `min_parallel_bytes` are parsed on one thread.
   ExecutionOptions execution;
   std::size_t min_parallel_bytes = 1 << 20;
+  /// A FULL import of a header-only file (no data rows) empties the dataset only when true;
+  /// otherwise it is refused and the dataset stays as it was. A FULL import whose rows were all
+  /// invalid never empties the dataset.
+  bool allow_empty = false;
 };
 
 /// One rejected row, or a problem with the file as a whole (then `line` is the header's).
