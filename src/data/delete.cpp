@@ -17,8 +17,10 @@ DeleteReport find_ids(const IdMap& map, const std::vector<std::string>& ids) {
   DeleteReport report;
   for (const std::string& id : ids) {
     const Index i = map.find(id);
-    if (i == kNoIndex) ++report.unknown;
-    else report.indices.push_back(i);
+    if (i == kNoIndex)
+      ++report.unknown;
+    else
+      report.indices.push_back(i);
   }
   std::sort(report.indices.begin(), report.indices.end());
   report.indices.erase(std::unique(report.indices.begin(), report.indices.end()),
@@ -57,8 +59,10 @@ Column without_impressions(const Column& column, const IdMap& items, const Bitma
       if (bar == std::string_view::npos) break;
       rest.remove_prefix(bar + 1);
     }
-    if (kept.empty() && column.field().nullable) fresh.append_null();
-    else fresh.append_text(kept);
+    if (kept.empty() && column.field().nullable)
+      fresh.append_null();
+    else
+      fresh.append_text(kept);
   }
   return fresh;
 }

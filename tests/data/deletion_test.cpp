@@ -49,7 +49,8 @@ const char* kItems = R"({
 // snapshot can be searched for them.
 DatasetGroup make_group() {
   DatasetGroup g(Schema::parse(kInteractions, DatasetKind::Interactions),
-                 Schema::parse(kUsers, DatasetKind::Users), Schema::parse(kItems, DatasetKind::Items));
+                 Schema::parse(kUsers, DatasetKind::Users),
+                 Schema::parse(kItems, DatasetKind::Items));
   ImportReport r = g.import_csv_text(
       DatasetKind::Interactions,
       "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,IMPRESSION,DEVICE,NOTE\n"
@@ -82,7 +83,8 @@ std::vector<std::uint32_t> rows_of(const DatasetGroup& g, Index user) {
 
 std::vector<std::string> texts(const Column& c) {
   std::vector<std::string> out;
-  for (std::size_t r = 0; r < c.size(); ++r) out.push_back(c.is_null(r) ? "<null>" : std::string(c.text_at(r)));
+  for (std::size_t r = 0; r < c.size(); ++r)
+    out.push_back(c.is_null(r) ? "<null>" : std::string(c.text_at(r)));
   return out;
 }
 
@@ -90,7 +92,8 @@ std::vector<std::string> categories(const Column& c) {
   std::vector<std::string> out;
   for (std::size_t r = 0; r < c.size(); ++r) {
     std::string s = c.is_null(r) ? "<null>" : "";
-    for (Index code : c.codes_at(r)) s += (s.empty() ? "" : "|") + std::string(c.dictionary().name(code));
+    for (Index code : c.codes_at(r))
+      s += (s.empty() ? "" : "|") + std::string(c.dictionary().name(code));
     out.push_back(s);
   }
   return out;
@@ -104,7 +107,8 @@ bool contains(const std::string& bytes, const std::string& needle) {
 
 TEST(DataDeletion, IdMapEraseKeepsEveryOtherIndexAndForgetsTheIds) {
   IdMap m;
-  for (int i = 0; i < 100; ++i) m.insert("id-" + std::to_string(i) + (i % 2 ? "-with-a-long-tail" : ""));
+  for (int i = 0; i < 100; ++i)
+    m.insert("id-" + std::to_string(i) + (i % 2 ? "-with-a-long-tail" : ""));
   const std::vector<Index> gone = {3, 50, 51, 3, 99};
   m.erase(gone);
   EXPECT_EQ(m.size(), 100u);
@@ -122,7 +126,8 @@ TEST(DataDeletion, IdMapEraseKeepsEveryOtherIndexAndForgetsTheIds) {
   m.erase(std::vector<Index>{3});
   EXPECT_EQ(m.erased_count(), 4u);
   // The table still grows and finds everything after an erase.
-  for (int i = 0; i < 1000; ++i) ASSERT_EQ(m.insert("more-" + std::to_string(i)), 102u + static_cast<Index>(i));
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_EQ(m.insert("more-" + std::to_string(i)), 102u + static_cast<Index>(i));
   EXPECT_EQ(m.find("id-50"), 101u);
   EXPECT_EQ(m.find("id-2"), 2u);
   EXPECT_EQ(m.find("more-999"), 1101u);
@@ -182,9 +187,11 @@ TEST(DataDeletion, DeleteUsersRemovesTheirRowsHistoriesMetadataAndIds) {
   EXPECT_TRUE(in.has_event_value(2));
   EXPECT_FLOAT_EQ(in.event_values()[2], 3.0f);
   EXPECT_FLOAT_EQ(in.event_values()[3], 4.0f);
-  EXPECT_EQ(texts(*in.column("NOTE")),
-            (std::vector<std::string>{"bob-note", "carol-note", "bob-apple-note", "carol-pear-note"}));
-  EXPECT_EQ(categories(*in.column("DEVICE")), (std::vector<std::string>{"tablet", "<null>", "tablet", "desk"}));
+  EXPECT_EQ(
+      texts(*in.column("NOTE")),
+      (std::vector<std::string>{"bob-note", "carol-note", "bob-apple-note", "carol-pear-note"}));
+  EXPECT_EQ(categories(*in.column("DEVICE")),
+            (std::vector<std::string>{"tablet", "<null>", "tablet", "desk"}));
   EXPECT_EQ(in.column("DEVICE")->dictionary().find("alice-device"), kNoIndex);
   EXPECT_EQ(in.column("DEVICE")->dictionary().find("phone"), kNoIndex);
   EXPECT_EQ(g.rows(DatasetKind::Interactions), 4u);
@@ -214,9 +221,14 @@ TEST(DataDeletion, DeleteUsersRemovesTheirRowsHistoriesMetadataAndIds) {
   EXPECT_EQ(g.items_version(), items_version);  // items are unchanged
 
   // The same id again is a new user with only its new history.
-  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
-                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nalice-a-long-user-id,plum,700,click\n",
-                                [] { ImportOptions o; o.mode = ImportMode::Incremental; return o; }())
+  ASSERT_TRUE(g.import_csv_text(
+                   DatasetKind::Interactions,
+                   "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nalice-a-long-user-id,plum,700,click\n",
+                   [] {
+                     ImportOptions o;
+                     o.mode = ImportMode::Incremental;
+                     return o;
+                   }())
                   .ok());
   const Index again = g.user_ids().find("alice-a-long-user-id");
   EXPECT_EQ(again, 3u);
@@ -279,9 +291,15 @@ TEST(DataDeletion, UnknownOrEmptyIdListsChangeNothing) {
 
 TEST(DataDeletion, SnapshotHoldsNoByteOfDeletedIdsOrTheirDataAndRoundTrips) {
   DatasetGroup g = make_group();
-  const std::vector<std::string> secrets = {"alice-a-long-user-id", "alice-secret-note", "another-alice-note",
-                                            "alice-department", "alice-device", "apple", "apple-tag",
-                                            "An apple title", "bob-apple-note"};
+  const std::vector<std::string> secrets = {"alice-a-long-user-id",
+                                            "alice-secret-note",
+                                            "another-alice-note",
+                                            "alice-department",
+                                            "alice-device",
+                                            "apple",
+                                            "apple-tag",
+                                            "An apple title",
+                                            "bob-apple-note"};
   const std::string before = detail::serialize_group(g, 1);
   for (const std::string& s : secrets) EXPECT_TRUE(contains(before, s)) << s;  // the search works
 

@@ -49,11 +49,14 @@ std::vector<Index> recommended(const Model& m, const UserQuery& q, std::size_t k
   return items;
 }
 
-bool has(const std::vector<Index>& v, Index x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool has(const std::vector<Index>& v, Index x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 std::string saved(std::shared_ptr<const Model> model) {
   SolutionConfig config{"s", model->recipe(), "{}", {}};
-  SolutionVersion v(std::move(config), TrainingMode::Full, std::move(model), std::nullopt, std::nullopt, 0);
+  SolutionVersion v(std::move(config), TrainingMode::Full, std::move(model), std::nullopt,
+                    std::nullopt, 0);
   return detail::serialize_version(v);
 }
 
@@ -90,12 +93,16 @@ TEST_F(RecipesWithoutAls, ZeroesTheRowsAndNeverRecommendsTheItems) {
   EXPECT_EQ(als.num_items(), original().num_items());
   EXPECT_EQ(als.num_users(), original().num_users());
   for (Index u = 0; u < als.num_users(); ++u) {
-    if (has(users, u)) EXPECT_TRUE(als.user_factors().row(u).isZero(0)) << u;
-    else EXPECT_EQ(als.user_factors().row(u), original().user_factors().row(u)) << u;
+    if (has(users, u))
+      EXPECT_TRUE(als.user_factors().row(u).isZero(0)) << u;
+    else
+      EXPECT_EQ(als.user_factors().row(u), original().user_factors().row(u)) << u;
   }
   for (Index i = 0; i < als.num_items(); ++i) {
-    if (has(items, i)) EXPECT_TRUE(als.item_factors().row(i).isZero(0)) << i;
-    else EXPECT_EQ(als.item_factors().row(i), original().item_factors().row(i)) << i;
+    if (has(items, i))
+      EXPECT_TRUE(als.item_factors().row(i).isZero(0)) << i;
+    else
+      EXPECT_EQ(als.item_factors().row(i), original().item_factors().row(i)) << i;
   }
   std::vector<float> before, after, approximate, picked;
   for (Index u = 0; u < als.num_users(); ++u) {
@@ -232,8 +239,10 @@ TEST(RecipesWithout, ItemKnnDropsTheItemFromEveryListAndNeverRecommendsIt) {
       expected.push_back(original.neighbors(j)[e]);
       expected_sims.push_back(original.similarities(j)[e]);
     }
-    EXPECT_EQ(std::vector<Index>(copy.neighbors(j).begin(), copy.neighbors(j).end()), expected) << j;
-    EXPECT_EQ(std::vector<float>(copy.similarities(j).begin(), copy.similarities(j).end()), expected_sims);
+    EXPECT_EQ(std::vector<Index>(copy.neighbors(j).begin(), copy.neighbors(j).end()), expected)
+        << j;
+    EXPECT_EQ(std::vector<float>(copy.similarities(j).begin(), copy.similarities(j).end()),
+              expected_sims);
     EXPECT_EQ(copy.popularity()[j], original.popularity()[j]);
     std::vector<ScoredItem> similar;
     copy.similar_items(j, copy.num_items(), {}, similar);
@@ -247,8 +256,9 @@ TEST(RecipesWithout, ItemKnnDropsTheItemFromEveryListAndNeverRecommendsIt) {
   // Histories that pointed at it, and the popularity back-fill, never bring it back.
   for (Index u = 0; u < data.num_users; ++u) {
     UserQuery q;
-    std::vector<Index> history(data.user_items.begin() + static_cast<std::ptrdiff_t>(data.user_offsets[u]),
-                               data.user_items.begin() + static_cast<std::ptrdiff_t>(data.user_offsets[u + 1]));
+    std::vector<Index> history(
+        data.user_items.begin() + static_cast<std::ptrdiff_t>(data.user_offsets[u]),
+        data.user_items.begin() + static_cast<std::ptrdiff_t>(data.user_offsets[u + 1]));
     q.history = history;
     const std::vector<Index> all = recommended(copy, q, copy.num_items());
     EXPECT_FALSE(has(all, gone)) << u;
@@ -272,8 +282,8 @@ TEST(RecipesWithout, PopularityAndTrendingNeverRankTheItems) {
   const TrainingData data = random_data(50, 30, 0.1, 9);
   TrendingParams trending;
   trending.window_hours = 6;
-  const std::vector<std::shared_ptr<const Model>> models = {PopularityRecipe().train(data, {}),
-                                                            TrendingRecipe(trending).train(data, {})};
+  const std::vector<std::shared_ptr<const Model>> models = {
+      PopularityRecipe().train(data, {}), TrendingRecipe(trending).train(data, {})};
   for (const auto& model : models) {
     const auto& original = dynamic_cast<const ItemScoreModel&>(*model);
     const std::vector<Index> gone = {0, 4};  // the most popular items
@@ -281,15 +291,17 @@ TEST(RecipesWithout, PopularityAndTrendingNeverRankTheItems) {
     const auto copy = original.without(std::vector<Index>{0}, gone);
     const auto& scores = dynamic_cast<const ItemScoreModel&>(*copy).scores();
     for (Index i = 0; i < original.num_items(); ++i) {
-      EXPECT_EQ(scores[i], has(gone, i) ? kMinusInf : original.scores()[i]) << model->recipe() << " " << i;
+      EXPECT_EQ(scores[i], has(gone, i) ? kMinusInf : original.scores()[i])
+          << model->recipe() << " " << i;
     }
     const std::vector<Index> all = recommended(*copy, {}, copy->num_items());
     EXPECT_EQ(all.size(), copy->num_items() - gone.size()) << model->recipe();
     for (Index i : gone) EXPECT_FALSE(has(all, i)) << model->recipe();
     // The rest keep their order.
     std::vector<Index> expected = recommended(original, {}, original.num_items());
-    expected.erase(std::remove_if(expected.begin(), expected.end(), [&](Index i) { return has(gone, i); }),
-                   expected.end());
+    expected.erase(
+        std::remove_if(expected.begin(), expected.end(), [&](Index i) { return has(gone, i); }),
+        expected.end());
     EXPECT_EQ(all, expected) << model->recipe();
     const auto back = reloaded(saved(copy));
     EXPECT_EQ(recommended(*back, {}, back->num_items()), expected) << model->recipe();
