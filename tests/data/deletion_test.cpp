@@ -3,6 +3,7 @@
 // metadata, and no byte of a deleted id or its data left in the group's snapshot.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -325,6 +326,37 @@ TEST(DataDeletion, SnapshotHoldsNoByteOfDeletedIdsOrTheirDataAndRoundTrips) {
   EXPECT_EQ(back.delete_users({"alice-a-long-user-id"}).unknown, 1u);
   ASSERT_TRUE(back.put_items({EntityRecord{"apple", "{}"}}).ok());
   EXPECT_EQ(back.item_ids().find("apple"), back.item_ids().size() - 1);
+}
+
+TEST(DataDeletion, SnapshotWithABadErasedListIsRefused) {
+  DatasetGroup g(Schema::parse(kInteractions, DatasetKind::Interactions));
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
+                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n"
+                                "u0,i0,1,click\nu1,i0,2,click\nu2,i0,3,click\n")
+                  .ok());
+  g.delete_users({"u1"});
+  const std::string bytes = detail::serialize_group(g, 0);
+  // The users' names: chars "u0u2", ends {2, 2, 4}, then the erased list {1}.
+  std::string ends;
+  for (std::uint64_t v : {3, 2, 2, 4}) ends.append(reinterpret_cast<const char*>(&v), sizeof v);
+  const std::size_t at = bytes.find(ends);
+  ASSERT_NE(at, std::string::npos);
+  const std::size_t erased = at + ends.size() + sizeof(std::uint64_t);  // past the list's length
+  Index listed = 0;
+  std::memcpy(&listed, bytes.data() + erased, sizeof listed);
+  ASSERT_EQ(listed, 1u);
+  std::uint64_t sequence = 0;
+  EXPECT_EQ(detail::deserialize_group(bytes, sequence, "snapshot").user_ids().find("u2"), 2u);
+  for (Index bad : {Index{0}, Index{7}}) {  // an index with characters, one out of range
+    std::string corrupt = bytes;
+    std::memcpy(&corrupt[erased], &bad, sizeof bad);
+    try {
+      detail::deserialize_group(corrupt, sequence, "snapshot");
+      ADD_FAILURE() << "erased index " << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::ParseError) << e.what();
+    }
+  }
 }
 
 }  // namespace
