@@ -136,14 +136,14 @@ class TAILOR_EXPORT DatasetGroup {
 
  private:
   friend struct detail::GroupSerializer;  // snapshots restore the group as it was
+  // Drops the interactions rows not in `keep` and renumbers the per-user row lists.
+  void keep_interactions(const Bitmap& keep);
   Schema interactions_schema_;
   IdMap user_ids_;
   IdMap item_ids_;
   Interactions interactions_;
   std::optional<EntityTable> users_;
   std::optional<EntityTable> items_;
-  // Drops the interactions rows not in `keep` and renumbers the per-user row lists.
-  void keep_interactions(const Bitmap& keep);
   std::vector<std::vector<std::uint32_t>> user_rows_;  // per user, rows into interactions_
   std::uint64_t items_version_ = 0;
 };
