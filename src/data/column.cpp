@@ -78,6 +78,17 @@ void Column::reserve(std::size_t rows) {
   else text_ends_.reserve(rows);
 }
 
+void Column::keep_rows(const Bitmap& keep) {
+  TAILOR_THROW_IF(keep.size() != size_, ErrorCode::InvalidArgument, "keep_rows: ", keep.size(),
+                  " bits for ", size_, " rows");
+  Column kept(field_);
+  kept.reserve(keep.count());
+  for (std::size_t r = 0; r < size_; ++r) {
+    if (keep.test(r)) kept.append_from(*this, r);
+  }
+  *this = std::move(kept);
+}
+
 void Column::clear() {
   *this = Column(field_);
 }

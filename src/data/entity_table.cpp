@@ -80,6 +80,20 @@ void EntityTable::clear() {
 void EntityTable::compact_if_sparse() {
   const std::size_t rows = columns_.empty() ? 0 : columns_.front().size();
   if (rows < 1024 || rows <= 2 * live_) return;
+  compact();
+}
+
+void EntityTable::erase(Span<Index> entities) {
+  for (Index e : entities) {
+    if (e >= row_of_.size() || row_of_[e] == kNoRow) continue;
+    index_row(e, row_of_[e], false);
+    row_of_[e] = kNoRow;
+    --live_;
+  }
+  compact();  // always: superseded rows of these entities hold their data too
+}
+
+void EntityTable::compact() {
   std::vector<Column> fresh;
   fresh.reserve(columns_.size());
   for (const Column& c : columns_) {

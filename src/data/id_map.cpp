@@ -2,6 +2,7 @@
 // IdMap: open addressing with linear probing over indices into one character buffer.
 #include "tailor/data/id_map.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tailor/error.hpp"
@@ -92,6 +93,7 @@ void IdMap::rehash(std::size_t capacity) {
   std::vector<Slot> fresh(capacity, Slot{0, 0, 0});
   const std::size_t mask = capacity - 1;
   for (Index i = 0; i < size(); ++i) {
+    if (is_erased(i)) continue;
     const std::uint64_t h = hash(name(i));
     std::size_t pos = h & mask;
     while (fresh[pos].index != 0) pos = (pos + 1) & mask;
@@ -100,10 +102,54 @@ void IdMap::rehash(std::size_t capacity) {
   slots_.swap(fresh);
 }
 
+void IdMap::erase(Span<Index> indices) {
+  std::vector<Index> fresh;
+  for (Index i : indices) {
+    TAILOR_THROW_IF(i >= size(), ErrorCode::InvalidArgument, "cannot erase index ", i, " of ",
+                    size(), " ids");
+    if (!is_erased(i)) fresh.push_back(i);
+  }
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+  if (fresh.empty()) return;
+  if (erased_.size() <= fresh.back()) erased_.resize(static_cast<std::size_t>(fresh.back()) + 1);
+  for (Index i : fresh) erased_.set(i);
+  erased_count_ += fresh.size();
+  // Rewrite the buffer without the erased characters (every erased id's range becomes empty),
+  // and wipe the old buffer and table, which held them, before they are released.
+  std::string chars;
+  chars.reserve(chars_.size());
+  std::vector<std::uint64_t> ends;
+  ends.reserve(ends_.size());
+  for (Index i = 0; i < size(); ++i) {
+    if (!is_erased(i)) chars.append(name(i));
+    ends.push_back(chars.size());
+  }
+  std::fill(chars_.begin(), chars_.end(), '\0');
+  chars_.swap(chars);
+  ends_.swap(ends);
+  std::fill(slots_.begin(), slots_.end(), Slot{0, 0, 0});
+  rehash(slots_.size());
+}
+
+Index IdMap::append_erased() {
+  TAILOR_THROW_IF(ends_.size() >= kNoIndex - 1, ErrorCode::InvalidArgument, "more than ",
+                  kNoIndex - 1, " distinct ids");
+  if ((ends_.size() + 1) * 2 > slots_.size()) grow();
+  const Index index = static_cast<Index>(ends_.size());
+  ends_.push_back(chars_.size());
+  erased_.resize(static_cast<std::size_t>(index) + 1);
+  erased_.set(index);
+  ++erased_count_;
+  return index;
+}
+
 void IdMap::clear() {
   chars_.clear();
   ends_.clear();
   slots_.clear();
+  erased_ = Bitmap();
+  erased_count_ = 0;
 }
 
 void IdMap::reserve(std::size_t n, std::size_t chars) {
@@ -118,7 +164,7 @@ void IdMap::reserve(std::size_t n, std::size_t chars) {
 
 std::size_t IdMap::memory_bytes() const {
   return chars_.capacity() + ends_.capacity() * sizeof(std::uint64_t) +
-         slots_.capacity() * sizeof(Slot);
+         slots_.capacity() * sizeof(Slot) + erased_.words().capacity() * sizeof(std::uint64_t);
 }
 
 }  // namespace tailor

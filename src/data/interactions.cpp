@@ -61,6 +61,30 @@ void Interactions::resize_core(std::size_t rows) {
   value_present_.resize(rows);
 }
 
+namespace {
+template <typename T>
+void keep_entries(std::vector<T>& v, const Bitmap& keep) {
+  std::size_t next = 0;
+  for (std::size_t r = 0; r < v.size(); ++r) {
+    if (keep.test(r)) v[next++] = v[r];
+  }
+  v.resize(next);
+  v.shrink_to_fit();  // the tail held the dropped rows
+}
+}  // namespace
+
+void Interactions::keep_rows(const Bitmap& keep) {
+  TAILOR_THROW_IF(keep.size() != size(), ErrorCode::InvalidArgument, "keep_rows: ", keep.size(),
+                  " bits for ", size(), " rows");
+  keep_entries(users_, keep);
+  keep_entries(items_, keep);
+  keep_entries(timestamps_, keep);
+  keep_entries(event_types_, keep);
+  keep_entries(event_values_, keep);
+  keep_entries(value_present_, keep);
+  for (Column& c : extras_) c.keep_rows(keep);
+}
+
 void Interactions::clear() {
   users_.clear();
   items_.clear();

@@ -73,15 +73,18 @@ void image_vector_strings(A& ar, std::vector<std::string>& v) {
   }
 }
 
-// Names of an IdMap as one buffer plus end offsets.
+// Names of an IdMap as one buffer plus end offsets; an erased id is an empty range listed in
+// `erased` (ascending; class version 2), so no character of it is written.
 struct Names {
   std::string chars;
   std::vector<std::uint64_t> ends;
+  std::vector<Index> erased;
 };
 Names names_of(const IdMap& m) {
   Names n;
   for (Index i = 0; i < m.size(); ++i) {
-    n.chars.append(m.name(i));
+    if (m.is_erased(i)) n.erased.push_back(i);
+    else n.chars.append(m.name(i));
     n.ends.push_back(n.chars.size());
   }
   return n;
@@ -89,13 +92,22 @@ Names names_of(const IdMap& m) {
 IdMap map_of(const Names& n) {
   IdMap m;
   std::uint64_t begin = 0;
+  std::size_t next_erased = 0;
   for (std::uint64_t end : n.ends) {
     TAILOR_THROW_IF(end < begin || end > n.chars.size(), ErrorCode::ParseError, "bad name offsets");
     const Index before = m.size();
-    TAILOR_THROW_IF(m.insert(std::string_view(n.chars.data() + begin, end - begin)) != before,
-                    ErrorCode::ParseError, "a duplicate id");
+    if (next_erased < n.erased.size() && n.erased[next_erased] == before) {
+      TAILOR_THROW_IF(end != begin, ErrorCode::ParseError, "an erased id with characters");
+      m.append_erased();
+      ++next_erased;
+    } else {
+      TAILOR_THROW_IF(m.insert(std::string_view(n.chars.data() + begin, end - begin)) != before,
+                      ErrorCode::ParseError, "a duplicate id");
+    }
     begin = end;
   }
+  TAILOR_THROW_IF(next_erased != n.erased.size(), ErrorCode::ParseError,
+                  "erased ids out of order or out of range");
   return m;
 }
 
@@ -229,6 +241,7 @@ struct VersionImage {
   std::vector<std::uint64_t> offsets;
   std::vector<Index> neighbors;
   std::vector<float> similarities, scores;
+  std::vector<Index> removed_items;  // ALS: items deleted since training (class version 2)
 };
 
 struct PairsImage {
@@ -262,12 +275,12 @@ struct EntitiesImage {
 }  // namespace
 }  // namespace tailor::detail
 
-BOOST_CLASS_VERSION(tailor::detail::Names, 1)
+BOOST_CLASS_VERSION(tailor::detail::Names, 2)
 BOOST_CLASS_VERSION(tailor::detail::ColumnImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntityImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::GroupImage, 2)
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::VersionImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionImage, 2)
 BOOST_CLASS_VERSION(tailor::detail::EventsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::PairsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::CatalogImage, 1)
@@ -286,9 +299,12 @@ namespace boost::serialization {
   if constexpr (Archive::is_saving::value) tailor::detail::save_text(ar, x.field); else tailor::detail::load_text(ar, x.field)
 
 template <class Archive>
-void serialize(Archive& ar, tailor::detail::Names& x, const unsigned int) {
+void serialize(Archive& ar, tailor::detail::Names& x, const unsigned int version) {
   TAILOR_TEXT(chars);
   TAILOR_ARRAY(ends);
+  if (version >= 2) {
+    TAILOR_ARRAY(erased);
+  }
 }
 
 template <class Archive>
@@ -351,7 +367,7 @@ void serialize(Archive& ar, tailor::detail::MetricsImage& x, const unsigned int)
 }
 
 template <class Archive>
-void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int) {
+void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int version) {
   TAILOR_TEXT(name);
   TAILOR_TEXT(recipe);
   TAILOR_TEXT(params_json);
@@ -366,6 +382,9 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int)
   TAILOR_ARRAY(neighbors);
   TAILOR_ARRAY(similarities);
   TAILOR_ARRAY(scores);
+  if (version >= 2) {
+    TAILOR_ARRAY(removed_items);
+  }
 }
 
 // Version 0 (no event id, sentAt always present) is still read from old update logs.
@@ -634,6 +653,7 @@ std::string serialize_version(const SolutionVersion& v) {
     img.factors = static_cast<std::uint64_t>(als->item_factors().cols());
     img.user_factors.assign(als->user_factors().data(), als->user_factors().data() + als->user_factors().size());
     img.item_factors.assign(als->item_factors().data(), als->item_factors().data() + als->item_factors().size());
+    img.removed_items = als->removed_items();
   } else if (const auto* knn = dynamic_cast<const ItemKnnModel*>(&m)) {
     img.model_kind = 2;
     img.offsets.push_back(0);
@@ -673,7 +693,7 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
         FactorMatrix users = Eigen::Map<const FactorMatrix>(img.user_factors.data(), static_cast<Eigen::Index>(img.user_rows), f);
         FactorMatrix items = Eigen::Map<const FactorMatrix>(img.item_factors.data(), static_cast<Eigen::Index>(img.item_rows), f);
         model = std::make_shared<AlsModel>(img.model_recipe, AlsParams::from_json(img.model_params), std::move(users),
-                                           std::move(items));
+                                           std::move(items), img.removed_items);
         break;
       }
       case 2: {

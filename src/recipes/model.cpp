@@ -66,6 +66,11 @@ void Model::similar_items(Index, std::size_t, const ItemMask&, std::vector<Score
                " does not answer similar-items requests (use sims)");
 }
 
+std::shared_ptr<const Model> Model::without(Span<Index>, Span<Index>) const {
+  TAILOR_THROW(ErrorCode::InvalidArgument, "a model of recipe ", recipe(),
+               " cannot forget users or items");
+}
+
 std::unique_ptr<Model> Recipe::update(const Model&, const TrainingData&, const TrainContext&) const {
   TAILOR_THROW(ErrorCode::InvalidArgument, "recipe ", name(),
                " has no UPDATE training mode (only user-personalization has): train in FULL mode");

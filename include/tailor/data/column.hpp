@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/bitmap.hpp"
 #include "tailor/data/id_map.hpp"
 #include "tailor/export.hpp"
 #include "tailor/schema/schema.hpp"
@@ -67,6 +68,10 @@ class TAILOR_EXPORT Column {
   void append_from(const Column& other, std::size_t row);
   void reserve(std::size_t rows);
   void clear();
+  /// Keeps the rows whose bit is set in `keep` (size() bits), in order. A categorical column's
+  /// dictionary is rebuilt from the kept rows (codes change), so values that only dropped rows
+  /// held are gone.
+  void keep_rows(const Bitmap& keep);
 
  private:
   void push_not_null() {

@@ -97,6 +97,15 @@ struct TAILOR_EXPORT StagedPut {
   std::vector<std::uint64_t> event_ids;  // hashes of the stored events' ids
 };
 
+/// What a delete_users / delete_items call did. Unknown ids are counted, not errors.
+struct DeleteReport {
+  std::size_t deleted = 0;       ///< distinct ids found and deleted
+  std::size_t unknown = 0;       ///< ids given that the group does not know (each occurrence)
+  std::size_t interactions = 0;  ///< interactions rows removed
+  /// The indices the deleted ids had, ascending (for Model::without()). They are never reused.
+  std::vector<Index> indices;
+};
+
 /// One Interactions dataset and optional Users and Items datasets.
 ///
 /// Users and items are interned once per group: the same dense index names a user in the
@@ -173,12 +182,26 @@ class TAILOR_EXPORT DatasetGroup {
   StagedPut stage_items(const std::vector<EntityRecord>& items) const;
   /// The second half of put_*: applies what was staged and returns the report.
   PutReport commit(StagedPut staged);
+  /// Deletes users (Personalize's data deletion job): their interactions rows, every column of
+  /// them, and their Users rows are removed, and their ids forgotten: the next request treats
+  /// such an id as unknown, and importing it again gives it a new index.
+  DeleteReport delete_users(const std::vector<std::string>& ids);
+  /// Deletes items: every interaction with them, their Items rows, their ids (also from the
+  /// IMPRESSION lists of the remaining interactions). Changes items_version().
+  DeleteReport delete_items(const std::vector<std::string>& ids);
+  /// The indices of deleted users as bits (indices at or past its size() are not deleted).
+  const Bitmap& deleted_users() const { return user_ids_.erased(); }
+  /// The indices of deleted items as bits (indices at or past its size() are not deleted): a
+  /// model trained before a deletion still scores them, so serving leaves them out.
+  const Bitmap& deleted_items() const { return item_ids_.erased(); }
 
   /// Bytes of heap memory held by all datasets and id maps.
   std::size_t memory_bytes() const;
 
  private:
   friend struct detail::GroupSerializer;  // snapshots restore the group as it was
+  // Drops the interactions rows not in `keep` and renumbers the per-user row lists.
+  void keep_interactions(const Bitmap& keep);
   Schema interactions_schema_;
   IdMap user_ids_;
   IdMap item_ids_;

@@ -52,12 +52,16 @@ class TAILOR_EXPORT EntityTable {
   void clear();
   /// Rewrites the columns without superseded rows when they outnumber live ones.
   void compact_if_sparse();
+  /// Removes the metadata of these entities (those without any are ignored) and rewrites the
+  /// columns with only the live rows, so no row and no dictionary value of theirs remains.
+  void erase(Span<Index> entities);
 
  private:
   Schema schema_;
   std::vector<Column> columns_;
   void index_row(Index e, std::uint32_t row, bool add);
   void rebuild_postings();
+  void compact();
   std::vector<std::uint32_t> row_of_;
   std::size_t live_ = 0;
   // postings_[column][code]: sorted entities; empty for non-categorical columns.

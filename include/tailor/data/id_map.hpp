@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/bitmap.hpp"
 #include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
@@ -19,11 +20,15 @@ namespace tailor {
 /// also hold the first 8 bytes of the id, so ids of up to 8 bytes are found without touching the
 /// buffer (one cache miss per lookup). Memory is about (length + 40) bytes per id.
 ///
-/// Thread safety: const members may be called concurrently; insert() and clear() need
+/// An id can be erased (forgotten): its index stays taken, so every other id keeps its index,
+/// but its characters are gone, find() no longer finds it and inserting the same string again
+/// gives a new index.
+///
+/// Thread safety: const members may be called concurrently; insert(), erase() and clear() need
 /// external synchronisation against every other call.
 class TAILOR_EXPORT IdMap {
  public:
-  /// Number of ids.
+  /// Number of indices given out, erased ones included.
   Index size() const { return static_cast<Index>(ends_.size()); }
   bool empty() const { return ends_.empty(); }
   /// Index of `id`, or kNoIndex when it is unknown.
@@ -36,11 +41,22 @@ class TAILOR_EXPORT IdMap {
   void prefetch(std::uint64_t hash) const {
     if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
-  /// The id with index `i` (i < size()).
+  /// The id with index `i` (i < size()); empty for an erased index.
   std::string_view name(Index i) const {
     std::size_t begin = i == 0 ? 0 : ends_[i - 1];
     return std::string_view(chars_.data() + begin, ends_[i] - begin);
   }
+  /// Forgets the ids with these indices (each < size(); repeats and erased ones are ignored):
+  /// they leave the table and their characters leave the buffer, which is compacted.
+  void erase(Span<Index> indices);
+  /// Appends an index that is erased from the start (restoring a map that had erased ids).
+  Index append_erased();
+  /// Whether index `i` was erased.
+  bool is_erased(Index i) const { return i < erased_.size() && erased_.test(i); }
+  /// The erased indices as bits; indices at or past its size() are not erased.
+  const Bitmap& erased() const { return erased_; }
+  /// Number of erased indices.
+  std::size_t erased_count() const { return erased_count_; }
   /// Removes every id.
   void clear();
   /// Prepares for `n` ids holding `chars` characters in all.
@@ -64,6 +80,8 @@ class TAILOR_EXPORT IdMap {
   std::string chars_;
   std::vector<std::uint64_t> ends_;  // ends_[i]: one past the last char of id i
   std::vector<Slot> slots_;
+  Bitmap erased_;  // sized to the highest erased index + 1 (empty until the first erase)
+  std::size_t erased_count_ = 0;
 };
 
 }  // namespace tailor

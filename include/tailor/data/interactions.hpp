@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/bitmap.hpp"
 #include "tailor/data/column.hpp"
 #include "tailor/data/id_map.hpp"
 #include "tailor/export.hpp"
@@ -66,6 +67,8 @@ class TAILOR_EXPORT Interactions {
   std::vector<Column>& extra_columns_mut() { return extras_; }
   void reserve(std::size_t rows);
   void clear();
+  /// Keeps the rows whose bit is set in `keep` (size() bits), in order, in every column.
+  void keep_rows(const Bitmap& keep);
 
  private:
   friend class DatasetGroup;  // bulk import fills the core columns in parallel

@@ -42,7 +42,9 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 /// Thread safety: immutable; every const member is safe to call concurrently.
 class TAILOR_EXPORT AlsModel : public Model {
  public:
-  AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items);
+  /// `removed_items`: items deleted since training (see without()), which score -infinity.
+  AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
+           std::vector<Index> removed_items = {});
 
   const std::string& recipe() const override { return recipe_; }
   Index num_items() const override { return static_cast<Index>(items_.rows()); }
@@ -68,13 +70,20 @@ class TAILOR_EXPORT AlsModel : public Model {
   /// factors serves many users.
   void score_block(const float* users, std::size_t users_count, Index first, Index count,
                    float* out, std::size_t out_stride) const;
+  /// Zeroes the users' and items' factors (and every copy derived from the item factors) and
+  /// marks the items removed.
+  std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
 
   const AlsParams& params() const { return params_; }
   const FactorMatrix& user_factors() const { return users_; }
   const FactorMatrix& item_factors() const { return items_; }
+  /// Items deleted since training, ascending: their factors are zero and they score -infinity.
+  const std::vector<Index>& removed_items() const { return removed_items_; }
 
  private:
   class Scorer;  // scorer()'s, defined with the model
+  // Sets the scores of removed items in [first, first + n) to -infinity.
+  void mask_removed(float* scores, Index first, std::size_t n) const;
 
   std::string recipe_;
   AlsParams params_;
@@ -91,6 +100,7 @@ class TAILOR_EXPORT AlsModel : public Model {
   std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels_;
   std::vector<float> bf16_radii_;
   float max_bf16_radius_ = 0;
+  std::vector<Index> removed_items_;
 };
 
 /// The user-personalization recipe.

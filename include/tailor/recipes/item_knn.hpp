@@ -34,6 +34,8 @@ struct TAILOR_EXPORT ItemKnnParams {
 };
 
 /// A trained item-kNN model: the top neighbours of each item, and item popularity for fallback.
+/// An item whose popularity is -infinity was removed (see without()): it has no neighbours, is
+/// nobody's neighbour, scores -infinity and is never back-filled.
 ///
 /// Thread safety: immutable; every const member is safe to call concurrently.
 class TAILOR_EXPORT ItemKnnModel : public Model {
@@ -54,6 +56,9 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   /// The item's neighbours, back-filled with popular items for an unknown or sparse item.
   void similar_items(Index item, std::size_t k, const ItemMask& mask,
                      std::vector<ScoredItem>& out) const override;
+  /// Drops the items' neighbour lists, removes them from every other list and sets their
+  /// popularity to -infinity. The model holds nothing per user, so `users` changes nothing.
+  std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
 
   /// Neighbours of `item`, best first.
   Span<Index> neighbors(Index item) const;
@@ -68,7 +73,8 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   std::vector<Index> neighbors_;
   std::vector<float> similarities_;
   std::vector<float> popularity_;
-  std::vector<Index> popular_order_;
+  std::vector<Index> popular_order_;  // removed items left out
+  std::vector<Index> removed_;        // ascending
 };
 
 /// The sims recipe.

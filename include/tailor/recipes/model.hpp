@@ -114,6 +114,13 @@ class TAILOR_EXPORT Model {
   virtual void similar_items(Index item, std::size_t k, const ItemMask& mask,
                              std::vector<ScoredItem>& out) const;
 
+  /// A copy without these users and items (data deletion): what it learnt of each of them alone
+  /// (an ALS user's or item's factors, an item's neighbour list, its count) is gone, and the
+  /// items score -infinity, so the copy never recommends them. Indices the model does not know
+  /// are ignored; the rest of the model is unchanged.
+  /// @throws tailor::Error(InvalidArgument) for a model that cannot forget (the default)
+  virtual std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const;
+
  protected:
   /// Best k of `scores` within `mask` (shared by recommend() implementations).
   static void select_top_k(std::vector<float>& scores, std::size_t k, const ItemMask& mask,

@@ -52,13 +52,16 @@ class TAILOR_EXPORT ItemScoreModel : public Model {
   void score_all(const UserQuery& query, std::vector<float>& scores) const override;
   void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
                  std::vector<ScoredItem>& out) const override;
+  /// Sets the items' scores to -infinity: never ranked (a score of -infinity never is). The
+  /// model holds nothing per user, so `users` changes nothing.
+  std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
   /// The per-item scores (distinct users for popularity-count; the rise for trending-now).
   const std::vector<float>& scores() const { return scores_; }
 
  private:
   std::string recipe_;
   std::vector<float> scores_;
-  std::vector<Index> order_;  // items by descending score, ties by index
+  std::vector<Index> order_;  // items by descending score, ties by index; -infinity left out
 };
 
 /// popularity-count: the number of distinct users who interacted with each item (Personalize's

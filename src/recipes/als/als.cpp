@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -64,7 +65,8 @@ std::string AlsParams::to_json() const { return detail::params_to_json(*this, al
 void AlsParams::validate() const { detail::validate_params(*this, als_fields(), "user-personalization"); }
 std::string AlsParams::describe() { return detail::describe_params(als_fields()); }
 
-AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items)
+AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
+                   std::vector<Index> removed_items)
     : recipe_(std::move(recipe)),
       params_(std::move(params)),
       users_(std::move(users)),
@@ -72,9 +74,16 @@ AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, Fac
       gram_(detail::gram_matrix(items_, params_.regularization)),
       panels_(detail::score_panels(items_)),
       bf16_panels_(detail::bf16_panels(items_)),
-      bf16_radii_(detail::bf16_error_radii(bf16_panels_, items_)) {
+      bf16_radii_(detail::bf16_error_radii(bf16_panels_, items_)),
+      removed_items_(std::move(removed_items)) {
   TAILOR_THROW_IF(users_.cols() != items_.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users_.cols(), " vs ", items_.cols());
+  std::sort(removed_items_.begin(), removed_items_.end());
+  removed_items_.erase(std::unique(removed_items_.begin(), removed_items_.end()),
+                       removed_items_.end());
+  TAILOR_THROW_IF(!removed_items_.empty() && removed_items_.back() >= num_items(),
+                  ErrorCode::InvalidArgument, "removed item ", removed_items_.back(),
+                  " is outside the model's ", num_items(), " items");
   for (float r : bf16_radii_) max_bf16_radius_ = std::max(max_bf16_radius_, r);
 }
 
@@ -105,6 +114,31 @@ Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
   return fold_in(query.history, query.weights);
 }
 
+void AlsModel::mask_removed(float* scores, Index first, std::size_t n) const {
+  auto it = std::lower_bound(removed_items_.begin(), removed_items_.end(), first);
+  for (; it != removed_items_.end() && *it - first < n; ++it) {
+    scores[*it - first] = -std::numeric_limits<float>::infinity();
+  }
+}
+
+std::shared_ptr<const Model> AlsModel::without(Span<Index> users, Span<Index> items) const {
+  FactorMatrix user_factors = users_;
+  FactorMatrix item_factors = items_;
+  for (Index u : users) {
+    if (u < num_users()) user_factors.row(u).setZero();
+  }
+  std::vector<Index> removed = removed_items_;
+  for (Index i : items) {
+    if (i >= num_items()) continue;
+    item_factors.row(i).setZero();
+    removed.push_back(i);
+  }
+  // The constructor derives the Gram matrix, the panels, their bfloat16 copy and its radii from
+  // the zeroed item factors, so no copy keeps the old rows.
+  return std::make_shared<AlsModel>(recipe_, params_, std::move(user_factors),
+                                    std::move(item_factors), std::move(removed));
+}
+
 // One user's vector, and the model's scans with it.
 class AlsModel::Scorer : public UserScorer {
  public:
@@ -113,6 +147,7 @@ class AlsModel::Scorer : public UserScorer {
   void score_all(std::vector<float>& scores) const override {
     scores.resize(static_cast<std::size_t>(model_.items_.rows()));
     detail::score_panels(model_.panels_.data(), u_.data(), width(), scores.size(), scores.data());
+    model_.mask_removed(scores.data(), 0, scores.size());
   }
 
   void score(Span<Index> items, std::vector<float>& scores) const override {
@@ -122,13 +157,18 @@ class AlsModel::Scorer : public UserScorer {
     }
     scores.resize(items.size());
     detail::score_rows(model_.items_, items.data(), items.size(), u_.data(), scores.data());
+    if (model_.removed_items_.empty()) return;
+    for (std::size_t k = 0; k < items.size(); ++k) model_.mask_removed(&scores[k], items[k], 1);
   }
 
   ScoreBound approximate_scores(std::vector<float>& scores) const override {
     scores.resize(static_cast<std::size_t>(model_.items_.rows()));
     const float scale = detail::score_bf16_panels(model_.bf16_panels_, u_.data(), width(),
                                                   scores.size(), scores.data());
-    if (scale > 0) return {scale, model_.bf16_radii_.data(), model_.max_bf16_radius_};
+    if (scale > 0) {
+      model_.mask_removed(scores.data(), 0, scores.size());
+      return {scale, model_.bf16_radii_.data(), model_.max_bf16_radius_};
+    }
     // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
     score_all(scores);
     return {};
@@ -167,6 +207,9 @@ void AlsModel::score_block(const float* users, std::size_t users_count, Index fi
                   panels * detail::kScorePanel);
   detail::score_panels_block(panels_, static_cast<int>(items_.cols()), users, users_count,
                              first / panel, panels, out, out_stride);
+  for (std::size_t j = 0; j < users_count && !removed_items_.empty(); ++j) {
+    mask_removed(out + j * out_stride, first, count);
+  }
 }
 
 AlsRecipe::AlsRecipe(AlsParams params, std::string name)
@@ -228,7 +271,9 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
   detail::als_solve_rows(users, items, user_rows(data), old_users, args);
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
-  return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items));
+  // Items deleted from the previous model stay deleted (their factors stay zero).
+  return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items),
+                                    old->removed_items());
 }
 
 }  // namespace tailor

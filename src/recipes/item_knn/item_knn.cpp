@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <chrono>
+#include <limits>
 #include <numeric>
 
 #include "recipes/item_knn/item_knn_kernels.hpp"
@@ -126,6 +127,34 @@ ItemKnnModel::ItemKnnModel(std::string recipe, std::vector<std::size_t> offsets,
   std::iota(popular_order_.begin(), popular_order_.end(), 0u);
   std::stable_sort(popular_order_.begin(), popular_order_.end(),
                    [&](Index a, Index b) { return popularity_[a] > popularity_[b]; });
+  for (Index i = 0; i < num_items(); ++i) {
+    if (popularity_[i] == -std::numeric_limits<float>::infinity()) removed_.push_back(i);
+  }
+  // Sorted last, so the removed items are the tail of the order.
+  popular_order_.resize(popular_order_.size() - removed_.size());
+}
+
+std::shared_ptr<const Model> ItemKnnModel::without(Span<Index>, Span<Index> items) const {
+  std::vector<float> popularity = popularity_;
+  for (Index i : items) {
+    if (i < num_items()) popularity[i] = -std::numeric_limits<float>::infinity();
+  }
+  auto removed = [&](Index i) { return popularity[i] == -std::numeric_limits<float>::infinity(); };
+  std::vector<std::size_t> offsets{0};
+  std::vector<Index> neighbors;
+  std::vector<float> similarities;
+  for (Index i = 0; i < num_items(); ++i) {
+    if (!removed(i)) {
+      for (std::size_t e = offsets_[i]; e < offsets_[i + 1]; ++e) {
+        if (removed(neighbors_[e])) continue;
+        neighbors.push_back(neighbors_[e]);
+        similarities.push_back(similarities_[e]);
+      }
+    }
+    offsets.push_back(neighbors.size());
+  }
+  return std::make_shared<ItemKnnModel>(recipe_, std::move(offsets), std::move(neighbors),
+                                        std::move(similarities), std::move(popularity));
 }
 
 Span<Index> ItemKnnModel::neighbors(Index item) const {
@@ -145,6 +174,7 @@ void ItemKnnModel::score_all(const UserQuery& query, std::vector<float>& scores)
     Span<float> s = similarities(h);
     for (std::size_t j = 0; j < n.size(); ++j) scores[n[j]] += w * s[j];
   }
+  for (Index i : removed_) scores[i] = -std::numeric_limits<float>::infinity();
 }
 
 void ItemKnnModel::back_fill(std::size_t k, const ItemMask& mask, Index self,

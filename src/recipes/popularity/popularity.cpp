@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <tuple>
 
@@ -58,6 +59,18 @@ ItemScoreModel::ItemScoreModel(std::string recipe, std::vector<float> scores)
   std::iota(order_.begin(), order_.end(), 0u);
   std::stable_sort(order_.begin(), order_.end(),
                    [&](Index a, Index b) { return scores_[a] > scores_[b]; });
+  // Removed items (see without()) sort last; they are never ranked.
+  while (!order_.empty() && scores_[order_.back()] == -std::numeric_limits<float>::infinity()) {
+    order_.pop_back();
+  }
+}
+
+std::shared_ptr<const Model> ItemScoreModel::without(Span<Index>, Span<Index> items) const {
+  std::vector<float> scores = scores_;
+  for (Index i : items) {
+    if (i < num_items()) scores[i] = -std::numeric_limits<float>::infinity();
+  }
+  return std::make_shared<ItemScoreModel>(recipe_, std::move(scores));
 }
 
 void ItemScoreModel::score_all(const UserQuery&, std::vector<float>& scores) const { scores = scores_; }
