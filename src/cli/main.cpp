@@ -17,6 +17,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/csv.hpp"
 #include "io/json.hpp"
 #include "tailor/tailor.hpp"
 
@@ -32,6 +33,7 @@ int exit_code(tailor::ErrorCode code) {
     case tailor::ErrorCode::ParseError:
     case tailor::ErrorCode::SchemaMismatch: return 4;
     case tailor::ErrorCode::Io: return 5;
+    case tailor::ErrorCode::Busy: return 6;
     default: return 1;
   }
 }
@@ -57,6 +59,7 @@ struct Common {
   std::string dir;
   bool json = false;
   int threads = 0;
+  int wait_seconds = 30;
 };
 
 bool terminal() { return ::isatty(2) == 1; }
@@ -75,6 +78,52 @@ std::string read_text(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// "A,B,C" -> ids. An empty id ("", "a,,b", a trailing comma) is refused, naming the option.
+std::vector<std::string> split_ids(const std::string& text, const char* option) {
+  std::vector<std::string> ids;
+  // Split by hand: getline would drop a trailing empty id ("a,b,").
+  for (std::size_t begin = 0;;) {
+    const std::size_t comma = std::min(text.find(',', begin), text.size());
+    ids.push_back(text.substr(begin, comma - begin));
+    if (ids.back().empty()) {
+      throw tailor::Error(tailor::ErrorCode::InvalidArgument,
+                          std::string(option) + ": empty id in \"" + text + "\" (expected ID1,ID2,...)");
+    }
+    if (comma == text.size()) break;
+    begin = comma + 1;
+  }
+  return ids;
+}
+
+// The values of column `column` of a CSV file (RFC 4180, header row), for deletion jobs.
+std::vector<std::string> ids_from_csv(const std::string& path, const char* column) {
+  const std::string text = read_text(path);
+  std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // UTF-8 byte order mark
+  tailor::detail::CsvReader reader(text.data() + start, text.data() + text.size(), 1);
+  tailor::detail::CsvRecord record;
+  if (!reader.next(record) || !record.ok) {
+    throw tailor::Error(tailor::ErrorCode::ParseError, path + ": expected a header line naming a " + column + " column");
+  }
+  const auto at = std::find(record.fields.begin(), record.fields.end(), std::string_view(column));
+  if (at == record.fields.end()) {
+    throw tailor::Error(tailor::ErrorCode::ParseError, path + ": the header has no " + column + " column");
+  }
+  const std::size_t k = static_cast<std::size_t>(at - record.fields.begin());
+  const std::size_t width = record.fields.size();
+  std::vector<std::string> ids;
+  while (reader.next(record)) {
+    if (!record.ok || record.fields.size() != width || record.fields[k].empty()) {
+      throw tailor::Error(tailor::ErrorCode::ParseError,
+                          path + ", line " + std::to_string(record.line) + ": " +
+                              (record.ok ? (record.fields.size() != width ? "expected " + std::to_string(width) + " fields"
+                                                                             : std::string("empty ") + column)
+                                         : record.error));
+    }
+    ids.emplace_back(record.fields[k]);
+  }
+  return ids;
 }
 
 std::string metrics_json(const tailor::RankingMetrics& m) { return m.to_json(); }
@@ -344,6 +393,10 @@ int main(int argc, char** argv) try {
                     "cap the threads of this command (0: all cores; at most the core count)")
         ->check(whole_number(0, std::numeric_limits<int>::max(),
                              "a whole number of threads, 0 for all cores"));
+    cmd->add_option("--wait", common.wait_seconds,
+                    "seconds to wait while another process writes to the group (default 30), then "
+                    "fail with status 6")
+        ->check(whole_number(0, 86400, "a whole number of seconds from 0 to 86400"));
   };
 
   auto* create = app.add_subcommand("create", "create a dataset group from schema files");
@@ -450,6 +503,24 @@ int main(int argc, char** argv) try {
   activate->add_option("--solution", solution_name, "solution")->required();
   activate->add_option("--version", version_id, "version id (tailor info lists them)")->required();
 
+  auto* repair = app.add_subcommand(
+      "repair", "salvage a group whose update log is damaged (the damaged log is kept as a copy)");
+  add_common(repair);
+
+  std::string ids_text, ids_csv;
+  auto* delete_users = app.add_subcommand(
+      "delete-users", "delete users, their interactions and their data from the group and its models");
+  add_common(delete_users);
+  auto* delete_items = app.add_subcommand(
+      "delete-items", "delete items, every interaction with them and their data, from the group and models");
+  add_common(delete_items);
+  for (CLI::App* cmd : {delete_users, delete_items}) {
+    auto* by_list = cmd->add_option("--ids", ids_text, "comma-separated ids");
+    auto* by_file = cmd->add_option("--csv", ids_csv,
+                                    cmd == delete_users ? "CSV file with a USER_ID column" : "CSV file with an ITEM_ID column");
+    by_list->excludes(by_file);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -477,7 +548,50 @@ int main(int argc, char** argv) try {
     return 0;
   }
 
-  auto store = tailor::Store::open(common.dir);
+  tailor::StoreOptions store_options;
+  store_options.lock_wait = std::chrono::seconds(common.wait_seconds);
+  if (repair->parsed()) {
+    const tailor::RepairReport r = tailor::Store::repair(common.dir, store_options);
+    if (common.json) {
+      std::string out = "{\"changed\":" + std::string(r.changed() ? "true" : "false") +
+                        ",\"recordsReplayed\":" + std::to_string(r.records_replayed) +
+                        ",\"bytesSkipped\":" + std::to_string(r.bytes_skipped) +
+                        ",\"logReplaced\":" + (r.log_replaced ? "true" : "false") + ",\"damagedCopy\":";
+      append_json_string(out, r.damaged_copy);
+      std::cout << out << "}\n";
+    } else if (!r.changed()) {
+      std::printf("%s is intact: nothing to repair\n", common.dir.c_str());
+    } else {
+      std::printf("repaired %s: %zu log records replayed, %zu damaged bytes skipped%s\n", common.dir.c_str(),
+                  r.records_replayed, r.bytes_skipped, r.log_replaced ? ", log started afresh" : "");
+      if (!r.damaged_copy.empty()) std::printf("the damaged log is kept as %s\n", r.damaged_copy.c_str());
+    }
+    return 0;
+  }
+  // Commands that only read open the group read-only: they never wait for a writer, nor change a
+  // file.
+  const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed() ||
+                          evaluate->parsed();
+  if (reads_only) store_options.access = tailor::StoreAccess::ReadOnly;
+  auto store = tailor::Store::open(common.dir, store_options);
+
+  if (delete_users->parsed() || delete_items->parsed()) {
+    const bool users = delete_users->parsed();
+    if (ids_text.empty() == ids_csv.empty()) {
+      throw tailor::Error(tailor::ErrorCode::InvalidArgument, "give the ids to delete with --ids or --csv");
+    }
+    std::vector<std::string> ids = ids_csv.empty() ? split_ids(ids_text, "--ids")
+                                                   : ids_from_csv(ids_csv, users ? "USER_ID" : "ITEM_ID");
+    const tailor::DeleteReport r = users ? store->delete_users(ids) : store->delete_items(ids);
+    if (common.json) {
+      std::cout << "{\"deleted\":" << r.deleted << ",\"unknown\":" << r.unknown
+                << ",\"interactionsRemoved\":" << r.interactions << "}\n";
+    } else {
+      std::printf("%zu %s deleted (%zu interactions removed), %zu unknown ids\n", r.deleted,
+                  users ? "users" : "items", r.interactions, r.unknown);
+    }
+    return 0;
+  }
 
   if (import->parsed()) {
     tailor::ImportOptions options;
@@ -627,17 +741,7 @@ int main(int argc, char** argv) try {
   if (rank->parsed()) {
     tailor::RankingRequest r;
     r.user_id = user;
-    // Split by hand: getline would drop a trailing empty id ("a,b,").
-    for (std::size_t begin = 0;;) {
-      const std::size_t comma = std::min(items.find(',', begin), items.size());
-      r.input_list.push_back(items.substr(begin, comma - begin));
-      if (r.input_list.back().empty()) {
-        throw tailor::Error(tailor::ErrorCode::InvalidArgument,
-                            "--items: empty item id in \"" + items + "\" (expected ID1,ID2,...)");
-      }
-      if (comma == items.size()) break;
-      begin = comma + 1;
-    }
+    r.input_list = split_ids(items, "--items");
     auto campaign = campaign_for(*store, solution_name);
     print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
     return 0;

@@ -467,6 +467,8 @@ class Store::Files : public detail::Journal {
     reset_log(last);
   }
 
+  void forget(const std::vector<Index>& users, const std::vector<Index>& items) override;
+
   // Opens the log for appending after `valid_bytes` (a torn tail beyond them is cut off).
   void open_log(std::size_t valid_bytes, std::uint64_t next_sequence) {
     const std::string path = log_path(dir_);
@@ -841,6 +843,39 @@ void remove_unlisted(const std::string& dir, const std::string& name,
   std::filesystem::remove(legacy_path(dir, name), ec);
 }
 
+// Names of the solutions stored in `dir`, in name order.
+std::vector<std::string> solution_names(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(solutions_dir(dir), ec)) {
+    const std::string file = entry.path().filename().string();
+    std::string name;
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "index")) {
+      name = file;
+    } else if (entry.path().extension() == ".version") {
+      name = entry.path().stem().string();  // the old layout
+    }
+    if (valid_solution_name(name)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  // A solution in both layouts (a crash during its migration) is listed once.
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+// Every stored version file, of every solution.
+std::vector<std::string> stored_version_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const std::string& name : solution_names(dir)) {
+    if (auto index = read_index(dir, name)) {
+      for (const VersionInfo& v : index->versions) files.push_back(version_path(dir, name, v.id));
+    } else if (std::filesystem::exists(legacy_path(dir, name))) {
+      files.push_back(legacy_path(dir, name));
+    }
+  }
+  return files;
+}
+
 }  // namespace
 
 std::string Store::save_version(const SolutionVersion& version) {
@@ -877,24 +912,7 @@ std::string Store::save_version(const SolutionVersion& version) {
   return id;
 }
 
-std::vector<std::string> Store::solutions() const {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(solutions_dir(dir_), ec)) {
-    const std::string file = entry.path().filename().string();
-    std::string name;
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "index")) {
-      name = file;
-    } else if (entry.path().extension() == ".version") {
-      name = entry.path().stem().string();  // the old layout
-    }
-    if (valid_solution_name(name)) names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  // A solution in both layouts (a crash during its migration) is listed once.
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
+std::vector<std::string> Store::solutions() const { return solution_names(dir_); }
 
 std::vector<VersionInfo> Store::versions(const std::string& solution) const {
   return solution_index(dir_, solution).index.versions;
@@ -942,16 +960,37 @@ SolutionVersion Store::load_version(const std::string& solution, const std::stri
                                        : version_path(dir_, solution, id));
 }
 
-std::vector<std::string> Store::version_files() const {
-  std::vector<std::string> files;
-  for (const std::string& name : solutions()) {
-    if (auto index = read_index(dir_, name)) {
-      for (const VersionInfo& v : index->versions) files.push_back(version_path(dir_, name, v.id));
-    } else {
-      files.push_back(legacy_path(dir_, name));
+std::vector<std::string> Store::version_files() const { return stored_version_files(dir_); }
+
+void Store::Files::forget(const std::vector<Index>& users, const std::vector<Index>& items) {
+  require_writable();
+  // Leftovers of an interrupted save may hold the rows too: they go first.
+  for (const std::string& name : solution_names(dir_)) {
+    if (auto index = read_index(dir_, name)) remove_unlisted(dir_, name, *index);
+  }
+  for (const std::string& path : stored_version_files(dir_)) {
+    const SolutionVersion v = tailor::load_version(path);
+    tailor::save_version(SolutionVersion(v.config(), v.mode(), v.model()->without(users, items), v.metrics(),
+                                         v.baseline_metrics(), v.training_seconds()),
+                         path);
+  }
+  // Copies of damaged logs kept by repair() may hold the deleted ids: they go too.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.path().filename().string().rfind("updates.log.damaged-", 0) == 0) {
+      std::filesystem::remove(entry.path(), ec);
     }
   }
-  return files;
+}
+
+DeleteReport Store::delete_users(const std::vector<std::string>& ids) {
+  require_writable("delete users");
+  return group_->delete_users(ids);
+}
+
+DeleteReport Store::delete_items(const std::vector<std::string>& ids) {
+  require_writable("delete items");
+  return group_->delete_items(ids);
 }
 
 void Store::save_filter(const std::string& name, const std::string& expression) {

@@ -273,6 +273,24 @@ void Campaign::deploy(SolutionVersion version) {
 }
 
 void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows) {
+  // Whatever deploys (a retrain that copied its events before a deletion included), the model
+  // served forgets every deleted user and item. Deploys are serialised so that one that read the
+  // deleted sets before a deletion cannot land after the deletion's own.
+  std::lock_guard<std::mutex> deploying(deploy_mutex_);
+  auto [deleted_users, deleted_items] = group_->read([](const DatasetGroup& g) {
+    auto indices = [](const Bitmap& bits) {
+      std::vector<Index> out;
+      for (std::size_t i = 0; i < bits.size(); ++i) {
+        if (bits.test(i)) out.push_back(static_cast<Index>(i));
+      }
+      return out;
+    };
+    return std::make_pair(indices(g.deleted_users()), indices(g.deleted_items()));
+  });
+  if (!deleted_users.empty() || !deleted_items.empty()) {
+    version = SolutionVersion(version.config(), version.mode(), version.model()->without(deleted_users, deleted_items),
+                              version.metrics(), version.baseline_metrics(), version.training_seconds());
+  }
   auto s = std::make_shared<Snapshot>();
   const std::string recipe = version.model()->recipe();
   s->softmax_scores = recipe == "user-personalization" || recipe == "personalized-ranking";
@@ -661,6 +679,18 @@ PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
 
 void Campaign::on_change(const GroupChange& change) {
   if (change.kind == GroupChange::Kind::Entities) return;
+  if (change.kind == GroupChange::Kind::Deleted) {
+    // Row numbers moved and the model must forget the deleted users and items: serve the same
+    // version again, which deploy() strips of them; live counts start again.
+    {
+      std::lock_guard<std::mutex> lock(live_mutex_);
+      live_events_.clear();
+    }
+    const std::shared_ptr<const Snapshot> s = snapshot();
+    const std::size_t rows = group_->read([](const DatasetGroup& g) { return g.interactions().size(); });
+    deploy(*s->version, s->history_lengths, rows);
+    return;
+  }
   if (change.kind == GroupChange::Kind::Replaced) {
     // Row numbers may have moved: the live counts so far no longer name the right rows (the
     // popular list is rebuilt at the next deploy).

@@ -30,7 +30,10 @@ PutReport LiveDatasetGroup::put_events(const std::vector<EventRecord>& events) {
       first_row = group_.interactions().size();
       report = group_.commit(std::move(staged));
     }
-    notify({GroupChange::Kind::Appended, first_row, report.accepted - report.duplicates});
+    GroupChange change(GroupChange::Kind::Appended);
+    change.first_row = first_row;
+    change.events = report.accepted - report.duplicates;
+    notify(change);
   }
   if (journal_) journal_->wait_durable(ticket);
   return report;
@@ -51,7 +54,7 @@ PutReport LiveDatasetGroup::put(StagedPut (DatasetGroup::*stage)(const std::vect
       std::unique_lock<std::shared_mutex> lock(mutex_);
       report = group_.commit(std::move(staged));
     }
-    notify({GroupChange::Kind::Entities, 0, 0});
+    notify(GroupChange(GroupChange::Kind::Entities));
   }
   if (journal_) journal_->wait_durable(ticket);
   return report;
@@ -80,6 +83,30 @@ ImportReport LiveDatasetGroup::import(StagedImport staged) {
   if (!staged.committable()) return staged.report();
   // The rows are not copied into the log: the commit is followed by a checkpoint (snapshot).
   return rewrite([&](DatasetGroup& g) { return g.commit(std::move(staged)); });
+}
+
+DeleteReport LiveDatasetGroup::delete_users(const std::vector<std::string>& ids) { return erase(ids, true); }
+DeleteReport LiveDatasetGroup::delete_items(const std::vector<std::string>& ids) { return erase(ids, false); }
+
+DeleteReport LiveDatasetGroup::erase(const std::vector<std::string>& ids, bool users) {
+  std::lock_guard<std::mutex> writer(writer_);
+  DeleteReport report;
+  {
+    std::lock_guard<std::mutex> turn(turnstile_);
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    report = users ? group_.delete_users(ids) : group_.delete_items(ids);
+  }
+  if (report.indices.empty()) return report;
+  GroupChange change(GroupChange::Kind::Deleted);
+  (users ? change.users : change.items) = report.indices;
+  if (journal_) {
+    // Versions first: a crash before the checkpoint then leaves the users in the data, to be
+    // deleted again, but never their rows in a model the data no longer has.
+    journal_->forget(change.users, change.items);
+    journal_->checkpoint(group_);
+  }
+  notify(change);
+  return report;
 }
 
 void LiveDatasetGroup::checkpoint() {

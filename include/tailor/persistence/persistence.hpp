@@ -125,6 +125,12 @@ class TAILOR_EXPORT Store {
   PutReport put_users(const std::vector<EntityRecord>& users);
   PutReport put_items(const std::vector<EntityRecord>& items);
 
+  /// group()->delete_users(): when it returns, no file of the store holds the users' ids or data
+  /// (snapshot and log rewritten, their rows dropped from every stored version).
+  DeleteReport delete_users(const std::vector<std::string>& ids);
+  /// group()->delete_items(), likewise for items.
+  DeleteReport delete_items(const std::vector<std::string>& ids);
+
   /// Writes a new snapshot and empties the log.
   void checkpoint();
 

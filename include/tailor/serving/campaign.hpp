@@ -203,6 +203,7 @@ class TAILOR_EXPORT Campaign {
   std::shared_ptr<const Snapshot> snapshot_;  // read and written with std::atomic_load/store
 
   // Popularity events since the served version's data (item, interactions row).
+  std::mutex deploy_mutex_;
   mutable std::mutex live_mutex_;
   std::vector<std::pair<Index, std::uint32_t>> live_events_;
 

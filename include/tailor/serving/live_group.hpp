@@ -25,10 +25,14 @@ struct GroupChange {
     Appended,  ///< interaction rows [first_row, end of the dataset) were appended
     Replaced,  ///< a bulk import changed the datasets: row numbers may have moved
     Entities,  ///< users or items were upserted; no interaction row changed
+    Deleted,   ///< users or items were deleted: row numbers moved, and models must forget them
   };
-  Kind kind = Kind::Appended;
+  explicit GroupChange(Kind k) : kind(k) {}
+  Kind kind;
   std::size_t first_row = 0;  ///< for Appended
   std::size_t events = 0;     ///< events stored by this change (Appended)
+  std::vector<Index> users;   ///< for Deleted: the deleted users' indices
+  std::vector<Index> items;   ///< for Deleted: the deleted items' indices
 };
 
 namespace detail {
@@ -49,6 +53,9 @@ class Journal {
   /// Makes the whole group durable at once (after a bulk import). Called with the writer lock
   /// held and the group unchanging.
   virtual void checkpoint(const DatasetGroup& group) = 0;
+  /// Rewrites what is kept beside the group (stored solution versions) without these users and
+  /// items; a checkpoint() follows. Called with the writer lock held.
+  virtual void forget(const std::vector<Index>& users, const std::vector<Index>& items) = 0;
 };
 }  // namespace detail
 
@@ -96,6 +103,14 @@ class TAILOR_EXPORT LiveDatasetGroup {
   /// import_csv() of text in memory.
   ImportReport import_csv_text(DatasetKind kind, std::string_view csv, const ImportOptions& options = {});
 
+  /// Deletes users (Personalize's data deletion job): their interactions, events and metadata,
+  /// and their ids. When it returns, the journal's files hold nothing of them (a Store rewrites
+  /// its snapshot, log and stored versions) and every campaign on the group has forgotten them:
+  /// the next request treats such a user as unknown. Unknown ids are counted, not errors.
+  DeleteReport delete_users(const std::vector<std::string>& ids);
+  /// Deletes items likewise; a deleted item is never recommended again.
+  DeleteReport delete_items(const std::vector<std::string>& ids);
+
   /// Makes the group durable at once through the journal (a Store writes a snapshot and empties
   /// its log); nothing for a group kept in memory.
   void checkpoint();
@@ -125,7 +140,7 @@ class TAILOR_EXPORT LiveDatasetGroup {
   /// checkpointed through the journal and told to subscribers as `change`. For owners of the
   /// group's storage (Store) only: what fn does is not journaled record by record.
   template <typename Fn>
-  auto rewrite(Fn&& fn, GroupChange change = {GroupChange::Kind::Replaced}) {
+  auto rewrite(Fn&& fn, const GroupChange& change = GroupChange(GroupChange::Kind::Replaced)) {
     std::lock_guard<std::mutex> writer(writer_);
     auto result = [&] {
       std::lock_guard<std::mutex> turn(turnstile_);
@@ -141,6 +156,7 @@ class TAILOR_EXPORT LiveDatasetGroup {
   PutReport put(StagedPut (DatasetGroup::*stage)(const std::vector<EntityRecord>&) const,
                 DatasetKind kind, const std::vector<EntityRecord>& records);
   ImportReport import(StagedImport staged);
+  DeleteReport erase(const std::vector<std::string>& ids, bool users);
   void notify(const GroupChange& change);
 
   std::shared_ptr<detail::Journal> journal_;
