@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -672,6 +673,262 @@ TEST(PersistenceStore, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectoryWriting
   fs::create_directory(dir.path + "/empty");
   EXPECT_NO_THROW(Store::create(dir.path + "/empty", sample_group()));
   expect_invalid(dir.path + "/empty", "is not empty");  // a store now
+}
+
+// The update log's layout (store.cpp): a 72-byte header, then records of a 32-byte header
+// (magic, kind, sequence, payload length at +16, header checksum) + payload + checksum.
+constexpr std::size_t kLogHeader = 72;
+constexpr std::size_t kRecordLengthField = 16;
+
+// Offsets at which the log's records start.
+std::vector<std::size_t> record_offsets(const std::string& log) {
+  std::vector<std::size_t> out;
+  for (std::size_t pos = kLogHeader; pos + 32 <= log.size();) {
+    out.push_back(pos);
+    std::uint64_t length = 0;
+    std::memcpy(&length, log.data() + pos + kRecordLengthField, 8);
+    pos += 32 + length + 8;
+  }
+  return out;
+}
+
+StoreOptions read_only() {
+  StoreOptions o;
+  o.access = StoreAccess::ReadOnly;
+  return o;
+}
+
+TEST(PersistenceStore, DamageBeforeTheLastRecordIsRefusedWithItsOffsetAndRepairSalvagesTheRest) {
+  const std::vector<std::size_t> fields = {kRecordLengthField + 7, 40};  // a length, a payload byte
+  for (const std::size_t field : fields) {
+    TempDir dir;
+    {
+      auto store = Store::create(dir.path, sample_group());
+      for (int k = 0; k < 4; ++k) ASSERT_TRUE(store->put_events({event("u" + std::to_string(k), "x", k)}).ok());
+    }
+    const std::string log = dir.path + "/updates.log";
+    std::string bad = read_bytes(log);
+    const std::vector<std::size_t> at = record_offsets(bad);
+    ASSERT_EQ(at.size(), 4u);
+    bad[at[1] + field] ^= 0x10;
+    write_bytes(log, bad);
+    for (const StoreOptions& options : {StoreOptions{}, read_only()}) {
+      try {
+        Store::open(dir.path, options);
+        FAIL() << "accepted damage in field " << field;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::ParseError);
+        EXPECT_NE(std::string(e.what()).find(log), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("byte " + std::to_string(at[1])), std::string::npos) << e.what();
+      }
+      EXPECT_EQ(read_bytes(log), bad);  // refusing changes nothing
+    }
+    // repair keeps the damaged file and replays the three intact records.
+    const RepairReport report = Store::repair(dir.path);
+    EXPECT_EQ(report.records_replayed, 3u);
+    EXPECT_FALSE(report.log_replaced);
+    ASSERT_TRUE(fs::exists(report.damaged_copy));
+    EXPECT_EQ(read_bytes(report.damaged_copy), bad);
+    auto store = Store::open(dir.path, read_only());
+    store->group()->read([&](const DatasetGroup& g) {
+      for (const char* user : {"u0", "u2", "u3"}) EXPECT_NE(g.user_ids().find(user), kNoIndex) << user;
+      EXPECT_EQ(g.user_ids().find("u1"), kNoIndex);
+      return 0;
+    });
+    EXPECT_FALSE(Store::repair(dir.path).changed());  // repaired stays repaired
+  }
+}
+
+TEST(PersistenceStore, ATornLastRecordIsIgnoredByReadersAndCutOffOnlyByTheWriter) {
+  TempDir dir;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    ASSERT_TRUE(store->put_events({event("a", "x1", 1)}).ok());
+    ASSERT_TRUE(store->put_events({event("b", "x2", 2)}).ok());
+  }
+  const std::string log = dir.path + "/updates.log";
+  const std::string good = read_bytes(log);
+  const std::string torn = good.substr(0, good.size() - 5);
+  write_bytes(log, torn);
+  {
+    auto reader = Store::open(dir.path, read_only());
+    EXPECT_EQ(reader->group()->read([](const DatasetGroup& g) { return g.user_ids().find("b"); }), kNoIndex);
+    EXPECT_THROW(reader->put_events({event("c", "x3", 3)}), Error);  // a reader writes nothing
+  }
+  EXPECT_EQ(read_bytes(log), torn);
+  EXPECT_FALSE(fs::exists(dir.path + "/lock.tmp"));
+  auto writer = Store::open(dir.path);
+  EXPECT_EQ(read_bytes(log), good.substr(0, record_offsets(good)[1]));  // cut to whole records
+  ASSERT_TRUE(writer->put_events({event("c", "x3", 3)}).ok());
+}
+
+TEST(PersistenceStore, AForeignMissingOrShortLogIsRefusedAndRepairStartsAfresh) {
+  TempDir a, b;
+  {
+    auto one = Store::create(a.path, sample_group());
+    ASSERT_TRUE(one->put_events({event("a", "x1", 1)}).ok());
+    auto two = Store::create(b.path, sample_group());
+  }
+  const std::string log = b.path + "/updates.log";
+  // Another group's log.
+  write_bytes(log, read_bytes(a.path + "/updates.log"));
+  expect_refused([&] { Store::open(b.path); }, log);
+  RepairReport r = Store::repair(b.path);
+  EXPECT_TRUE(r.log_replaced);
+  EXPECT_EQ(r.records_replayed, 0u);
+  EXPECT_NO_THROW(Store::open(b.path));
+  // A missing log.
+  fs::remove(log);
+  expect_refused([&] { Store::open(b.path, read_only()); }, log);
+  EXPECT_FALSE(fs::exists(log));  // a reader creates nothing
+  EXPECT_TRUE(Store::repair(b.path).log_replaced);
+  EXPECT_NO_THROW(Store::open(b.path));
+  // A log older than the snapshot: records the snapshot says were logged are missing from it.
+  std::string old_log;
+  {
+    auto store = Store::open(b.path);
+    ASSERT_TRUE(store->put_events({event("c", "x3", 3)}).ok());
+    old_log = read_bytes(log);
+    store->checkpoint();
+    ASSERT_TRUE(store->put_events({event("d", "x4", 4)}).ok());
+  }
+  write_bytes(log, old_log.substr(0, kLogHeader));  // the log as it was before record 1
+  expect_refused([&] { Store::open(b.path); }, log);
+}
+
+TEST(PersistenceStore, OneWriterAtATimeAndTheBusyErrorNamesTheHolder) {
+  TempDir dir;
+  auto writer = Store::create(dir.path, sample_group());
+  StoreOptions impatient;
+  impatient.lock_wait = std::chrono::milliseconds(0);
+  try {
+    Store::open(dir.path, impatient);
+    FAIL() << "two writers";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Busy);
+    EXPECT_NE(std::string(e.what()).find("held by pid " + std::to_string(::getpid())), std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(Store::open(dir.path, read_only()));  // readers never wait
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    writer.reset();
+  });
+  StoreOptions patient;
+  patient.lock_wait = std::chrono::seconds(10);
+  EXPECT_NO_THROW(Store::open(dir.path, patient));
+  release.join();
+}
+
+TEST(PersistenceStore, ConcurrentPutsShareSyncsAndEveryAcknowledgedEventIsKept) {
+  TempDir dir;
+  constexpr int kThreads = 8, kBatches = 20, kBatch = 25;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int b = 0; b < kBatches; ++b) {
+          std::vector<EventRecord> batch;
+          for (int k = 0; k < kBatch; ++k) {
+            batch.push_back(event("t" + std::to_string(t), "i" + std::to_string(b * kBatch + k), b));
+          }
+          EXPECT_EQ(store->put_events(batch).accepted, static_cast<std::size_t>(kBatch));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  auto store = Store::open(dir.path, read_only());
+  store->group()->read([&](const DatasetGroup& g) {
+    for (int t = 0; t < kThreads; ++t) {
+      const Index user = g.user_ids().find("t" + std::to_string(t));
+      EXPECT_EQ(g.interaction_rows_of(user).size(), static_cast<std::size_t>(kBatches * kBatch));
+    }
+    return 0;
+  });
+}
+
+TEST(PersistenceStore, AReaderOpeningDuringCheckpointsAlwaysSeesAWholeState) {
+  TempDir dir;
+  auto writer = Store::create(dir.path, sample_group());
+  std::atomic<bool> done{false};
+  std::atomic<int> opened{0};
+  std::thread reader([&] {
+    std::size_t last = 0;
+    while (!done) {
+      auto r = Store::open(dir.path, read_only());
+      const std::size_t rows = r->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
+      EXPECT_GE(rows, last);  // whole states only, never going back
+      last = rows;
+      ++opened;
+    }
+  });
+  for (int k = 0; k < 30 || opened < 5; ++k) {
+    ASSERT_TRUE(writer->put_events({event("w", "x" + std::to_string(k), k)}).ok());
+    if (k % 3 == 0) writer->checkpoint();
+  }
+  done = true;
+  reader.join();
+}
+
+TEST(PersistenceStore, ARetriedEventIdIsStoredOnceAcrossReopening) {
+  TempDir dir;
+  EventRecord e = event("a", "x1", 1);
+  e.event_id = "evt-1";
+  {
+    auto store = Store::create(dir.path, sample_group());
+    PutReport first = store->put_events({e, e});
+    EXPECT_EQ(first.accepted, 2u);
+    EXPECT_EQ(first.duplicates, 1u);
+  }
+  for (bool checkpoint : {false, true}) {
+    auto store = Store::open(dir.path);
+    const std::size_t rows = store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
+    PutReport retry = store->put_events({e});
+    EXPECT_EQ(retry.accepted, 1u);
+    EXPECT_EQ(retry.duplicates, 1u);
+    EXPECT_EQ(store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); }), rows);
+    if (checkpoint) store->checkpoint();
+  }
+}
+
+TEST(PersistenceStore, DeletingLeavesNoByteOfTheIdsInAnyFile) {
+  TempDir dir;
+  auto store = Store::create(dir.path, sample_group());
+  ASSERT_TRUE(store->put_events({event("user-0001", "item-0002", 5)}).ok());
+  Solution solution({"up", "user-personalization", R"({"factors": 8, "iterations": 2})", {}});
+  TrainOptions options;
+  options.compute_metrics = false;
+  const SolutionVersion v = store->group()->read([&](const DatasetGroup& g) { return solution.train(g, options); });
+  store->save_version(v);
+  store->save_version(v);
+  const Index user = store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); });
+  const auto als = std::dynamic_pointer_cast<const AlsModel>(v.model());
+  ASSERT_TRUE(als);
+  const std::string factors(reinterpret_cast<const char*>(als->user_factors().row(user).data()), 8 * sizeof(float));
+  auto everything = [&] {
+    std::string all;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path)) {
+      if (entry.is_regular_file()) all += read_bytes(entry.path().string());
+    }
+    return all;
+  };
+  ASSERT_NE(everything().find("user-0001"), std::string::npos);
+  ASSERT_NE(everything().find(factors), std::string::npos);
+  const DeleteReport users = store->delete_users({"user-0001", "nobody"});
+  EXPECT_EQ(users.deleted, 1u);
+  EXPECT_EQ(users.unknown, 1u);
+  const DeleteReport items = store->delete_items({"item-0002"});
+  EXPECT_EQ(items.deleted, 1u);
+  const std::string all = everything();
+  for (const std::string& gone : {std::string("user-0001"), std::string("item-0002"), factors}) {
+    EXPECT_EQ(all.find(gone), std::string::npos);
+  }
+  // Reopened, the deletion holds.
+  store.reset();
+  auto reopened = Store::open(dir.path, read_only());
+  EXPECT_EQ(reopened->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); }), kNoIndex);
 }
 
 }  // namespace
