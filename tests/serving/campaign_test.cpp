@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <set>
@@ -757,6 +758,67 @@ TEST(ServingCampaign, RecordsResponsesAndTurnsThemIntoImpressions) {
   });
   EXPECT_EQ(impression, third.items[0].item_id + "|" + third.items[1].item_id + "|" + third.items[2].item_id);
   (void)first;
+}
+
+TEST(ServingCampaign, EveryWriteReachesEveryCampaignOnTheGroup) {
+  // Two campaigns on one group; events written through the group (as a store or a server does)
+  // and through one campaign move the other campaign's popularity and retrain trigger alike.
+  auto group = sample_group();
+  auto pop = make_campaign(group, "popularity-count");
+  Solution solution({"pop2", "popularity-count", "{}", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  CampaignOptions options;
+  options.retrain_every_events = 200;
+  Campaign other(group, solution, group->read([&](const DatasetGroup& g) { return solution.train(g, o); }), options);
+  const auto first = other.version();
+  ASSERT_TRUE(group->put_items({{"fresh-item", R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}}).ok());
+  std::vector<EventRecord> events;
+  for (int u = 0; u < 100; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  ASSERT_TRUE(group->put_events(events).ok());
+  events.clear();
+  for (int u = 100; u < 200; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  ASSERT_TRUE(pop->put_events(events).ok());
+  RecommendationRequest req;
+  req.user_id = "anyone";
+  EXPECT_EQ(pop->get_recommendations(req).items.front().item_id, "fresh-item");
+  other.wait_for_retrain();
+  EXPECT_NE(other.version(), first);  // 200 events reached it: 100 from each writer
+  EXPECT_EQ(other.get_recommendations(req).items.front().item_id, "fresh-item");
+}
+
+TEST(ServingCampaign, DeletedUsersAreUnknownAndDeletedItemsNeverComeBack) {
+  auto group = sample_group();
+  auto als = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto sims = make_campaign(group, "sims");
+  RecommendationRequest req;
+  req.user_id = "user-0001";
+  const RecommendationResponse before = als->get_recommendations(req);
+  ASSERT_FALSE(before.cold_start);
+  const std::string top = before.items.front().item_id;
+  RecommendationRequest similar;
+  similar.item_id = "item-0001";
+  const std::set<std::string> neighbours = items_of(sims->get_recommendations(similar));
+  ASSERT_FALSE(neighbours.empty());
+  const std::string neighbour = *neighbours.begin();
+
+  EXPECT_EQ(group->delete_items({top, neighbour}).deleted, 2u);
+  EXPECT_EQ(group->delete_users({"user-0001"}).deleted, 1u);
+  EXPECT_TRUE(als->get_recommendations(req).cold_start);
+  for (int u = 2; u < 60; ++u) {
+    char id[16];
+    std::snprintf(id, sizeof id, "user-%04d", u);
+    req.user_id = id;
+    req.num_results = 100;
+    const std::set<std::string> got = items_of(als->get_recommendations(req));
+    EXPECT_EQ(got.count(top) + got.count(neighbour), 0u) << id;
+  }
+  similar.num_results = 100;
+  EXPECT_EQ(items_of(sims->get_recommendations(similar)).count(neighbour), 0u);
+  // A retrain (which copies the data after the deletion) keeps them out too.
+  als->retrain();
+  req.user_id = "user-0002";
+  EXPECT_EQ(items_of(als->get_recommendations(req)).count(top), 0u);
 }
 
 }  // namespace
