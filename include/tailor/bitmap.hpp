@@ -67,6 +67,16 @@ class Bitmap {
     trim();
   }
   const std::vector<std::uint64_t>& words() const { return words_; }
+  /// The indices of the set bits, ascending.
+  std::vector<Index> set_indices() const {
+    std::vector<Index> out;
+    for (std::size_t w = 0; w < words_.size(); ++w) {
+      for (std::uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) {
+        out.push_back(static_cast<Index>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
+      }
+    }
+    return out;
+  }
   bool operator==(const Bitmap& other) const {
     return size_ == other.size_ && words_ == other.words_;
   }

@@ -570,8 +570,10 @@ int main(int argc, char** argv) try {
   }
   // Commands that only read open the group read-only: they never wait for a writer, nor change a
   // file.
+  // `train` too: it reads and trains without the lock, which it takes only to save the version, so
+  // that event writers are not kept waiting for the whole training.
   const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed() ||
-                          evaluate->parsed();
+                          evaluate->parsed() || train->parsed();
   if (reads_only) store_options.access = tailor::StoreAccess::ReadOnly;
   auto store = tailor::Store::open(common.dir, store_options);
 
@@ -714,7 +716,9 @@ int main(int argc, char** argv) try {
     tailor::SolutionVersion v =
         solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
     progress_done();
-    const std::string id = store->save_version(v);
+    store.reset();
+    store_options.access = tailor::StoreAccess::ReadWrite;
+    const std::string id = tailor::Store::open(common.dir, store_options)->save_version(v);
     print_metrics(v, id, common.json);
     return 0;
   }

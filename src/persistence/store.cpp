@@ -878,8 +878,17 @@ std::vector<std::string> stored_version_files(const std::string& dir) {
 
 }  // namespace
 
-std::string Store::save_version(const SolutionVersion& version) {
+std::string Store::save_version(const SolutionVersion& given) {
   require_writable("save a solution version");
+  // A version trained on data copied before a deletion must not bring the deleted rows back.
+  auto [deleted_users, deleted_items] = group_->read([](const DatasetGroup& g) {
+    return std::make_pair(g.deleted_users().set_indices(), g.deleted_items().set_indices());
+  });
+  const SolutionVersion version =
+      deleted_users.empty() && deleted_items.empty()
+          ? given
+          : SolutionVersion(given.config(), given.mode(), given.model()->without(deleted_users, deleted_items),
+                            given.metrics(), given.baseline_metrics(), given.training_seconds());
   const std::string& name = version.config().name;
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "solution name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");

@@ -278,14 +278,7 @@ void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> histor
   // deleted sets before a deletion cannot land after the deletion's own.
   std::lock_guard<std::mutex> deploying(deploy_mutex_);
   auto [deleted_users, deleted_items] = group_->read([](const DatasetGroup& g) {
-    auto indices = [](const Bitmap& bits) {
-      std::vector<Index> out;
-      for (std::size_t i = 0; i < bits.size(); ++i) {
-        if (bits.test(i)) out.push_back(static_cast<Index>(i));
-      }
-      return out;
-    };
-    return std::make_pair(indices(g.deleted_users()), indices(g.deleted_items()));
+    return std::make_pair(g.deleted_users().set_indices(), g.deleted_items().set_indices());
   });
   if (!deleted_users.empty() || !deleted_items.empty()) {
     version = SolutionVersion(version.config(), version.mode(), version.model()->without(deleted_users, deleted_items),
