@@ -23,8 +23,22 @@ namespace tailor::detail {
 
 namespace {
 
-// Bytes a load may still consume (set per deserialisation; loads never exceed it).
-thread_local std::uint64_t t_budget = 0;
+// The payload being read and its size (set per deserialisation). Every length and count is
+// checked against the bytes actually left before anything is allocated.
+thread_local std::streambuf* t_in = nullptr;
+thread_local std::uint64_t t_size = 0;
+
+std::uint64_t bytes_left() {
+  const auto pos = t_in->pubseekoff(0, std::ios::cur, std::ios::in);
+  if (pos < 0 || static_cast<std::uint64_t>(pos) > t_size) return 0;
+  return t_size - static_cast<std::uint64_t>(pos);
+}
+
+// `n` elements of at least `min_bytes` serialised bytes each fit in the rest of the payload.
+void check_count(std::uint64_t n, std::uint64_t min_bytes, const char* what) {
+  TAILOR_THROW_IF(n > bytes_left() / min_bytes, ErrorCode::ParseError, "a list of ", n, " ", what,
+                  " is longer than the rest of the file");
+}
 
 template <typename A, typename T>
 void save_array(A& ar, const std::vector<T>& v) {
@@ -36,11 +50,9 @@ template <typename A, typename T>
 void load_array(A& ar, std::vector<T>& v) {
   std::uint64_t n = 0;
   ar >> n;
-  TAILOR_THROW_IF(n > t_budget / sizeof(T), ErrorCode::ParseError, "an array of ", n,
-                  " elements is longer than the rest of the file");
+  check_count(n, sizeof(T), "array elements");
   v.resize(n);
   if (n) ar.load_binary(v.data(), n * sizeof(T));
-  t_budget -= n * sizeof(T);
 }
 template <typename A>
 void save_text(A& ar, const std::string& s) {
@@ -52,11 +64,10 @@ template <typename A>
 void load_text(A& ar, std::string& s) {
   std::uint64_t n = 0;
   ar >> n;
-  TAILOR_THROW_IF(n > t_budget, ErrorCode::ParseError, "a string of ", n,
+  TAILOR_THROW_IF(n > bytes_left(), ErrorCode::ParseError, "a string of ", n,
                   " bytes is longer than the rest of the file");
   s.resize(n);
   if (n) ar.load_binary(s.data(), n);
-  t_budget -= n;
 }
 
 template <typename A>
@@ -64,7 +75,7 @@ void image_vector_strings(A& ar, std::vector<std::string>& v) {
   std::uint64_t n = v.size();
   ar & n;
   if constexpr (!A::is_saving::value) {
-    TAILOR_THROW_IF(n > t_budget, ErrorCode::ParseError, "a list of ", n, " strings is longer than the rest of the file");
+    check_count(n, sizeof(std::uint64_t), "strings");  // each string has at least its length
     v.resize(n);
   }
   for (std::string& s : v) {
@@ -272,6 +283,27 @@ struct EntitiesImage {
   std::vector<EntityRecord> records;
 };
 
+// The fewest bytes one element of a list takes in a payload (its class header, written once per
+// list, not counted): a list's count is checked against the bytes left divided by this, so a
+// hostile count allocates at most sizeof(T) / kMinBytes<T> (under 8) times the payload's size.
+template <typename T>
+constexpr std::uint64_t kMinBytes = 0;
+constexpr std::uint64_t kLength = sizeof(std::uint64_t);  // an array's or a string's length
+constexpr std::uint64_t kMetricsMinBytes = 1 + kLength + 8;  // present, values, users
+// nulls, ints, reals, bools, codes, code_ends, chars, text_ends; the dictionary's chars and ends
+// (erased only from Names version 2)
+template <>
+constexpr std::uint64_t kMinBytes<ColumnImage> = 8 * kLength + 2 * kLength;
+// Version 0: four ids, has_value, value, sent_at, the impression count, recommendation_id,
+// properties (version 1 adds has_sent_at and event_id)
+template <>
+constexpr std::uint64_t kMinBytes<EventRecord> = 4 * kLength + 1 + 4 + 8 + 3 * kLength;
+template <>
+constexpr std::uint64_t kMinBytes<EntityRecord> = 2 * kLength;  // id, properties
+// id, recipe, created_at, mode, metrics, seconds
+template <>
+constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMetricsMinBytes + 8;
+
 }  // namespace
 }  // namespace tailor::detail
 
@@ -320,14 +352,16 @@ void serialize(Archive& ar, tailor::detail::ColumnImage& x, const unsigned int) 
   TAILOR_ARRAY(text_ends);
 }
 
-// Vectors of images: count checked against the budget too (each element costs at least a byte).
+// Vectors of images: the count is checked against the bytes left at the element's smallest size.
 template <class Archive, class T>
 void image_vector(Archive& ar, std::vector<T>& v) {
+  constexpr std::uint64_t min_bytes = tailor::detail::kMinBytes<T>;
+  static_assert(min_bytes > 0 && sizeof(T) < 8 * min_bytes,
+                "a list element takes under 8 times its smallest encoding in memory");
   std::uint64_t n = v.size();
   ar & n;
   if constexpr (!Archive::is_saving::value) {
-    TAILOR_THROW_IF(n > tailor::detail::t_budget, tailor::ErrorCode::ParseError, "a list of ", n,
-                    " entries is longer than the rest of the file");
+    tailor::detail::check_count(n, min_bytes, "entries");
     v.resize(n);
   }
   for (T& item : v) ar & item;
@@ -475,9 +509,18 @@ std::string to_bytes(const Image& image) {
 template <typename Image>
 Image from_bytes(const std::string& payload, const std::string& what) {
   Image image;
-  t_budget = payload.size();
   try {
     std::istringstream in(payload, std::ios::binary);
+    struct Reading {  // what bytes_left() measures, for this call only
+      Reading(std::streambuf* buffer, std::uint64_t size) {
+        t_in = buffer;
+        t_size = size;
+      }
+      ~Reading() {
+        t_in = nullptr;
+        t_size = 0;
+      }
+    } reading(in.rdbuf(), payload.size());
     boost::archive::binary_iarchive ar(in, boost::archive::no_header);
     ar >> image;
   } catch (const Error& e) {
@@ -685,9 +728,12 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
     std::shared_ptr<const Model> model;
     switch (img.model_kind) {
       case 1: {
+        // Divided, not multiplied: a row count near 2^64 / factors would wrap around.
         TAILOR_THROW_IF(img.factors == 0 || img.factors > 1024 ||
-                            img.user_factors.size() != img.user_rows * img.factors ||
-                            img.item_factors.size() != img.item_rows * img.factors,
+                            img.user_factors.size() % img.factors != 0 ||
+                            img.user_factors.size() / img.factors != img.user_rows ||
+                            img.item_factors.size() % img.factors != 0 ||
+                            img.item_factors.size() / img.factors != img.item_rows,
                         ErrorCode::ParseError, "factor matrices do not match their shapes");
         const auto f = static_cast<Eigen::Index>(img.factors);
         FactorMatrix users = Eigen::Map<const FactorMatrix>(img.user_factors.data(), static_cast<Eigen::Index>(img.user_rows), f);
