@@ -779,7 +779,9 @@ int main(int argc, char** argv) try {
   if (info->parsed()) {
     auto counts = store->group()->read([](const tailor::DatasetGroup& g) {
       return std::make_tuple(g.rows(tailor::DatasetKind::Interactions), g.rows(tailor::DatasetKind::Users),
-                             g.rows(tailor::DatasetKind::Items), g.user_ids().size(), g.item_ids().size());
+                             g.rows(tailor::DatasetKind::Items),
+                             g.user_ids().size() - g.user_ids().erased_count(),  // deleted ids are gone
+                             g.item_ids().size() - g.item_ids().erased_count());
     });
     if (common.json) {
       std::string out =

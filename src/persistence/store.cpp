@@ -579,16 +579,20 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
   if (files.writable()) files.lock();
   const std::string path = snapshot_path(dir), log_file = log_path(dir);
   for (int attempt = 0;; ++attempt) {
+    // The log before the snapshot: a checkpoint renames the new snapshot into place before it
+    // starts the next log, so the snapshot read second holds at least what the log's header says
+    // came before it, and the log read first holds every record up to that snapshot unless a
+    // second checkpoint ran in between (a reader then reads both again).
+    const bool has_log = std::filesystem::exists(log_file);
+    const std::string log_bytes = has_log ? read_file(log_file) : std::string();
     detail::SnapshotMeta meta;
     DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
-    TAILOR_THROW_IF(!std::filesystem::exists(log_file), ErrorCode::ParseError, log_file,
-                    ": missing (group.snapshot holds records up to ", meta.last_sequence,
-                    "); `tailor repair` starts a new log");
-    const LogContents log = read_log(read_file(log_file), log_file);
-    // A reader that read the snapshot just before a writer's checkpoint finds the next log: the
-    // writer's new snapshot is already in place, so reading again gives a consistent pair.
+    TAILOR_THROW_IF(!has_log, ErrorCode::ParseError, log_file, ": missing (group.snapshot holds records up to ",
+                    meta.last_sequence, "); `tailor repair` starts a new log");
+    const LogContents log = read_log(log_bytes, log_file);
+    const std::uint64_t log_last = log.records.empty() ? log.base : log.records.back().sequence;
     if (!files.writable() && log.format >= 2 && log.group_id == meta.group_id &&
-        log.base > meta.last_sequence && attempt < 20) {
+        log_last < meta.last_sequence && attempt < 20) {
       continue;
     }
     check_log(log, meta, log_file);

@@ -116,7 +116,14 @@ void LiveDatasetGroup::checkpoint() {
 
 void LiveDatasetGroup::notify(const GroupChange& change) {
   std::lock_guard<std::mutex> lock(subscribers_mutex_);
-  for (auto& [id, subscriber] : subscribers_) subscriber(change);
+  for (auto& [id, subscriber] : subscribers_) {
+    // The change is logged and applied already: a subscriber's failure must not make the write
+    // look failed to its caller (who would retry it), nor keep the other subscribers from hearing.
+    try {
+      subscriber(change);
+    } catch (...) {
+    }
+  }
 }
 
 LiveDatasetGroup::Subscription LiveDatasetGroup::subscribe(Subscriber subscriber) {

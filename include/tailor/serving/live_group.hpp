@@ -116,7 +116,8 @@ class TAILOR_EXPORT LiveDatasetGroup {
   void checkpoint();
 
   /// Called after every change, with no lock held but the writer lock (so changes arrive one at
-  /// a time, in order). A subscriber may read() the group; it must not write to it.
+  /// a time, in order). A subscriber may read() the group; it must not write to it, and what it
+  /// throws is dropped (the change has happened either way).
   using Subscriber = std::function<void(const GroupChange&)>;
   /// Keeps a subscription alive; destroying it unsubscribes (waiting for a call in progress).
   class Subscription {
