@@ -341,6 +341,11 @@ class Importer {
     const std::size_t expected_rows = (chunk.end - chunk.begin) / 24 + 16;
     out.users.reserve(expected_rows);
     out.items.reserve(expected_rows);
+    // Small jobs (a put_* call stages its records here) size their dictionaries once instead of
+    // growing them from 16 slots; large ones keep growing to the distinct ids they find.
+    const std::size_t small_dict = std::min<std::size_t>(expected_rows, 1024);
+    out.user_dict.reserve(small_dict);
+    out.item_dict.reserve(small_dict);
     if (kind_ == DatasetKind::Interactions) {
       out.timestamps.reserve(expected_rows);
       out.event_types.reserve(expected_rows);

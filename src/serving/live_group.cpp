@@ -3,6 +3,7 @@
 #include "tailor/serving/live_group.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace tailor {
 
@@ -17,10 +18,17 @@ PutReport LiveDatasetGroup::put_events(const std::vector<EventRecord>& events) {
   std::uint64_t ticket = 0;
   PutReport report;
   std::size_t first_row = 0;
+  // Staging reads the eventIds stored so far, which only change under the writer lock, and
+  // otherwise nothing but the schema. A batch without eventIds reads none of them, so it is
+  // validated before taking the writer lock (as entities are): concurrent puts stage at once
+  // instead of one after another.
+  const bool has_event_ids = std::any_of(events.begin(), events.end(),
+                                         [](const EventRecord& e) { return !e.event_id.empty(); });
+  std::optional<StagedPut> unlocked;
+  if (!has_event_ids) unlocked = group_.stage_events(events);
   {
     std::lock_guard<std::mutex> writer(writer_);
-    // Staging reads the eventIds stored so far, which only change under the writer lock.
-    StagedPut staged = group_.stage_events(events);
+    StagedPut staged = unlocked ? std::move(*unlocked) : group_.stage_events(events);
     if (staged.accepted.empty()) return std::move(staged.report);
     // Journal first: a failed write applies nothing, and what is applied is in the log.
     if (journal_) ticket = journal_->append_events(events, staged.accepted);
