@@ -459,6 +459,8 @@ class Store::Files : public detail::Journal {
       TAILOR_THROW_IF(::fdatasync(fd_) != 0, ErrorCode::Io, io_error("cannot sync", log_path(dir_)));
     }
     synced_ = written_;
+    // A store from before group ids gets one now, in the snapshot and the log alike.
+    if (group_id_.empty()) group_id_ = new_group_id();
     const std::uint64_t last = next_sequence_ - 1;
     const std::string bytes = detail::serialize_group(group, {last, group_id_});
     write_atomic(snapshot_path(dir_), frame(kKindSnapshot, bytes));
@@ -484,6 +486,8 @@ class Store::Files : public detail::Journal {
   void set_group_id(std::string id) { group_id_ = std::move(id); }
   void set_next_sequence(std::uint64_t next) { next_sequence_ = next; written_ = synced_ = next - 1; }
   std::uint64_t log_bytes() const { return bytes_; }
+
+  void check_writable() const override { require_writable(); }
 
   void require_writable() const {
     TAILOR_THROW_IF(!writable(), ErrorCode::InvalidArgument, "the dataset group ", dir_,
@@ -564,8 +568,7 @@ std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group,
   std::unique_ptr<Store> store(new Store(dir, options));
   store->files_ = std::make_shared<Files>(dir, options);
   store->files_->lock();
-  store->files_->set_group_id(new_group_id());
-  store->files_->checkpoint(group);  // the snapshot, then an empty log
+  store->files_->checkpoint(group);  // a new group id, the snapshot, then an empty log
   store->group_ = std::make_shared<LiveDatasetGroup>(std::move(group), store->files_);
   return store;
 }
@@ -600,8 +603,11 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
     files.set_group_id(meta.group_id);
     if (files.writable()) {
       files.open_log(log.valid_bytes, last + 1);
-      // A format-1 log, or one left beside a newer snapshot by a crash, is replaced by a checkpoint.
-      if (log.format < 2 || log.base < meta.last_sequence) files.checkpoint(group);
+      // A format-1 log, one left beside a newer snapshot by a crash, or one grown long enough to
+      // slow every open down, is replaced by a checkpoint.
+      if (log.format < 2 || log.base < meta.last_sequence || log.valid_bytes > options.checkpoint_log_bytes) {
+        files.checkpoint(group);
+      }
     } else {
       files.set_next_sequence(last + 1);
     }

@@ -97,6 +97,7 @@ DeleteReport LiveDatasetGroup::delete_users(const std::vector<std::string>& ids)
 DeleteReport LiveDatasetGroup::delete_items(const std::vector<std::string>& ids) { return erase(ids, false); }
 
 DeleteReport LiveDatasetGroup::erase(const std::vector<std::string>& ids, bool users) {
+  if (journal_) journal_->check_writable();
   std::lock_guard<std::mutex> writer(writer_);
   DeleteReport report;
   {

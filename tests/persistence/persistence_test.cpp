@@ -931,5 +931,36 @@ TEST(PersistenceStore, DeletingLeavesNoByteOfTheIdsInAnyFile) {
   EXPECT_EQ(reopened->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); }), kNoIndex);
 }
 
+TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTheNextWriter) {
+  TempDir dir;
+  {
+    auto store = Store::create(dir.path, sample_group());
+    ASSERT_TRUE(store->put_events({event("a", "x1", 1)}).ok());
+  }
+  const std::string log = dir.path + "/updates.log";
+  const std::string before = read_bytes(log);
+  {
+    auto reader = Store::open(dir.path, read_only());
+    const std::string state = state_of(*reader);
+    EXPECT_THROW(reader->put_events({event("b", "x2", 2)}), Error);
+    EXPECT_THROW(reader->group()->import_csv_text(DatasetKind::Interactions,
+                                                  "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nb,x2,2,read\n",
+                                                  [] {
+                                                    ImportOptions o;
+                                                    o.mode = ImportMode::Incremental;
+                                                    return o;
+                                                  }()),
+                 Error);
+    EXPECT_THROW(reader->group()->delete_users({"a"}), Error);
+    EXPECT_EQ(state_of(*reader), state);  // refused before anything was applied
+  }
+  EXPECT_EQ(read_bytes(log), before);
+  StoreOptions small;
+  small.checkpoint_log_bytes = before.size() - 1;
+  auto writer = Store::open(dir.path, small);
+  EXPECT_EQ(read_bytes(log).size(), kLogHeader);  // the record went into a new snapshot
+  EXPECT_NE(writer->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }), kNoIndex);
+}
+
 }  // namespace
 }  // namespace tailor

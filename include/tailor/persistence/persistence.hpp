@@ -38,6 +38,9 @@ struct StoreOptions {
   /// How long a ReadWrite open() or create() waits for another writer to let go of the group
   /// before it fails with Error(Busy).
   std::chrono::milliseconds lock_wait{30000};
+  /// A ReadWrite open() whose update log is longer than this writes a snapshot and starts an
+  /// empty log, so that opening never replays without bound (Store::checkpoint() does it at will).
+  std::uint64_t checkpoint_log_bytes = std::uint64_t{64} << 20;
   /// Versions kept per solution: saving one more deletes the oldest (never the active one).
   /// Must be at least 1.
   int versions_kept = 5;

@@ -41,6 +41,9 @@ namespace detail {
 class Journal {
  public:
   virtual ~Journal() = default;
+  /// Throws if the journal cannot take changes (a read-only store): called before anything of a
+  /// change is applied.
+  virtual void check_writable() const = 0;
   /// Writes a record of the accepted put_* records (`positions` of `records`). Returns a ticket
   /// for wait_durable(). Called with the group's writer lock held, in commit order.
   virtual std::uint64_t append_events(const std::vector<EventRecord>& records,
@@ -142,6 +145,7 @@ class TAILOR_EXPORT LiveDatasetGroup {
   /// group's storage (Store) only: what fn does is not journaled record by record.
   template <typename Fn>
   auto rewrite(Fn&& fn, const GroupChange& change = GroupChange(GroupChange::Kind::Replaced)) {
+    if (journal_) journal_->check_writable();
     std::lock_guard<std::mutex> writer(writer_);
     auto result = [&] {
       std::lock_guard<std::mutex> turn(turnstile_);
