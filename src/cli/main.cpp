@@ -80,23 +80,6 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// "A,B,C" -> ids. An empty id ("", "a,,b", a trailing comma) is refused, naming the option.
-std::vector<std::string> split_ids(const std::string& text, const char* option) {
-  std::vector<std::string> ids;
-  // Split by hand: getline would drop a trailing empty id ("a,b,").
-  for (std::size_t begin = 0;;) {
-    const std::size_t comma = std::min(text.find(',', begin), text.size());
-    ids.push_back(text.substr(begin, comma - begin));
-    if (ids.back().empty()) {
-      throw tailor::Error(tailor::ErrorCode::InvalidArgument,
-                          std::string(option) + ": empty id in \"" + text + "\" (expected ID1,ID2,...)");
-    }
-    if (comma == text.size()) break;
-    begin = comma + 1;
-  }
-  return ids;
-}
-
 // The values of column `column` of a CSV file (RFC 4180, header row), for deletion jobs.
 std::vector<std::string> ids_from_csv(const std::string& path, const char* column) {
   const std::string text = read_text(path);
@@ -582,7 +565,7 @@ int main(int argc, char** argv) try {
     if (ids_text.empty() == ids_csv.empty()) {
       throw tailor::Error(tailor::ErrorCode::InvalidArgument, "give the ids to delete with --ids or --csv");
     }
-    std::vector<std::string> ids = ids_csv.empty() ? split_ids(ids_text, "--ids")
+    std::vector<std::string> ids = ids_csv.empty() ? split_list("--ids", ids_text)
                                                    : ids_from_csv(ids_csv, users ? "USER_ID" : "ITEM_ID");
     const tailor::DeleteReport r = users ? store->delete_users(ids) : store->delete_items(ids);
     if (common.json) {
@@ -745,7 +728,7 @@ int main(int argc, char** argv) try {
   if (rank->parsed()) {
     tailor::RankingRequest r;
     r.user_id = user;
-    r.input_list = split_ids(items, "--items");
+    r.input_list = split_list("--items", items);
     auto campaign = campaign_for(*store, solution_name);
     print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
     return 0;

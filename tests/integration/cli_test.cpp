@@ -681,7 +681,7 @@ TEST(IntegrationCli, BadOptionValuesExitTwoNamingTheOption) {
   }
   for (const char* items : {"''", "a,,b", "a,", ",a", ","}) {
     expect_invalid(dir.path, std::string("rank g --user user-0001 --items ") + items,
-                   "--items: empty id");
+                   "--items expects a comma-separated list without empty entries");
   }
   // CLI11's own errors (unknown option, missing argument or command) exit 2 too.
   expect_invalid(dir.path, "info g --nope", "--nope");
