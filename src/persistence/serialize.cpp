@@ -65,11 +65,12 @@ void image_vector_strings(A& ar, std::vector<std::string>& v) {
   ar & n;
   if constexpr (!A::is_saving::value) {
     TAILOR_THROW_IF(n > t_budget, ErrorCode::ParseError, "a list of ", n, " strings is longer than the rest of the file");
-    v.resize(n);
-  }
-  for (std::string& s : v) {
-    if constexpr (A::is_saving::value) save_text(ar, s);
-    else load_text(ar, s);
+    // Grown as read, not sized by the count: a damaged count fails at the end of the bytes, not
+    // in an allocation of n strings first.
+    v.clear();
+    for (std::uint64_t k = 0; k < n; ++k) load_text(ar, v.emplace_back());
+  } else {
+    for (std::string& s : v) save_text(ar, s);
   }
 }
 
@@ -328,9 +329,12 @@ void image_vector(Archive& ar, std::vector<T>& v) {
   if constexpr (!Archive::is_saving::value) {
     TAILOR_THROW_IF(n > tailor::detail::t_budget, tailor::ErrorCode::ParseError, "a list of ", n,
                     " entries is longer than the rest of the file");
-    v.resize(n);
+    // Grown as read (each entry uses bytes of the file), not sized by a count that may be damaged.
+    v.clear();
+    for (std::uint64_t k = 0; k < n; ++k) ar & v.emplace_back();
+  } else {
+    for (T& item : v) ar & item;
   }
-  for (T& item : v) ar & item;
 }
 
 template <class Archive>
