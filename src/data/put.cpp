@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <sstream>
+#include <unordered_set>
 
 #include "io/json.hpp"
 #include "tailor/data/dataset_group.hpp"
@@ -152,7 +153,7 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> record_of_row;
   std::vector<RowError> errors;
-  std::vector<std::uint64_t> batch_ids;  // event ids earlier in this call
+  std::unordered_set<std::uint64_t> batch_ids;  // event ids of records kept earlier in this call
   std::size_t duplicates = 0;
   for (std::size_t r = 0; r < events.size(); ++r) {
     const EventRecord& e = events[r];
@@ -160,11 +161,10 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
     if (!e.event_id.empty()) {
       // A retried event is acknowledged again but stored once.
       const std::uint64_t h = IdMap::hash(e.event_id);
-      if (event_ids_.count(h) || std::find(batch_ids.begin(), batch_ids.end(), h) != batch_ids.end()) {
+      if (event_ids_.count(h) || batch_ids.count(h)) {
         ++duplicates;
         continue;
       }
-      batch_ids.push_back(h);
     }
     if (e.session_id.empty() || e.session_id.size() > kMaxIdLength) {
       reject("sessionId", "sessionId is required, 1 to 256 characters");
@@ -229,6 +229,8 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
     for (auto& [i, text] : cells) row[static_cast<std::size_t>(i)] = std::move(text);
     rows.push_back(std::move(row));
     record_of_row.push_back(r);
+    // Only now: a rejected record must not make a corrected retry later in the call a duplicate.
+    if (!e.event_id.empty()) batch_ids.insert(IdMap::hash(e.event_id));
   }
   StagedPut staged =
       stage(*this, DatasetKind::Interactions, rows, record_of_row, std::move(errors), events.size());
