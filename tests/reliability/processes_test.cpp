@@ -153,6 +153,89 @@ TEST(ReliabilityProcesses, ReadersLoopingDuringWritesNeverFailShrinkTheLogOrLose
   EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), acknowledged) << why;
 }
 
+TEST(ReliabilityProcesses, ReadersNeverFailWhileAWriterCheckpointsOverAndOver) {
+  TempDir dir("checkpoints");
+  const std::string group = dir / "g";
+  create_group(dir.path, group);
+  int acks[2];
+  ASSERT_EQ(::pipe(acks), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The writer: batches of 10 events, a checkpoint (new snapshot, new log) after every one;
+    // each batch acknowledged after the checkpoint.
+    ::close(acks[0]);
+    try {
+      auto store = Store::open(group);
+      for (int b = 0; b < 150; ++b) {
+        std::vector<EventRecord> events;
+        for (int j = 0; j < 10; ++j) {
+          EventRecord e;
+          e.user_id = "cp-u" + std::to_string(j);
+          e.session_id = "s";
+          e.item_id = "cp-i" + std::to_string(b);
+          e.event_type = "read";
+          e.sent_at = 1700000000 + b;
+          events.push_back(e);
+        }
+        if (!store->put_events(events).ok()) ::_exit(3);
+        store->checkpoint();
+        if (::write(acks[1], &b, sizeof b) != sizeof b) ::_exit(4);
+      }
+    } catch (...) {
+      ::_exit(5);
+    }
+    ::_exit(0);
+  }
+  ::close(acks[1]);
+  int b = 0;
+  ASSERT_EQ(::read(acks[0], &b, sizeof b), static_cast<ssize_t>(sizeof b));
+  std::atomic<bool> writing{true};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::atomic<long> reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      long last = 0;
+      while (writing) {
+        std::string why;
+        long rows = -1;
+        if (r == 0) {
+          rows = interaction_rows(cli(dir.path, {"info", group, "--json"}), &why);
+        } else {
+          try {  // the C++ API, read-only, in this process
+            StoreOptions read_only;
+            read_only.access = StoreAccess::ReadOnly;
+            rows = static_cast<long>(Store::open(group, read_only)->group()->read(
+                [](const DatasetGroup& g) { return g.interactions().size(); }));
+          } catch (const std::exception& e) {
+            why = e.what();
+          }
+        }
+        std::lock_guard<std::mutex> lock(failures_mutex);
+        if (rows < 0) failures.push_back("reader " + std::to_string(r) + " failed: " + why);
+        else if (rows < last) failures.push_back("reader " + std::to_string(r) + ": rows went down");
+        last = std::max(last, rows);
+        ++reads;
+      }
+    });
+  }
+  int last_ack = b;
+  while (::read(acks[0], &b, sizeof b) == static_cast<ssize_t>(sizeof b)) last_ack = b;
+  ::close(acks[0]);
+  writing = false;
+  for (std::thread& t : readers) t.join();
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(last_ack, 149);
+  for (const std::string& f : failures) ADD_FAILURE() << f;
+  EXPECT_GT(reads.load(), 2);
+  std::string why;
+  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), 1500) << why;
+}
+
 // A writer in a child process holding the group (a Store opened read-write) until told to close.
 struct Holder {
   pid_t pid = -1;
