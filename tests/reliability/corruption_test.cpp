@@ -35,7 +35,8 @@ const std::string& pristine_group() {
     for (int k = 0; k < kRecords; ++k) {
       std::string text;
       for (int n = 0; n < kEventsPerRecord; ++n) {
-        text += event_line("r" + std::to_string(k) + "-u" + std::to_string(n % 8), "item-" + std::to_string(n % 13),
+        text += event_line("r" + std::to_string(k) + "-u" + std::to_string(n % 8),
+                           "item-" + std::to_string(n % 13),
                            "r" + std::to_string(k) + "-e" + std::to_string(n), 1700000000 + n);
       }
       write_bytes(dir / "events.jsonl", text);
@@ -68,7 +69,8 @@ std::set<int> records_present(const std::string& group) {
     std::set<int> present;
     for (int k = 0; k < kRecords; ++k) {
       const Index u = g.user_ids().find("r" + std::to_string(k) + "-u3");
-      if (u != kNoIndex && g.interaction_rows_of(u).size() == kEventsPerRecord / 8) present.insert(k);
+      if (u != kNoIndex && g.interaction_rows_of(u).size() == kEventsPerRecord / 8)
+        present.insert(k);
     }
     return present;
   });
@@ -85,22 +87,24 @@ std::vector<std::vector<std::string>> journey(const TempDir& dir, const std::str
 }
 
 // Every command refuses the group with status 4 and `message` on stderr; no file changes.
-void expect_every_command_refuses(const TempDir& dir, const std::string& group, const std::string& message) {
+void expect_every_command_refuses(const TempDir& dir, const std::string& group,
+                                  const std::string& message) {
   const auto before = directory_bytes(group);
   for (const auto& args : journey(dir, group)) {
     const Result r = cli(dir.path, args);
     EXPECT_EQ(r.status, 4) << args[0] << ": " << r.err;
-    EXPECT_TRUE(contains(r.err, message)) << args[0] << " said: " << r.err << "\nexpected: " << message;
+    EXPECT_TRUE(contains(r.err, message))
+        << args[0] << " said: " << r.err << "\nexpected: " << message;
     EXPECT_TRUE(r.out.empty()) << args[0] << " printed: " << r.out;
   }
-  EXPECT_EQ(directory_bytes(group), before) << "a refused command changed a file; now: "
-                                            << names_of(directory_bytes(group));
+  EXPECT_EQ(directory_bytes(group), before)
+      << "a refused command changed a file; now: " << names_of(directory_bytes(group));
 }
 
 // `tailor repair`: keeps the damaged log byte for byte, replays `records` intact records; then
 // every command works and the group holds exactly the records `kept`.
-void expect_repaired(const TempDir& dir, const std::string& group, const std::string& damaged, int records,
-                     bool log_replaced, const std::set<int>& kept) {
+void expect_repaired(const TempDir& dir, const std::string& group, const std::string& damaged,
+                     int records, bool log_replaced, const std::set<int>& kept) {
   const Result r = cli(dir.path, {"repair", group, "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
   const detail::Json report = json(r.out);
@@ -133,7 +137,8 @@ void expect_repaired(const TempDir& dir, const std::string& group, const std::st
 
 // Damages record `record` of the group's log with `damage`, checks that every command refuses it
 // naming updates.log and the record's byte offset, and that repair salvages the other records.
-void damage_a_middle_record(const char* name, int record, const std::function<void(std::string&, const LogRecordSpan&)>& damage) {
+void damage_a_middle_record(const char* name, int record,
+                            const std::function<void(std::string&, const LogRecordSpan&)>& damage) {
   TempDir dir(name);
   const std::string group = copy_of_pristine(dir);
   const std::string log = group + "/updates.log";
@@ -142,10 +147,10 @@ void damage_a_middle_record(const char* name, int record, const std::function<vo
   ASSERT_EQ(records.size(), static_cast<std::size_t>(kRecords));
   damage(bytes, records[record]);
   write_bytes(log, bytes);
-  expect_every_command_refuses(dir, group,
-                               log + ": damaged record at byte " + std::to_string(records[record].offset) +
-                                   " (intact records follow from byte " +
-                                   std::to_string(records[record + 1].offset) + ")");
+  expect_every_command_refuses(
+      dir, group,
+      log + ": damaged record at byte " + std::to_string(records[record].offset) +
+          " (intact records follow from byte " + std::to_string(records[record + 1].offset) + ")");
   EXPECT_EQ(read_bytes(log), bytes);
   std::set<int> kept;
   for (int k = 0; k < kRecords; ++k) {
@@ -185,12 +190,14 @@ TEST(ReliabilityCorruption, ATornLastRecordIsIgnoredByReadersAndCutOffByAWriter)
     // Readers see the first four records and change nothing, the lock included.
     const auto before = directory_bytes(group, true);
     std::string why;
-    EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), (kRecords - 1) * kEventsPerRecord)
+    EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why),
+              (kRecords - 1) * kEventsPerRecord)
         << why;
     EXPECT_EQ(cli(dir.path, {"recommend", group, "--user", "r1-u1", "-n", "3"}).status, 0);
     EXPECT_EQ(directory_bytes(group, true), before);
     // A writer cuts the torn record off and appends after the last whole one.
-    const Result put = cli(dir.path, {"put-events", group, "--input", journey(dir, group)[2][3], "--json"});
+    const Result put =
+        cli(dir.path, {"put-events", group, "--input", journey(dir, group)[2][3], "--json"});
     ASSERT_EQ(put.status, 0) << put.err;
     const std::string after = read_bytes(log);
     ASSERT_GT(after.size(), last.offset);
@@ -214,7 +221,8 @@ std::string with_u64(std::string bytes, std::size_t at, std::uint64_t value) {
 
 // Recomputes a record's checksums, as a writer that meant those bytes would have.
 void reseal(std::string& bytes, std::size_t offset, std::size_t size) {
-  const std::uint64_t head = IdMap::hash(std::string_view(bytes.data() + offset, kRecordHeaderBytes - 8));
+  const std::uint64_t head =
+      IdMap::hash(std::string_view(bytes.data() + offset, kRecordHeaderBytes - 8));
   std::memcpy(bytes.data() + offset + kRecordHeaderBytes - 8, &head, 8);
   const std::uint64_t sum = IdMap::hash(std::string_view(bytes.data() + offset, size - 8));
   std::memcpy(bytes.data() + offset + size - 8, &sum, 8);
@@ -234,7 +242,8 @@ std::string open_with_little_memory(const std::string& group) {
 #if !defined(TAILOR_RELIABILITY_ASAN)  // the sanitizer reserves terabytes of address space
     long pages = 0;
     std::ifstream("/proc/self/statm") >> pages;
-    const rlim_t cap = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256u << 20);
+    const rlim_t cap =
+        static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256u << 20);
     const rlimit limit{cap, cap};
     if (::setrlimit(RLIMIT_AS, &limit) != 0) verdict = "setrlimit failed";
 #endif
@@ -245,7 +254,8 @@ std::string open_with_little_memory(const std::string& group) {
         Store::open(group, read_only);
         verdict = "opened";
       } catch (const Error& e) {
-        verdict = std::string(e.code() == ErrorCode::ParseError ? "refused: " : "other error: ") + e.what();
+        verdict = std::string(e.code() == ErrorCode::ParseError ? "refused: " : "other error: ") +
+                  e.what();
       } catch (const std::exception& e) {
         verdict = std::string("exception: ") + e.what();
       }
@@ -256,11 +266,13 @@ std::string open_with_little_memory(const std::string& group) {
   ::close(pipe_fds[1]);
   std::string verdict;
   char buffer[512];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) verdict.append(buffer, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+    verdict.append(buffer, static_cast<std::size_t>(n));
   ::close(pipe_fds[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status)) return "the child died (signal " + std::to_string(WTERMSIG(status)) + "): " + verdict;
+  if (!WIFEXITED(status))
+    return "the child died (signal " + std::to_string(WTERMSIG(status)) + "): " + verdict;
   return verdict;
 }
 
@@ -290,7 +302,8 @@ TEST(ReliabilityCorruption, HugeLengthsAndCountsFailFastWithoutAllocating) {
   // A whole, correctly sealed record whose payload says it holds as many events as it has bytes
   // (8 MiB of them): the count is checked against the bytes, not trusted for an allocation.
   const std::size_t padded = 8u << 20;
-  const std::string payload = good.substr(middle.offset + kRecordHeaderBytes, middle.size - kRecordHeaderBytes - 8);
+  const std::string payload =
+      good.substr(middle.offset + kRecordHeaderBytes, middle.size - kRecordHeaderBytes - 8);
   // The payload starts with the archive's class header, then the event count (kEventsPerRecord).
   const std::uint64_t count = kEventsPerRecord;
   const std::size_t at = payload.find(std::string(reinterpret_cast<const char*>(&count), 8));
@@ -318,7 +331,8 @@ TEST(ReliabilityCorruption, AnotherGroupsLogIsRefusedAndRepairStartsAFreshOne) {
   ASSERT_EQ(cli(dir.path, {"put-events", other, "--input", dir / "other.jsonl"}).status, 0);
   const std::string foreign = read_bytes(other + "/updates.log");
   write_bytes(group + "/updates.log", foreign);
-  expect_every_command_refuses(dir, group, group + "/updates.log: belongs to another dataset group");
+  expect_every_command_refuses(dir, group,
+                               group + "/updates.log: belongs to another dataset group");
   // The group's own log is gone: only what its snapshot held (nothing of the five records) is left.
   expect_repaired(dir, group, foreign, 0, true, {});
   StoreOptions read_only;
@@ -343,19 +357,29 @@ TEST(ReliabilityCorruption, AnOlderLogRestoredAfterACheckpointIsRefusedAndRepair
   const std::string group = copy_of_pristine(dir);
   const std::string old_log = read_bytes(group + "/updates.log");  // records 1 to 5
   // An import checkpoints: the snapshot now holds the five records, and the log starts after them.
-  ASSERT_EQ(cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"}).status, 0);
+  ASSERT_EQ(
+      cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"})
+          .status,
+      0);
   write_bytes(dir / "more.jsonl", event_line("later", "item-2", "later-1", 1800000000));
   ASSERT_EQ(cli(dir.path, {"put-events", group, "--input", dir / "more.jsonl"}).status, 0);
-  ASSERT_EQ(cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"}).status, 0);
+  ASSERT_EQ(
+      cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"})
+          .status,
+      0);
   // Restoring the old log loses nothing the snapshot holds, but it is not this snapshot's log.
   write_bytes(group + "/updates.log", old_log);
-  expect_every_command_refuses(dir, group, group + "/updates.log: ends at record 5 but group.snapshot holds records up to 6");
+  expect_every_command_refuses(
+      dir, group,
+      group + "/updates.log: ends at record 5 but group.snapshot holds records up to 6");
   const Result r = cli(dir.path, {"repair", group, "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(json(r.out).find("recordsReplayed")->as_int(), 0) << r.out;
   EXPECT_EQ(read_bytes(json(r.out).find("damagedCopy")->as_string()), old_log);
   std::string why;
-  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), kRecords * kEventsPerRecord + 1) << why;
+  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why),
+            kRecords * kEventsPerRecord + 1)
+      << why;
   EXPECT_EQ(records_present(group), (std::set<int>{0, 1, 2, 3, 4}));
 }
 

@@ -22,7 +22,9 @@ struct Ack {
   std::int32_t batch;
 };
 
-std::string user_of(int round, int thread) { return "r" + std::to_string(round) + "t" + std::to_string(thread); }
+std::string user_of(int round, int thread) {
+  return "r" + std::to_string(round) + "t" + std::to_string(thread);
+}
 
 std::vector<EventRecord> batch_of(int round, int thread, int batch) {
   std::vector<EventRecord> events;
@@ -98,13 +100,15 @@ TEST(ReliabilityCrash, SigkillDuringBatchedWritesLosesNothingAcknowledged) {
     // Wait for the first acknowledgement (opening may be slow under sanitizers), then kill at a
     // random moment.
     Ack ack{};
-    ASSERT_EQ(::read(acks[0], &ack, sizeof ack), static_cast<ssize_t>(sizeof ack)) << "round " << round;
+    ASSERT_EQ(::read(acks[0], &ack, sizeof ack), static_cast<ssize_t>(sizeof ack))
+        << "round " << round;
     acknowledged[user_of(round, ack.thread)].insert(ack.batch);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 120));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself with status " << WEXITSTATUS(status);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the child stopped by itself with status " << WEXITSTATUS(status);
     while (::read(acks[0], &ack, sizeof ack) == static_cast<ssize_t>(sizeof ack)) {
       acknowledged[user_of(round, ack.thread)].insert(ack.batch);
     }
@@ -121,12 +125,14 @@ TEST(ReliabilityCrash, SigkillDuringBatchedWritesLosesNothingAcknowledged) {
       for (int b : batches) {
         ++acked;
         const auto u = stored.find(user);
-        ASSERT_TRUE(u != stored.end() && u->second.count(b)) << "round " << round << ": lost " << user << " batch " << b;
+        ASSERT_TRUE(u != stored.end() && u->second.count(b))
+            << "round " << round << ": lost " << user << " batch " << b;
       }
     }
     for (const auto& [user, batches] : stored) {
       for (const auto& [b, events] : batches) {
-        EXPECT_EQ(events, kBatch) << "round " << round << ": " << user << " batch " << b << " is partial";
+        EXPECT_EQ(events, kBatch) << "round " << round << ": " << user << " batch " << b
+                                  << " is partial";
       }
     }
     EXPECT_GT(acked, 0u);
@@ -134,7 +140,8 @@ TEST(ReliabilityCrash, SigkillDuringBatchedWritesLosesNothingAcknowledged) {
   // The writer's open cuts off any torn record; the group then takes writes again.
   auto store = Store::open(group);
   EXPECT_TRUE(store->put_events(batch_of(99, 0, 0)).ok());
-  std::size_t rows = store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
+  std::size_t rows =
+      store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
   std::size_t acked_rows = 0;
   for (const auto& [user, batches] : acknowledged) acked_rows += batches.size() * kBatch;
   EXPECT_GE(rows, acked_rows + kBatch);
@@ -149,14 +156,17 @@ TEST(ReliabilityCrash, KilledPutEventsProcessesLeaveAGroupThatOpensAndKeepsWhatT
   for (int round = 0; round < 8; ++round) {
     std::string text;
     for (int k = 0; k < 2000; ++k) {
-      text += event_line("c" + std::to_string(round) + "-u" + std::to_string(k % 30), "i" + std::to_string(k % 90),
+      text += event_line("c" + std::to_string(round) + "-u" + std::to_string(k % 30),
+                         "i" + std::to_string(k % 90),
                          "c" + std::to_string(round) + "-e" + std::to_string(k), 1700000000 + k);
     }
     write_bytes(dir / "events.jsonl", text);
     // Two writers race for the group; one of them is killed at a random moment.
-    Process doomed = start_cli({"put-events", group, "--input", dir / "events.jsonl", "--json"}, dir / "doomed");
+    Process doomed =
+        start_cli({"put-events", group, "--input", dir / "events.jsonl", "--json"}, dir / "doomed");
     Process survivor =
-        start_cli({"put-events", group, "--input", dir / "events.jsonl", "--json", "--wait", "120"}, dir / "survivor");
+        start_cli({"put-events", group, "--input", dir / "events.jsonl", "--json", "--wait", "120"},
+                  dir / "survivor");
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 80));
     ::kill(doomed.pid, SIGKILL);
     const Result killed = finish(doomed);
@@ -166,7 +176,8 @@ TEST(ReliabilityCrash, KilledPutEventsProcessesLeaveAGroupThatOpensAndKeepsWhatT
     acknowledged += 2000;  // the same eventIds: stored once whoever wins
     (void)killed;
     std::string why;
-    EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), acknowledged) << "round " << round << why;
+    EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), acknowledged)
+        << "round " << round << why;
   }
 }
 

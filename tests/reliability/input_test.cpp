@@ -15,10 +15,11 @@ TEST(ReliabilityInput, RejectedEventsNameTheirLineAndWriteNothingToTheLog) {
   const std::string group = dir / "g";
   create_group(dir.path, group);
   const std::string good = R"("sessionId":"s","itemId":"i1","eventType":"read")";
-  write_bytes(dir / "bad.jsonl", "{\"userId\":\"no-time\"," + good + "}\n\n" +
-                                     "{\"userId\":\"far\"," + good + ",\"sentAt\":1e19}\n" +
-                                     "{\"userId\":\"abc\"," + good + ",\"sentAt\":1,\"eventValue\":\"abc\"}\n" +
-                                     "{\"userId\":\"str\"," + good + ",\"sentAt\":\"1700000000\"}\n");
+  write_bytes(dir / "bad.jsonl",
+              "{\"userId\":\"no-time\"," + good + "}\n\n" + "{\"userId\":\"far\"," + good +
+                  ",\"sentAt\":1e19}\n" + "{\"userId\":\"abc\"," + good +
+                  ",\"sentAt\":1,\"eventValue\":\"abc\"}\n" + "{\"userId\":\"str\"," + good +
+                  ",\"sentAt\":\"1700000000\"}\n");
   const auto before = directory_bytes(group);
   const Result r = cli(dir.path, {"put-events", group, "--input", dir / "bad.jsonl", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -43,9 +44,11 @@ TEST(ReliabilityInput, ARetriedEventIdIsStoredOnceAcrossCallsCheckpointsAndReope
   const std::string group = dir / "g";
   create_group(dir.path, group);
   // Within one call: the second line retries the first.
-  write_bytes(dir / "a.jsonl", event_line("u1", "i1", "evt-1", 1700000000) + event_line("u1", "i1", "evt-1", 1700000000) +
+  write_bytes(dir / "a.jsonl", event_line("u1", "i1", "evt-1", 1700000000) +
+                                   event_line("u1", "i1", "evt-1", 1700000000) +
                                    event_line("u1", "i2", "evt-2", 1700000001));
-  write_bytes(dir / "b.jsonl", event_line("u1", "i1", "evt-1", 1700000000) + event_line("u2", "i3", "evt-3", 1700000002));
+  write_bytes(dir / "b.jsonl", event_line("u1", "i1", "evt-1", 1700000000) +
+                                   event_line("u2", "i3", "evt-3", 1700000002));
   auto put = [&](const std::string& file) {
     const Result r = cli(dir.path, {"put-events", group, "--input", dir / file, "--json"});
     EXPECT_EQ(r.status, 0) << r.err;
@@ -63,11 +66,15 @@ TEST(ReliabilityInput, ARetriedEventIdIsStoredOnceAcrossCallsCheckpointsAndReope
   const std::size_t log_size = fs::file_size(group + "/updates.log");
   EXPECT_EQ(put("a.jsonl"), 3);  // from the log, replayed by this process
   EXPECT_EQ(rows(), 2);
-  EXPECT_EQ(fs::file_size(group + "/updates.log"), log_size) << "a call of retries only wrote to the log";
+  EXPECT_EQ(fs::file_size(group + "/updates.log"), log_size)
+      << "a call of retries only wrote to the log";
   EXPECT_EQ(put("b.jsonl"), 2);
   EXPECT_EQ(rows(), 3);
   // A checkpoint (an import does one) moves the events into the snapshot: retries still count.
-  ASSERT_EQ(cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"}).status, 0);
+  ASSERT_EQ(
+      cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"})
+          .status,
+      0);
   EXPECT_EQ(put("a.jsonl"), 3);
   EXPECT_EQ(put("b.jsonl"), 2);
   EXPECT_EQ(rows(), 3);
@@ -78,10 +85,11 @@ TEST(ReliabilityInput, ACorrectedRetryOfARejectedEventInTheSameFileIsStored) {
   const std::string group = dir / "g";
   create_group(dir.path, group);
   // Line 1 is rejected (no sessionId); line 2 sends the same event again, corrected.
-  write_bytes(dir / "events.jsonl",
-              R"({"userId":"u1","itemId":"i1","eventType":"read","sentAt":1700000000,"eventId":"evt-1"})"
-              "\n" +
-                  event_line("u1", "i1", "evt-1", 1700000000));
+  write_bytes(
+      dir / "events.jsonl",
+      R"({"userId":"u1","itemId":"i1","eventType":"read","sentAt":1700000000,"eventId":"evt-1"})"
+      "\n" +
+          event_line("u1", "i1", "evt-1", 1700000000));
   const Result r = cli(dir.path, {"put-events", group, "--input", dir / "events.jsonl", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(json(r.out).find("accepted")->as_int(), 1) << r.out;

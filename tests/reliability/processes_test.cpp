@@ -37,8 +37,9 @@ TEST(ReliabilityProcesses, TwentyPutEventsProcessesAtOnceKeepAllTwentyThousandEv
 
   std::vector<Process> writers;
   for (int w = 0; w < 20; ++w) {
-    writers.push_back(start_cli({"put-events", group, "--input", inputs[w], "--json", "--wait", "120"},
-                                dir / ("writer-" + std::to_string(w))));
+    writers.push_back(
+        start_cli({"put-events", group, "--input", inputs[w], "--json", "--wait", "120"},
+                  dir / ("writer-" + std::to_string(w))));
   }
   for (int w = 0; w < 20; ++w) {
     const Result r = finish(writers[w]);
@@ -74,7 +75,8 @@ TEST(ReliabilityProcesses, TwentyPutEventsProcessesAtOnceKeepAllTwentyThousandEv
   Result rec = cli(dir.path, {"recommend", group, "--user", "w5-u1", "-n", "5", "--json"});
   ASSERT_EQ(rec.status, 0) << rec.err;
   EXPECT_EQ(json(rec.out).find("itemList")->items().size(), 5u);
-  Result imported = cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"});
+  Result imported =
+      cli(dir.path, {"import", group, "--dataset", "items", "--csv", data_dir() + "items.csv"});
   EXPECT_EQ(imported.status, 0) << imported.err;
 }
 
@@ -84,7 +86,8 @@ TEST(ReliabilityProcesses, ReadersLoopingDuringWritesNeverFailShrinkTheLogOrLose
   create_group(dir.path, group);
   // A solution to serve, so that readers can recommend as well as count.
   ASSERT_EQ(cli(dir.path, {"put-events", group, "--input", write_events(dir, 99, 50)}).status, 0);
-  ASSERT_EQ(cli(dir.path, {"train", group, "--recipe", "popularity-count", "--no-metrics"}).status, 0);
+  ASSERT_EQ(cli(dir.path, {"train", group, "--recipe", "popularity-count", "--no-metrics"}).status,
+            0);
 
   constexpr int kWriters = 24, kEventsPerWriter = 250;
   std::vector<std::string> inputs;
@@ -108,9 +111,12 @@ TEST(ReliabilityProcesses, ReadersLoopingDuringWritesNeverFailShrinkTheLogOrLose
         std::string why;
         const long rows = interaction_rows(cli(dir.path, {"info", group, "--json"}), &why);
         if (rows < 0) fail("reader " + std::to_string(r) + ": info failed: " + why);
-        if (rows < last) fail("reader " + std::to_string(r) + ": rows went from " + std::to_string(last) + " to " + std::to_string(rows));
+        if (rows < last)
+          fail("reader " + std::to_string(r) + ": rows went from " + std::to_string(last) + " to " +
+               std::to_string(rows));
         last = std::max(last, rows);
-        const Result rec = cli(dir.path, {"recommend", group, "--user", "w1-u1", "-n", "3", "--json"});
+        const Result rec =
+            cli(dir.path, {"recommend", group, "--user", "w1-u1", "-n", "3", "--json"});
         if (rec.status != 0) fail("reader " + std::to_string(r) + ": recommend failed: " + rec.err);
         reads += 2;
       }
@@ -123,7 +129,9 @@ TEST(ReliabilityProcesses, ReadersLoopingDuringWritesNeverFailShrinkTheLogOrLose
       std::error_code ec;
       const std::uintmax_t size = fs::file_size(log, ec);
       if (!ec) {
-        if (size < last) fail("the log shrank from " + std::to_string(last) + " to " + std::to_string(size) + " bytes");
+        if (size < last)
+          fail("the log shrank from " + std::to_string(last) + " to " + std::to_string(size) +
+               " bytes");
         last = std::max(last, size);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -134,8 +142,9 @@ TEST(ReliabilityProcesses, ReadersLoopingDuringWritesNeverFailShrinkTheLogOrLose
   for (int w = 0; w < kWriters; w += 4) {
     std::vector<Process> batch;
     for (int k = w; k < w + 4; ++k) {
-      batch.push_back(start_cli({"put-events", group, "--input", inputs[k], "--json", "--wait", "120"},
-                                dir / ("writer-" + std::to_string(k))));
+      batch.push_back(
+          start_cli({"put-events", group, "--input", inputs[k], "--json", "--wait", "120"},
+                    dir / ("writer-" + std::to_string(k))));
     }
     for (const Process& p : batch) {
       const Result r = finish(p);
@@ -207,15 +216,19 @@ TEST(ReliabilityProcesses, ReadersNeverFailWhileAWriterCheckpointsOverAndOver) {
           try {  // the C++ API, read-only, in this process
             StoreOptions read_only;
             read_only.access = StoreAccess::ReadOnly;
-            rows = static_cast<long>(Store::open(group, read_only)->group()->read(
-                [](const DatasetGroup& g) { return g.interactions().size(); }));
+            rows = static_cast<long>(
+                Store::open(group, read_only)->group()->read([](const DatasetGroup& g) {
+                  return g.interactions().size();
+                }));
           } catch (const std::exception& e) {
             why = e.what();
           }
         }
         std::lock_guard<std::mutex> lock(failures_mutex);
-        if (rows < 0) failures.push_back("reader " + std::to_string(r) + " failed: " + why);
-        else if (rows < last) failures.push_back("reader " + std::to_string(r) + ": rows went down");
+        if (rows < 0)
+          failures.push_back("reader " + std::to_string(r) + " failed: " + why);
+        else if (rows < last)
+          failures.push_back("reader " + std::to_string(r) + ": rows went down");
         last = std::max(last, rows);
         ++reads;
       }
@@ -284,12 +297,14 @@ TEST(ReliabilityProcesses, ASecondWriterFailsBusyNamingTheHolderThenSucceedsOnce
   create_group(dir.path, group);
   const std::string events = write_events(dir, 1, 10);
   ASSERT_EQ(cli(dir.path, {"put-events", group, "--input", events}).status, 0);
-  ASSERT_EQ(cli(dir.path, {"train", group, "--recipe", "popularity-count", "--no-metrics"}).status, 0);
+  ASSERT_EQ(cli(dir.path, {"train", group, "--recipe", "popularity-count", "--no-metrics"}).status,
+            0);
   const std::string log_before = read_bytes(group + "/updates.log");
   const std::string snapshot_before = read_bytes(group + "/group.snapshot");
 
   Holder holder = hold(group);
-  const std::string busy = "group " + group + " is busy (held by pid " + std::to_string(holder.pid) + ")";
+  const std::string busy =
+      "group " + group + " is busy (held by pid " + std::to_string(holder.pid) + ")";
   // Every command that writes fails at once with --wait 0, naming the holder, changing nothing.
   const std::vector<std::vector<std::string>> writers = {
       {"put-events", group, "--input", write_events(dir, 2, 10), "--wait", "0"},
@@ -322,11 +337,13 @@ TEST(ReliabilityProcesses, ASecondWriterFailsBusyNamingTheHolderThenSucceedsOnce
   EXPECT_EQ(read_bytes(group + "/group.snapshot"), snapshot_before);
 
   // A writer that waits long enough gets the group once the holder lets go (not before).
-  Process waiting = start_cli({"put-events", group, "--input", write_events(dir, 3, 10), "--json", "--wait", "120"},
-                              dir / "waiting");
+  Process waiting = start_cli(
+      {"put-events", group, "--input", write_events(dir, 3, 10), "--json", "--wait", "120"},
+      dir / "waiting");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   int status = 0;
-  EXPECT_EQ(::waitpid(waiting.pid, &status, WNOHANG), 0) << "the waiting writer finished while the group was held";
+  EXPECT_EQ(::waitpid(waiting.pid, &status, WNOHANG), 0)
+      << "the waiting writer finished while the group was held";
   EXPECT_EQ(let_go(holder), 0);
   const Result r = finish(waiting);
   ASSERT_EQ(r.status, 0) << r.err;

@@ -111,7 +111,9 @@ inline Result cli(const std::string& scratch, const std::vector<std::string>& ar
   return finish(start_cli(args, scratch + "/cli-" + std::to_string(counter++)));
 }
 
-inline detail::Json json(const std::string& text) { return detail::parse_json(text, "command output"); }
+inline detail::Json json(const std::string& text) {
+  return detail::parse_json(text, "command output");
+}
 
 /// `tailor info DIR --json`'s interaction row count, or -1 (with the failure in `why`).
 inline long interaction_rows(const Result& info, std::string* why = nullptr) {
@@ -130,10 +132,10 @@ inline long interaction_rows(const Result& info, std::string* why = nullptr) {
 
 /// Creates a group with the sample schemas (interactions, users and items).
 inline void create_group(const std::string& scratch, const std::string& dir) {
-  const Result r = cli(scratch, {"create", dir, "--interactions-schema",
-                                 data_dir() + "interactions_schema.json", "--users-schema",
-                                 data_dir() + "users_schema.json", "--items-schema",
-                                 data_dir() + "items_schema.json"});
+  const Result r =
+      cli(scratch, {"create", dir, "--interactions-schema", data_dir() + "interactions_schema.json",
+                    "--users-schema", data_dir() + "users_schema.json", "--items-schema",
+                    data_dir() + "items_schema.json"});
   if (r.status != 0) throw std::runtime_error("create failed: " + r.err);
 }
 
@@ -188,7 +190,8 @@ namespace tailor::reliability {
 
 /// Every file under `dir` (recursively) and its bytes, by path relative to `dir`; `lock` (the
 /// writer lock, whose holder's pid changes) is left out unless `with_lock`.
-inline std::map<std::string, std::string> directory_bytes(const std::string& dir, bool with_lock = false) {
+inline std::map<std::string, std::string> directory_bytes(const std::string& dir,
+                                                          bool with_lock = false) {
   std::map<std::string, std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
@@ -202,7 +205,8 @@ inline std::map<std::string, std::string> directory_bytes(const std::string& dir
 /// The names of the files in a directory-bytes map, for messages.
 inline std::string names_of(const std::map<std::string, std::string>& files) {
   std::string out;
-  for (const auto& [name, bytes] : files) out += name + " (" + std::to_string(bytes.size()) + " bytes) ";
+  for (const auto& [name, bytes] : files)
+    out += name + " (" + std::to_string(bytes.size()) + " bytes) ";
   return out;
 }
 
