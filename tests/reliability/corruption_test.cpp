@@ -178,6 +178,18 @@ TEST(ReliabilityCorruption, TheFirstRecordDamagedIsRefusedAndRepaired) {
   });
 }
 
+TEST(ReliabilityCorruption, ADamagedLogHeaderIsRefusedAndRepairSalvagesEveryRecord) {
+  TempDir dir("header");
+  const std::string group = copy_of_pristine(dir);
+  const std::string log = group + "/updates.log";
+  std::string bytes = read_bytes(log);
+  bytes[30] ^= 0x01;  // in the group id
+  write_bytes(log, bytes);
+  expect_every_command_refuses(dir, group, log + ": damaged header at byte 0 (checksum mismatch)");
+  EXPECT_EQ(read_bytes(log), bytes);
+  expect_repaired(dir, group, bytes, kRecords, false, {0, 1, 2, 3, 4});
+}
+
 TEST(ReliabilityCorruption, ATornLastRecordIsIgnoredByReadersAndCutOffByAWriter) {
   for (std::size_t cut : {std::size_t{3}, std::size_t{100}}) {
     TempDir dir("torn-" + std::to_string(cut));
