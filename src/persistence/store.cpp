@@ -387,8 +387,11 @@ int acquire_writer_lock(const std::string& dir, std::chrono::milliseconds wait) 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // Written over the old pid, then cut to length: a waiting writer reading meanwhile finds a whole
+  // pid up to the first newline, never an empty file.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()) ||
+      ::ftruncate(fd, static_cast<off_t>(pid.size())) != 0) {
     // The pid only improves another writer's message; the lock itself is held.
   }
   return fd;
