@@ -569,9 +569,10 @@ int main(int argc, char** argv) try {
     return 0;
   }
   // Commands that only read open the group read-only: they never wait for a writer, nor change a
-  // file.
+  // file. train reads too, and takes the writer lock only to save its version: events keep
+  // arriving during a long training.
   const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed() ||
-                          evaluate->parsed();
+                          evaluate->parsed() || train->parsed();
   if (reads_only) store_options.access = tailor::StoreAccess::ReadOnly;
   auto store = tailor::Store::open(common.dir, store_options);
 
@@ -714,7 +715,9 @@ int main(int argc, char** argv) try {
     tailor::SolutionVersion v =
         solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
     progress_done();
-    const std::string id = store->save_version(v);
+    tailor::StoreOptions write_options = store_options;
+    write_options.access = tailor::StoreAccess::ReadWrite;
+    const std::string id = tailor::Store::open(common.dir, write_options)->save_version(v);
     print_metrics(v, id, common.json);
     return 0;
   }
