@@ -3,6 +3,8 @@
 // the writer lock (a second writer waits, then fails with status 6 naming the holder).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -349,6 +351,33 @@ TEST(ReliabilityProcesses, ASecondWriterFailsBusyNamingTheHolderThenSucceedsOnce
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(json(r.out).find("accepted")->as_int(), 10);
   EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), 20) << why;
+}
+
+TEST(ReliabilityProcesses, TrainingHoldsNoWriterLockUntilItSavesItsVersion) {
+  TempDir dir("train-lock");
+  const std::string group = dir / "g";
+  create_group(dir.path, group);
+  ASSERT_EQ(cli(dir.path, {"put-events", group, "--input", write_events(dir, 1, 200)}).status, 0);
+  // The training's parameters come through a FIFO: until they are written, train is stuck
+  // between opening the group and training, which can take minutes on real data.
+  const std::string params = dir / "params";
+  ASSERT_EQ(::mkfifo(params.c_str(), 0600), 0);
+  Process train = start_cli({"train", group, "--recipe", "popularity-count", "--params", "@" + params,
+                             "--no-metrics", "--json"},
+                            dir / "train");
+  // Meanwhile writers are not kept waiting: event tracking goes on during training.
+  const Result put =
+      cli(dir.path, {"put-events", group, "--input", write_events(dir, 2, 10), "--wait", "0"});
+  EXPECT_EQ(put.status, 0) << put.err;
+  int status = 0;
+  EXPECT_EQ(::waitpid(train.pid, &status, WNOHANG), 0) << "train ended before its parameters came";
+  write_bytes(params, "{}");
+  const Result trained = finish(train);
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  EXPECT_EQ(json(trained.out).find("version")->as_string(), "000001") << trained.out;
+  std::string why;
+  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), 210) << why;
+  EXPECT_EQ(cli(dir.path, {"recommend", group, "--user", "w2-u1", "-n", "3"}).status, 0);
 }
 
 }  // namespace
