@@ -715,6 +715,7 @@ int main(int argc, char** argv) try {
     tailor::SolutionVersion v =
         solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
     progress_done();
+    store.reset();  // the read-only view is done with: one copy of the group in memory at a time
     tailor::StoreOptions write_options = store_options;
     write_options.access = tailor::StoreAccess::ReadWrite;
     const std::string id = tailor::Store::open(common.dir, write_options)->save_version(v);
