@@ -84,18 +84,27 @@ TEST(ReliabilityInput, ACorrectedRetryOfARejectedEventInTheSameFileIsStored) {
   TempDir dir("corrected");
   const std::string group = dir / "g";
   create_group(dir.path, group);
-  // Line 1 is rejected (no sessionId); line 2 sends the same event again, corrected.
+  // Each bad line is sent again, corrected, later in the same file: line 1 lacks a sessionId,
+  // line 2 has an event type longer than the schema allows, line 3 an item id too long; then
+  // the corrected three, and a plain retry of the first corrected one.
+  const std::string long_text(300, 'x');
   write_bytes(
       dir / "events.jsonl",
       R"({"userId":"u1","itemId":"i1","eventType":"read","sentAt":1700000000,"eventId":"evt-1"})"
-      "\n" +
+      "\n"
+      R"({"userId":"u1","sessionId":"s","itemId":"i2","eventType":")" +
+          long_text + R"(","sentAt":1700000000,"eventId":"evt-2"})" + "\n" +
+          event_line("u1", long_text, "evt-3", 1700000000) +
+          event_line("u1", "i1", "evt-1", 1700000000) +
+          event_line("u1", "i2", "evt-2", 1700000000) +
+          event_line("u1", "i3", "evt-3", 1700000000) +
           event_line("u1", "i1", "evt-1", 1700000000));
   const Result r = cli(dir.path, {"put-events", group, "--input", dir / "events.jsonl", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(json(r.out).find("accepted")->as_int(), 1) << r.out;
-  EXPECT_EQ(json(r.out).find("rejected")->as_int(), 1) << r.out;
+  EXPECT_EQ(json(r.out).find("accepted")->as_int(), 4) << r.out;
+  EXPECT_EQ(json(r.out).find("rejected")->as_int(), 3) << r.out;
   std::string why;
-  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), 1) << why;
+  EXPECT_EQ(interaction_rows(cli(dir.path, {"info", group, "--json"}), &why), 3) << why;
 }
 
 }  // namespace
