@@ -150,8 +150,10 @@ namespace {
 
 // Stages events against the stored eventIds; the records marked in `skip` count as duplicates
 // (retries of an earlier record of the call, see DatasetGroup::stage_events()).
-StagedPut stage_event_records(const DatasetGroup& group, const std::unordered_set<std::uint64_t>& stored_ids,
-                              const std::vector<EventRecord>& events, const std::vector<char>& skip) {
+StagedPut stage_event_records(const DatasetGroup& group,
+                              const std::unordered_set<std::uint64_t>& stored_ids,
+                              const std::vector<EventRecord>& events,
+                              const std::vector<char>& skip) {
   const Schema& schema = group.schema(DatasetKind::Interactions);
   const std::vector<std::string> reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
                                              "IMPRESSION", "RECOMMENDATION_ID"};
@@ -233,8 +235,8 @@ StagedPut stage_event_records(const DatasetGroup& group, const std::unordered_se
     rows.push_back(std::move(row));
     record_of_row.push_back(r);
   }
-  StagedPut staged =
-      stage(group, DatasetKind::Interactions, rows, record_of_row, std::move(errors), events.size());
+  StagedPut staged = stage(group, DatasetKind::Interactions, rows, record_of_row, std::move(errors),
+                           events.size());
   staged.report.duplicates = duplicates;
   for (std::size_t r : staged.accepted) {
     if (!events[r].event_id.empty()) staged.event_ids.push_back(IdMap::hash(events[r].event_id));
