@@ -552,9 +552,8 @@ int main(int argc, char** argv) try {
     return 0;
   }
   // Commands that only read open the group read-only: they never wait for a writer, nor change a
-  // file.
-  // `train` too: it reads and trains without the lock, which it takes only to save the version, so
-  // that event writers are not kept waiting for the whole training.
+  // file. train reads too, and takes the writer lock only to save its version: events keep
+  // arriving during a long training.
   const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed() ||
                           evaluate->parsed() || train->parsed();
   if (reads_only) store_options.access = tailor::StoreAccess::ReadOnly;
@@ -699,9 +698,10 @@ int main(int argc, char** argv) try {
     tailor::SolutionVersion v =
         solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
     progress_done();
-    store.reset();
-    store_options.access = tailor::StoreAccess::ReadWrite;
-    const std::string id = tailor::Store::open(common.dir, store_options)->save_version(v);
+    store.reset();  // the read-only view is done with: one copy of the group in memory at a time
+    tailor::StoreOptions write_options = store_options;
+    write_options.access = tailor::StoreAccess::ReadWrite;
+    const std::string id = tailor::Store::open(common.dir, write_options)->save_version(v);
     print_metrics(v, id, common.json);
     return 0;
   }

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <sstream>
+#include <unordered_set>
 
 #include "io/json.hpp"
 #include "tailor/data/dataset_group.hpp"
@@ -145,26 +146,30 @@ PutReport DatasetGroup::put_events(const std::vector<EventRecord>& events) {
   return commit(stage_events(events));
 }
 
-StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) const {
-  const Schema& schema = interactions_schema_;
+namespace {
+
+// Stages events against the stored eventIds; the records marked in `skip` count as duplicates
+// (retries of an earlier record of the call, see DatasetGroup::stage_events()).
+StagedPut stage_event_records(const DatasetGroup& group,
+                              const std::unordered_set<std::uint64_t>& stored_ids,
+                              const std::vector<EventRecord>& events,
+                              const std::vector<char>& skip) {
+  const Schema& schema = group.schema(DatasetKind::Interactions);
   const std::vector<std::string> reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
                                              "IMPRESSION", "RECOMMENDATION_ID"};
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> record_of_row;
   std::vector<RowError> errors;
-  std::vector<std::uint64_t> batch_ids;  // event ids earlier in this call
   std::size_t duplicates = 0;
   for (std::size_t r = 0; r < events.size(); ++r) {
     const EventRecord& e = events[r];
     auto reject = [&](const char* field, std::string why) { errors.push_back({r + 1, field, std::move(why)}); };
     if (!e.event_id.empty()) {
       // A retried event is acknowledged again but stored once.
-      const std::uint64_t h = IdMap::hash(e.event_id);
-      if (event_ids_.count(h) || std::find(batch_ids.begin(), batch_ids.end(), h) != batch_ids.end()) {
+      if (skip[r] || stored_ids.count(IdMap::hash(e.event_id))) {
         ++duplicates;
         continue;
       }
-      batch_ids.push_back(h);
     }
     if (e.session_id.empty() || e.session_id.size() > kMaxIdLength) {
       reject("sessionId", "sessionId is required, 1 to 256 characters");
@@ -230,12 +235,33 @@ StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) con
     rows.push_back(std::move(row));
     record_of_row.push_back(r);
   }
-  StagedPut staged =
-      stage(*this, DatasetKind::Interactions, rows, record_of_row, std::move(errors), events.size());
+  StagedPut staged = stage(group, DatasetKind::Interactions, rows, record_of_row, std::move(errors),
+                           events.size());
   staged.report.duplicates = duplicates;
   for (std::size_t r : staged.accepted) {
     if (!events[r].event_id.empty()) staged.event_ids.push_back(IdMap::hash(events[r].event_id));
   }
+  return staged;
+}
+
+}  // namespace
+
+StagedPut DatasetGroup::stage_events(const std::vector<EventRecord>& events) const {
+  std::vector<char> skip(events.size(), 0);
+  StagedPut staged = stage_event_records(*this, event_ids_, events, skip);
+  // Retries within the call: of the accepted records that share an eventId, the first is stored
+  // and the others are duplicates. Deciding after validation keeps a rejected record from making a
+  // corrected retry of it a duplicate (acknowledged, never stored); validation is per record, so
+  // staging again without the duplicates accepts exactly the rest.
+  std::unordered_set<std::uint64_t> seen;
+  bool retried = false;
+  for (std::size_t r : staged.accepted) {  // ascending
+    if (!events[r].event_id.empty() && !seen.insert(IdMap::hash(events[r].event_id)).second) {
+      skip[r] = 1;
+      retried = true;
+    }
+  }
+  if (retried) staged = stage_event_records(*this, event_ids_, events, skip);
   return staged;
 }
 

@@ -243,6 +243,12 @@ void read_log_header(const std::string& bytes, const std::string& path, LogConte
                   ": damaged header at byte 16 (a header payload of ", length, " bytes)");
   const std::size_t size = kHeaderSize + static_cast<std::size_t>(length) + 8;
   TAILOR_THROW_IF(bytes.size() < size, ErrorCode::ParseError, path, ": not a tailor log (header truncated)");
+  // Said here rather than by unframe(), to name where the damage is and what salvages the records.
+  TAILOR_THROW_IF(std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0 &&
+                      get<std::uint64_t>(bytes.data() + size - 8) !=
+                          checksum(std::string_view(bytes.data(), size - 8)),
+                  ErrorCode::ParseError, path, ": damaged header at byte 0 (checksum mismatch); ",
+                  "`tailor repair` salvages the records after it");
   const std::string payload = unframe(bytes.substr(0, size), kKindLog, path, &out.format);
   TAILOR_THROW_IF((out.format >= 2) != (length != 0), ErrorCode::ParseError, path,
                   ": damaged header at byte 16 (its length does not match format ", out.format, ")");
@@ -381,8 +387,11 @@ int acquire_writer_lock(const std::string& dir, std::chrono::milliseconds wait) 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // Written over the old pid, then cut to length: a waiting writer reading meanwhile finds a whole
+  // pid up to the first newline, never an empty file.
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()) ||
+      ::ftruncate(fd, static_cast<off_t>(pid.size())) != 0) {
     // The pid only improves another writer's message; the lock itself is held.
   }
   return fd;
