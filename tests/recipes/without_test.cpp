@@ -142,7 +142,8 @@ TEST_F(RecipesWithoutAls, ZeroesTheRowsAndNeverRecommendsTheItems) {
 TEST_F(RecipesWithoutAls, AFoldedInUserNeverGetsTheItemsEither) {
   const auto copy = original().without({}, std::vector<Index>{2});
   UserQuery q;
-  q.history = std::vector<Index>{1, 3, 5};
+  const std::vector<Index> history = {1, 3, 5};  // a span refers to it: it must outlive q
+  q.history = history;
   const std::vector<Index> all = recommended(*copy, q, 50);
   EXPECT_EQ(all.size(), 49u);
   EXPECT_FALSE(has(all, 2));
@@ -272,7 +273,8 @@ TEST(RecipesWithout, ItemKnnDropsTheItemFromEveryListAndNeverRecommendsIt) {
   const auto& knn = dynamic_cast<const ItemKnnModel&>(*back);
   EXPECT_TRUE(knn.neighbors(gone).empty());
   UserQuery q;
-  q.history = std::vector<Index>{original.neighbors(gone)[0]};
+  const std::vector<Index> history = {original.neighbors(gone)[0]};  // q.history refers to it
+  q.history = history;
   EXPECT_FALSE(has(recommended(knn, q, knn.num_items()), gone));
 }
 
