@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Payload (de)serialisation for snapshots, solution versions and log records. Only
-// serialize.cpp includes Boost.Serialization.
+// Payload (de)serialisation for snapshots, solution versions and log records. Only the
+// serialize_*.cpp files include Boost.Serialization.
 #pragma once
 
 #include <cstdint>
