@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// Bulk CSV import, commit: a staged job's chunk-local dictionaries are merged into the group's
+// ids in file order, so global ids are those of a single-threaded import, and its rows are
+// appended (or replace the dataset in FULL mode). A job that is not committable changes nothing.
+#include <string_view>
+#include <vector>
+
+#include "data/import_stage.hpp"
+#include "detail/parallel.hpp"
+#include "tailor/data/dataset_group.hpp"
+
+namespace tailor {
+
+namespace {
+
+using detail::StagedChunk;
+
+// Maps each chunk-local code to a global one, in chunk order.
+template <typename Intern>
+std::vector<std::vector<Index>> merge_dictionaries(const std::vector<StagedChunk>& chunks,
+                                                   const IdMap StagedChunk::*dict,
+                                                   Intern&& intern) {
+  std::vector<std::vector<Index>> luts(chunks.size());
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const IdMap& d = chunks[c].*dict;
+    luts[c].resize(d.size());
+    for (Index l = 0; l < d.size(); ++l) luts[c][l] = intern(d.name(l));
+  }
+  return luts;
+}
+
+}  // namespace
+
+ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view csv,
+                                           const ImportOptions& options) {
+  return commit(stage_csv_text(kind, csv, options));
+}
+
+ImportReport DatasetGroup::commit(StagedImport job) {
+  if (!job.committable_) return std::move(job.report_);
+  const DatasetKind kind = job.kind_;
+  const ImportOptions& options = job.options_;
+  ImportReport& report = job.report_;
+  std::vector<StagedChunk>& staged = job.rows_->chunks;
+  const std::size_t good_rows = job.rows_->good_rows;
+  const int threads = job.rows_->threads;
+  // Everything before only read the group; from here on it changes.
+  const Index items_before = item_ids_.size();
+  if (kind == DatasetKind::Interactions) {
+    auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict,
+                                       [&](std::string_view s) { return user_ids_.insert(s); });
+    auto item_lut = merge_dictionaries(staged, &StagedChunk::item_dict,
+                                       [&](std::string_view s) { return item_ids_.insert(s); });
+    auto event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
+      return static_cast<Index>(interactions_.intern_event_type(s));
+    });
+    if (options.mode == ImportMode::Full) interactions_.clear();
+    const std::size_t first_row = interactions_.size();
+    std::vector<std::size_t> offsets(staged.size() + 1, first_row);
+    for (std::size_t c = 0; c < staged.size(); ++c) offsets[c + 1] = offsets[c] + staged[c].rows;
+    interactions_.resize_core(offsets.back());
+    // Core columns: chunks write disjoint row ranges, in parallel.
+    detail::parallel_for(staged.size(), threads, [&](std::size_t c) {
+      const StagedChunk& s = staged[c];
+      Interactions& t = interactions_;
+      for (std::size_t r = 0, row = offsets[c]; r < s.rows; ++r, ++row) {
+        Index et = s.event_types[r];
+        t.users_[row] = user_lut[c][s.users[r]];
+        t.items_[row] = item_lut[c][s.items[r]];
+        t.timestamps_[row] = s.timestamps[r];
+        t.event_types_[row] =
+            et == kNoIndex ? kNoEventType : static_cast<std::uint16_t>(event_lut[c][et]);
+        t.event_values_[row] = s.values[r];
+        t.value_present_[row] = s.has_value[r];
+      }
+    });
+    // Per-user row lists (what filters read as a user's history).
+    if (options.mode == ImportMode::Full) user_rows_.clear();
+    user_rows_.resize(user_ids_.size());
+    for (std::size_t row = first_row; row < offsets.back(); ++row) {
+      user_rows_[interactions_.users()[row]].push_back(static_cast<std::uint32_t>(row));
+    }
+    // Extra columns re-intern their categorical values, so they are appended in order.
+    auto& extras = interactions_.extra_columns_mut();
+    for (std::size_t k = 0; k < extras.size(); ++k) {
+      extras[k].reserve(offsets.back());
+      for (const StagedChunk& s : staged) {
+        for (std::size_t r = 0; r < s.rows; ++r) extras[k].append_from(s.columns[k], r);
+      }
+    }
+  } else {
+    EntityTable& table = kind == DatasetKind::Users ? *users_ : *items_;
+    IdMap& ids = kind == DatasetKind::Users ? user_ids_ : item_ids_;
+    if (options.mode == ImportMode::Full) table.clear();
+    auto& columns = table.columns_mut();
+    for (const StagedChunk& s : staged) {
+      const IdMap& dict = kind == DatasetKind::Users ? s.user_dict : s.item_dict;
+      const std::vector<Index>& local = kind == DatasetKind::Users ? s.users : s.items;
+      for (std::size_t r = 0; r < s.rows; ++r) {
+        for (std::size_t k = 0; k < columns.size(); ++k) columns[k].append_from(s.columns[k], r);
+        table.commit_row(ids.insert(dict.name(local[r])));
+      }
+    }
+    table.compact_if_sparse();
+  }
+  report.rows_imported = good_rows;
+  report.applied = true;
+  if (kind == DatasetKind::Items || item_ids_.size() != items_before) ++items_version_;
+  return std::move(report);
+}
+
+}  // namespace tailor
