@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// DatasetGroup: construction and accessors (import lives in import.cpp).
+// DatasetGroup: construction and accessors (import lives in import_stage.cpp, import_commit.cpp).
 #include "tailor/data/dataset_group.hpp"
 
 #include <cstdio>
