@@ -74,10 +74,11 @@ class Evaluator {
     return it->second;
   }
 
-  // The cache key of expression k with this request's values of its parameters: each value
-  // length-prefixed, so that no two value lists share a key.
+  // The cache key of expression k for this group with this request's values of its parameters:
+  // each value length-prefixed, so that no two value lists share a key. The group's identity
+  // keeps groups apart, since two groups can have the same items_version() with different items.
   std::string cache_key(std::size_t k, const CompiledExpression& e) const {
-    std::string key = std::to_string(k);
+    std::string key = std::to_string(group_.identity()) + '/' + std::to_string(k);
     for (const std::string& name : e.parameters) {
       key += ';';
       for (const std::string& v : parameter_values(name)) {

@@ -66,8 +66,8 @@ struct CompiledFilter {
   std::vector<std::string> parameters;
   bool uses_user = false;
   bool uses_item = false;
-  // Cache of static expressions' bitmaps, by expression and parameter values, valid for one
-  // items_version(). Bounded: when full it is emptied (a cache miss costs one evaluation).
+  // Cache of static expressions' bitmaps, by group identity, expression and parameter values,
+  // valid for one items_version(). Bounded: when full it is emptied (a cache miss costs one evaluation).
   static constexpr std::size_t kCacheEntries = 256;
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, std::pair<std::uint64_t, Bitmap>> cache;

@@ -64,7 +64,7 @@ struct FilterRequest {
 /// match case-insensitively and "*" matches every event; everything else is case-sensitive.
 ///
 /// Thread safety: evaluate() is safe to call concurrently (results that depend only on item
-/// metadata and parameter values are cached internally under a lock), provided the DatasetGroup
+/// metadata and parameter values are cached internally, per group, under a lock), provided the DatasetGroup
 /// is not mutated during the call.
 class TAILOR_EXPORT Filter {
  public:
