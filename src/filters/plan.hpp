@@ -67,7 +67,7 @@ struct CompiledFilter {
   bool uses_user = false;
   bool uses_item = false;
   // Cache of static expressions' bitmaps, by group identity, expression and parameter values,
-  // valid for one items_version(). Bounded: when full it is emptied (a cache miss costs one evaluation).
+  // valid for one items_version(). Bounded: when full it is emptied (a miss costs an evaluation).
   static constexpr std::size_t kCacheEntries = 256;
   mutable std::mutex cache_mutex;
   mutable std::unordered_map<std::string, std::pair<std::uint64_t, Bitmap>> cache;

@@ -64,8 +64,8 @@ struct FilterRequest {
 /// match case-insensitively and "*" matches every event; everything else is case-sensitive.
 ///
 /// Thread safety: evaluate() is safe to call concurrently (results that depend only on item
-/// metadata and parameter values are cached internally, per group, under a lock), provided the DatasetGroup
-/// is not mutated during the call.
+/// metadata and parameter values are cached internally, per group, under a lock), provided the
+/// DatasetGroup is not mutated during the call.
 class TAILOR_EXPORT Filter {
  public:
   /// Compiles `expression` against the group's schemas.
