@@ -21,7 +21,7 @@ namespace {
 
 class Compiler {
  public:
-  Compiler(const DatasetGroup& group, CompiledFilter& out) : group_(group), out_(out) {}
+  Compiler(const FilterSchemas& schemas, CompiledFilter& out) : schemas_(schemas), out_(out) {}
 
   void compile(const FilterAst& ast) {
     std::set<std::string> fields, parameters;
@@ -90,9 +90,8 @@ class Compiler {
       case FilterDataset::Interactions:
         TAILOR_THROW_IF(f.field != "EVENT_TYPE", ErrorCode::InvalidArgument, where(f.column),
                         "only Interactions.EVENT_TYPE can be filtered, found ", quoted);
-        TAILOR_THROW_IF(!group_.schema(DatasetKind::Interactions).find("EVENT_TYPE"),
-                        ErrorCode::InvalidArgument, where(f.column),
-                        "the Interactions schema has no EVENT_TYPE field");
+        TAILOR_THROW_IF(!schemas_.interactions.find("EVENT_TYPE"), ErrorCode::InvalidArgument,
+                        where(f.column), "the Interactions schema has no EVENT_TYPE field");
         t.kind = Target::Kind::EventType;
         t.field.name = "EVENT_TYPE";
         return t;
@@ -103,39 +102,44 @@ class Compiler {
           t.field.name = "ITEM_ID";
           return t;
         }
-        TAILOR_THROW_IF(!group_.items(), ErrorCode::InvalidArgument, where(f.column), quoted,
+        TAILOR_THROW_IF(!schemas_.items, ErrorCode::InvalidArgument, where(f.column), quoted,
                         ": the dataset group has no Items dataset");
-        const EntityTable& items = *group_.items();
         t.kind = Target::Kind::ItemColumn;
-        return column(items, f, t);
+        return column(*schemas_.items, f, t);
       }
       case FilterDataset::Users:
       case FilterDataset::CurrentUser: {
-        TAILOR_THROW_IF(!group_.users(), ErrorCode::InvalidArgument, where(f.column), quoted,
+        TAILOR_THROW_IF(!schemas_.users, ErrorCode::InvalidArgument, where(f.column), quoted,
                         ": the dataset group has no Users dataset");
         t.kind = Target::Kind::UserColumn;
-        return column(*group_.users(), f, t);
+        return column(*schemas_.users, f, t);
       }
     }
     return t;
   }
 
-  Target column(const EntityTable& table, const FieldRef& f, Target t) {
-    const auto& columns = table.columns();
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      if (columns[c].field().name != f.field) continue;
-      const Field& field = columns[c].field();
-      TAILOR_THROW_IF(field.type == FieldType::Boolean || field.textual, ErrorCode::InvalidArgument,
-                      where(f.column), name_of(f), " is a ", field.textual ? "textual" : "boolean",
-                      " field; boolean and textual fields cannot be filtered");
-      t.column = c;
-      t.field = field;
-      return t;
-    }
+  // A Users or Items field: its column is its position among the schema's fields without the id
+  // field, as an EntityTable built from the schema lays out its columns().
+  Target column(const Schema& schema, const FieldRef& f, Target t) {
+    const std::string id = schema.kind() == DatasetKind::Users ? "USER_ID" : "ITEM_ID";
+    std::size_t c = 0;
     std::string names;
-    for (const Column& c : columns) names += (names.empty() ? "" : ", ") + c.field().name;
+    for (const Field& field : schema.fields()) {
+      if (field.name == id) continue;
+      if (field.name == f.field) {
+        TAILOR_THROW_IF(field.type == FieldType::Boolean || field.textual,
+                        ErrorCode::InvalidArgument, where(f.column), name_of(f), " is a ",
+                        field.textual ? "textual" : "boolean",
+                        " field; boolean and textual fields cannot be filtered");
+        t.column = c;
+        t.field = field;
+        return t;
+      }
+      names += (names.empty() ? "" : ", ") + field.name;
+      ++c;
+    }
     TAILOR_THROW(ErrorCode::InvalidArgument, where(f.column), "unknown field ", name_of(f),
-                 " (the ", to_string(table.schema().kind()), " schema has ", names, ")");
+                 " (the ", to_string(schema.kind()), " schema has ", names, ")");
   }
 
   CompiledCondition condition(const Condition& c, std::set<std::string>& fields) {
@@ -195,28 +199,41 @@ class Compiler {
                        [](const CompiledNode& c) { return uses_current_item(c); });
   }
 
-  const DatasetGroup& group_;
+  const FilterSchemas& schemas_;
   CompiledFilter& out_;
 };
 
 }  // namespace
 
-void compile_plan(const FilterAst& ast, const DatasetGroup& group, CompiledFilter& out) {
-  Compiler(group, out).compile(ast);
+void compile_plan(const FilterAst& ast, const FilterSchemas& schemas, CompiledFilter& out) {
+  Compiler(schemas, out).compile(ast);
 }
 
 }  // namespace detail
 
 Filter::Filter(std::shared_ptr<detail::CompiledFilter> impl) : impl_(std::move(impl)) {}
 
-Filter Filter::compile(std::string_view expression, const DatasetGroup& group, const FilterLimits& limits) {
+FilterSchemas FilterSchemas::of(const DatasetGroup& group) {
+  FilterSchemas out{group.schema(DatasetKind::Interactions), std::nullopt, std::nullopt};
+  if (group.users()) out.users = group.users()->schema();
+  if (group.items()) out.items = group.items()->schema();
+  return out;
+}
+
+Filter Filter::compile(std::string_view expression, const DatasetGroup& group,
+                       const FilterLimits& limits) {
+  return compile(expression, FilterSchemas::of(group), limits);
+}
+
+Filter Filter::compile(std::string_view expression, const FilterSchemas& schemas,
+                       const FilterLimits& limits) {
   TAILOR_THROW_IF(expression.size() > limits.max_expression_length, ErrorCode::InvalidArgument,
                   "filter expression of ", expression.size(), " characters, more than the limit of ",
                   limits.max_expression_length);
   auto impl = std::make_shared<detail::CompiledFilter>();
   impl->expression = std::string(expression);
   impl->limits = limits;
-  detail::compile_plan(detail::parse_filter(expression), group, *impl);
+  detail::compile_plan(detail::parse_filter(expression), schemas, *impl);
   return Filter(std::move(impl));
 }
 
