@@ -2,12 +2,29 @@
 // DatasetGroup: construction and accessors (import lives in import_stage.cpp, import_commit.cpp).
 #include "tailor/data/dataset_group.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <utility>
 
 #include "tailor/error.hpp"
 
 namespace tailor {
+
+namespace detail {
+namespace {
+std::uint64_t next_instance_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+InstanceId::InstanceId() noexcept : value_(next_instance_id()) {}
+
+InstanceId& InstanceId::operator=(const InstanceId&) noexcept {
+  value_ = next_instance_id();
+  return *this;
+}
+}  // namespace detail
 
 DatasetGroup::DatasetGroup(Schema interactions, std::optional<Schema> users,
                            std::optional<Schema> items)

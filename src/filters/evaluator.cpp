@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Filter compilation (type checks against the schemas) and evaluation to item bitmaps.
+// Filter evaluation: a compiled plan run per request into an item bitmap, with its cache.
+#include "filters/evaluator.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -8,251 +10,17 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <unordered_map>
+#include <string>
+#include <vector>
 
 #include "detail/text.hpp"
-#include "filters/ast.hpp"
-#include "filters/parser.hpp"
 #include "tailor/error.hpp"
-#include "tailor/filters/filter.hpp"
 
 namespace tailor {
 
 namespace detail {
 
 namespace {
-
-std::string where(std::size_t column) { return "filter expression, column " + std::to_string(column) + ": "; }
-
-std::string name_of(const FieldRef& f) { return std::string(to_string(f.dataset)) + "." + f.field; }
-
-// What a field reference resolves to.
-struct Target {
-  enum class Kind { ItemColumn, ItemId, EventType, UserColumn } kind = Kind::ItemColumn;
-  std::size_t column = 0;  // index into EntityTable::columns()
-  Field field;
-  bool numeric() const { return field.is_numeric(); }
-};
-
-}  // namespace
-
-struct CompiledCondition {
-  Condition ast;
-  Target target;
-  std::optional<Target> current_item;  // for values that are CurrentItem.FIELD (all the same field)
-};
-
-struct CompiledNode {
-  ConditionNode::Kind kind = ConditionNode::Kind::Leaf;
-  CompiledCondition leaf;
-  std::vector<CompiledNode> children;
-};
-
-struct CompiledExpression {
-  bool include = true;
-  FilterDataset dataset = FilterDataset::Items;  // of the WHERE conditions
-  CompiledNode where;
-  std::vector<CompiledCondition> if_conditions;
-  std::vector<std::string> parameters;  // used by this expression
-  bool static_items = false;            // depends only on item metadata and parameters: cacheable
-  std::size_t column = 0;
-};
-
-struct CompiledFilter {
-  std::string expression;
-  FilterLimits limits;
-  std::vector<CompiledExpression> expressions;
-  std::vector<std::string> parameters;
-  bool uses_user = false;
-  bool uses_item = false;
-  // Cache of static expressions' bitmaps, by expression and parameter values, valid for one
-  // items_version(). Bounded: when full it is emptied (a cache miss costs one evaluation).
-  static constexpr std::size_t kCacheEntries = 256;
-  mutable std::mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::pair<std::uint64_t, Bitmap>> cache;
-};
-
-namespace {
-
-class Compiler {
- public:
-  Compiler(const DatasetGroup& group, CompiledFilter& out) : group_(group), out_(out) {}
-
-  void compile(const FilterAst& ast) {
-    std::set<std::string> fields, parameters;
-    for (const FilterExpression& e : ast.expressions) {
-      CompiledExpression c;
-      c.include = e.include;
-      c.column = e.column;
-      std::optional<FilterDataset> dataset;
-      c.where = node(e.where, dataset, fields);
-      c.dataset = *dataset;
-      for (const Condition& cond : e.if_conditions) {
-        TAILOR_THROW_IF(cond.lhs.dataset != FilterDataset::CurrentUser, ErrorCode::InvalidArgument,
-                        where(cond.column), "an IF condition must be on CurrentUser.<field>, found ",
-                        name_of(cond.lhs));
-        c.if_conditions.push_back(condition(cond, fields));
-      }
-      std::set<std::string> mine;
-      collect_parameters(c.where, mine);
-      for (const CompiledCondition& ic : c.if_conditions) add_parameters(ic.ast, mine);
-      c.parameters.assign(mine.begin(), mine.end());
-      parameters.insert(mine.begin(), mine.end());
-      c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() &&
-                       !uses_current_item(c.where);
-      if (c.dataset != FilterDataset::Items || !c.if_conditions.empty()) out_.uses_user = true;
-      if (uses_current_item(c.where)) out_.uses_item = true;
-      out_.expressions.push_back(std::move(c));
-    }
-    TAILOR_THROW_IF(fields.size() > out_.limits.max_fields, ErrorCode::InvalidArgument,
-                    "filter expression uses ", fields.size(), " distinct fields, more than the limit of ",
-                    out_.limits.max_fields);
-    TAILOR_THROW_IF(parameters.size() > out_.limits.max_parameters, ErrorCode::InvalidArgument,
-                    "filter expression uses ", parameters.size(),
-                    " parameters, more than the limit of ", out_.limits.max_parameters);
-    out_.parameters.assign(parameters.begin(), parameters.end());
-  }
-
- private:
-  CompiledNode node(const ConditionNode& n, std::optional<FilterDataset>& dataset,
-                    std::set<std::string>& fields) {
-    CompiledNode c;
-    c.kind = n.kind;
-    if (n.kind == ConditionNode::Kind::Leaf) {
-      const FilterDataset d = n.leaf.lhs.dataset;
-      TAILOR_THROW_IF(d == FilterDataset::CurrentUser, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "CurrentUser.", n.leaf.lhs.field,
-                      " belongs in an IF clause at the end of the expression (IF CurrentUser.",
-                      n.leaf.lhs.field, " ...)");
-      TAILOR_THROW_IF(d == FilterDataset::CurrentItem, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "CurrentItem.", n.leaf.lhs.field,
-                      " can only stand on the right of a condition (Items.FIELD < CurrentItem.FIELD)");
-      if (!dataset) dataset = d;
-      TAILOR_THROW_IF(*dataset != d, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "conditions joined by AND/OR must use one dataset, found ", to_string(*dataset),
-                      " and ", to_string(d), "; combine them as separate expressions with |");
-      c.leaf = condition(n.leaf, fields);
-      return c;
-    }
-    for (const ConditionNode& child : n.children) c.children.push_back(node(child, dataset, fields));
-    return c;
-  }
-
-  Target resolve(const FieldRef& f) {
-    Target t;
-    const std::string quoted = name_of(f);
-    switch (f.dataset) {
-      case FilterDataset::Interactions:
-        TAILOR_THROW_IF(f.field != "EVENT_TYPE", ErrorCode::InvalidArgument, where(f.column),
-                        "only Interactions.EVENT_TYPE can be filtered, found ", quoted);
-        TAILOR_THROW_IF(!group_.schema(DatasetKind::Interactions).find("EVENT_TYPE"),
-                        ErrorCode::InvalidArgument, where(f.column),
-                        "the Interactions schema has no EVENT_TYPE field");
-        t.kind = Target::Kind::EventType;
-        t.field.name = "EVENT_TYPE";
-        return t;
-      case FilterDataset::Items:
-      case FilterDataset::CurrentItem: {
-        if (f.field == "ITEM_ID") {
-          t.kind = Target::Kind::ItemId;
-          t.field.name = "ITEM_ID";
-          return t;
-        }
-        TAILOR_THROW_IF(!group_.items(), ErrorCode::InvalidArgument, where(f.column), quoted,
-                        ": the dataset group has no Items dataset");
-        const EntityTable& items = *group_.items();
-        t.kind = Target::Kind::ItemColumn;
-        return column(items, f, t);
-      }
-      case FilterDataset::Users:
-      case FilterDataset::CurrentUser: {
-        TAILOR_THROW_IF(!group_.users(), ErrorCode::InvalidArgument, where(f.column), quoted,
-                        ": the dataset group has no Users dataset");
-        t.kind = Target::Kind::UserColumn;
-        return column(*group_.users(), f, t);
-      }
-    }
-    return t;
-  }
-
-  Target column(const EntityTable& table, const FieldRef& f, Target t) {
-    const auto& columns = table.columns();
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      if (columns[c].field().name != f.field) continue;
-      const Field& field = columns[c].field();
-      TAILOR_THROW_IF(field.type == FieldType::Boolean || field.textual, ErrorCode::InvalidArgument,
-                      where(f.column), name_of(f), " is a ", field.textual ? "textual" : "boolean",
-                      " field; boolean and textual fields cannot be filtered");
-      t.column = c;
-      t.field = field;
-      return t;
-    }
-    std::string names;
-    for (const Column& c : columns) names += (names.empty() ? "" : ", ") + c.field().name;
-    TAILOR_THROW(ErrorCode::InvalidArgument, where(f.column), "unknown field ", name_of(f),
-                 " (the ", to_string(table.schema().kind()), " schema has ", names, ")");
-  }
-
-  CompiledCondition condition(const Condition& c, std::set<std::string>& fields) {
-    CompiledCondition out;
-    out.ast = c;
-    out.target = resolve(c.lhs);
-    fields.insert(name_of(c.lhs));
-    const bool numeric = out.target.numeric();
-    const bool ordering = c.op == FilterOp::Lt || c.op == FilterOp::Le || c.op == FilterOp::Gt ||
-                          c.op == FilterOp::Ge;
-    TAILOR_THROW_IF(ordering && !numeric, ErrorCode::InvalidArgument, where(c.column), "operator ",
-                    to_string(c.op), " needs a numeric field; ", name_of(c.lhs), " is a string field");
-    TAILOR_THROW_IF(c.values.size() > out_.limits.max_values, ErrorCode::InvalidArgument,
-                    where(c.column), c.values.size(), " values in one list, more than the limit of ",
-                    out_.limits.max_values);
-    for (const FilterValue& v : c.values) {
-      switch (v.kind) {
-        case FilterValue::Kind::Number:
-          TAILOR_THROW_IF(!numeric, ErrorCode::InvalidArgument, where(v.column), name_of(c.lhs),
-                          " is a string field: expected a quoted value, found the number ", v.text);
-          break;
-        case FilterValue::Kind::String:
-          TAILOR_THROW_IF(numeric, ErrorCode::InvalidArgument, where(v.column), name_of(c.lhs),
-                          " is a numeric field: expected a number, found the string \"", v.text, "\"");
-          break;
-        case FilterValue::Kind::Parameter:
-          break;
-        case FilterValue::Kind::CurrentItemField: {
-          TAILOR_THROW_IF(c.lhs.dataset != FilterDataset::Items, ErrorCode::InvalidArgument,
-                          where(v.column), "CurrentItem.", v.field.field,
-                          " can only be compared with an Items field");
-          Target t = resolve(v.field);
-          fields.insert(name_of(v.field));
-          TAILOR_THROW_IF(t.numeric() != numeric, ErrorCode::InvalidArgument, where(v.column),
-                          name_of(c.lhs), " and ", name_of(v.field),
-                          " differ in type (one is numeric, the other a string)");
-          out.current_item = t;
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
-  static void add_parameters(const Condition& c, std::set<std::string>& out) {
-    for (const FilterValue& v : c.values) {
-      if (v.kind == FilterValue::Kind::Parameter) out.insert(v.text);
-    }
-  }
-  static void collect_parameters(const CompiledNode& n, std::set<std::string>& out) {
-    if (n.kind == ConditionNode::Kind::Leaf) add_parameters(n.leaf.ast, out);
-    for (const CompiledNode& child : n.children) collect_parameters(child, out);
-  }
-  static bool uses_current_item(const CompiledNode& n) {
-    if (n.kind == ConditionNode::Kind::Leaf) return n.leaf.current_item.has_value();
-    return std::any_of(n.children.begin(), n.children.end(),
-                       [](const CompiledNode& c) { return uses_current_item(c); });
-  }
-
-  const DatasetGroup& group_;
-  CompiledFilter& out_;
-};
 
 // Thrown inside evaluation when an EXCLUDE expression lacks a parameter: the expression is skipped.
 struct MissingParameter {
@@ -306,10 +74,11 @@ class Evaluator {
     return it->second;
   }
 
-  // The cache key of expression k with this request's values of its parameters: each value
-  // length-prefixed, so that no two value lists share a key.
+  // The cache key of expression k for this group with this request's values of its parameters:
+  // each value length-prefixed, so that no two value lists share a key. The group's identity
+  // keeps groups apart, since two groups can have the same items_version() with different items.
   std::string cache_key(std::size_t k, const CompiledExpression& e) const {
-    std::string key = std::to_string(k);
+    std::string key = std::to_string(group_.identity()) + '/' + std::to_string(k);
     for (const std::string& name : e.parameters) {
       key += ';';
       for (const std::string& v : parameter_values(name)) {
@@ -571,6 +340,12 @@ class Evaluator {
 };
 
 }  // namespace
+
+Bitmap evaluate_plan(const CompiledFilter& filter, const DatasetGroup& group,
+                     const FilterRequest& request) {
+  return Evaluator(filter, group, request).run();
+}
+
 }  // namespace detail
 
 std::vector<std::string> parse_filter_value_list(std::string_view wire) {
@@ -616,26 +391,8 @@ std::vector<std::string> parse_filter_value_list(std::string_view wire) {
   return out;
 }
 
-Filter::Filter(std::shared_ptr<detail::CompiledFilter> impl) : impl_(std::move(impl)) {}
-
-Filter Filter::compile(std::string_view expression, const DatasetGroup& group, const FilterLimits& limits) {
-  TAILOR_THROW_IF(expression.size() > limits.max_expression_length, ErrorCode::InvalidArgument,
-                  "filter expression of ", expression.size(), " characters, more than the limit of ",
-                  limits.max_expression_length);
-  auto impl = std::make_shared<detail::CompiledFilter>();
-  impl->expression = std::string(expression);
-  impl->limits = limits;
-  detail::Compiler(group, *impl).compile(detail::parse_filter(expression));
-  return Filter(std::move(impl));
-}
-
 Bitmap Filter::evaluate(const DatasetGroup& group, const FilterRequest& request) const {
-  return detail::Evaluator(*impl_, group, request).run();
+  return detail::evaluate_plan(*impl_, group, request);
 }
-
-const std::string& Filter::expression() const { return impl_->expression; }
-const std::vector<std::string>& Filter::parameters() const { return impl_->parameters; }
-bool Filter::uses_current_user() const { return impl_->uses_user; }
-bool Filter::uses_current_item() const { return impl_->uses_item; }
 
 }  // namespace tailor

@@ -513,6 +513,98 @@ TEST(FiltersFilter, CachedParameterisedResultsFollowTheValuesAndTheItems) {
   EXPECT_EQ(items_of({"comedy", "drama"}).count(), reference({"comedy", "drama"}));
 }
 
+// Two groups whose items differ but whose items_version agree: a filter's cached answer for one
+// is never the answer for the other, nor for a copy that has since changed differently.
+TEST(FiltersFilter, CacheNeverSharesAnAnswerBetweenGroups) {
+  auto group_with = [](const std::string& genre_of_i1) {
+    DatasetGroup g(Schema::parse(R"({"type":"record","name":"Interactions","fields":[
+        {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
+        {"name":"TIMESTAMP","type":"long"}]})",
+                                 DatasetKind::Interactions),
+                   std::nullopt,
+                   Schema::parse(R"({"type":"record","name":"Items","fields":[
+        {"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true}]})",
+                                 DatasetKind::Items));
+    EXPECT_TRUE(g.import_csv_text(DatasetKind::Items,
+                                  "ITEM_ID,GENRE\ni0,horror\ni1," + genre_of_i1 + "\ni2,drama\n")
+                    .ok());
+    return g;
+  };
+  DatasetGroup first = group_with("horror");
+  DatasetGroup second = group_with("comedy");
+  ASSERT_EQ(first.items_version(), second.items_version());
+  ASSERT_EQ(first.item_ids().size(), second.item_ids().size());
+  const Filter f = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ("horror"))", first);
+  EXPECT_EQ(f.evaluate(first, {}).count(), 2u);  // cached now
+  EXPECT_EQ(f.evaluate(second, {}).count(), 1u);
+  EXPECT_EQ(f.evaluate(first, {}).count(), 2u);
+
+  // A copy starts equal, then each changes its own way to the same items_version.
+  DatasetGroup copy = first;
+  EXPECT_EQ(f.evaluate(copy, {}).count(), 2u);
+  ImportOptions inc;
+  inc.mode = ImportMode::Incremental;
+  ASSERT_TRUE(first.import_csv_text(DatasetKind::Items, "ITEM_ID,GENRE\ni2,horror\n", inc).ok());
+  EXPECT_EQ(f.evaluate(first, {}).count(), 3u);
+  ASSERT_TRUE(copy.import_csv_text(DatasetKind::Items, "ITEM_ID,GENRE\ni0,drama\n", inc).ok());
+  ASSERT_EQ(copy.items_version(), first.items_version());
+  EXPECT_EQ(f.evaluate(copy, {}).count(), 1u);
+  EXPECT_EQ(f.evaluate(first, {}).count(), 3u);
+  // Assigning one group over another gives the target a new identity too.
+  second = copy;
+  EXPECT_EQ(f.evaluate(second, {}).count(), 1u);
+  ASSERT_TRUE(second.import_csv_text(DatasetKind::Items, "ITEM_ID,GENRE\ni0,horror\n", inc).ok());
+  EXPECT_EQ(f.evaluate(second, {}).count(), 2u);
+  EXPECT_EQ(f.evaluate(copy, {}).count(), 1u);
+}
+
+// Compiling needs only the schemas: no group exists yet, and the filter then serves any group
+// built from them. Fields are resolved as against a group, with the same errors.
+TEST(FiltersFilter, CompilesAgainstSchemasAlone) {
+  FilterSchemas schemas{Schema::parse(R"({"type":"record","name":"Interactions","fields":[
+        {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
+        {"name":"TIMESTAMP","type":"long"}]})",
+                                      DatasetKind::Interactions),
+                        std::nullopt, std::nullopt};
+  auto error_of = [&](const char* expression) {
+    try {
+      Filter::compile(expression, schemas);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+      return std::string(e.what());
+    }
+    return std::string("compiled");
+  };
+  EXPECT_NE(error_of(R"(INCLUDE ItemID WHERE Items.GENRE IN ("horror"))").find("no Items dataset"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("click"))")
+                .find("no EVENT_TYPE field"),
+            std::string::npos);
+  schemas.items = Schema::parse(R"({"type":"record","name":"Items","fields":[
+        {"name":"PRICE","type":"double"},{"name":"ITEM_ID","type":"string"},
+        {"name":"GENRE","type":"string","categorical":true},{"name":"NEW","type":"boolean"}]})",
+                                DatasetKind::Items);
+  EXPECT_NE(error_of(R"(INCLUDE ItemID WHERE Items.COLOR IN ("red"))")
+                .find("unknown field Items.COLOR (the Items schema has PRICE, GENRE, NEW)"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(INCLUDE ItemID WHERE Items.NEW IN ("true"))").find("boolean"),
+            std::string::npos);
+  // GENRE comes after the id field in the schema: it is still the group's column for GENRE.
+  const Filter f = Filter::compile(
+      R"(INCLUDE ItemID WHERE Items.GENRE IN ("horror") | EXCLUDE ItemID WHERE Items.PRICE > 5)",
+      schemas);
+  DatasetGroup group(schemas.interactions, schemas.users, schemas.items);
+  ASSERT_TRUE(group
+                  .import_csv_text(DatasetKind::Items,
+                                   "ITEM_ID,PRICE,GENRE,NEW\ni0,1,horror,true\ni1,9,horror,false\n"
+                                   "i2,1,drama,false\n")
+                  .ok());
+  const Bitmap allowed = f.evaluate(group, {});
+  EXPECT_EQ(allowed.count(), 1u);
+  EXPECT_TRUE(allowed.test(group.item_ids().find("i0")));
+  EXPECT_EQ(Filter::compile(f.expression(), FilterSchemas::of(group)).evaluate(group, {}), allowed);
+}
+
 TEST(FiltersFilter, SeesNewDataAndItemUpdates) {
   DatasetGroup group = make_group();
   Filter genre = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ("western"))", group);

@@ -23,7 +23,20 @@ namespace tailor {
 
 namespace detail {
 struct GroupSerializer;
-}
+
+/// A number unique in the process, drawn afresh whenever its owner is constructed, copied, moved
+/// or assigned: two objects never share one, so caches keyed by it never mix them up.
+class TAILOR_EXPORT InstanceId {
+ public:
+  InstanceId() noexcept;
+  InstanceId(const InstanceId&) noexcept : InstanceId() {}
+  InstanceId& operator=(const InstanceId&) noexcept;
+  std::uint64_t value() const { return value_; }
+
+ private:
+  std::uint64_t value_;
+};
+}  // namespace detail
 
 /// One event for DatasetGroup::put_events (Personalize's PutEvents event).
 struct EventRecord {
@@ -143,6 +156,9 @@ class TAILOR_EXPORT DatasetGroup {
   }
   /// Changes whenever item metadata or the set of item ids changes (cache invalidation).
   std::uint64_t items_version() const { return items_version_; }
+  /// A number no other group in the process has, not even a copy of this one: with
+  /// items_version() it names the item state a cached result was computed from.
+  std::uint64_t identity() const { return identity_.value(); }
 
   /// Imports a CSV file (RFC 4180, UTF-8, optional BOM, header row naming schema fields in any
   /// order). Bad rows are reported in the returned ImportReport, never thrown.
@@ -210,6 +226,7 @@ class TAILOR_EXPORT DatasetGroup {
   std::optional<EntityTable> items_;
   std::vector<std::vector<std::uint32_t>> user_rows_;  // per user, rows into interactions_
   std::uint64_t items_version_ = 0;
+  detail::InstanceId identity_;
   std::unordered_set<std::uint64_t> event_ids_;  // hashes of stored events' eventId
 };
 

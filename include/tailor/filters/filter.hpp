@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,16 @@ using FilterValues = std::map<std::string, std::vector<std::string>, std::less<>
 /// @throws tailor::Error(InvalidArgument) for an unterminated quote or text between values
 TAILOR_EXPORT std::vector<std::string> parse_filter_value_list(std::string_view wire);
 
+/// The schemas a filter is compiled against: those a DatasetGroup is built from.
+struct TAILOR_EXPORT FilterSchemas {
+  Schema interactions;
+  std::optional<Schema> users;  ///< absent when there is no Users dataset
+  std::optional<Schema> items;  ///< absent when there is no Items dataset
+
+  /// The schemas of `group` (copies: schemas never change, so this needs no lock on the group).
+  static FilterSchemas of(const DatasetGroup& group);
+};
+
 /// What a filter is evaluated for.
 struct FilterRequest {
   Index user = kNoIndex;          ///< the current user (Interactions, Users and IF conditions)
@@ -64,8 +75,8 @@ struct FilterRequest {
 /// match case-insensitively and "*" matches every event; everything else is case-sensitive.
 ///
 /// Thread safety: evaluate() is safe to call concurrently (results that depend only on item
-/// metadata and parameter values are cached internally under a lock), provided the DatasetGroup
-/// is not mutated during the call.
+/// metadata and parameter values are cached internally, per group, under a lock), provided the
+/// DatasetGroup is not mutated during the call.
 class TAILOR_EXPORT Filter {
  public:
   /// Compiles `expression` against the group's schemas.
@@ -73,6 +84,11 @@ class TAILOR_EXPORT Filter {
   ///         what was expected; Error(InvalidArgument) for unknown fields, wrong types for an
   ///         operator, and limits
   static Filter compile(std::string_view expression, const DatasetGroup& group,
+                        const FilterLimits& limits = {});
+  /// Compiles `expression` against schemas alone: it reads no group, so it needs no lock on one.
+  /// The filter may then be evaluated against any group built from these schemas.
+  /// @throws as compile(expression, group, limits)
+  static Filter compile(std::string_view expression, const FilterSchemas& schemas,
                         const FilterLimits& limits = {});
 
   /// The allowed items: a bitmap over the group's item indices [0, item_ids().size()).
