@@ -17,9 +17,12 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/common.hpp"
 #include "io/csv.hpp"
 #include "io/json.hpp"
 #include "tailor/tailor.hpp"
+
+using namespace tailor::cli;
 
 namespace {
 
@@ -36,48 +39,6 @@ int exit_code(tailor::ErrorCode code) {
     case tailor::ErrorCode::Busy: return 6;
     default: return 1;
   }
-}
-
-// A whole number from `low` to `high`, checked on the text: CLI11 alone would wrap "-1" into an
-// unsigned option and name its range in floating point.
-CLI::Validator whole_number(unsigned long long low, unsigned long long high,
-                            const std::string& expected) {
-  return CLI::Validator(
-      [=](std::string& text) -> std::string {
-        unsigned long long value = 0;
-        const char* end = text.data() + text.size();
-        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-        if (text.empty() || ec != std::errc() || ptr != end || value < low || value > high) {
-          return "expected " + expected + ", found \"" + text + "\"";
-        }
-        return std::string();
-      },
-      "");
-}
-
-struct Common {
-  std::string dir;
-  bool json = false;
-  int threads = 0;
-  int wait_seconds = 30;
-};
-
-bool terminal() { return ::isatty(2) == 1; }
-
-// A one-line progress display on stderr when it is a terminal; silent in pipes.
-void progress_line(const std::string& text) {
-  if (terminal()) std::fprintf(stderr, "\r\033[K%s", text.c_str());
-}
-void progress_done() {
-  if (terminal()) std::fprintf(stderr, "\r\033[K");
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw tailor::Error(tailor::ErrorCode::Io, "cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The values of column `column` of a CSV file (RFC 4180, header row), for deletion jobs.
@@ -107,57 +68,6 @@ std::vector<std::string> ids_from_csv(const std::string& path, const char* colum
     ids.emplace_back(record.fields[k]);
   }
   return ids;
-}
-
-std::string metrics_json(const tailor::RankingMetrics& m) { return m.to_json(); }
-
-// A version's metrics next to the baseline's; `id` is the version's id in the store.
-void print_metrics(const tailor::SolutionVersion& v, const std::string& id, bool json) {
-  if (json) {
-    std::cout << "{\"solution\":";
-    std::string name;
-    append_json_string(name, v.config().name);
-    name += ",\"version\":";
-    append_json_string(name, id);
-    std::cout << name << ",\"trainingMode\":\"" << (v.mode() == tailor::TrainingMode::Update ? "UPDATE" : "FULL")
-              << "\",\"eventSelection\":" << v.config().events.to_json()
-              << ",\"metrics\":" << (v.metrics() ? metrics_json(*v.metrics()) : "null")
-              << ",\"baseline\":" << (v.baseline_metrics() ? metrics_json(*v.baseline_metrics()) : "null") << "}\n";
-    return;
-  }
-  std::printf("solution %s (recipe %s), version %s, trained in %.2f s\n", v.config().name.c_str(),
-              v.config().recipe.c_str(), id.c_str(), v.training_seconds());
-  if (!v.metrics()) {
-    std::printf("  no metrics (trained with --no-metrics)\n");
-    return;
-  }
-  const auto a = v.metrics()->named(), b = v.baseline_metrics()->named();
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    std::printf("  %-45s %.4f   (popularity-count %.4f)\n", a[k].first.c_str(), a[k].second, b[k].second);
-  }
-}
-
-// The solution a command uses: the one named, else the group's only one. Several and none named
-// is an error listing them: picking one silently could serve the wrong model.
-std::string chosen_solution(const tailor::Store& store, const std::string& requested) {
-  if (!requested.empty()) return requested;
-  const auto names = store.solutions();
-  if (names.empty()) {
-    throw tailor::Error(tailor::ErrorCode::NotFound,
-                        "no trained solution in " + store.directory() + " (run tailor train)");
-  }
-  if (names.size() > 1) {
-    std::string list;
-    for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
-    throw tailor::Error(tailor::ErrorCode::InvalidArgument,
-                        store.directory() + " has " + std::to_string(names.size()) +
-                            " solutions (" + list + "): choose one with --solution NAME");
-  }
-  return names[0];
-}
-
-std::string training_mode_name(tailor::TrainingMode mode) {
-  return mode == tailor::TrainingMode::Update ? "UPDATE" : "FULL";
 }
 
 std::string utc_time(std::int64_t seconds) {
@@ -194,7 +104,7 @@ std::string solutions_json(const tailor::Store& store) {
       append_json_string(out, versions[k].id);
       out += ",\"createdAt\":" + std::to_string(versions[k].created_at) + ",\"trainingMode\":\"" +
              training_mode_name(versions[k].mode) + "\",\"metrics\":" +
-             (versions[k].metrics ? metrics_json(*versions[k].metrics) : "null") + "}";
+             metrics_json(versions[k].metrics) + "}";
     }
     out += "]}";
   }
@@ -219,67 +129,6 @@ void print_solutions(const tailor::Store& store) {
     }
   }
   if (!names.empty()) std::printf("  (* the active version)\n");
-}
-
-// --param NAME=V1,V2 (repeatable).
-tailor::FilterValues parse_params(const std::vector<std::string>& params) {
-  tailor::FilterValues values;
-  for (const std::string& p : params) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw tailor::Error(tailor::ErrorCode::InvalidArgument, "--param expects NAME=V1,V2, found \"" + p + "\"");
-    }
-    std::vector<std::string> list;
-    std::stringstream s(p.substr(eq + 1));
-    std::string v;
-    while (std::getline(s, v, ',')) list.push_back(v);
-    values[p.substr(0, eq)] = list;
-  }
-  return values;
-}
-
-std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store, const std::string& solution_name) {
-  tailor::SolutionVersion v = store.load_version(chosen_solution(store, solution_name));
-  tailor::Solution solution(v.config());
-  return std::make_unique<tailor::Campaign>(store.group(), solution, std::move(v));
-}
-
-// Option values parsed here rather than by CLI11, so that a bad one exits 2 naming the option.
-tailor::Error bad_option(const std::string& option, const char* expected, const std::string& found) {
-  return tailor::Error(tailor::ErrorCode::InvalidArgument, option + " expects " + expected + ", found \"" + found + "\"");
-}
-std::size_t parse_count(const std::string& option, const std::string& text) {
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw bad_option(option, "a whole number >= 0", text);
-  }
-  return static_cast<std::size_t>(std::stoull(text));
-}
-float parse_float(const std::string& option, const std::string& text, bool non_negative) {
-  char* end = nullptr;
-  const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
-  const bool ok = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v) &&
-                  std::fabs(v) <= std::numeric_limits<float>::max() && !(non_negative && v < 0);
-  if (!ok) throw bad_option(option, non_negative ? "a finite number >= 0" : "a finite number", text);
-  return static_cast<float>(v);
-}
-std::vector<std::string> split_list(const std::string& option, const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream s(text);
-  std::string v;
-  while (std::getline(s, v, ',')) {
-    if (v.empty()) throw bad_option(option, "a comma-separated list without empty entries", text);
-    out.push_back(v);
-  }
-  if (out.empty() || text.back() == ',') throw bad_option(option, "a comma-separated list without empty entries", text);
-  return out;
-}
-
-std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression,
-                                                     const tailor::FilterLimits& limits) {
-  if (expression.empty()) return nullptr;
-  return store.group()->read([&](const tailor::DatasetGroup& g) {
-    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g, limits));
-  });
 }
 
 void print_response(const tailor::RecommendationResponse& r, bool json, const char* list_name) {
@@ -327,22 +176,6 @@ void for_each_json_line(const std::string& path, Fn&& fn) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     fn(number, line);
   }
-}
-
-// A report's errors as a JSON array of {"line", <place_key>, "reason"} objects (imports name the
-// place "column", put commands "field").
-template <class Errors>
-void append_json_errors(std::string& out, const Errors& errors, const char* place_key) {
-  out += "[";
-  for (std::size_t k = 0; k < errors.size(); ++k) {
-    if (k) out += ",";
-    out += "{\"line\":" + std::to_string(errors[k].line) + ",\"" + place_key + "\":";
-    append_json_string(out, errors[k].column);
-    out += ",\"reason\":";
-    append_json_string(out, errors[k].reason);
-    out += "}";
-  }
-  out += "]";
 }
 
 void print_put_report(const tailor::PutReport& r, std::size_t lines, bool json) {
