@@ -17,7 +17,7 @@
 #include <optional>
 #include <sstream>
 
-#include "cli/common.hpp"
+#include "cli/commands.hpp"
 #include "io/csv.hpp"
 #include "io/json.hpp"
 #include "tailor/tailor.hpp"
@@ -164,38 +164,6 @@ void print_response(const tailor::RecommendationResponse& r, bool json, const ch
   std::printf("recommendation id %s\n", r.recommendation_id.c_str());
 }
 
-// One JSON object per line; calls fn(line number, object).
-template <typename Fn>
-void for_each_json_line(const std::string& path, Fn&& fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw tailor::Error(tailor::ErrorCode::Io, "cannot read " + path);
-  std::string line;
-  std::size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    fn(number, line);
-  }
-}
-
-void print_put_report(const tailor::PutReport& r, std::size_t lines, bool json) {
-  if (json) {
-    std::string out = "{\"accepted\":" + std::to_string(r.accepted) + ",\"rejected\":" + std::to_string(r.rejected) +
-                      ",\"errors\":";
-    append_json_errors(out, r.errors, "field");
-    std::cout << out << "}\n";
-    return;
-  }
-  std::printf("%zu lines: %zu accepted, %zu rejected\n", lines, r.accepted, r.rejected);
-  for (const auto& e : r.errors) {
-    if (e.column.empty()) {  // the record as a whole, e.g. malformed JSON
-      std::printf("  line %zu: %s\n", e.line, e.reason.c_str());
-    } else {
-      std::printf("  line %zu, %s: %s\n", e.line, e.column.c_str(), e.reason.c_str());
-    }
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -215,62 +183,15 @@ int main(int argc, char** argv) try {
         ->check(whole_number(0, 86400, "a whole number of seconds from 0 to 86400"));
   };
 
-  auto* create = app.add_subcommand("create", "create a dataset group from schema files");
-  std::string interactions_schema, users_schema, items_schema;
-  add_common(create);
-  create->add_option("--interactions-schema", interactions_schema, "Interactions schema (Avro JSON)")->required();
-  create->add_option("--users-schema", users_schema, "Users schema");
-  create->add_option("--items-schema", items_schema, "Items schema");
+  Commands commands;
+  add_create(app, common, commands);
+  add_import(app, common, commands);
+  add_put(app, common, commands);
+  add_train(app, common, commands);
+  add_evaluate(app, common, commands);
 
-  auto* import = app.add_subcommand("import", "bulk-import a CSV file into a dataset");
-  std::string dataset, csv, mode = "full";
-  bool skip_invalid = false, allow_empty = false;
-  add_common(import);
-  import->add_option("--dataset", dataset, "interactions, users or items")->required();
-  import->add_option("--csv", csv, "CSV file (header row naming schema fields)")->required();
-  import->add_option("--mode", mode, "full (replace) or incremental (append/upsert)");
-  import->add_flag("--skip-invalid", skip_invalid, "import the good rows and report the bad ones");
-  import->add_flag("--allow-empty", allow_empty,
-                   "let a FULL import of a header-only file empty the dataset");
-
-  std::string input;
-  auto* put_events = app.add_subcommand("put-events", "send events (one Personalize event per JSON line)");
-  add_common(put_events);
-  put_events->add_option("--input", input, "JSON Lines file")->required();
-  auto* put_users = app.add_subcommand("put-users", "upsert users ({\"userId\",\"properties\"} per line)");
-  add_common(put_users);
-  put_users->add_option("--input", input, "JSON Lines file")->required();
-  auto* put_items = app.add_subcommand("put-items", "upsert items ({\"itemId\",\"properties\"} per line)");
-  add_common(put_items);
-  put_items->add_option("--input", input, "JSON Lines file")->required();
-
-  auto* train = app.add_subcommand("train", "train a solution version (with metrics unless --no-metrics)");
-  std::string recipe, solution_name, params = "{}";
+  std::string input, solution_name;
   std::uint64_t seed = 42;
-  bool no_metrics = false;
-  add_common(train);
-  std::string recipes_help = "recipe:";
-  for (const auto& n : tailor::RecipeRegistry::names()) recipes_help += " " + n;
-  train->add_option("--recipe", recipe, recipes_help)->required();
-  train->add_option("--solution", solution_name, "solution name (default: the recipe's name)");
-  train->add_option("--params", params, "hyperparameters as JSON, or @file");
-  train->add_option("--seed", seed, "seed for every random choice")
-      ->check(
-          whole_number(0, std::numeric_limits<std::uint64_t>::max(), "a whole number, 0 or more"));
-  train->add_flag("--no-metrics", no_metrics, "train on all data without the evaluation split");
-  std::string train_mode = "full", event_types, event_value_threshold, event_weights;
-  bool event_value_as_weight = false;
-  train->add_option("--mode", train_mode,
-                    "full (a new model) or update (extend the solution's stored version with new users and items; "
-                    "--params and the event options default to that version's)");
-  train->add_option("--event-types", event_types, "train on these event types only (comma-separated)");
-  train->add_option("--event-value-threshold", event_value_threshold, "drop events whose EVENT_VALUE is below this");
-  train->add_option("--event-weights", event_weights, "weight per event type: TYPE=W,TYPE=W (others weigh 1)");
-  train->add_flag("--event-value-as-weight", event_value_as_weight, "weigh each event by its EVENT_VALUE too");
-
-  auto* evaluate = app.add_subcommand("evaluate", "print a solution's metrics");
-  add_common(evaluate);
-  evaluate->add_option("--solution", solution_name, "solution (needed when the group has several)");
 
   auto* recommend = app.add_subcommand("recommend", "recommendations for a user, or similar items for an item");
   std::string user, item, filter;
@@ -346,23 +267,14 @@ int main(int argc, char** argv) try {
     std::cerr << "tailor: " << e.what() << " (see --help)\n";
     return 2;
   }
+  for (const Command& command : commands) {
+    if (command.app->parsed()) return command.run();
+  }
   tailor::FilterLimits filter_limits;
   if (!filter_history.empty()) filter_limits.interactions_per_event_type = parse_count("--filter-history", filter_history);
   tailor::ExecutionOptions execution;
   execution.num_threads = common.threads;
   execution.seed = seed;
-
-  if (create->parsed()) {
-    using tailor::DatasetKind;
-    std::optional<tailor::Schema> us, is;
-    if (!users_schema.empty()) us = tailor::Schema::load(users_schema, DatasetKind::Users);
-    if (!items_schema.empty()) is = tailor::Schema::load(items_schema, DatasetKind::Items);
-    tailor::Store::create(common.dir,
-                          tailor::DatasetGroup(tailor::Schema::load(interactions_schema, DatasetKind::Interactions), us, is));
-    if (common.json) std::cout << "{\"created\":true}\n";
-    else std::cout << "created dataset group " << common.dir << "\n";
-    return 0;
-  }
 
   tailor::StoreOptions store_options;
   store_options.lock_wait = std::chrono::seconds(common.wait_seconds);
@@ -385,10 +297,8 @@ int main(int argc, char** argv) try {
     return 0;
   }
   // Commands that only read open the group read-only: they never wait for a writer, nor change a
-  // file. train reads too, and takes the writer lock only to save its version: events keep
-  // arriving during a long training.
-  const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed() ||
-                          evaluate->parsed() || train->parsed();
+  // file.
+  const bool reads_only = recommend->parsed() || rank->parsed() || batch->parsed() || info->parsed();
   if (reads_only) store_options.access = tailor::StoreAccess::ReadOnly;
   auto store = tailor::Store::open(common.dir, store_options);
 
@@ -407,141 +317,6 @@ int main(int argc, char** argv) try {
       std::printf("%zu %s deleted (%zu interactions removed), %zu unknown ids\n", r.deleted,
                   users ? "users" : "items", r.interactions, r.unknown);
     }
-    return 0;
-  }
-
-  if (import->parsed()) {
-    tailor::ImportOptions options;
-    if (mode == "full") options.mode = tailor::ImportMode::Full;
-    else if (mode == "incremental") options.mode = tailor::ImportMode::Incremental;
-    else throw tailor::Error(tailor::ErrorCode::InvalidArgument, "--mode must be full or incremental, found " + mode);
-    options.policy = skip_invalid ? tailor::ImportPolicy::SkipInvalid : tailor::ImportPolicy::AllOrNothing;
-    options.allow_empty = allow_empty;
-    options.execution = execution;
-    progress_line("importing " + csv + " ...");
-    const auto start = std::chrono::steady_clock::now();
-    tailor::ImportReport r = store->import_csv(tailor::parse_dataset_kind(dataset), csv, options);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    progress_done();
-    if (common.json) {
-      std::string out = "{\"rowsRead\":" + std::to_string(r.rows_read) + ",\"rowsImported\":" +
-                        std::to_string(r.rows_imported) + ",\"rowsRejected\":" + std::to_string(r.rows_rejected) +
-                        ",\"rowsDiscarded\":" + std::to_string(r.rows_discarded) + ",\"applied\":" +
-                        (r.applied ? "true" : "false") + ",\"errorsTotal\":" + std::to_string(r.errors_total) +
-                        ",\"errors\":";
-      append_json_errors(out, r.errors, "column");
-      std::cout << out << "}\n";
-    } else {
-      std::cout << r.summary() << "\n";
-      std::printf("%.2f s\n", seconds);
-    }
-    return r.applied ? 0 : 1;
-  }
-
-  if (put_events->parsed() || put_users->parsed() || put_items->parsed()) {
-    // Each line is read on its own: a bad one is rejected with its reason and the rest go on.
-    const tailor::DatasetKind kind = put_events->parsed() ? tailor::DatasetKind::Interactions
-                                     : put_users->parsed() ? tailor::DatasetKind::Users
-                                                           : tailor::DatasetKind::Items;
-    std::vector<tailor::EventRecord> events;
-    std::vector<tailor::EntityRecord> entities;
-    std::vector<std::size_t> line_of_record;  // file line of each accepted record
-    std::vector<tailor::RowError> unreadable;
-    std::size_t lines = 0;
-    for_each_json_line(input, [&](std::size_t number, const std::string& line) {
-      ++lines;
-      try {
-        if (kind == tailor::DatasetKind::Interactions) {
-          events.push_back(tailor::parse_event_json(line));
-        } else {
-          entities.push_back(tailor::parse_entity_json(line, kind));
-        }
-        line_of_record.push_back(number);
-      } catch (const tailor::RecordError& e) {
-        unreadable.push_back({number, e.field(), e.what()});
-      }
-    });
-    tailor::PutReport r = kind == tailor::DatasetKind::Interactions ? store->put_events(events)
-                          : kind == tailor::DatasetKind::Users      ? store->put_users(entities)
-                                                                    : store->put_items(entities);
-    // The report numbers the records of the call; the user wants the lines of the file.
-    for (tailor::RowError& e : r.errors) e.line = line_of_record.at(e.line - 1);
-    r.errors.insert(r.errors.end(), unreadable.begin(), unreadable.end());
-    std::stable_sort(
-        r.errors.begin(), r.errors.end(),
-        [](const tailor::RowError& a, const tailor::RowError& b) { return a.line < b.line; });
-    r.rejected += unreadable.size();
-    print_put_report(r, lines, common.json);
-    return 0;
-  }
-
-  if (train->parsed()) {
-    tailor::TrainOptions options;
-    if (train_mode == "full") options.mode = tailor::TrainingMode::Full;
-    else if (train_mode == "update") options.mode = tailor::TrainingMode::Update;
-    else throw bad_option("--mode", "full or update", train_mode);
-    tailor::EventSelection events;
-    if (!event_types.empty()) events.event_types = split_list("--event-types", event_types);
-    if (!event_value_threshold.empty()) {
-      events.event_value_threshold = parse_float("--event-value-threshold", event_value_threshold, false);
-    }
-    if (!event_weights.empty()) {
-      for (const std::string& pair : split_list("--event-weights", event_weights)) {
-        const auto eq = pair.find('=');
-        if (eq == std::string::npos || eq == 0) throw bad_option("--event-weights", "TYPE=W,TYPE=W", event_weights);
-        events.event_type_weights.emplace_back(pair.substr(0, eq),
-                                               parse_float("--event-weights", pair.substr(eq + 1), true));
-      }
-    }
-    events.event_value_as_weight = event_value_as_weight;
-    const bool events_given = !event_types.empty() || !event_value_threshold.empty() || !event_weights.empty() ||
-                              event_value_as_weight;
-    if (!params.empty() && params[0] == '@') params = read_text(params.substr(1));
-    tailor::SolutionConfig config{solution_name.empty() ? recipe : solution_name, recipe, params, events};
-    // UPDATE extends the solution's stored version, with its settings unless given here.
-    std::optional<tailor::SolutionVersion> previous;
-    if (options.mode == tailor::TrainingMode::Update) {
-      try {
-        previous = store->load_version(config.name);
-      } catch (const tailor::Error& e) {
-        if (e.code() != tailor::ErrorCode::NotFound) throw;
-        throw tailor::Error(tailor::ErrorCode::NotFound,
-                            "--mode update needs a trained version of solution " + config.name + ": " + e.what());
-      }
-      if (train->count("--params") == 0) config.params_json = previous->config().params_json;
-      if (!events_given) config.events = previous->config().events;
-    }
-    tailor::Solution solution(config);
-    options.compute_metrics = !no_metrics;
-    options.execution = execution;
-    const auto start = std::chrono::steady_clock::now();
-    options.progress = [&](const tailor::TrainingProgress& p) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = p.iteration / std::max(p.elapsed_seconds, 1e-9);
-      const double eta = rate > 0 ? (p.total - p.iteration) / rate : 0;
-      char buffer[128];
-      std::snprintf(buffer, sizeof buffer, "training %s: %s %d/%d, %.1f steps/s, ETA %.1f s (%.1f s so far)",
-                    recipe.c_str(), p.stage.c_str(), p.iteration, p.total, rate, eta, elapsed);
-      progress_line(buffer);
-    };
-    // Copy the events under the read lock, then train without holding it.
-    auto [selected, users, item_count] = store->group()->read([&](const tailor::DatasetGroup& g) {
-      return std::make_tuple(solution.select_events(g), g.user_ids().size(), g.item_ids().size());
-    });
-    tailor::SolutionVersion v =
-        solution.train(std::move(selected), users, item_count, options, previous ? &*previous : nullptr);
-    progress_done();
-    store.reset();  // the read-only view is done with: one copy of the group in memory at a time
-    tailor::StoreOptions write_options = store_options;
-    write_options.access = tailor::StoreAccess::ReadWrite;
-    const std::string id = tailor::Store::open(common.dir, write_options)->save_version(v);
-    print_metrics(v, id, common.json);
-    return 0;
-  }
-
-  if (evaluate->parsed()) {
-    const std::string name = chosen_solution(*store, solution_name);
-    print_metrics(store->load_version(name), store->active_version(name), common.json);
     return 0;
   }
 
