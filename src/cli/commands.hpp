@@ -13,5 +13,13 @@ void add_import(CLI::App& app, Common& common, Commands& commands);
 void add_put(CLI::App& app, Common& common, Commands& commands);
 void add_train(CLI::App& app, Common& common, Commands& commands);
 void add_evaluate(CLI::App& app, Common& common, Commands& commands);
+/// recommend and rank.
+void add_serving(CLI::App& app, Common& common, Commands& commands);
+void add_batch(CLI::App& app, Common& common, Commands& commands);
+void add_info(CLI::App& app, Common& common, Commands& commands);
+void add_activate(CLI::App& app, Common& common, Commands& commands);
+void add_repair(CLI::App& app, Common& common, Commands& commands);
+/// delete-users and delete-items.
+void add_delete(CLI::App& app, Common& common, Commands& commands);
 
 }  // namespace tailor::cli
