@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// tailor recommend and rank: one request to the chosen solution's active version.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "io/json.hpp"
+
+namespace tailor::cli {
+namespace {
+
+using tailor::detail::append_json_string;
+
+struct RecommendArgs {
+  std::string user, item;
+  ServingArgs serving;
+};
+
+struct RankArgs {
+  std::string user, items, solution_name;
+};
+
+std::string response_json(const RecommendationResponse& r, const char* list_name) {
+  std::string out = std::string("{\"") + list_name + "\":[";
+  for (std::size_t k = 0; k < r.items.size(); ++k) {
+    if (k) out += ",";
+    out += "{\"itemId\":";
+    append_json_string(out, r.items[k].item_id);
+    if (r.items[k].score) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.6g", *r.items[k].score);
+      out += std::string(",\"score\":") + buffer;
+    }
+    if (!r.items[k].promotion_name.empty()) {
+      out += ",\"promotionName\":";
+      append_json_string(out, r.items[k].promotion_name);
+    }
+    out += "}";
+  }
+  out += "],\"recommendationId\":";
+  append_json_string(out, r.recommendation_id);
+  return out + "}";
+}
+
+void print_response(const RecommendationResponse& r, bool json, const char* list_name) {
+  if (json) {
+    std::cout << response_json(r, list_name) << "\n";
+    return;
+  }
+  if (r.cold_start) std::cout << "(unknown user: popular items)\n";
+  for (std::size_t k = 0; k < r.items.size(); ++k) {
+    std::printf("%3zu. %-24s", k + 1, r.items[k].item_id.c_str());
+    if (r.items[k].score) {
+      std::printf(" %.6f", *r.items[k].score);
+    } else {
+      std::printf(" %s", "(no score)");
+    }
+    std::printf("\n");
+  }
+  std::printf("recommendation id %s\n", r.recommendation_id.c_str());
+}
+
+int run_recommend(const Common& common, const RecommendArgs& a) {
+  const FilterLimits limits = filter_limits(a.serving);
+  auto store = open_store(common, StoreAccess::ReadOnly);
+  if (a.user.empty() == a.item.empty()) {
+    throw Error(ErrorCode::InvalidArgument, "give --user or --item");
+  }
+  auto campaign = campaign_for(*store, a.serving.solution);
+  RecommendationRequest r;
+  r.user_id = a.user;
+  r.item_id = a.item;
+  r.num_results = a.serving.n;
+  r.filter = compile_filter(*store, a.serving.filter, limits);
+  r.filter_values = parse_params(a.serving.filter_params);
+  print_response(campaign->get_recommendations(r), common.json, "itemList");
+  return 0;
+}
+
+int run_rank(const Common& common, const RankArgs& a) {
+  auto store = open_store(common, StoreAccess::ReadOnly);
+  RankingRequest r;
+  r.user_id = a.user;
+  r.input_list = split_list("--items", a.items);
+  auto campaign = campaign_for(*store, a.solution_name);
+  print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
+  return 0;
+}
+
+}  // namespace
+
+void add_serving(CLI::App& app, Common& common, Commands& commands) {
+  auto recommend = std::make_shared<RecommendArgs>();
+  CLI::App* cmd = add_command(app, common, "recommend",
+                              "recommendations for a user, or similar items for an item");
+  cmd->add_option("--user", recommend->user, "user id");
+  cmd->add_option("--item", recommend->item, "item id (similar items; recipe sims)");
+  add_serving_options(cmd, recommend->serving, "number of results (1 to 500)", "filter expression");
+  commands.push_back({cmd, [&common, recommend] { return run_recommend(common, *recommend); }});
+
+  auto rank = std::make_shared<RankArgs>();
+  cmd = add_command(app, common, "rank", "rank a list of items for a user");
+  cmd->add_option("--user", rank->user, "user id")->required();
+  cmd->add_option("--items", rank->items, "comma-separated item ids")->required();
+  add_solution_option(cmd, rank->solution_name);
+  commands.push_back({cmd, [&common, rank] { return run_rank(common, *rank); }});
+}
+
+}  // namespace tailor::cli
