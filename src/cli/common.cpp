@@ -75,9 +75,8 @@ FilterLimits filter_limits(const ServingArgs& options) {
 
 std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store,
                                                const std::string& solution_name) {
-  tailor::SolutionVersion v = store.load_version(chosen_solution(store, solution_name));
-  tailor::Solution solution(v.config());
-  return std::make_unique<tailor::Campaign>(store.group(), solution, std::move(v));
+  return std::make_unique<tailor::Campaign>(store.group(),
+                                            store.load_version(chosen_solution(store, solution_name)));
 }
 
 std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store,

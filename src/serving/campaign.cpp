@@ -258,6 +258,10 @@ Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, S
   last_training_seconds_ = seconds_now();
 }
 
+Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version, CampaignOptions options)
+    // A copy, not a move: the order in which the two arguments are made is unspecified.
+    : Campaign(std::move(group), Solution(version.config()), version, std::move(options)) {}
+
 Campaign::~Campaign() {
   subscription_.reset();  // no change reaches a campaign being destroyed
   wait_for_retrain();

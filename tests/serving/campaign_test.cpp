@@ -821,5 +821,18 @@ TEST(ServingCampaign, DeletedUsersAreUnknownAndDeletedItemsNeverComeBack) {
   EXPECT_EQ(items_of(als->get_recommendations(req)).count(top), 0u);
 }
 
+TEST(ServingCampaign, AVersionAloneMakesACampaignThatRetrainsItsOwnSolution) {
+  auto group = sample_group();
+  Solution solution({"mine", "popularity-count", "{}", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  Campaign campaign(group, group->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
+  EXPECT_EQ(campaign.solution().config().name, "mine");
+  const auto first = campaign.version();
+  campaign.retrain();
+  EXPECT_NE(campaign.version(), first);
+  EXPECT_EQ(campaign.version()->config().recipe, "popularity-count");
+}
+
 }  // namespace
 }  // namespace tailor

@@ -125,6 +125,9 @@ class TAILOR_EXPORT Campaign {
   /// @param version the version to serve first
   Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, SolutionVersion version,
            CampaignOptions options = {});
+  /// A campaign whose retraining trains the version's own solution (its config()).
+  /// @throws tailor::Error(NotFound) when the version's recipe is not registered
+  Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version, CampaignOptions options = {});
   ~Campaign();
   Campaign(const Campaign&) = delete;
   Campaign& operator=(const Campaign&) = delete;

@@ -4,6 +4,7 @@
 // campaign on the group.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -85,10 +86,18 @@ class TAILOR_EXPORT LiveDatasetGroup {
 
   /// Runs fn(const DatasetGroup&) under the read lock and returns its result. Not reentrant:
   /// fn must not call read() or any writing member of this group.
+  /// (A nested read() would wait behind a writer that waits for the outer one: debug builds
+  /// assert against it.)
   template <typename Fn>
   auto read(Fn&& fn) const {
+    assert(reading_ != this && "LiveDatasetGroup::read() is not reentrant");
     { std::lock_guard<std::mutex> turn(turnstile_); }  // wait behind a waiting writer
     std::shared_lock<std::shared_mutex> lock(mutex_);
+    struct Reading {  // which group this thread reads, restored however fn ends
+      const LiveDatasetGroup* outer;
+      explicit Reading(const LiveDatasetGroup* group) : outer(reading_) { reading_ = group; }
+      ~Reading() { reading_ = outer; }
+    } reading(this);
     return fn(static_cast<const DatasetGroup&>(group_));
   }
 
@@ -164,6 +173,7 @@ class TAILOR_EXPORT LiveDatasetGroup {
   DeleteReport erase(const std::vector<std::string>& ids, bool users);
   void notify(const GroupChange& change);
 
+  static inline thread_local const LiveDatasetGroup* reading_ = nullptr;  // for read()'s assert
   std::shared_ptr<detail::Journal> journal_;
   std::mutex writer_;  // orders changes: journal order = apply order
   mutable std::mutex turnstile_;
