@@ -38,9 +38,11 @@ class Compiler {
                         name_of(cond.lhs));
         c.if_conditions.push_back(condition(cond, fields));
       }
-      std::set<std::string> mine;
+      std::set<std::string> mine, in_if;
+      for (const CompiledCondition& ic : c.if_conditions) add_parameters(ic.ast, in_if);
+      c.if_parameters.assign(in_if.begin(), in_if.end());
       collect_parameters(c.where, mine);
-      for (const CompiledCondition& ic : c.if_conditions) add_parameters(ic.ast, mine);
+      mine.insert(in_if.begin(), in_if.end());
       c.parameters.assign(mine.begin(), mine.end());
       parameters.insert(mine.begin(), mine.end());
       c.static_items = c.dataset == FilterDataset::Items && c.if_conditions.empty() &&

@@ -22,11 +22,6 @@ namespace detail {
 
 namespace {
 
-// Thrown inside evaluation when an EXCLUDE expression lacks a parameter: the expression is skipped.
-struct MissingParameter {
-  std::string name;
-};
-
 // The values of one condition for this request: strings for string fields, numbers for numeric.
 struct BoundValues {
   std::vector<std::string> strings;
@@ -44,15 +39,12 @@ class Evaluator {
     bool any_include = false;
     for (std::size_t k = 0; k < f_.expressions.size(); ++k) {
       const CompiledExpression& e = f_.expressions[k];
-      std::optional<Bitmap> result;
-      try {
-        if (!if_holds(e)) continue;
-        result = e.static_items ? cached(k, e) : node(e.where);
-      } catch (const MissingParameter& missing) {
-        TAILOR_THROW_IF(e.include, ErrorCode::InvalidArgument, "filter parameter $", missing.name,
-                        " has no value; an INCLUDE expression needs all of its parameters");
-        continue;  // an EXCLUDE expression without its parameter is skipped
-      }
+      // An expression without a value for one of its parameters: an INCLUDE one is an error, an
+      // EXCLUDE one is skipped. Its IF conditions are looked at first, as they are evaluated first.
+      if (lacks_parameter(e, e.if_parameters)) continue;
+      if (!if_holds(e)) continue;
+      if (lacks_parameter(e, e.parameters)) continue;
+      std::optional<Bitmap> result = e.static_items ? cached(k, e) : node(e.where);
       if (e.include) {
         included |= *result;
         any_include = true;
@@ -66,12 +58,29 @@ class Evaluator {
   }
 
  private:
-  // The request's values of a parameter; MissingParameter when it has none.
-  const std::vector<std::string>& parameter_values(const std::string& name) const {
+  // The request's values of a parameter, or nullptr when it has none.
+  const std::vector<std::string>* find_values(const std::string& name) const {
     const FilterValues* values = request_.values;
     auto it = values ? values->find(name) : FilterValues::const_iterator();
-    if (!values || it == values->end() || it->second.empty()) throw MissingParameter{name};
-    return it->second;
+    return !values || it == values->end() || it->second.empty() ? nullptr : &it->second;
+  }
+
+  // Whether one of `names` has no value (true skips an EXCLUDE expression; an INCLUDE one throws).
+  bool lacks_parameter(const CompiledExpression& e, const std::vector<std::string>& names) const {
+    for (const std::string& name : names) {
+      if (find_values(name)) continue;
+      TAILOR_THROW_IF(e.include, ErrorCode::InvalidArgument, "filter parameter $", name,
+                      " has no value; an INCLUDE expression needs all of its parameters");
+      return true;
+    }
+    return false;
+  }
+
+  // The values of a parameter known to have some (lacks_parameter() ran first).
+  const std::vector<std::string>& parameter_values(const std::string& name) const {
+    const std::vector<std::string>* values = find_values(name);
+    TAILOR_THROW_IF(!values, ErrorCode::Internal, "filter parameter $", name, " was not checked");
+    return *values;
   }
 
   // The cache key of expression k for this group with this request's values of its parameters:

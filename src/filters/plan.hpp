@@ -54,7 +54,8 @@ struct CompiledExpression {
   FilterDataset dataset = FilterDataset::Items;  // of the WHERE conditions
   CompiledNode where;
   std::vector<CompiledCondition> if_conditions;
-  std::vector<std::string> parameters;  // used by this expression
+  std::vector<std::string> parameters;     // used by this expression, sorted
+  std::vector<std::string> if_parameters;  // used by its IF conditions, sorted
   bool static_items = false;            // depends only on item metadata and parameters: cacheable
   std::size_t column = 0;
 };
