@@ -246,12 +246,11 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
           requests.push_back(std::move(lines[k].recommend));
         }
       }
-      std::vector<std::string> errors;
-      std::vector<RecommendationResponse> responses = recommend_all(campaign, requests, errors, options.execution);
+      std::vector<RecommendationResult> results = recommend_all(campaign, requests, options.execution);
       for (std::size_t j = 0; j < recommend_lines.size(); ++j) {
         Line& line = lines[recommend_lines[j]];
-        line.error = std::move(errors[j]);
-        line.response = std::move(responses[j]);
+        line.error = std::move(results[j].message);
+        line.response = std::move(results[j].response);
       }
       detail::parallel_for(rank_lines.size(), threads, [&](std::size_t j) {
         Line& line = lines[rank_lines[j]];

@@ -812,12 +812,27 @@ void Campaign::wait_for_retrain() {
 
 namespace tailor {
 
-std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
-                                                  const std::vector<RecommendationRequest>& requests,
-                                                  std::vector<std::string>& errors, const ExecutionOptions& execution) {
+namespace {
+// Records a failed request in its result, as get_recommendations() would have thrown it.
+void fail(RecommendationResult& result) {
+  try {
+    throw;
+  } catch (const Error& e) {
+    result.error = e.code();
+    result.message = e.what();
+  } catch (const std::exception& e) {
+    result.error = ErrorCode::Internal;
+    result.message = e.what();
+  }
+  result.response = {};
+}
+}  // namespace
+
+std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
+                                                const std::vector<RecommendationRequest>& requests,
+                                                const ExecutionOptions& execution) {
   const std::size_t n = requests.size();
-  std::vector<RecommendationResponse> out(n);
-  errors.assign(n, std::string());
+  std::vector<RecommendationResult> out(n);
   const std::shared_ptr<const Campaign::Snapshot> snap = campaign.snapshot();
   const auto* als = dynamic_cast<const AlsModel*>(snap->version->model().get());
   const int threads = detail::resolve_threads(execution.num_threads);
@@ -827,8 +842,8 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
   detail::parallel_for(n, threads, [&](std::size_t k) {
     try {
       resolved[k] = campaign.resolve(requests[k], *snap);
-    } catch (const std::exception& e) {
-      errors[k] = e.what();
+    } catch (const std::exception&) {
+      fail(out[k]);
     }
   });
   // Requests an ALS model scores against the whole catalog are batched into matrix products:
@@ -843,10 +858,10 @@ std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
   }
   auto answer = [&](std::size_t k, const Campaign::Ranked* ranked) {
     try {
-      out[k] = campaign.respond(requests[k], *snap, *resolved[k], ranked);
-      campaign.record(requests[k], out[k]);
-    } catch (const std::exception& e) {
-      errors[k] = e.what();
+      out[k].response = campaign.respond(requests[k], *snap, *resolved[k], ranked);
+      campaign.record(requests[k], out[k].response);
+    } catch (const std::exception&) {
+      fail(out[k]);
     }
   };
   // Blocks of users times chunks of items. A chunk's item factors stay in cache while every

@@ -475,11 +475,13 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
   requests.emplace_back();  // invalid: neither user nor item
   ExecutionOptions two;
   two.num_threads = 2;
-  std::vector<std::string> errors;
-  std::vector<RecommendationResponse> all = recommend_all(*campaign, requests, errors, two);
-  ASSERT_EQ(all.size(), 8u);
+  std::vector<RecommendationResult> results = recommend_all(*campaign, requests, two);
+  ASSERT_EQ(results.size(), 8u);
+  std::vector<RecommendationResponse> all;
+  for (const RecommendationResult& r : results) all.push_back(r.response);
   for (std::size_t k = 0; k < 7; ++k) {
-    ASSERT_TRUE(errors[k].empty()) << errors[k];
+    ASSERT_TRUE(results[k].ok()) << results[k].message;
+    EXPECT_TRUE(results[k].message.empty());
     RecommendationResponse one = campaign->get_recommendations(requests[k]);
     ASSERT_EQ(all[k].items.size(), one.items.size());
     EXPECT_EQ(all[k].cold_start, one.cold_start);
@@ -492,7 +494,10 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
   }
   EXPECT_EQ(all[4].items.size(), 3u);
   EXPECT_TRUE(all[6].items.empty());
-  EXPECT_FALSE(errors[7].empty());
+  // The invalid request fails alone, with the code get_recommendations() throws.
+  EXPECT_EQ(results[7].error, ErrorCode::InvalidArgument);
+  EXPECT_NE(results[7].message.find("user_id or an item_id"), std::string::npos) << results[7].message;
+  EXPECT_TRUE(results[7].response.items.empty());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tailor/error.hpp"
 #include "tailor/export.hpp"
 #include "tailor/filters/filter.hpp"
 #include "tailor/serving/live_group.hpp"
@@ -112,6 +113,8 @@ struct CampaignOptions {
   std::function<void(const SolutionVersion& version)> on_retrain_success;
 };
 
+struct RecommendationResult;
+
 /// Serves one solution version of one solution over a LiveDatasetGroup.
 ///
 /// Thread safety: get_recommendations() and get_personalized_ranking() are safe from any number
@@ -181,9 +184,9 @@ class TAILOR_EXPORT Campaign {
     std::vector<ScoredItem> top;
     double normaliser = 0;
   };
-  friend TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(
+  friend TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(
       const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
-      std::vector<std::string>& errors, const ExecutionOptions& execution);
+      const ExecutionOptions& execution);
   std::shared_ptr<const Snapshot> snapshot() const;
   Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
@@ -224,13 +227,19 @@ class TAILOR_EXPORT Campaign {
   LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 
+/// One request's outcome in recommend_all(): its response, or what went wrong.
+struct RecommendationResult {
+  RecommendationResponse response;  ///< empty when the request failed
+  std::optional<ErrorCode> error;   ///< the kind of failure, as get_recommendations() would throw
+  std::string message;              ///< the failure's message ("" on success)
+  bool ok() const { return !error.has_value(); }
+};
+
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
 /// user requests to an ALS model are scored in blocks of users per pass over the item factors,
-/// the rest one by one, all in parallel. errors[k] is empty when request k succeeded, else its
-/// message (and the response is empty).
-TAILOR_EXPORT std::vector<RecommendationResponse> recommend_all(const Campaign& campaign,
-                                                                const std::vector<RecommendationRequest>& requests,
-                                                                std::vector<std::string>& errors,
-                                                                const ExecutionOptions& execution = {});
+/// the rest one by one, all in parallel. Result k is request k's.
+TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
+                                                              const std::vector<RecommendationRequest>& requests,
+                                                              const ExecutionOptions& execution = {});
 
 }  // namespace tailor
