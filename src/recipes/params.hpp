@@ -2,11 +2,13 @@
 // One field table per hyperparameter struct drives validation, JSON in and out, and --help.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -15,10 +17,35 @@
 
 namespace tailor::detail {
 
+/// An enum member of P, read and written through its index in ParamField::choices (the JSON
+/// strings name the enum's values in declaration order). Made by enum_member<&P::field>().
+template <typename P>
+struct EnumMember {
+  int (*get)(const P&);
+  void (*set)(P&, int);
+};
+
+template <typename M>
+struct MemberOf;
+template <typename P, typename E>
+struct MemberOf<E P::*> {
+  using Owner = P;
+  using Type = E;
+};
+
+template <auto Member>
+EnumMember<typename MemberOf<decltype(Member)>::Owner> enum_member() {
+  using P = typename MemberOf<decltype(Member)>::Owner;
+  using E = typename MemberOf<decltype(Member)>::Type;
+  static_assert(std::is_enum_v<E>);
+  return {[](const P& p) { return static_cast<int>(p.*Member); },
+          [](P& p, int v) { p.*Member = static_cast<E>(v); }};
+}
+
 template <typename P>
 struct ParamField {
   std::string name;
-  std::variant<int P::*, float P::*, bool P::*, std::string P::*> member;
+  std::variant<int P::*, float P::*, bool P::*, std::string P::*, EnumMember<P>> member;
   double min = -std::numeric_limits<double>::infinity();  // inclusive bounds for numbers
   double max = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;  // allowed values for strings
@@ -30,13 +57,19 @@ std::string format_value(const P& p, const ParamField<P>& f) {
   std::ostringstream out;
   std::visit(
       [&](auto member) {
-        using T = std::decay_t<decltype(p.*member)>;
-        if constexpr (std::is_same_v<T, bool>) out << (p.*member ? "true" : "false");
-        else if constexpr (std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<decltype(member), EnumMember<P>>) {
           std::string quoted;
-          append_json_string(quoted, p.*member);
+          append_json_string(quoted, f.choices.at(static_cast<std::size_t>(member.get(p))));
           out << quoted;
-        } else out << p.*member;
+        } else {
+          using T = std::decay_t<decltype(p.*member)>;
+          if constexpr (std::is_same_v<T, bool>) out << (p.*member ? "true" : "false");
+          else if constexpr (std::is_same_v<T, std::string>) {
+            std::string quoted;
+            append_json_string(quoted, p.*member);
+            out << quoted;
+          } else out << p.*member;
+        }
       },
       f.member);
   return out.str();
@@ -49,6 +82,13 @@ void validate_params(const P& p, const std::vector<ParamField<P>>& fields, std::
   for (const auto& f : fields) {
     std::visit(
         [&](auto member) {
+          if constexpr (std::is_same_v<decltype(member), EnumMember<P>>) {
+            const int v = member.get(p);
+            if (v < 0 || static_cast<std::size_t>(v) >= f.choices.size()) {
+              problems += "\n  " + f.name + " = " + std::to_string(v) + ": not a value of the enum";
+            }
+            return;
+          } else {
           using T = std::decay_t<decltype(p.*member)>;
           if constexpr (std::is_same_v<T, std::string>) {
             if (f.choices.empty()) return;
@@ -66,6 +106,7 @@ void validate_params(const P& p, const std::vector<ParamField<P>>& fields, std::
                 << f.max << "]";
               problems += m.str();
             }
+          }
           }
         },
         f.member);
@@ -97,6 +138,18 @@ P params_from_json(std::string_view text, const std::vector<ParamField<P>>& fiel
     }
     std::visit(
         [&](auto member) {
+          if constexpr (std::is_same_v<decltype(member), EnumMember<P>>) {
+            TAILOR_THROW_IF(!value.is_string(), ErrorCode::InvalidArgument, what, ": ", key,
+                            " must be a string");
+            const auto at = std::find(field->choices.begin(), field->choices.end(), value.as_string());
+            if (at == field->choices.end()) {
+              std::string list;
+              for (const auto& c : field->choices) list += (list.empty() ? "" : ", ") + c;
+              TAILOR_THROW(ErrorCode::InvalidArgument, what, " out of range:\n  ", key, " = \"",
+                           value.as_string(), "\": expected one of ", list);
+            }
+            member.set(p, static_cast<int>(at - field->choices.begin()));
+          } else {
           using T = std::decay_t<decltype(p.*member)>;
           if constexpr (std::is_same_v<T, bool>) {
             TAILOR_THROW_IF(!value.is_bool(), ErrorCode::InvalidArgument, what, ": ", key,
@@ -124,6 +177,7 @@ P params_from_json(std::string_view text, const std::vector<ParamField<P>>& fiel
                               what, ": ", key, " must be an integer, found ", v);
             }
             p.*member = static_cast<T>(v);
+          }
           }
         },
         field->member);

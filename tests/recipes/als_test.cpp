@@ -288,7 +288,8 @@ TEST(RecipesAls, ParamsFromJsonValidateEverything) {
   AlsParams p = AlsParams::from_json(R"({"factors": 32, "alpha": "2.5", "solver": "cholesky"})");
   EXPECT_EQ(p.factors, 32);
   EXPECT_FLOAT_EQ(p.alpha, 2.5f);
-  EXPECT_EQ(p.solver, "cholesky");
+  EXPECT_EQ(p.solver, AlsSolver::Cholesky);
+  EXPECT_NE(p.to_json().find(R"("solver":"cholesky")"), std::string::npos);  // its JSON name stays
   EXPECT_EQ(AlsParams::from_json(p.to_json()).to_json(), p.to_json());
   auto message = [](const char* json) {
     try {

@@ -72,7 +72,7 @@ TEST(RecipesItemKnn, NeighboursMatchBruteForceCosine) {
 
 TEST(RecipesItemKnn, ThreadCountDoesNotChangeTheModel) {
   TrainingData d = random_data(300, 150, 0.05, 8);
-  for (const char* similarity : {"cosine", "bm25", "tfidf"}) {
+  for (ItemSimilarity similarity : {ItemSimilarity::Cosine, ItemSimilarity::Bm25, ItemSimilarity::Tfidf}) {
     ItemKnnParams p;
     p.similarity = similarity;
     p.min_cointeraction_count = 1;
@@ -86,7 +86,7 @@ TEST(RecipesItemKnn, ThreadCountDoesNotChangeTheModel) {
     for (Index i = 0; i < d.num_items; ++i) {
       ASSERT_EQ(std::vector<Index>(ka.neighbors(i).begin(), ka.neighbors(i).end()),
                 std::vector<Index>(kb.neighbors(i).begin(), kb.neighbors(i).end()))
-          << similarity;
+          << static_cast<int>(similarity);
     }
   }
 }

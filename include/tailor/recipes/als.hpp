@@ -14,6 +14,12 @@
 
 namespace tailor {
 
+/// How ALS solves each row's least-squares system. In JSON: "cg" and "cholesky".
+enum class AlsSolver {
+  ConjugateGradient,  ///< warm-started conjugate gradient, AlsParams::cg_steps steps (fast)
+  Cholesky,           ///< an exact solve (slow; for checking)
+};
+
 /// Hyperparameters of the user-personalization recipe.
 struct TAILOR_EXPORT AlsParams {
   int factors = 64;             ///< latent dimensions
@@ -21,7 +27,7 @@ struct TAILOR_EXPORT AlsParams {
   float alpha = 1.0f;           ///< confidence = 1 + alpha · value
   int iterations = 15;          ///< full sweeps (users, then items)
   int cg_steps = 3;             ///< conjugate-gradient steps per row per sweep
-  std::string solver = "cg";    ///< "cg" (warm-started conjugate gradient) or "cholesky" (exact)
+  AlsSolver solver = AlsSolver::ConjugateGradient;  ///< JSON "cg" or "cholesky"
   float init_scale = 0.01f;     ///< initial factors ~ N(0, init_scale²)
   bool compute_loss = false;    ///< compute the loss every sweep (reported through progress)
 

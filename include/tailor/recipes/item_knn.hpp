@@ -13,10 +13,18 @@
 
 namespace tailor {
 
+/// How item-kNN weighs a user's interaction in co-occurrence counts. In JSON: "cosine", "bm25"
+/// and "tfidf".
+enum class ItemSimilarity {
+  Cosine,  ///< binary co-occurrence
+  Bm25,    ///< BM25 weighting (bm25_k1, bm25_b)
+  Tfidf,   ///< TF-IDF weighting
+};
+
 /// Hyperparameters of the sims recipe.
 struct TAILOR_EXPORT ItemKnnParams {
   int neighbors = 100;               ///< neighbours kept per item
-  std::string similarity = "cosine";  ///< "cosine" (binary co-occurrence), "bm25" or "tfidf" weighting
+  ItemSimilarity similarity = ItemSimilarity::Cosine;  ///< JSON "cosine", "bm25" or "tfidf"
   /// Exponent d on the candidate's popularity: sim(i, j) = C_ij / (|i|^½ · |j|^d) for cosine
   /// (d = ½ is plain cosine; larger d favours less popular neighbours).
   float popularity_discount_factor = 0.5f;

@@ -24,7 +24,8 @@ const std::vector<detail::ParamField<AlsParams>>& als_fields() {
       {"alpha", &AlsParams::alpha, 0, 1e6, {}, "confidence = 1 + alpha * value"},
       {"iterations", &AlsParams::iterations, 1, 1000, {}, "full sweeps over users and items"},
       {"cg_steps", &AlsParams::cg_steps, 1, 1024, {}, "conjugate-gradient steps per row"},
-      {"solver", &AlsParams::solver, 0, 0, {"cg", "cholesky"}, "least-squares solver"},
+      {"solver", detail::enum_member<&AlsParams::solver>(), 0, 0, {"cg", "cholesky"},
+       "least-squares solver"},
       {"init_scale", &AlsParams::init_scale, 0, 10, {}, "standard deviation of initial factors"},
       {"compute_loss", &AlsParams::compute_loss, 0, 0, {}, "report the loss every sweep"},
   };
@@ -36,7 +37,7 @@ detail::AlsKernelArgs kernel_args(const AlsParams& p, const TrainContext& contex
   args.regularization = p.regularization;
   args.alpha = p.alpha;
   args.cg_steps = p.cg_steps;
-  args.cholesky = p.solver == "cholesky";
+  args.cholesky = p.solver == AlsSolver::Cholesky;
   args.threads = context.execution.num_threads;
   return args;
 }

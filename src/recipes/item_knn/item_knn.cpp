@@ -20,7 +20,7 @@ namespace {
 const std::vector<detail::ParamField<ItemKnnParams>>& knn_fields() {
   static const std::vector<detail::ParamField<ItemKnnParams>> fields = {
       {"neighbors", &ItemKnnParams::neighbors, 1, 10000, {}, "neighbours kept per item"},
-      {"similarity", &ItemKnnParams::similarity, 0, 0, {"cosine", "bm25", "tfidf"},
+      {"similarity", detail::enum_member<&ItemKnnParams::similarity>(), 0, 0, {"cosine", "bm25", "tfidf"},
        "co-occurrence weighting"},
       {"popularity_discount_factor", &ItemKnnParams::popularity_discount_factor, 0, 1, {},
        "exponent on the neighbour's popularity in the denominator (0.5: cosine)"},
@@ -72,9 +72,9 @@ WeightedMatrices weigh(const TrainingData& d, const ItemKnnParams& p) {
   mean_length /= std::max<double>(1.0, static_cast<double>(d.num_items));
   const double n_items = static_cast<double>(d.num_items);
   auto weight = [&](Index i, Index u, float value) -> float {
-    if (p.similarity == "cosine") return 1.0f;
+    if (p.similarity == ItemSimilarity::Cosine) return 1.0f;
     const double idf = std::log(n_items) - std::log1p(static_cast<double>(lengths[u]));
-    if (p.similarity == "tfidf") return static_cast<float>(std::sqrt(value) * idf);
+    if (p.similarity == ItemSimilarity::Tfidf) return static_cast<float>(std::sqrt(value) * idf);
     const double norm = (1.0 - p.bm25_b) + p.bm25_b * item_length[i] / std::max(mean_length, 1e-12);
     return static_cast<float>(value * (p.bm25_k1 + 1.0) / (p.bm25_k1 * norm + value) * idf);
   };
