@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tailor/detail/bits.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
@@ -31,7 +32,7 @@ class Bitmap {
   /// Number of set bits.
   std::size_t count() const {
     std::size_t n = 0;
-    for (std::uint64_t w : words_) n += static_cast<std::size_t>(__builtin_popcountll(w));
+    for (std::uint64_t w : words_) n += static_cast<std::size_t>(detail::popcount64(w));
     return n;
   }
   /// Grows or shrinks to `size` bits; new bits take `value`.
@@ -72,7 +73,8 @@ class Bitmap {
     std::vector<Index> out;
     for (std::size_t w = 0; w < words_.size(); ++w) {
       for (std::uint64_t bits = words_[w]; bits != 0; bits &= bits - 1) {
-        out.push_back(static_cast<Index>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
+        out.push_back(
+            static_cast<Index>(w * 64 + static_cast<std::size_t>(detail::countr_zero64(bits))));
       }
     }
     return out;

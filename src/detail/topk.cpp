@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tailor/detail/bits.hpp"
+
 namespace tailor::detail {
 
 namespace {
@@ -77,7 +79,7 @@ void for_each_above(const float* scores, std::size_t n, Index first, const Bitma
       hits &= word < allowed->words().size() ? allowed->words()[word] : 0;
     }
     for (; hits != 0; hits &= hits - 1) {
-      const std::size_t at = i + static_cast<std::size_t>(__builtin_ctzll(hits));
+      const std::size_t at = i + static_cast<std::size_t>(detail::countr_zero64(hits));
       if (word_aligned || allowed_item(at)) visit(at);
     }
   }

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tailor/export.hpp"
+
 namespace tailor::detail {
 
 /// One CSV record. Fields view the input buffer, or `owned` storage when a field held
@@ -26,8 +28,9 @@ class CsvReader {
  public:
   CsvReader(const char* begin, const char* end, std::size_t first_line)
       : p_(begin), end_(end), line_(first_line) {}
-  /// Reads the next record into `rec`; false at the end of the range.
-  bool next(CsvRecord& rec);
+  /// Reads the next record into `rec`; false at the end of the range. Exported for the command
+  /// line (reading id columns); this header is not installed.
+  TAILOR_EXPORT bool next(CsvRecord& rec);
   const char* position() const { return p_; }
   /// Line number of the next unread character.
   std::size_t line() const { return line_; }

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "tailor/export.hpp"
+
 namespace tailor::detail {
 
 class Json {
@@ -68,7 +70,8 @@ const char* describe(Json::Kind kind);
 bool is_valid_utf8(const char* bytes, std::size_t length);
 
 /// Appends `s` to `out` as a JSON string literal, quotes included.
-void append_json_string(std::string& out, std::string_view s);
+/// Exported for the command line (its JSON output); this header is not installed.
+TAILOR_EXPORT void append_json_string(std::string& out, std::string_view s);
 
 /// Appends `value` to `out` as compact JSON text (numbers in their shortest exact form).
 void append_json(std::string& out, const Json& value);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tailor/bitmap.hpp"
+#include "tailor/detail/bits.hpp"
 #include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
@@ -39,7 +40,7 @@ class TAILOR_EXPORT IdMap {
   Index insert(std::string_view id, std::uint64_t hash);
   /// Starts loading the table slot for a hash, so that a later insert() does not wait on memory.
   void prefetch(std::uint64_t hash) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    if (!slots_.empty()) detail::prefetch_read(&slots_[hash & (slots_.size() - 1)]);
   }
   /// The id with index `i` (i < size()); empty for an erased index.
   std::string_view name(Index i) const {

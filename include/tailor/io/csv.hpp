@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
@@ -54,7 +55,7 @@ struct ImportReport {
   /// True when every record was valid and landed.
   bool ok() const { return applied && errors_total == 0; }
   /// A multi-line human-readable summary.
-  std::string summary() const;
+  TAILOR_EXPORT std::string summary() const;
 };
 
 }  // namespace tailor
