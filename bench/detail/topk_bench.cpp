@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 
 #include <cmath>
 #include <cstdint>

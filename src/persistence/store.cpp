@@ -29,6 +29,7 @@
 #include <random>
 #include <thread>
 
+#include "persistence/fault_injection.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 

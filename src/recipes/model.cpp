@@ -6,7 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/recipe.hpp"
 #include "tailor/recipes/training_data.hpp"

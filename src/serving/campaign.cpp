@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "detail/parallel.hpp"
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/popularity.hpp"

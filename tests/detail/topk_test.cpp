@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Top-K selection against a full sort; exceptions out of parallel loops.
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 
 #include <gtest/gtest.h>
 

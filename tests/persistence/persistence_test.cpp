@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/sample.hpp"
+#include "persistence/fault_injection.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"

@@ -12,7 +12,7 @@
 #include <set>
 
 #include "common/sample.hpp"
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 

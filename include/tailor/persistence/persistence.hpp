@@ -182,9 +182,4 @@ class TAILOR_EXPORT Store {
   std::shared_ptr<LiveDatasetGroup> group_;
 };
 
-namespace detail {
-/// Test hook: the next `n`-th write of bytes to disk fails as if the disk were full (0: never).
-TAILOR_EXPORT void fail_writes_after(std::uint64_t bytes);
-}  // namespace detail
-
 }  // namespace tailor

@@ -10,7 +10,7 @@
 
 #include "recipes/item_knn/item_knn_kernels.hpp"
 #include "recipes/params.hpp"
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "detail/parallel.hpp"
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 
 namespace tailor::detail {
 

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "recipes/params.hpp"
-#include "tailor/detail/topk.hpp"
+#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {

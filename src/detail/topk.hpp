@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "tailor/bitmap.hpp"
-#include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
@@ -22,7 +21,7 @@ inline bool better(const ScoredItem& a, const ScoredItem& b) {
 
 /// Keeps the best K items seen so far in a min-heap on `better`, so each new candidate costs one
 /// comparison against the current worst once the heap is full.
-class TAILOR_EXPORT TopK {
+class TopK {
  public:
   explicit TopK(std::size_t k) : k_(k) { heap_.reserve(k); }
   void push(Index item, float score) {
@@ -74,13 +73,13 @@ class TAILOR_EXPORT TopK {
 
 /// The best k of scores[0, n), skipping items not in `allowed` (when given) and items whose score
 /// is -infinity (excluded). Result best first, ties by lower index.
-TAILOR_EXPORT void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
-                         std::vector<ScoredItem>& out);
+void top_k(const float* scores, std::size_t n, std::size_t k, const Bitmap* allowed,
+           std::vector<ScoredItem>& out);
 
 /// The items i of scores[0, n) with scores[i] ≥ threshold and in `allowed` (when given), in
 /// increasing order (-infinity never qualifies for a finite threshold).
-TAILOR_EXPORT void items_at_least(const float* scores, std::size_t n, float threshold,
-                                  const Bitmap* allowed, std::vector<Index>& out);
+void items_at_least(const float* scores, std::size_t n, float threshold, const Bitmap* allowed,
+                    std::vector<Index>& out);
 
 }  // namespace detail
 }  // namespace tailor
