@@ -2,6 +2,9 @@
 // tailor::Error.
 #include "tailor/error.hpp"
 
+#include <cstring>
+#include <utility>
+
 namespace tailor {
 
 const char* to_string(ErrorCode code) noexcept {
@@ -21,5 +24,12 @@ const char* to_string(ErrorCode code) noexcept {
 
 Error::Error(ErrorCode code, const std::string& message)
     : std::runtime_error(message), code_(code) {}
+
+Error&& Error::at(const char* file, int line, const char* function) && {
+  // The file's name only: the directory it was built in says nothing to the reader.
+  const char* name = std::strrchr(file, '/');
+  where_ = std::string(name ? name + 1 : file) + ":" + std::to_string(line) + " (" + function + ")";
+  return std::move(*this);
+}
 
 }  // namespace tailor

@@ -34,9 +34,14 @@ class TAILOR_EXPORT Error : public std::runtime_error {
   Error(ErrorCode code, const std::string& message);
   /// The kind of failure.
   ErrorCode code() const noexcept { return code_; }
+  /// Where tailor raised it, "file.cpp:123 (function)", in builds without NDEBUG; "" otherwise.
+  const std::string& where() const noexcept { return where_; }
+  /// Records where it was raised (TAILOR_THROW does, in builds without NDEBUG).
+  Error&& at(const char* file, int line, const char* function) &&;
 
  private:
   ErrorCode code_;
+  std::string where_;
 };
 
 namespace detail {
@@ -52,10 +57,16 @@ std::string concat(const Args&... args) {
 
 /// Throws tailor::Error(code, message) when `cond` holds; the message is the streamed
 /// concatenation of the remaining arguments.
-#define TAILOR_THROW_IF(cond, code, ...)                                          \
-  do {                                                                            \
-    if (cond) throw ::tailor::Error((code), ::tailor::detail::concat(__VA_ARGS__)); \
+#define TAILOR_THROW_IF(cond, code, ...)   \
+  do {                                     \
+    if (cond) TAILOR_THROW(code, __VA_ARGS__); \
   } while (false)
 
-/// Throws tailor::Error(code, message) unconditionally.
+/// Throws tailor::Error(code, message) unconditionally; builds without NDEBUG record where.
+#ifdef NDEBUG
 #define TAILOR_THROW(code, ...) throw ::tailor::Error((code), ::tailor::detail::concat(__VA_ARGS__))
+#else
+#define TAILOR_THROW(code, ...)                                      \
+  throw ::tailor::Error((code), ::tailor::detail::concat(__VA_ARGS__)) \
+      .at(__FILE__, __LINE__, __func__)
+#endif
