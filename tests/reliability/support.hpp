@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -107,7 +108,8 @@ inline Result finish(const Process& p) {
 
 /// Runs `tailor args...` to the end. Its output files live in `scratch`.
 inline Result cli(const std::string& scratch, const std::vector<std::string>& args) {
-  static int counter = 0;
+  // Atomic: reader threads run commands at once, and two sharing a name would share output files.
+  static std::atomic<int> counter{0};
   return finish(start_cli(args, scratch + "/cli-" + std::to_string(counter++)));
 }
 
