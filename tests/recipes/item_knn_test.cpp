@@ -8,30 +8,13 @@
 #include <map>
 #include <random>
 
+#include "common/random_data.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
 namespace {
 
-TrainingData random_data(Index users, Index items, double density, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<Index> us, is;
-  std::vector<std::int64_t> ts;
-  std::vector<float> ws;
-  for (Index u = 0; u < users; ++u) {
-    for (Index i = 0; i < items; ++i) {
-      // Popular items (low index) more often.
-      if (unit(rng) < density * 3.0 / (1.0 + i * 0.1)) {
-        us.push_back(u);
-        is.push_back(i);
-        ts.push_back(0);
-        ws.push_back(1);
-      }
-    }
-  }
-  return TrainingData::build(users, items, us, is, ts, ws);
-}
+using test::random_data;
 
 TEST(RecipesItemKnn, NeighboursMatchBruteForceCosine) {
   TrainingData d = random_data(50, 40, 0.1, 4);

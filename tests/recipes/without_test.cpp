@@ -10,6 +10,7 @@
 #include <random>
 
 #include "persistence/serialize.hpp"
+#include "common/random_data.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_knn.hpp"
@@ -21,25 +22,7 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-// Random implicit feedback, popular (low-index) items more often, timestamps spread over a day.
-TrainingData random_data(Index users, Index items, double density, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0, 1);
-  std::vector<Index> us, is;
-  std::vector<std::int64_t> ts;
-  std::vector<float> ws;
-  for (Index u = 0; u < users; ++u) {
-    for (Index i = 0; i < items; ++i) {
-      if (unit(rng) < density * 3.0 / (1.0 + i * 0.1)) {
-        us.push_back(u);
-        is.push_back(i);
-        ts.push_back(static_cast<std::int64_t>(rng() % 86400));
-        ws.push_back(1);
-      }
-    }
-  }
-  return TrainingData::build(users, items, us, is, ts, ws);
-}
+using test::random_data;
 
 std::vector<Index> recommended(const Model& m, const UserQuery& q, std::size_t k) {
   std::vector<ScoredItem> out;

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// Random implicit feedback for recipe tests.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "tailor/recipes/training_data.hpp"
+
+namespace tailor::test {
+
+/// Random implicit feedback of weight 1, popular (low-index) items more often, timestamps spread
+/// over a day.
+inline TrainingData random_data(Index users, Index items, double density, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<Index> us, is;
+  std::vector<std::int64_t> ts;
+  std::vector<float> ws;
+  for (Index u = 0; u < users; ++u) {
+    for (Index i = 0; i < items; ++i) {
+      if (unit(rng) < density * 3.0 / (1.0 + i * 0.1)) {
+        us.push_back(u);
+        is.push_back(i);
+        ts.push_back(static_cast<std::int64_t>(rng() % 86400));
+        ws.push_back(1);
+      }
+    }
+  }
+  return TrainingData::build(users, items, us, is, ts, ws);
+}
+
+}  // namespace tailor::test
