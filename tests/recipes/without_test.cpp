@@ -9,8 +9,8 @@
 #include <limits>
 #include <random>
 
-#include "persistence/serialize.hpp"
 #include "common/random_data.hpp"
+#include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_knn.hpp"
