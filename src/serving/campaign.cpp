@@ -18,7 +18,6 @@
 #include "detail/parallel.hpp"
 #include "detail/topk.hpp"
 #include "tailor/error.hpp"
-#include "tailor/recipes/als.hpp"
 #include "tailor/recipes/popularity.hpp"
 #include "tailor/recipes/ranking.hpp"
 
@@ -30,7 +29,7 @@ struct Campaign::Snapshot {
   std::vector<std::uint32_t> history_lengths;  // per user, interaction rows at training time
   std::size_t trained_rows = 0;                // interaction rows at training time
   std::vector<Index> popular;                  // items by distinct users at training time
-  bool softmax_scores = false;                 // user-personalization / personalized-ranking
+  bool softmax_scores = false;                 // Model::score_kind() is Softmax
 };
 
 namespace {
@@ -289,8 +288,7 @@ void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> histor
                               version.metrics(), version.baseline_metrics(), version.training_seconds());
   }
   auto s = std::make_shared<Snapshot>();
-  const std::string recipe = version.model()->recipe();
-  s->softmax_scores = recipe == "user-personalization" || recipe == "personalized-ranking";
+  s->softmax_scores = version.model()->score_kind() == ScoreKind::Softmax;
   s->version = std::make_shared<const SolutionVersion>(std::move(version));
   s->history_lengths = std::move(history_lengths);
   s->trained_rows = rows;
@@ -834,7 +832,7 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   const std::size_t n = requests.size();
   std::vector<RecommendationResult> out(n);
   const std::shared_ptr<const Campaign::Snapshot> snap = campaign.snapshot();
-  const auto* als = dynamic_cast<const AlsModel*>(snap->version->model().get());
+  const BlockScorer* blocks_of = snap->version->model()->block_scorer();
   const int threads = detail::resolve_threads(execution.num_threads);
 
   // Resolve every request (ids, histories, filters), in parallel.
@@ -851,7 +849,7 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   // the machine's peak where one GEMV per user is bound by memory).
   std::vector<std::size_t> dense;
   for (std::size_t k = 0; k < n; ++k) {
-    if (resolved[k] && als && snap->softmax_scores && !requests[k].promotion &&
+    if (resolved[k] && blocks_of && snap->softmax_scores && !requests[k].promotion &&
         Campaign::dense_scoring(requests[k], *snap, *resolved[k])) {
       dense.push_back(k);
     }
@@ -868,32 +866,35 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   // user of the block is scored against it, a few users at a time, and each user's scores are
   // folded into their running softmax normaliser and top-k while still in the first-level cache.
   constexpr std::size_t kUsers = 512;
-  constexpr Index kChunk = 1024;  // a multiple of the 16-item panels score_block reads
+  // About 1024 items a chunk, a multiple of the scorer's alignment.
+  const Index align = blocks_of ? std::max<Index>(1, blocks_of->chunk_alignment()) : 1;
+  const Index chunk = std::max<Index>(1, 1024 / align) * align;
   const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
     const std::size_t count = end - begin;
-    const Eigen::Index factors = als->item_factors().cols();
-    FactorMatrix users(static_cast<Eigen::Index>(count), factors);
+    const std::size_t state_size = blocks_of->state_size();
+    std::vector<float> states(count * state_size);
     std::vector<detail::TopK> heaps;
     std::vector<LogSumExp> normalisers(count);
     for (std::size_t j = 0; j < count; ++j) {
       const Campaign::Resolved& r = *resolved[dense[begin + j]];
       const UserQuery q = Campaign::user_query(requests[dense[begin + j]], *snap, r);
-      users.row(static_cast<Eigen::Index>(j)) = als->user_vector(q).transpose();
+      blocks_of->user_state(q, states.data() + j * state_size);
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
     }
+    const Index num_items = snap->version->model()->num_items();
     constexpr std::size_t kGroup = 8;  // users scored together: the kernel's tile of users
-    std::vector<float> scores(kGroup * static_cast<std::size_t>(kChunk));
-    for (Index c0 = 0; c0 < als->num_items(); c0 += kChunk) {
-      const Index c = std::min<Index>(kChunk, als->num_items() - c0);
+    std::vector<float> scores(kGroup * static_cast<std::size_t>(chunk));
+    for (Index c0 = 0; c0 < num_items; c0 += chunk) {
+      const Index c = std::min<Index>(chunk, num_items - c0);
       for (std::size_t g = 0; g < count; g += kGroup) {
         const std::size_t group = std::min(kGroup, count - g);
-        als->score_block(users.row(static_cast<Eigen::Index>(g)).data(), group, c0, c,
-                         scores.data(), kChunk);
+        blocks_of->score_block(states.data() + g * state_size, group, c0, c, scores.data(),
+                               static_cast<std::size_t>(chunk));
         for (std::size_t j = g; j < g + group; ++j) {
-          const float* row = scores.data() + (j - g) * static_cast<std::size_t>(kChunk);
+          const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
           // Running log-sum-exp over the whole catalog (the softmax normaliser).
           normalisers[j].add(row, static_cast<std::size_t>(c));
           // Running top-k among allowed items; equal scores keep the earlier item.

@@ -672,6 +672,7 @@ class WorstCaseApproximation : public Model {
   Index num_items() const override { return exact_->num_items(); }
   Index num_users() const override { return exact_->num_users(); }
   bool personalized() const override { return true; }
+  ScoreKind score_kind() const override { return ScoreKind::Softmax; }
   void score_all(const UserQuery& query, std::vector<float>& scores) const override {
     exact_->score_all(query, scores);
   }

@@ -46,7 +46,7 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 /// A trained ALS model: user and item factors; scores are dot products.
 ///
 /// Thread safety: immutable; every const member is safe to call concurrently.
-class TAILOR_EXPORT AlsModel : public Model {
+class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
  public:
   /// `removed_items`: items deleted since training (see without()), which score -infinity.
   AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
@@ -56,6 +56,9 @@ class TAILOR_EXPORT AlsModel : public Model {
   Index num_items() const override { return static_cast<Index>(items_.rows()); }
   Index num_users() const override { return static_cast<Index>(users_.rows()); }
   bool personalized() const override { return true; }
+  ScoreKind score_kind() const override { return ScoreKind::Softmax; }
+  /// Scores blocks of user vectors against panels of the item factors.
+  const BlockScorer* block_scorer() const override { return this; }
   void score_all(const UserQuery& query, std::vector<float>& scores) const override;
   void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override;
   /// Holds the user's vector (user_vector()). Its approximate_scores() read a bfloat16 copy of
@@ -75,7 +78,7 @@ class TAILOR_EXPORT AlsModel : public Model {
   /// the entries of a row past `count` are scratch. Batch scoring: one pass over the item
   /// factors serves many users.
   void score_block(const float* users, std::size_t users_count, Index first, Index count,
-                   float* out, std::size_t out_stride) const;
+                   float* out, std::size_t out_stride) const override;
   /// Zeroes the users' and items' factors (and every copy derived from the item factors) and
   /// marks the items removed.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
@@ -88,6 +91,10 @@ class TAILOR_EXPORT AlsModel : public Model {
 
  private:
   class Scorer;  // scorer()'s, defined with the model
+  // BlockScorer: a user's state is their factor vector (user_vector()).
+  std::size_t state_size() const override { return static_cast<std::size_t>(items_.cols()); }
+  void user_state(const UserQuery& query, float* state) const override;
+  Index chunk_alignment() const override;
   // Sets the scores of removed items in [first, first + n) to -infinity.
   void mask_removed(float* scores, Index first, std::size_t n) const;
 

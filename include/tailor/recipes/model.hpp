@@ -77,6 +77,35 @@ class TAILOR_EXPORT UserScorer {
   }
 };
 
+/// What Personalize's `score` field of a response holds for a model's recommendations.
+enum class ScoreKind {
+  None,     ///< no score (popularity and trending lists, similar items)
+  Softmax,  ///< a softmax of the model's scores over the whole catalog (over the list for ranking)
+};
+
+/// Scores many users at once, for batch jobs: a user is reduced to a fixed-size state vector
+/// (an ALS user's factors), and blocks of states are scored against chunks of the catalog, so one
+/// pass over the model's item data serves many users.
+///
+/// Thread safety: const members are safe to call concurrently.
+class TAILOR_EXPORT BlockScorer {
+ public:
+  virtual ~BlockScorer() = default;
+  /// Floats in one user's state.
+  virtual std::size_t state_size() const = 0;
+  /// Writes the user's state (state_size() floats) to `state`.
+  virtual void user_state(const UserQuery& query, float* state) const = 0;
+  /// Chunks passed to score_block() start at a multiple of this many items, and row strides are
+  /// multiples of it.
+  virtual Index chunk_alignment() const { return 1; }
+  /// Scores of `users_count` users (their states are consecutive rows of `states`) for items
+  /// [first, first + count): row j of `out` (stride `out_stride`, at least `count` rounded up to
+  /// chunk_alignment()) gets user j's scores, equal to Model::score_all()'s. Entries of a row
+  /// past `count` are scratch.
+  virtual void score_block(const float* states, std::size_t users_count, Index first, Index count,
+                           float* out, std::size_t out_stride) const = 0;
+};
+
 /// A trained model.
 ///
 /// Thread safety: all const members are safe to call concurrently; a model is immutable once
@@ -93,6 +122,11 @@ class TAILOR_EXPORT Model {
   virtual Index num_users() const = 0;
   /// Whether scores depend on the user (false for popularity and trending).
   virtual bool personalized() const = 0;
+  /// What responses report as an item's score; the default reports none.
+  virtual ScoreKind score_kind() const { return ScoreKind::None; }
+  /// A scorer of many users at once for batch jobs, owned by the model, or null (the default)
+  /// when the model scores one user at a time.
+  virtual const BlockScorer* block_scorer() const { return nullptr; }
 
   /// Score of every item for the user; `scores` gets num_items() entries, higher is better.
   virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;

@@ -194,6 +194,12 @@ void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<floa
   Scorer(*this, user_vector(query)).score(items, scores);
 }
 
+void AlsModel::user_state(const UserQuery& query, float* state) const {
+  Eigen::Map<Eigen::VectorXf>(state, items_.cols()) = user_vector(query);
+}
+
+Index AlsModel::chunk_alignment() const { return static_cast<Index>(detail::kScorePanel); }
+
 void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,
                            float* out, std::size_t out_stride) const {
   const Index panel = static_cast<Index>(detail::kScorePanel);
