@@ -18,6 +18,7 @@
 #include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_knn.hpp"
 #include "tailor/recipes/model.hpp"
+#include "tailor/recipes/model_archive.hpp"
 #include "tailor/recipes/popularity.hpp"
 #include "tailor/recipes/ranking.hpp"
 #include "tailor/recipes/recipe.hpp"

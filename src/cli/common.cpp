@@ -223,8 +223,9 @@ void print_metrics(const tailor::SolutionVersion& v, const std::string& id, bool
     return;
   }
   const auto a = v.metrics()->named(), b = v.baseline_metrics()->named();
+  const std::string baseline = tailor::RecipeRegistry::baseline()->name();
   for (std::size_t k = 0; k < a.size(); ++k) {
-    std::printf("  %-45s %.4f   (popularity-count %.4f)\n", a[k].first.c_str(), a[k].second,
+    std::printf("  %-45s %.4f   (%s %.4f)\n", a[k].first.c_str(), a[k].second, baseline.c_str(),
                 b[k].second);
   }
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tailor/detail/huge_pages.hpp"
+#include "detail/huge_pages.hpp"
 
 #include <cstdlib>
 #include <limits>

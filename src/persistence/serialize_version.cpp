@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Solution versions (configuration, metrics and the trained model) and a solution's version
 // index.
+#include <cstring>
 #include <optional>
 
 #include "io/json.hpp"
 #include "persistence/serialize.hpp"
 #include "persistence/serialize_archive.hpp"
-#include "tailor/recipes/als.hpp"
-#include "tailor/recipes/item_knn.hpp"
-#include "tailor/recipes/popularity.hpp"
+#include "tailor/recipes/model_archive.hpp"
+#include "tailor/recipes/recipe.hpp"
 
 namespace tailor::detail {
 
@@ -20,19 +20,31 @@ struct MetricsImage {
   std::uint64_t users = 0;
 };
 
+// One section of a ModelArchive: its name, kind, and its text or its array's bytes.
+struct SectionImage {
+  std::string name;
+  std::uint8_t kind = 0;  // ModelArchive::Kind
+  std::string bytes;
+};
+
 struct VersionImage {
   std::string name, recipe, params_json, events_json;
   std::uint8_t mode = 0;
   MetricsImage metrics, baseline;
   double seconds = 0;
-  std::uint8_t model_kind = 0;  // 1 ALS, 2 item-kNN, 3 item scores
-  std::string model_recipe, model_params;
+  std::string model_recipe;  // the recipe whose loader reads the sections
+  std::vector<SectionImage> sections;  // class version 3; before, the fixed fields below
+
+  // Class versions 1 and 2 stored the built-in models' arrays in fixed fields; reading one
+  // turns them into sections of the same names (legacy_sections()).
+  std::uint8_t model_kind = 0;
+  std::string model_params;
   std::uint64_t user_rows = 0, item_rows = 0, factors = 0;
   std::vector<float> user_factors, item_factors;
   std::vector<std::uint64_t> offsets;
   std::vector<Index> neighbors;
   std::vector<float> similarities, scores;
-  std::vector<Index> removed_items;  // ALS: items deleted since training (class version 2)
+  std::vector<Index> removed_items;  // class version 2
 };
 
 // One entry of a solution's version index.
@@ -53,6 +65,10 @@ constexpr std::uint64_t kMetricsMinBytes = 1 + kLength + 8;  // present, values,
 
 }  // namespace
 
+// name, kind, and the length of its array or text
+template <>
+constexpr std::uint64_t kMinBytes<SectionImage> = kLength + 1 + kLength;
+
 // id, recipe, created_at, mode, metrics, seconds
 template <>
 constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMetricsMinBytes + 8;
@@ -60,7 +76,8 @@ constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMet
 }  // namespace tailor::detail
 
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::VersionImage, 2)
+BOOST_CLASS_VERSION(tailor::detail::SectionImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionImage, 3)
 BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
 
@@ -74,12 +91,25 @@ void serialize(Archive& ar, tailor::detail::MetricsImage& x, const unsigned int)
 }
 
 template <class Archive>
+void serialize(Archive& ar, tailor::detail::SectionImage& x, const unsigned int) {
+  TAILOR_TEXT(name);
+  ar & x.kind;
+  TAILOR_TEXT(bytes);
+}
+
+template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int version) {
   TAILOR_TEXT(name);
   TAILOR_TEXT(recipe);
   TAILOR_TEXT(params_json);
   TAILOR_TEXT(events_json);
-  ar & x.mode & x.metrics & x.baseline & x.seconds & x.model_kind;
+  ar & x.mode & x.metrics & x.baseline & x.seconds;
+  if (version >= 3) {
+    TAILOR_TEXT(model_recipe);
+    tailor::detail::image_vector(ar, x.sections);
+    return;
+  }
+  ar & x.model_kind;
   TAILOR_TEXT(model_recipe);
   TAILOR_TEXT(model_params);
   ar & x.user_rows & x.item_rows & x.factors;
@@ -123,6 +153,60 @@ MetricsImage metrics_image(const std::optional<RankingMetrics>& m) {
   return img;
 }
 
+template <typename T>
+std::string bytes_of(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+template <typename T>
+std::vector<T> array_of(const SectionImage& section) {
+  TAILOR_THROW_IF(section.bytes.size() % sizeof(T) != 0, ErrorCode::ParseError,
+                  "model section \"", section.name, "\" has ", section.bytes.size(),
+                  " bytes, not a whole number of elements");
+  std::vector<T> values(section.bytes.size() / sizeof(T));
+  if (!values.empty()) std::memcpy(values.data(), section.bytes.data(), section.bytes.size());
+  return values;
+}
+
+// The model's sections: as stored (class version 3), or the fixed fields of an older file under
+// the names the built-in models' loaders read.
+ModelArchive archive_of(VersionImage& img) {
+  ModelArchive archive;
+  if (img.model_kind == 0) {
+    for (SectionImage& section : img.sections) {
+      const std::string& name = section.name;
+      TAILOR_THROW_IF(archive.has(name), ErrorCode::ParseError, "model section \"", name,
+                      "\" appears twice");
+      switch (static_cast<ModelArchive::Kind>(section.kind)) {
+        case ModelArchive::Kind::Text: archive.put_text(name, std::move(section.bytes)); break;
+        case ModelArchive::Kind::Floats:
+          archive.put_floats(name, array_of<float>(section));
+          break;
+        case ModelArchive::Kind::Indices:
+          archive.put_indices(name, array_of<Index>(section));
+          break;
+        case ModelArchive::Kind::Integers:
+          archive.put_integers(name, array_of<std::uint64_t>(section));
+          break;
+        default:
+          TAILOR_THROW(ErrorCode::ParseError, "model section \"", name, "\" has an unknown kind ",
+                       static_cast<int>(section.kind));
+      }
+    }
+    return archive;
+  }
+  archive.put_text("params", img.model_params.empty() ? "{}" : img.model_params);
+  archive.put_integers("shape", {img.user_rows, img.item_rows, img.factors});
+  archive.put_floats("user_factors", std::move(img.user_factors));
+  archive.put_floats("item_factors", std::move(img.item_factors));
+  archive.put_indices("removed_items", std::move(img.removed_items));
+  archive.put_integers("offsets", std::move(img.offsets));
+  archive.put_indices("neighbors", std::move(img.neighbors));
+  archive.put_floats("similarities", std::move(img.similarities));
+  archive.put_floats("scores", std::move(img.scores));
+  return archive;
+}
+
 std::optional<RankingMetrics> metrics_of(const MetricsImage& img) {
   if (!img.present) return std::nullopt;
   TAILOR_THROW_IF(img.values.size() != 8, ErrorCode::ParseError, "metrics: ", img.values.size(),
@@ -155,35 +239,26 @@ std::string serialize_version(const SolutionVersion& v) {
   img.seconds = v.training_seconds();
   const Model& m = *v.model();
   img.model_recipe = m.recipe();
-  if (const auto* als = dynamic_cast<const AlsModel*>(&m)) {
-    img.model_kind = 1;
-    img.model_params = als->params().to_json();
-    img.user_rows = static_cast<std::uint64_t>(als->user_factors().rows());
-    img.item_rows = static_cast<std::uint64_t>(als->item_factors().rows());
-    img.factors = static_cast<std::uint64_t>(als->item_factors().cols());
-    img.user_factors.assign(als->user_factors().data(), als->user_factors().data() + als->user_factors().size());
-    img.item_factors.assign(als->item_factors().data(), als->item_factors().data() + als->item_factors().size());
-    img.removed_items = als->removed_items();
-  } else if (const auto* knn = dynamic_cast<const ItemKnnModel*>(&m)) {
-    img.model_kind = 2;
-    img.offsets.push_back(0);
-    for (Index i = 0; i < knn->num_items(); ++i) {
-      for (Index n : knn->neighbors(i)) img.neighbors.push_back(n);
-      for (float s : knn->similarities(i)) img.similarities.push_back(s);
-      img.offsets.push_back(img.neighbors.size());
+  ModelArchive archive;
+  m.save(archive);
+  for (const std::string& name : archive.names()) {
+    SectionImage section;
+    section.name = name;
+    const ModelArchive::Kind kind = archive.kind(name);
+    section.kind = static_cast<std::uint8_t>(kind);
+    switch (kind) {
+      case ModelArchive::Kind::Text: section.bytes = archive.text(name); break;
+      case ModelArchive::Kind::Floats: section.bytes = bytes_of(archive.floats(name)); break;
+      case ModelArchive::Kind::Indices: section.bytes = bytes_of(archive.indices(name)); break;
+      case ModelArchive::Kind::Integers: section.bytes = bytes_of(archive.integers(name)); break;
     }
-    img.scores = knn->popularity();
-  } else if (const auto* scores = dynamic_cast<const ItemScoreModel*>(&m)) {
-    img.model_kind = 3;
-    img.scores = scores->scores();
-  } else {
-    TAILOR_THROW(ErrorCode::InvalidArgument, "cannot save a model of recipe ", m.recipe());
+    img.sections.push_back(std::move(section));
   }
   return to_bytes(img);
 }
 
 SolutionVersion deserialize_version(const std::string& payload, const std::string& what) {
-  const VersionImage img = from_bytes<VersionImage>(payload, what);
+  VersionImage img = from_bytes<VersionImage>(payload, what);
   try {
     SolutionConfig config{img.name, img.recipe, img.params_json, EventSelection::from_json(img.events_json)};
     // A version saved before eventValueAsWeight existed was trained with EVENT_VALUE as a weight.
@@ -192,38 +267,7 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
     if (events.is_object() && !events.find("eventValueAsWeight")) {
       config.events.event_value_as_weight = true;
     }
-    std::shared_ptr<const Model> model;
-    switch (img.model_kind) {
-      case 1: {
-        // Divided, not multiplied: a row count near 2^64 / factors would wrap around.
-        TAILOR_THROW_IF(img.factors == 0 || img.factors > 1024 ||
-                            img.user_factors.size() % img.factors != 0 ||
-                            img.user_factors.size() / img.factors != img.user_rows ||
-                            img.item_factors.size() % img.factors != 0 ||
-                            img.item_factors.size() / img.factors != img.item_rows,
-                        ErrorCode::ParseError, "factor matrices do not match their shapes");
-        const auto f = static_cast<Eigen::Index>(img.factors);
-        FactorMatrix users = Eigen::Map<const FactorMatrix>(img.user_factors.data(), static_cast<Eigen::Index>(img.user_rows), f);
-        FactorMatrix items = Eigen::Map<const FactorMatrix>(img.item_factors.data(), static_cast<Eigen::Index>(img.item_rows), f);
-        model = std::make_shared<AlsModel>(img.model_recipe, AlsParams::from_json(img.model_params), std::move(users),
-                                           std::move(items), img.removed_items);
-        break;
-      }
-      case 2: {
-        for (Index n : img.neighbors) {
-          TAILOR_THROW_IF(n >= img.scores.size(), ErrorCode::ParseError, "a neighbour outside the catalog");
-        }
-        for (std::size_t k = 1; k < img.offsets.size(); ++k) {
-          TAILOR_THROW_IF(img.offsets[k] < img.offsets[k - 1], ErrorCode::ParseError, "bad neighbour offsets");
-        }
-        std::vector<std::size_t> offsets(img.offsets.begin(), img.offsets.end());
-        model = std::make_shared<ItemKnnModel>(img.model_recipe, std::move(offsets), img.neighbors, img.similarities,
-                                               img.scores);
-        break;
-      }
-      case 3: model = std::make_shared<ItemScoreModel>(img.model_recipe, img.scores); break;
-      default: TAILOR_THROW(ErrorCode::ParseError, "unknown model kind ", static_cast<int>(img.model_kind));
-    }
+    const std::shared_ptr<const Model> model = RecipeRegistry::load(img.model_recipe, archive_of(img));
     return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full, std::move(model),
                            metrics_of(img.metrics), metrics_of(img.baseline), img.seconds);
   } catch (const Error& e) {

@@ -71,6 +71,11 @@ std::shared_ptr<const Model> Model::without(Span<Index>, Span<Index>) const {
                " cannot forget users or items");
 }
 
+void Model::save(ModelArchive&) const {
+  TAILOR_THROW(ErrorCode::InvalidArgument, "a model of recipe ", recipe(),
+               " cannot be saved (it lives in memory only)");
+}
+
 std::unique_ptr<Model> Recipe::update(const Model&, const TrainingData&, const TrainContext&) const {
   TAILOR_THROW(ErrorCode::InvalidArgument, "recipe ", name(),
                " has no UPDATE training mode (only user-personalization has): train in FULL mode");

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Ranking of candidate lists, and the recipe registry.
+// Ranking of candidate lists.
 #include "tailor/recipes/ranking.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 
-#include "detail/text.hpp"
 #include "tailor/error.hpp"
-#include "tailor/recipes/als.hpp"
-#include "tailor/recipes/item_knn.hpp"
-#include "tailor/recipes/popularity.hpp"
 
 namespace tailor {
 
@@ -39,44 +34,6 @@ std::vector<RankedItem> rank_items(const Model& model, const UserQuery& query, S
     if (!known[k]) out.push_back({candidates[k], 0.0f, false});
   }
   return out;
-}
-
-namespace {
-std::string canonical(std::string_view name) {
-  std::string s = detail::to_lower(name);
-  if (s.rfind("aws-", 0) == 0) s = s.substr(4);
-  if (s == "item-knn") s = "sims";
-  return s;
-}
-}  // namespace
-
-std::unique_ptr<Recipe> RecipeRegistry::create(std::string_view name, std::string_view params_json) {
-  const std::string n = canonical(name);
-  if (n == "user-personalization") return std::make_unique<AlsRecipe>(AlsParams::from_json(params_json));
-  if (n == "personalized-ranking") {
-    return std::make_unique<AlsRecipe>(AlsParams::from_json(params_json), "personalized-ranking");
-  }
-  if (n == "sims") return std::make_unique<ItemKnnRecipe>(ItemKnnParams::from_json(params_json));
-  if (n == "popularity-count") {
-    return std::make_unique<PopularityRecipe>(PopularityParams::from_json(params_json));
-  }
-  if (n == "trending-now") return std::make_unique<TrendingRecipe>(TrendingParams::from_json(params_json));
-  std::string known;
-  for (const std::string& k : names()) known += (known.empty() ? "" : ", ") + k;
-  TAILOR_THROW(ErrorCode::NotFound, "unknown recipe \"", name, "\" (expected one of ", known, ")");
-}
-
-std::vector<std::string> RecipeRegistry::names() {
-  return {"user-personalization", "sims", "popularity-count", "trending-now", "personalized-ranking"};
-}
-
-std::string RecipeRegistry::describe(std::string_view name) {
-  const std::string n = canonical(name);
-  if (n == "user-personalization" || n == "personalized-ranking") return AlsParams::describe();
-  if (n == "sims") return ItemKnnParams::describe();
-  if (n == "popularity-count") return PopularityParams::describe();
-  if (n == "trending-now") return TrendingParams::describe();
-  TAILOR_THROW(ErrorCode::NotFound, "unknown recipe \"", name, "\"");
 }
 
 }  // namespace tailor

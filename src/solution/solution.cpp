@@ -10,7 +10,6 @@
 #include "detail/text.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
-#include "tailor/recipes/popularity.hpp"
 
 namespace tailor {
 
@@ -178,7 +177,7 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
       config_.recipe, ", the previous version is of recipe ", previous->config().recipe);
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !recipe_->supports_update(),
                   ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ", recipe_->name(),
-                  " has no UPDATE training mode (only user-personalization has)");
+                  " has no UPDATE training mode");
   TAILOR_THROW_IF(events.size() == 0, ErrorCode::InvalidArgument, "solution ", config_.name,
                   ": no interactions left to train on after the event selection");
   TrainContext context;
@@ -195,7 +194,7 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
                                              std::move(split.train.timestamps),
                                              std::move(split.train.weights));
     metrics = evaluate(*recipe_->train(train, context), split, items, options.execution);
-    baseline = evaluate(*PopularityRecipe().train(train, context), split, items, options.execution);
+    baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items, options.execution);
   }
 
   TrainingData all = TrainingData::build(users, items, std::move(events.users), std::move(events.items),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The allocator for arrays scanned whole: alignment, small blocks, impossible sizes.
-#include "tailor/detail/huge_pages.hpp"
+#include "detail/huge_pages.hpp"
 
 #include <gtest/gtest.h>
 

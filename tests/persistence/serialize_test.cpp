@@ -394,16 +394,18 @@ TEST(SerializeBounds, VersionCountsLengthsAndShapesPatchedAreRefused) {
   const std::string payload = als_version_payload();
   expect_each_patch_refused(kVersion, payload, length_of(payload, "als-solution"),
                             "the name's length");
-  // After the model's parameters: 3 user rows, 5 item rows and 4 factors, then the user
-  // factors' count.
-  const std::string params = AlsParams{}.to_json();
-  const std::size_t user_rows = length_of(payload, params) + 8 + params.size();
+  // The model's sections, each a name, a kind byte and a byte count: "shape" holds 3 user
+  // rows, 5 item rows and 4 factors, "user_factors" 12 floats.
+  const std::size_t shape = length_of(payload, "shape") + 8 + 5 + 1;
+  ASSERT_EQ(u64_at(payload, shape), 24u);
+  const std::size_t user_rows = shape + 8;
   ASSERT_EQ(u64_at(payload, user_rows), 3u);
   ASSERT_EQ(u64_at(payload, user_rows + 8), 5u);
   ASSERT_EQ(u64_at(payload, user_rows + 16), 4u);
-  const std::size_t user_factors = user_rows + 24;
-  ASSERT_EQ(u64_at(payload, user_factors), 12u);
-  expect_each_patch_refused(kVersion, payload, user_factors, "the user factors' count");
+  const std::size_t user_factors = length_of(payload, "user_factors") + 8 + 12 + 1;
+  ASSERT_EQ(u64_at(payload, user_factors), 48u);
+  expect_each_patch_refused(kVersion, payload, user_factors, "the user factors' byte count");
+  expect_each_patch_refused(kVersion, payload, shape, "the shape's byte count");
   expect_each_patch_refused(kVersion, payload, user_rows, "the user row count");
   expect_each_patch_refused(kVersion, payload, user_rows + 16, "the factor count");
   // A row count that wraps around 2^64 when multiplied by the factor count.

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "tailor/detail/huge_pages.hpp"
 #include "tailor/export.hpp"
 #include "tailor/recipes/recipe.hpp"
 
@@ -51,10 +51,14 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   /// `removed_items`: items deleted since training (see without()), which score -infinity.
   AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
            std::vector<Index> removed_items = {});
+  ~AlsModel() override;
+  /// The model save() wrote, as trained by `recipe`.
+  /// @throws tailor::Error(ParseError) when the archive's sections do not fit together
+  static std::unique_ptr<AlsModel> load(std::string recipe, const ModelArchive& archive);
 
-  const std::string& recipe() const override { return recipe_; }
-  Index num_items() const override { return static_cast<Index>(items_.rows()); }
-  Index num_users() const override { return static_cast<Index>(users_.rows()); }
+  const std::string& recipe() const override;
+  Index num_items() const override;
+  Index num_users() const override;
   bool personalized() const override { return true; }
   ScoreKind score_kind() const override { return ScoreKind::Softmax; }
   /// Scores blocks of user vectors against panels of the item factors.
@@ -82,38 +86,25 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   /// Zeroes the users' and items' factors (and every copy derived from the item factors) and
   /// marks the items removed.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
+  /// Sections: "params" (JSON), "shape" (users, items, factors), "user_factors" and
+  /// "item_factors" (row-major), "removed_items".
+  void save(ModelArchive& archive) const override;
 
-  const AlsParams& params() const { return params_; }
-  const FactorMatrix& user_factors() const { return users_; }
-  const FactorMatrix& item_factors() const { return items_; }
+  const AlsParams& params() const;
+  const FactorMatrix& user_factors() const;
+  const FactorMatrix& item_factors() const;
   /// Items deleted since training, ascending: their factors are zero and they score -infinity.
-  const std::vector<Index>& removed_items() const { return removed_items_; }
+  const std::vector<Index>& removed_items() const;
 
  private:
-  class Scorer;  // scorer()'s, defined with the model
+  struct Impl;    // the factors and the copies serving derives from them
+  class Scorer;   // scorer()'s, defined with the model
   // BlockScorer: a user's state is their factor vector (user_vector()).
-  std::size_t state_size() const override { return static_cast<std::size_t>(items_.cols()); }
+  std::size_t state_size() const override;
   void user_state(const UserQuery& query, float* state) const override;
   Index chunk_alignment() const override;
-  // Sets the scores of removed items in [first, first + n) to -infinity.
-  void mask_removed(float* scores, Index first, std::size_t n) const;
 
-  std::string recipe_;
-  AlsParams params_;
-  FactorMatrix users_;
-  FactorMatrix items_;
-  Eigen::MatrixXf gram_;  // YᵀY + λI, for fold-in
-  // The item factors again, in panels of detail::kScorePanel items: factor k of the panel's
-  // items is contiguous, so scoring the catalog is a sum of scaled vectors with no horizontal
-  // sums (the layout serving reads on every request).
-  // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
-  std::vector<float, detail::LargeAllocator<float>> panels_;
-  // The panels again in bfloat16, for the scorer's approximate_scores() (see detail::bf16_panels), and each
-  // item's error radius (detail::bf16_error_radii).
-  std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels_;
-  std::vector<float> bf16_radii_;
-  float max_bf16_radius_ = 0;
-  std::vector<Index> removed_items_;
+  std::unique_ptr<const Impl> impl_;
 };
 
 /// The user-personalization recipe.

@@ -67,6 +67,12 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   /// Drops the items' neighbour lists, removes them from every other list and sets their
   /// popularity to -infinity. The model holds nothing per user, so `users` changes nothing.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
+  /// Sections: "offsets", "neighbors", "similarities" (the neighbour lists, CSR) and "scores"
+  /// (the popularity).
+  void save(ModelArchive& archive) const override;
+  /// The model save() wrote, as trained by `recipe`.
+  /// @throws tailor::Error(ParseError) when the archive's sections do not fit together
+  static std::unique_ptr<ItemKnnModel> load(std::string recipe, const ModelArchive& archive);
 
   /// Neighbours of `item`, best first.
   Span<Index> neighbors(Index item) const;

@@ -12,6 +12,7 @@
 
 #include "tailor/bitmap.hpp"
 #include "tailor/export.hpp"
+#include "tailor/recipes/model_archive.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
@@ -114,7 +115,8 @@ class TAILOR_EXPORT Model {
  public:
   virtual ~Model() = default;
 
-  /// Registry name of the recipe that trained it, e.g. "user-personalization".
+  /// Registry name of the recipe that trained it, e.g. "user-personalization": the recipe whose
+  /// loader (RecipeRegistry::add) reads back what save() writes.
   virtual const std::string& recipe() const = 0;
   /// Items the model can score: indices [0, num_items()).
   virtual Index num_items() const = 0;
@@ -154,6 +156,11 @@ class TAILOR_EXPORT Model {
   /// are ignored; the rest of the model is unchanged.
   /// @throws tailor::Error(InvalidArgument) for a model that cannot forget (the default)
   virtual std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const;
+
+  /// Writes the model into `archive`, from which its recipe's loader (RecipeRegistry::load)
+  /// makes an equal model: how a solution version is saved.
+  /// @throws tailor::Error(InvalidArgument) for a model that cannot be saved (the default)
+  virtual void save(ModelArchive& archive) const;
 
  protected:
   /// Best k of `scores` within `mask` (shared by recommend() implementations).

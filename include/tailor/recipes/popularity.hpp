@@ -55,6 +55,11 @@ class TAILOR_EXPORT ItemScoreModel : public Model {
   /// Sets the items' scores to -infinity: never ranked (a score of -infinity never is). The
   /// model holds nothing per user, so `users` changes nothing.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
+  /// Section: "scores".
+  void save(ModelArchive& archive) const override;
+  /// The model save() wrote, as trained by `recipe`.
+  /// @throws tailor::Error(ParseError) when the archive has no scores
+  static std::unique_ptr<ItemScoreModel> load(std::string recipe, const ModelArchive& archive);
   /// The per-item scores (distinct users for popularity-count; the rise for trending-now).
   const std::vector<float>& scores() const { return scores_; }
 

@@ -2,6 +2,7 @@
 // Recipe: an algorithm with its hyperparameters; training it yields a Model.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,18 +37,45 @@ class TAILOR_EXPORT Recipe {
                                         const TrainContext& context) const;
 };
 
-/// Creates recipes by name.
+/// Makes a recipe from its hyperparameters, a JSON object ("{}" for the defaults).
+/// @throws tailor::Error(InvalidArgument) for bad parameters
+using RecipeFactory = std::function<std::unique_ptr<Recipe>(std::string_view params_json)>;
+/// Makes a model from what its Model::save() wrote.
+/// @throws tailor::Error(ParseError) when the sections are missing or do not fit together
+using ModelLoader = std::function<std::unique_ptr<Model>(const ModelArchive& archive)>;
+
+/// The recipes a process knows, by name: the built-ins (user-personalization, sims,
+/// popularity-count, trending-now, personalized-ranking) and any a program adds. Solutions name
+/// their recipe here, and a saved version is loaded by the loader of its model's recipe().
+///
+/// Thread safety: every member is safe to call concurrently.
 class TAILOR_EXPORT RecipeRegistry {
  public:
+  /// Registers a recipe: `factory` makes it, `loader` reads its saved models back (empty for a
+  /// recipe whose models are not saved), `describe` documents its hyperparameters (one line
+  /// each). The built-in recipes register the same way. A name is lower-case letters, digits
+  /// and '-', at most 63 characters, and does not start with "aws-" (Personalize's prefix,
+  /// accepted in lookups).
+  /// @throws tailor::Error(InvalidArgument) for a bad name, an empty factory, or a name that is
+  ///         already registered
+  static void add(const std::string& name, RecipeFactory factory, ModelLoader loader,
+                  std::string describe = {});
   /// A recipe with hyperparameters from a JSON object ("{}" for the defaults). Accepts the
   /// registry names and Personalize's names ("aws-user-personalization", "aws-sims", ...).
   /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
   static std::unique_ptr<Recipe> create(std::string_view name, std::string_view params_json = "{}");
-  /// The registry names: user-personalization, sims, popularity-count, trending-now,
-  /// personalized-ranking.
+  /// The model a recipe's Model::save() wrote into `archive`.
+  /// @throws tailor::Error(NotFound) for an unknown recipe or one without a loader,
+  ///         ParseError when the loader refuses the archive
+  static std::unique_ptr<Model> load(std::string_view recipe, const ModelArchive& archive);
+  /// The registered names, built-ins first, then in the order they were added.
   static std::vector<std::string> names();
   /// One line per hyperparameter of a recipe: name, type, default, range, description.
+  /// @throws tailor::Error(NotFound) for an unknown recipe
   static std::string describe(std::string_view name);
+  /// The recipe offline metrics are compared against: popularity-count with its defaults
+  /// (Personalize's baseline).
+  static std::unique_ptr<Recipe> baseline();
 };
 
 }  // namespace tailor

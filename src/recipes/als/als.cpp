@@ -11,6 +11,7 @@
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
 #include "recipes/params.hpp"
+#include "detail/huge_pages.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -66,27 +67,67 @@ std::string AlsParams::to_json() const { return detail::params_to_json(*this, al
 void AlsParams::validate() const { detail::validate_params(*this, als_fields(), "user-personalization"); }
 std::string AlsParams::describe() { return detail::describe_params(als_fields()); }
 
+struct AlsModel::Impl {
+  Impl(std::string recipe_name, AlsParams als_params, FactorMatrix user_factors,
+       FactorMatrix item_factors, std::vector<Index> removed);
+  // Sets the scores of removed items in [first, first + n) to -infinity.
+  void mask_removed(float* scores, Index first, std::size_t n) const;
+
+  std::string recipe;
+  AlsParams params;
+  FactorMatrix users;
+  FactorMatrix items;
+  Eigen::MatrixXf gram;  // YᵀY + λI, for fold-in
+  // The item factors again, in panels of detail::kScorePanel items: factor k of the panel's
+  // items is contiguous, so scoring the catalog is a sum of scaled vectors with no horizontal
+  // sums (the layout serving reads on every request).
+  // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
+  std::vector<float, detail::LargeAllocator<float>> panels;
+  // The panels again in bfloat16, for the scorer's approximate_scores() (see
+  // detail::bf16_panels), and each item's error radius (detail::bf16_error_radii).
+  std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels;
+  std::vector<float> bf16_radii;
+  float max_bf16_radius = 0;
+  std::vector<Index> removed_items;  // ascending, no repeats
+};
+
+AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix user_factors,
+                     FactorMatrix item_factors, std::vector<Index> removed)
+    : recipe(std::move(recipe_name)),
+      params(std::move(als_params)),
+      users(std::move(user_factors)),
+      items(std::move(item_factors)),
+      gram(detail::gram_matrix(items, params.regularization)),
+      panels(detail::score_panels(items)),
+      bf16_panels(detail::bf16_panels(items)),
+      bf16_radii(detail::bf16_error_radii(bf16_panels, items)),
+      removed_items(std::move(removed)) {
+  TAILOR_THROW_IF(users.cols() != items.cols(), ErrorCode::InvalidArgument,
+                  "user and item factors differ in width: ", users.cols(), " vs ", items.cols());
+  std::sort(removed_items.begin(), removed_items.end());
+  removed_items.erase(std::unique(removed_items.begin(), removed_items.end()),
+                       removed_items.end());
+  TAILOR_THROW_IF(!removed_items.empty() && removed_items.back() >= items.rows(),
+                  ErrorCode::InvalidArgument, "removed item ", removed_items.back(),
+                  " is outside the model's ", items.rows(), " items");
+  for (float r : bf16_radii) max_bf16_radius = std::max(max_bf16_radius, r);
+}
+
 AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
                    std::vector<Index> removed_items)
-    : recipe_(std::move(recipe)),
-      params_(std::move(params)),
-      users_(std::move(users)),
-      items_(std::move(items)),
-      gram_(detail::gram_matrix(items_, params_.regularization)),
-      panels_(detail::score_panels(items_)),
-      bf16_panels_(detail::bf16_panels(items_)),
-      bf16_radii_(detail::bf16_error_radii(bf16_panels_, items_)),
-      removed_items_(std::move(removed_items)) {
-  TAILOR_THROW_IF(users_.cols() != items_.cols(), ErrorCode::InvalidArgument,
-                  "user and item factors differ in width: ", users_.cols(), " vs ", items_.cols());
-  std::sort(removed_items_.begin(), removed_items_.end());
-  removed_items_.erase(std::unique(removed_items_.begin(), removed_items_.end()),
-                       removed_items_.end());
-  TAILOR_THROW_IF(!removed_items_.empty() && removed_items_.back() >= num_items(),
-                  ErrorCode::InvalidArgument, "removed item ", removed_items_.back(),
-                  " is outside the model's ", num_items(), " items");
-  for (float r : bf16_radii_) max_bf16_radius_ = std::max(max_bf16_radius_, r);
-}
+    : impl_(std::make_unique<const Impl>(std::move(recipe), std::move(params), std::move(users),
+                                         std::move(items), std::move(removed_items))) {}
+
+AlsModel::~AlsModel() = default;
+
+const std::string& AlsModel::recipe() const { return impl_->recipe; }
+Index AlsModel::num_items() const { return static_cast<Index>(impl_->items.rows()); }
+Index AlsModel::num_users() const { return static_cast<Index>(impl_->users.rows()); }
+const AlsParams& AlsModel::params() const { return impl_->params; }
+const FactorMatrix& AlsModel::user_factors() const { return impl_->users; }
+const FactorMatrix& AlsModel::item_factors() const { return impl_->items; }
+const std::vector<Index>& AlsModel::removed_items() const { return impl_->removed_items; }
+std::size_t AlsModel::state_size() const { return static_cast<std::size_t>(impl_->items.cols()); }
 
 Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) const {
   // Sum repeated items, as training does, and skip items the model has not seen.
@@ -106,29 +147,29 @@ Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) cons
       values.push_back(w);
     }
   }
-  if (items.empty()) return Eigen::VectorXf::Zero(items_.cols());
-  return detail::als_fold_in(items_, gram_, items.data(), values.data(), items.size(), params_.alpha);
+  if (items.empty()) return Eigen::VectorXf::Zero(impl_->items.cols());
+  return detail::als_fold_in(impl_->items, impl_->gram, items.data(), values.data(), items.size(), impl_->params.alpha);
 }
 
 Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
-  if (query.user < num_users() && !query.refresh) return users_.row(query.user).transpose();
+  if (query.user < num_users() && !query.refresh) return impl_->users.row(query.user).transpose();
   return fold_in(query.history, query.weights);
 }
 
-void AlsModel::mask_removed(float* scores, Index first, std::size_t n) const {
-  auto it = std::lower_bound(removed_items_.begin(), removed_items_.end(), first);
-  for (; it != removed_items_.end() && *it - first < n; ++it) {
+void AlsModel::Impl::mask_removed(float* scores, Index first, std::size_t n) const {
+  auto it = std::lower_bound(removed_items.begin(), removed_items.end(), first);
+  for (; it != removed_items.end() && *it - first < n; ++it) {
     scores[*it - first] = -std::numeric_limits<float>::infinity();
   }
 }
 
 std::shared_ptr<const Model> AlsModel::without(Span<Index> users, Span<Index> items) const {
-  FactorMatrix user_factors = users_;
-  FactorMatrix item_factors = items_;
+  FactorMatrix user_factors = impl_->users;
+  FactorMatrix item_factors = impl_->items;
   for (Index u : users) {
     if (u < num_users()) user_factors.row(u).setZero();
   }
-  std::vector<Index> removed = removed_items_;
+  std::vector<Index> removed = impl_->removed_items;
   for (Index i : items) {
     if (i >= num_items()) continue;
     item_factors.row(i).setZero();
@@ -136,8 +177,51 @@ std::shared_ptr<const Model> AlsModel::without(Span<Index> users, Span<Index> it
   }
   // The constructor derives the Gram matrix, the panels, their bfloat16 copy and its radii from
   // the zeroed item factors, so no copy keeps the old rows.
-  return std::make_shared<AlsModel>(recipe_, params_, std::move(user_factors),
+  return std::make_shared<AlsModel>(impl_->recipe, impl_->params, std::move(user_factors),
                                     std::move(item_factors), std::move(removed));
+}
+
+void AlsModel::save(ModelArchive& archive) const {
+  const FactorMatrix& users = impl_->users;
+  const FactorMatrix& items = impl_->items;
+  archive.put_text("params", impl_->params.to_json());
+  archive.put_integers("shape", {static_cast<std::uint64_t>(users.rows()),
+                                 static_cast<std::uint64_t>(items.rows()),
+                                 static_cast<std::uint64_t>(items.cols())});
+  archive.put_floats("user_factors",
+                     std::vector<float>(users.data(), users.data() + users.size()));
+  archive.put_floats("item_factors",
+                     std::vector<float>(items.data(), items.data() + items.size()));
+  archive.put_indices("removed_items", impl_->removed_items);
+}
+
+std::unique_ptr<AlsModel> AlsModel::load(std::string recipe, const ModelArchive& archive) {
+  const std::vector<std::uint64_t>& shape = archive.integers("shape");
+  TAILOR_THROW_IF(shape.size() != 3, ErrorCode::ParseError, "ALS model: a shape of ",
+                  shape.size(), " numbers, expected 3");
+  const std::uint64_t user_rows = shape[0], item_rows = shape[1], factors = shape[2];
+  const std::vector<float>& users = archive.floats("user_factors");
+  const std::vector<float>& items = archive.floats("item_factors");
+  // Divided, not multiplied: a row count near 2^64 / factors would wrap around.
+  TAILOR_THROW_IF(factors == 0 || factors > 1024 || users.size() % factors != 0 ||
+                      users.size() / factors != user_rows || items.size() % factors != 0 ||
+                      items.size() / factors != item_rows,
+                  ErrorCode::ParseError, "ALS model: the factor matrices do not match their shape");
+  const auto f = static_cast<Eigen::Index>(factors);
+  FactorMatrix user_factors =
+      Eigen::Map<const FactorMatrix>(users.data(), static_cast<Eigen::Index>(user_rows), f);
+  FactorMatrix item_factors =
+      Eigen::Map<const FactorMatrix>(items.data(), static_cast<Eigen::Index>(item_rows), f);
+  std::vector<Index> removed;
+  if (archive.has("removed_items")) removed = archive.indices("removed_items");
+  try {
+    return std::make_unique<AlsModel>(std::move(recipe), AlsParams::from_json(archive.text("params")),
+                                      std::move(user_factors), std::move(item_factors),
+                                      std::move(removed));
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::ParseError) throw;
+    TAILOR_THROW(ErrorCode::ParseError, "ALS model: ", e.what());
+  }
 }
 
 // One user's vector, and the model's scans with it.
@@ -146,9 +230,9 @@ class AlsModel::Scorer : public UserScorer {
   Scorer(const AlsModel& model, Eigen::VectorXf u) : model_(model), u_(std::move(u)) {}
 
   void score_all(std::vector<float>& scores) const override {
-    scores.resize(static_cast<std::size_t>(model_.items_.rows()));
-    detail::score_panels(model_.panels_.data(), u_.data(), width(), scores.size(), scores.data());
-    model_.mask_removed(scores.data(), 0, scores.size());
+    scores.resize(static_cast<std::size_t>(model_.impl_->items.rows()));
+    detail::score_panels(model_.impl_->panels.data(), u_.data(), width(), scores.size(), scores.data());
+    model_.impl_->mask_removed(scores.data(), 0, scores.size());
   }
 
   void score(Span<Index> items, std::vector<float>& scores) const override {
@@ -157,18 +241,18 @@ class AlsModel::Scorer : public UserScorer {
                       " is unknown to the model");
     }
     scores.resize(items.size());
-    detail::score_rows(model_.items_, items.data(), items.size(), u_.data(), scores.data());
-    if (model_.removed_items_.empty()) return;
-    for (std::size_t k = 0; k < items.size(); ++k) model_.mask_removed(&scores[k], items[k], 1);
+    detail::score_rows(model_.impl_->items, items.data(), items.size(), u_.data(), scores.data());
+    if (model_.impl_->removed_items.empty()) return;
+    for (std::size_t k = 0; k < items.size(); ++k) model_.impl_->mask_removed(&scores[k], items[k], 1);
   }
 
   ScoreBound approximate_scores(std::vector<float>& scores) const override {
-    scores.resize(static_cast<std::size_t>(model_.items_.rows()));
-    const float scale = detail::score_bf16_panels(model_.bf16_panels_, u_.data(), width(),
+    scores.resize(static_cast<std::size_t>(model_.impl_->items.rows()));
+    const float scale = detail::score_bf16_panels(model_.impl_->bf16_panels, u_.data(), width(),
                                                   scores.size(), scores.data());
     if (scale > 0) {
-      model_.mask_removed(scores.data(), 0, scores.size());
-      return {scale, model_.bf16_radii_.data(), model_.max_bf16_radius_};
+      model_.impl_->mask_removed(scores.data(), 0, scores.size());
+      return {scale, model_.impl_->bf16_radii.data(), model_.impl_->max_bf16_radius};
     }
     // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
     score_all(scores);
@@ -176,7 +260,7 @@ class AlsModel::Scorer : public UserScorer {
   }
 
  private:
-  int width() const { return static_cast<int>(model_.items_.cols()); }
+  int width() const { return static_cast<int>(model_.impl_->items.cols()); }
 
   const AlsModel& model_;
   Eigen::VectorXf u_;
@@ -195,7 +279,7 @@ void AlsModel::score(const UserQuery& query, Span<Index> items, std::vector<floa
 }
 
 void AlsModel::user_state(const UserQuery& query, float* state) const {
-  Eigen::Map<Eigen::VectorXf>(state, items_.cols()) = user_vector(query);
+  Eigen::Map<Eigen::VectorXf>(state, impl_->items.cols()) = user_vector(query);
 }
 
 Index AlsModel::chunk_alignment() const { return static_cast<Index>(detail::kScorePanel); }
@@ -212,10 +296,10 @@ void AlsModel::score_block(const float* users, std::size_t users_count, Index fi
   TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
                   "score_block: a row stride of ", out_stride, " is shorter than ",
                   panels * detail::kScorePanel);
-  detail::score_panels_block(panels_, static_cast<int>(items_.cols()), users, users_count,
+  detail::score_panels_block(impl_->panels, static_cast<int>(impl_->items.cols()), users, users_count,
                              first / panel, panels, out, out_stride);
-  for (std::size_t j = 0; j < users_count && !removed_items_.empty(); ++j) {
-    mask_removed(out + j * out_stride, first, count);
+  for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
+    impl_->mask_removed(out + j * out_stride, first, count);
   }
 }
 

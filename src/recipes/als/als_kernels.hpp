@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "detail/huge_pages.hpp"
 #include "tailor/recipes/als.hpp"
 
 namespace tailor::detail {

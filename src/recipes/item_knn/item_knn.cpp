@@ -134,6 +134,35 @@ ItemKnnModel::ItemKnnModel(std::string recipe, std::vector<std::size_t> offsets,
   popular_order_.resize(popular_order_.size() - removed_.size());
 }
 
+void ItemKnnModel::save(ModelArchive& archive) const {
+  archive.put_integers("offsets", std::vector<std::uint64_t>(offsets_.begin(), offsets_.end()));
+  archive.put_indices("neighbors", neighbors_);
+  archive.put_floats("similarities", similarities_);
+  archive.put_floats("scores", popularity_);
+}
+
+std::unique_ptr<ItemKnnModel> ItemKnnModel::load(std::string recipe, const ModelArchive& archive) {
+  const std::vector<std::uint64_t>& offsets = archive.integers("offsets");
+  const std::vector<Index>& neighbors = archive.indices("neighbors");
+  const std::vector<float>& popularity = archive.floats("scores");
+  for (Index n : neighbors) {
+    TAILOR_THROW_IF(n >= popularity.size(), ErrorCode::ParseError,
+                    "item-kNN model: a neighbour outside the catalog");
+  }
+  for (std::size_t k = 1; k < offsets.size(); ++k) {
+    TAILOR_THROW_IF(offsets[k] < offsets[k - 1], ErrorCode::ParseError,
+                    "item-kNN model: bad neighbour offsets");
+  }
+  try {
+    return std::make_unique<ItemKnnModel>(
+        std::move(recipe), std::vector<std::size_t>(offsets.begin(), offsets.end()), neighbors,
+        archive.floats("similarities"), popularity);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::ParseError) throw;
+    TAILOR_THROW(ErrorCode::ParseError, "item-kNN model: ", e.what());
+  }
+}
+
 std::shared_ptr<const Model> ItemKnnModel::without(Span<Index>, Span<Index> items) const {
   std::vector<float> popularity = popularity_;
   for (Index i : items) {

@@ -65,6 +65,17 @@ ItemScoreModel::ItemScoreModel(std::string recipe, std::vector<float> scores)
   }
 }
 
+void ItemScoreModel::save(ModelArchive& archive) const { archive.put_floats("scores", scores_); }
+
+std::unique_ptr<ItemScoreModel> ItemScoreModel::load(std::string recipe,
+                                                     const ModelArchive& archive) {
+  const std::vector<float>& scores = archive.floats("scores");
+  // A NaN would break the ordering the constructor sorts by.
+  TAILOR_THROW_IF(std::any_of(scores.begin(), scores.end(), [](float s) { return s != s; }),
+                  ErrorCode::ParseError, "item-score model: a score is not a number");
+  return std::make_unique<ItemScoreModel>(std::move(recipe), scores);
+}
+
 std::shared_ptr<const Model> ItemScoreModel::without(Span<Index>, Span<Index> items) const {
   std::vector<float> scores = scores_;
   for (Index i : items) {

@@ -4,8 +4,6 @@
 
 #include <cstddef>
 
-#include "tailor/export.hpp"
-
 namespace tailor::detail {
 
 /// Size of a transparent huge page (x86-64 and most AArch64 kernels).
@@ -16,9 +14,9 @@ inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 /// items × 64 floats) span thousands of 4 KiB pages, and scanning them costs a TLB miss per page;
 /// on huge pages the same scan touches a handful.
 /// @throws std::bad_alloc
-TAILOR_EXPORT void* allocate_large(std::size_t bytes);
+void* allocate_large(std::size_t bytes);
 /// Frees what allocate_large(bytes) returned, given the same `bytes`.
-TAILOR_EXPORT void free_large(void* p, std::size_t bytes) noexcept;
+void free_large(void* p, std::size_t bytes) noexcept;
 
 /// A std::allocator for vectors that are scanned whole: see allocate_large().
 template <class T>
