@@ -10,6 +10,7 @@ namespace tailor {
 
 namespace {
 
+// The kind with its article, for messages.
 const char* kind_name(ModelArchive::Kind kind) {
   switch (kind) {
     case ModelArchive::Kind::Text:
@@ -83,8 +84,8 @@ const typename Map::mapped_type& section(const ModelArchive& archive, const Map&
   const auto it = map.find(name);
   if (it != map.end()) return it->second;
   const ModelArchive::Kind found = archive.kind(name);  // throws when missing
-  TAILOR_THROW(ErrorCode::ParseError, "model section \"", name, "\" is a ", kind_name(found),
-               ", not a ", kind_name(wanted));
+  TAILOR_THROW(ErrorCode::ParseError, "model section \"", name, "\" is ", kind_name(found),
+               ", not ", kind_name(wanted));
 }
 
 }  // namespace
