@@ -14,13 +14,13 @@ namespace {
 const char* kind_name(ModelArchive::Kind kind) {
   switch (kind) {
     case ModelArchive::Kind::Text:
-      return "text";
+      return "a text";
     case ModelArchive::Kind::Floats:
-      return "float array";
+      return "a float array";
     case ModelArchive::Kind::Indices:
-      return "index array";
+      return "an index array";
     case ModelArchive::Kind::Integers:
-      return "integer array";
+      return "an integer array";
   }
   return "?";
 }
