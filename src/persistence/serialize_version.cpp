@@ -267,10 +267,19 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
     if (events.is_object() && !events.find("eventValueAsWeight")) {
       config.events.event_value_as_weight = true;
     }
-    const std::shared_ptr<const Model> model = RecipeRegistry::load(img.model_recipe, archive_of(img));
+    std::shared_ptr<const Model> model;
+    try {
+      model = RecipeRegistry::load(img.model_recipe, archive_of(img));
+    } catch (const Error& e) {
+      // Not damage: the program has not registered the recipe (or it cannot load models).
+      if (e.code() != ErrorCode::NotFound) throw;
+      TAILOR_THROW(ErrorCode::NotFound, what, ": ", e.what(),
+                   "; register the recipe (RecipeRegistry::add) before loading its versions");
+    }
     return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full, std::move(model),
                            metrics_of(img.metrics), metrics_of(img.baseline), img.seconds);
   } catch (const Error& e) {
+    if (e.code() == ErrorCode::NotFound) throw;
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
   }
 }
