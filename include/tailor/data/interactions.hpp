@@ -72,7 +72,7 @@ class TAILOR_EXPORT Interactions {
   }
   /// Grows the core columns to `rows` rows, leaving the new rows for set_core() to fill.
   void resize_core(std::size_t rows);
-  /// Sets the core fields of row `row` (< size()); rows apart may be set concurrently.
+  /// Sets the core fields of row `row` (< size()); different rows may be set concurrently.
   void set_core(std::size_t row, Index user, Index item, std::int64_t timestamp,
                 std::uint16_t event_type, float event_value, bool has_event_value) {
     users_[row] = user;
