@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "data/data_access.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -50,6 +51,10 @@ void Column::append_codes(const Index* codes, std::size_t count) {
   push_not_null();
 }
 
+Index Column::intern(std::string_view value) {
+  return detail::DataAccess::insert(dictionary_, value);
+}
+
 void Column::append_from(const Column& other, std::size_t row) {
   if (other.is_null(row)) {
     append_null();
@@ -61,7 +66,7 @@ void Column::append_from(const Column& other, std::size_t row) {
     append_bool(other.bool_at(row));
   } else if (field_.categorical) {
     Span<Index> codes = other.codes_at(row);
-    for (Index c : codes) codes_.push_back(dictionary_.insert(other.dictionary_.name(c)));
+    for (Index c : codes) codes_.push_back(intern(other.dictionary_.name(c)));
     code_ends_.push_back(codes_.size());
     push_not_null();
   } else {

@@ -6,11 +6,14 @@
 #include <utility>
 #include <vector>
 
+#include "data/data_access.hpp"
 #include "tailor/data/dataset_group.hpp"
 
 namespace tailor {
 
 namespace {
+
+using detail::DataAccess;
 
 // The distinct indices of the known ids, ascending, counting the unknown ones.
 DeleteReport find_ids(const IdMap& map, const std::vector<std::string>& ids) {
@@ -40,11 +43,11 @@ Bitmap bits_of(const std::vector<Index>& indices, std::size_t size) {
 // value does on import.
 Column without_impressions(const Column& column, const IdMap& items, const Bitmap& deleted) {
   Column fresh(column.field());
-  fresh.reserve(column.size());
+  DataAccess::reserve(fresh, column.size());
   std::string kept;
   for (std::size_t r = 0; r < column.size(); ++r) {
     if (column.is_null(r)) {
-      fresh.append_null();
+      DataAccess::append_null(fresh);
       continue;
     }
     std::string_view rest = column.text_at(r);
@@ -60,9 +63,9 @@ Column without_impressions(const Column& column, const IdMap& items, const Bitma
       rest.remove_prefix(bar + 1);
     }
     if (kept.empty() && column.field().nullable)
-      fresh.append_null();
+      DataAccess::append_null(fresh);
     else
-      fresh.append_text(kept);
+      DataAccess::append_text(fresh, kept);
   }
   return fresh;
 }
@@ -70,7 +73,7 @@ Column without_impressions(const Column& column, const IdMap& items, const Bitma
 }  // namespace
 
 void DatasetGroup::keep_interactions(const Bitmap& keep) {
-  interactions_.keep_rows(keep);
+  DataAccess::keep_rows(interactions_, keep);
   user_rows_.assign(user_ids_.size(), {});
   const std::vector<Index>& users = interactions_.users();
   for (std::size_t row = 0; row < users.size(); ++row) {
@@ -87,8 +90,8 @@ DeleteReport DatasetGroup::delete_users(const std::vector<std::string>& ids) {
   for (std::size_t row = 0; row < users.size(); ++row) keep.set_if(row, !deleted.test(users[row]));
   report.interactions = users.size() - keep.count();
   keep_interactions(keep);
-  if (users_) users_->erase(report.indices);
-  user_ids_.erase(report.indices);
+  if (users_) DataAccess::erase(*users_, report.indices);
+  DataAccess::erase(user_ids_, report.indices);
   return report;
 }
 
@@ -101,13 +104,13 @@ DeleteReport DatasetGroup::delete_items(const std::vector<std::string>& ids) {
   for (std::size_t row = 0; row < items.size(); ++row) keep.set_if(row, !deleted.test(items[row]));
   report.interactions = items.size() - keep.count();
   keep_interactions(keep);
-  for (Column& c : interactions_.extra_columns_mut()) {
+  for (Column& c : DataAccess::extra_columns(interactions_)) {
     if (c.field().name == "IMPRESSION" && !c.field().categorical) {
       c = without_impressions(c, item_ids_, deleted);
     }
   }
-  if (items_) items_->erase(report.indices);
-  item_ids_.erase(report.indices);
+  if (items_) DataAccess::erase(*items_, report.indices);
+  DataAccess::erase(item_ids_, report.indices);
   ++items_version_;
   return report;
 }

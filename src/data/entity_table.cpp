@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "data/data_access.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -71,7 +72,7 @@ void EntityTable::commit_row(Index e) {
 }
 
 void EntityTable::clear() {
-  for (Column& c : columns_) c.clear();
+  for (Column& c : columns_) detail::DataAccess::clear(c);
   row_of_.clear();
   live_ = 0;
   for (auto& lists : postings_) lists.clear();
@@ -98,13 +99,15 @@ void EntityTable::compact() {
   fresh.reserve(columns_.size());
   for (const Column& c : columns_) {
     fresh.emplace_back(c.field());
-    fresh.back().reserve(live_);
+    detail::DataAccess::reserve(fresh.back(), live_);
   }
   std::vector<std::uint32_t> fresh_rows(row_of_.size(), kNoRow);
   std::uint32_t next = 0;
   for (std::size_t e = 0; e < row_of_.size(); ++e) {
     if (row_of_[e] == kNoRow) continue;
-    for (std::size_t c = 0; c < columns_.size(); ++c) fresh[c].append_from(columns_[c], row_of_[e]);
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      detail::DataAccess::append_from(fresh[c], columns_[c], row_of_[e]);
+    }
     fresh_rows[e] = next++;
   }
   columns_.swap(fresh);

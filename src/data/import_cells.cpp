@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "data/data_access.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
 
@@ -214,13 +215,13 @@ bool convert(const FieldPlan& plan, std::string_view raw, bool check_bytes, Cell
 void append_cell(Column& column, const Cell& cell, std::vector<Index>& scratch) {
   const Field& f = column.field();
   if (cell.null) {
-    column.append_null();
+    DataAccess::append_null(column);
   } else if (f.is_integral()) {
-    column.append_int(cell.i);
+    DataAccess::append_int(column, cell.i);
   } else if (f.is_numeric()) {
-    column.append_real(cell.d);
+    DataAccess::append_real(column, cell.d);
   } else if (f.type == FieldType::Boolean) {
-    column.append_bool(cell.b);
+    DataAccess::append_bool(column, cell.b);
   } else if (f.categorical) {
     // Multi-valued with '|'; empty parts ("a||b") carry no value.
     scratch.clear();
@@ -228,13 +229,13 @@ void append_cell(Column& column, const Cell& cell, std::vector<Index>& scratch) 
     while (!rest.empty()) {
       std::size_t bar = rest.find('|');
       std::string_view part = rest.substr(0, bar);
-      if (!part.empty()) scratch.push_back(column.intern(part));
+      if (!part.empty()) scratch.push_back(DataAccess::intern(column, part));
       if (bar == std::string_view::npos) break;
       rest.remove_prefix(bar + 1);
     }
-    column.append_codes(scratch.data(), scratch.size());
+    DataAccess::append_codes(column, scratch.data(), scratch.size());
   } else {
-    column.append_text(cell.s);
+    DataAccess::append_text(column, cell.s);
   }
 }
 

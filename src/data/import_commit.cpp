@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/data_access.hpp"
 #include "data/import_stage.hpp"
 #include "detail/parallel.hpp"
 #include "tailor/data/dataset_group.hpp"
@@ -13,6 +14,7 @@ namespace tailor {
 
 namespace {
 
+using detail::DataAccess;
 using detail::StagedChunk;
 
 // Maps each chunk-local code to a global one, in chunk order.
@@ -48,30 +50,26 @@ ImportReport DatasetGroup::commit(StagedImport job) {
   const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
     auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict,
-                                       [&](std::string_view s) { return user_ids_.insert(s); });
+                                       [&](std::string_view s) { return DataAccess::insert(user_ids_, s); });
     auto item_lut = merge_dictionaries(staged, &StagedChunk::item_dict,
-                                       [&](std::string_view s) { return item_ids_.insert(s); });
+                                       [&](std::string_view s) { return DataAccess::insert(item_ids_, s); });
     auto event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
-      return static_cast<Index>(interactions_.intern_event_type(s));
+      return static_cast<Index>(DataAccess::intern_event_type(interactions_, s));
     });
-    if (options.mode == ImportMode::Full) interactions_.clear();
+    if (options.mode == ImportMode::Full) DataAccess::clear(interactions_);
     const std::size_t first_row = interactions_.size();
     std::vector<std::size_t> offsets(staged.size() + 1, first_row);
     for (std::size_t c = 0; c < staged.size(); ++c) offsets[c + 1] = offsets[c] + staged[c].rows;
-    interactions_.resize_core(offsets.back());
+    DataAccess::resize_core(interactions_, offsets.back());
     // Core columns: chunks write disjoint row ranges, in parallel.
     detail::parallel_for(staged.size(), threads, [&](std::size_t c) {
       const StagedChunk& s = staged[c];
-      Interactions& t = interactions_;
       for (std::size_t r = 0, row = offsets[c]; r < s.rows; ++r, ++row) {
         Index et = s.event_types[r];
-        t.users_[row] = user_lut[c][s.users[r]];
-        t.items_[row] = item_lut[c][s.items[r]];
-        t.timestamps_[row] = s.timestamps[r];
-        t.event_types_[row] =
-            et == kNoIndex ? kNoEventType : static_cast<std::uint16_t>(event_lut[c][et]);
-        t.event_values_[row] = s.values[r];
-        t.value_present_[row] = s.has_value[r];
+        DataAccess::set_core(
+            interactions_, row, user_lut[c][s.users[r]], item_lut[c][s.items[r]], s.timestamps[r],
+            et == kNoIndex ? kNoEventType : static_cast<std::uint16_t>(event_lut[c][et]),
+            s.values[r], s.has_value[r] != 0);
       }
     });
     // Per-user row lists (what filters read as a user's history).
@@ -81,27 +79,29 @@ ImportReport DatasetGroup::commit(StagedImport job) {
       user_rows_[interactions_.users()[row]].push_back(static_cast<std::uint32_t>(row));
     }
     // Extra columns re-intern their categorical values, so they are appended in order.
-    auto& extras = interactions_.extra_columns_mut();
+    auto& extras = DataAccess::extra_columns(interactions_);
     for (std::size_t k = 0; k < extras.size(); ++k) {
-      extras[k].reserve(offsets.back());
+      DataAccess::reserve(extras[k], offsets.back());
       for (const StagedChunk& s : staged) {
-        for (std::size_t r = 0; r < s.rows; ++r) extras[k].append_from(s.columns[k], r);
+        for (std::size_t r = 0; r < s.rows; ++r) DataAccess::append_from(extras[k], s.columns[k], r);
       }
     }
   } else {
     EntityTable& table = kind == DatasetKind::Users ? *users_ : *items_;
     IdMap& ids = kind == DatasetKind::Users ? user_ids_ : item_ids_;
-    if (options.mode == ImportMode::Full) table.clear();
-    auto& columns = table.columns_mut();
+    if (options.mode == ImportMode::Full) DataAccess::clear(table);
+    auto& columns = DataAccess::columns(table);
     for (const StagedChunk& s : staged) {
       const IdMap& dict = kind == DatasetKind::Users ? s.user_dict : s.item_dict;
       const std::vector<Index>& local = kind == DatasetKind::Users ? s.users : s.items;
       for (std::size_t r = 0; r < s.rows; ++r) {
-        for (std::size_t k = 0; k < columns.size(); ++k) columns[k].append_from(s.columns[k], r);
-        table.commit_row(ids.insert(dict.name(local[r])));
+        for (std::size_t k = 0; k < columns.size(); ++k) {
+          DataAccess::append_from(columns[k], s.columns[k], r);
+        }
+        DataAccess::commit_row(table, DataAccess::insert(ids, dict.name(local[r])));
       }
     }
-    table.compact_if_sparse();
+    DataAccess::compact_if_sparse(table);
   }
   report.rows_imported = good_rows;
   report.applied = true;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "data/data_access.hpp"
 #include "data/import_cells.hpp"
 #include "detail/parallel.hpp"
 #include "io/csv.hpp"
@@ -23,6 +24,7 @@ namespace tailor {
 namespace {
 
 using detail::Cell;
+using detail::DataAccess;
 using detail::FieldPlan;
 using detail::Role;
 using detail::StagedChunk;
@@ -92,8 +94,8 @@ class Importer {
     // Small jobs (a put_* call stages its records here) size their dictionaries once instead of
     // growing them from 16 slots; large ones keep growing to the distinct ids they find.
     const std::size_t small_dict = std::min<std::size_t>(expected_rows, 1024);
-    out.user_dict.reserve(small_dict);
-    out.item_dict.reserve(small_dict);
+    DataAccess::reserve(out.user_dict, small_dict);
+    DataAccess::reserve(out.item_dict, small_dict);
     if (kind_ == DatasetKind::Interactions) {
       out.timestamps.reserve(expected_rows);
       out.event_types.reserve(expected_rows);
@@ -119,8 +121,9 @@ class Importer {
     const bool has_user = kind_ != DatasetKind::Items, has_item = kind_ != DatasetKind::Users;
     auto flush = [&] {
       for (std::size_t b = 0; b < pending_count; ++b) {
-        if (has_user) out.users.push_back(out.user_dict.insert(pending[b].user, pending[b].user_hash));
-        if (has_item) out.items.push_back(out.item_dict.insert(pending[b].item, pending[b].item_hash));
+        const PendingId& id = pending[b];
+        if (has_user) out.users.push_back(DataAccess::insert(out.user_dict, id.user, id.user_hash));
+        if (has_item) out.items.push_back(DataAccess::insert(out.item_dict, id.item, id.item_hash));
       }
       pending_count = 0;
     };
@@ -162,12 +165,12 @@ class Importer {
           case Role::UserId:
             id.user = cell.s;
             id.user_hash = IdMap::hash(cell.s);
-            out.user_dict.prefetch(id.user_hash);
+            DataAccess::prefetch(out.user_dict, id.user_hash);
             break;
           case Role::ItemId:
             id.item = cell.s;
             id.item_hash = IdMap::hash(cell.s);
-            out.item_dict.prefetch(id.item_hash);
+            DataAccess::prefetch(out.item_dict, id.item_hash);
             break;
           case Role::Timestamp: out.timestamps.push_back(cell.i); break;
           case Role::EventType:
@@ -175,7 +178,7 @@ class Importer {
               out.event_types.push_back(kNoIndex);
             } else {
               if (last_event_code == kNoIndex || cell.s != last_event_type) {
-                last_event_code = out.event_dict.insert(cell.s);
+                last_event_code = DataAccess::insert(out.event_dict, cell.s);
                 last_event_type = out.event_dict.name(last_event_code);
               }
               out.event_types.push_back(last_event_code);

@@ -2,6 +2,7 @@
 // Interactions storage.
 #include "tailor/data/interactions.hpp"
 
+#include "data/data_access.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -29,7 +30,7 @@ std::uint16_t Interactions::intern_event_type(std::string_view name) {
   if (code != kNoIndex) return static_cast<std::uint16_t>(code);
   TAILOR_THROW_IF(event_type_names_.size() >= kNoEventType, ErrorCode::InvalidArgument,
                   "more than ", kNoEventType, " distinct event types");
-  return static_cast<std::uint16_t>(event_type_names_.insert(name));
+  return static_cast<std::uint16_t>(detail::DataAccess::insert(event_type_names_, name));
 }
 
 std::size_t Interactions::memory_bytes() const {
@@ -49,7 +50,7 @@ void Interactions::reserve(std::size_t rows) {
   event_types_.reserve(rows);
   event_values_.reserve(rows);
   value_present_.reserve(rows);
-  for (Column& c : extras_) c.reserve(rows);
+  for (Column& c : extras_) detail::DataAccess::reserve(c, rows);
 }
 
 void Interactions::resize_core(std::size_t rows) {
@@ -82,7 +83,7 @@ void Interactions::keep_rows(const Bitmap& keep) {
   keep_entries(event_types_, keep);
   keep_entries(event_values_, keep);
   keep_entries(value_present_, keep);
-  for (Column& c : extras_) c.keep_rows(keep);
+  for (Column& c : extras_) detail::DataAccess::keep_rows(c, keep);
 }
 
 void Interactions::clear() {
@@ -92,7 +93,7 @@ void Interactions::clear() {
   event_types_.clear();
   event_values_.clear();
   value_present_.clear();
-  for (Column& c : extras_) c.clear();
+  for (Column& c : extras_) detail::DataAccess::clear(c);
   // Event type codes are kept: solutions refer to event types by name, and stable codes keep
   // filters compiled against them valid.
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "data/data_access.hpp"
 #include "detail/text.hpp"
 #include "persistence/serialize.hpp"
 #include "persistence/serialize_archive.hpp"
@@ -37,11 +38,11 @@ IdMap map_of(const Names& n) {
     const Index before = m.size();
     if (next_erased < n.erased.size() && n.erased[next_erased] == before) {
       TAILOR_THROW_IF(end != begin, ErrorCode::ParseError, "an erased id with characters");
-      m.append_erased();
+      DataAccess::append_erased(m);
       ++next_erased;
     } else {
-      TAILOR_THROW_IF(m.insert(std::string_view(n.chars.data() + begin, end - begin)) != before,
-                      ErrorCode::ParseError, "a duplicate id");
+      const std::string_view id(n.chars.data() + begin, end - begin);
+      TAILOR_THROW_IF(DataAccess::insert(m, id) != before, ErrorCode::ParseError, "a duplicate id");
     }
     begin = end;
   }
@@ -91,21 +92,23 @@ ColumnImage image_of(const Column& c, const Rows& rows) {
 void append_row(Column& c, const ColumnImage& img, std::size_t r, const IdMap& dictionary) {
   const Field& f = c.field();
   if (img.nulls[r]) {
-    c.append_null();
+    DataAccess::append_null(c);
   } else if (f.is_integral()) {
-    c.append_int(img.ints[r]);
+    DataAccess::append_int(c, img.ints[r]);
   } else if (f.is_numeric()) {
-    c.append_real(img.reals[r]);
+    DataAccess::append_real(c, img.reals[r]);
   } else if (f.type == FieldType::Boolean) {
-    c.append_bool(img.bools[r] != 0);
+    DataAccess::append_bool(c, img.bools[r] != 0);
   } else if (f.categorical) {
     const std::uint64_t begin = r == 0 ? 0 : img.code_ends[r - 1];
     std::vector<Index> codes;
-    for (std::uint64_t k = begin; k < img.code_ends[r]; ++k) codes.push_back(c.intern(dictionary.name(img.codes[k])));
-    c.append_codes(codes.data(), codes.size());
+    for (std::uint64_t k = begin; k < img.code_ends[r]; ++k) {
+      codes.push_back(DataAccess::intern(c, dictionary.name(img.codes[k])));
+    }
+    DataAccess::append_codes(c, codes.data(), codes.size());
   } else {
     const std::uint64_t begin = r == 0 ? 0 : img.text_ends[r - 1];
-    c.append_text(std::string_view(img.chars.data() + begin, img.text_ends[r] - begin));
+    DataAccess::append_text(c, std::string_view(img.chars.data() + begin, img.text_ends[r] - begin));
   }
 }
 
@@ -249,7 +252,7 @@ EntityImage entity_image(const EntityTable& t, Index entities) {
 }
 
 void restore_entities(EntityTable& t, const EntityImage& img, Index entities) {
-  auto& columns = t.columns_mut();
+  auto& columns = DataAccess::columns(t);
   TAILOR_THROW_IF(img.columns.size() != columns.size(), ErrorCode::ParseError,
                   to_string(t.schema().kind()), " table: ", img.columns.size(), " columns, schema has ",
                   columns.size());
@@ -261,7 +264,7 @@ void restore_entities(EntityTable& t, const EntityImage& img, Index entities) {
   for (std::size_t r = 0; r < img.entities.size(); ++r) {
     TAILOR_THROW_IF(img.entities[r] >= entities, ErrorCode::ParseError, "an entity index out of range");
     for (std::size_t c = 0; c < columns.size(); ++c) append_row(columns[c], img.columns[c], r, dictionaries[c]);
-    t.commit_row(img.entities[r]);
+    DataAccess::commit_row(t, img.entities[r]);
   }
 }
 
@@ -314,16 +317,16 @@ struct GroupSerializer {
                       ErrorCode::ParseError, "interaction columns differ in length");
       Interactions& in = g.interactions_;
       const IdMap types = map_of(img.event_types);
-      for (Index t = 0; t < types.size(); ++t) in.intern_event_type(types.name(t));
-      in.reserve(rows);
+      for (Index t = 0; t < types.size(); ++t) DataAccess::intern_event_type(in, types.name(t));
+      DataAccess::reserve(in, rows);
       for (std::size_t r = 0; r < rows; ++r) {
         TAILOR_THROW_IF(img.row_users[r] >= g.user_ids_.size() || img.row_items[r] >= g.item_ids_.size() ||
                             (img.event_type_codes[r] >= types.size() && img.event_type_codes[r] != kNoEventType),
                         ErrorCode::ParseError, "interaction row ", r, " refers to an unknown user, item or event type");
-        in.append(img.row_users[r], img.row_items[r], img.timestamps[r], img.event_type_codes[r], img.values[r],
-                  img.value_present[r] != 0);
+        DataAccess::append(in, img.row_users[r], img.row_items[r], img.timestamps[r], img.event_type_codes[r],
+                           img.values[r], img.value_present[r] != 0);
       }
-      auto& extras = in.extra_columns_mut();
+      auto& extras = DataAccess::extra_columns(in);
       TAILOR_THROW_IF(img.extras.size() != extras.size(), ErrorCode::ParseError, "interaction extra columns differ");
       for (std::size_t c = 0; c < extras.size(); ++c) {
         const IdMap dictionary = map_of(img.extras[c].dictionary);

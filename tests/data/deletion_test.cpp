@@ -7,12 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "data/data_access.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/data/dataset_group.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
 namespace {
+
+using detail::DataAccess;
 
 const char* kInteractions = R"({
   "type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
@@ -109,9 +112,9 @@ bool contains(const std::string& bytes, const std::string& needle) {
 TEST(DataDeletion, IdMapEraseKeepsEveryOtherIndexAndForgetsTheIds) {
   IdMap m;
   for (int i = 0; i < 100; ++i)
-    m.insert("id-" + std::to_string(i) + (i % 2 ? "-with-a-long-tail" : ""));
+    DataAccess::insert(m, "id-" + std::to_string(i) + (i % 2 ? "-with-a-long-tail" : ""));
   const std::vector<Index> gone = {3, 50, 51, 3, 99};
-  m.erase(gone);
+  DataAccess::erase(m, gone);
   EXPECT_EQ(m.size(), 100u);
   EXPECT_EQ(m.erased_count(), 4u);
   for (int i = 0; i < 100; ++i) {
@@ -122,13 +125,13 @@ TEST(DataDeletion, IdMapEraseKeepsEveryOtherIndexAndForgetsTheIds) {
     EXPECT_EQ(m.name(static_cast<Index>(i)), erased ? "" : id);
   }
   // The same string again is a new id, and erasing twice changes nothing.
-  EXPECT_EQ(m.insert("id-3-with-a-long-tail"), 100u);
-  EXPECT_EQ(m.insert("id-50"), 101u);
-  m.erase(std::vector<Index>{3});
+  EXPECT_EQ(DataAccess::insert(m, "id-3-with-a-long-tail"), 100u);
+  EXPECT_EQ(DataAccess::insert(m, "id-50"), 101u);
+  DataAccess::erase(m, std::vector<Index>{3});
   EXPECT_EQ(m.erased_count(), 4u);
   // The table still grows and finds everything after an erase.
   for (int i = 0; i < 1000; ++i)
-    ASSERT_EQ(m.insert("more-" + std::to_string(i)), 102u + static_cast<Index>(i));
+    ASSERT_EQ(DataAccess::insert(m, "more-" + std::to_string(i)), 102u + static_cast<Index>(i));
   EXPECT_EQ(m.find("id-50"), 101u);
   EXPECT_EQ(m.find("id-2"), 2u);
   EXPECT_EQ(m.find("more-999"), 1101u);
@@ -137,32 +140,32 @@ TEST(DataDeletion, IdMapEraseKeepsEveryOtherIndexAndForgetsTheIds) {
 
 TEST(DataDeletion, IdMapEraseRefusesAnIndexOutOfRange) {
   IdMap m;
-  m.insert("a");
-  EXPECT_THROW(m.erase(std::vector<Index>{1}), Error);
+  DataAccess::insert(m, "a");
+  EXPECT_THROW(DataAccess::erase(m, std::vector<Index>{1}), Error);
   EXPECT_EQ(m.find("a"), 0u);  // nothing erased by the refused call
   EXPECT_EQ(m.erased_count(), 0u);
 }
 
 TEST(DataDeletion, IdMapAppendErasedTakesAnIndexNobodyFinds) {
   IdMap m;
-  m.insert("a");
-  EXPECT_EQ(m.append_erased(), 1u);
-  EXPECT_EQ(m.insert(""), 2u);  // the empty string is still an id of its own
+  DataAccess::insert(m, "a");
+  EXPECT_EQ(DataAccess::append_erased(m), 1u);
+  EXPECT_EQ(DataAccess::insert(m, ""), 2u);  // the empty string is still an id of its own
   EXPECT_EQ(m.find(""), 2u);
   EXPECT_TRUE(m.is_erased(1));
   EXPECT_EQ(m.name(1), "");
-  m.clear();
+  DataAccess::clear(m);
   EXPECT_EQ(m.erased_count(), 0u);
   EXPECT_FALSE(m.is_erased(1));
 }
 
 TEST(DataDeletion, KeepRowsRefusesAMaskOfTheWrongSize) {
   Column c(Field{"NOTE", FieldType::String, true});
-  c.append_text("x");
-  EXPECT_THROW(c.keep_rows(Bitmap(2, true)), Error);
+  DataAccess::append_text(c, "x");
+  EXPECT_THROW(DataAccess::keep_rows(c, Bitmap(2, true)), Error);
   DatasetGroup g = make_group();
   Interactions in = g.interactions();
-  EXPECT_THROW(in.keep_rows(Bitmap(in.size() + 1, true)), Error);
+  EXPECT_THROW(DataAccess::keep_rows(in, Bitmap(in.size() + 1, true)), Error);
   EXPECT_EQ(in.size(), 6u);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// IdMap against std::unordered_map as the obvious reference.
+// IdMap against std::unordered_map as the obvious reference (filled through the library's
+// DataAccess: users only read IdMaps).
 #include "tailor/data/id_map.hpp"
 
 #include <gtest/gtest.h>
@@ -8,15 +9,19 @@
 #include <string>
 #include <unordered_map>
 
+#include "data/data_access.hpp"
+
 namespace tailor {
 namespace {
+
+using detail::DataAccess;
 
 TEST(DataIdMap, AssignsDenseIndicesInFirstSeenOrder) {
   IdMap m;
   EXPECT_EQ(m.find("a"), kNoIndex);
-  EXPECT_EQ(m.insert("u1"), 0u);
-  EXPECT_EQ(m.insert("u2"), 1u);
-  EXPECT_EQ(m.insert("u1"), 0u);
+  EXPECT_EQ(DataAccess::insert(m, "u1"), 0u);
+  EXPECT_EQ(DataAccess::insert(m, "u2"), 1u);
+  EXPECT_EQ(DataAccess::insert(m, "u1"), 0u);
   EXPECT_EQ(m.size(), 2u);
   EXPECT_EQ(m.name(1), "u2");
   EXPECT_EQ(m.find("u2"), 1u);
@@ -25,15 +30,16 @@ TEST(DataIdMap, AssignsDenseIndicesInFirstSeenOrder) {
 
 TEST(DataIdMap, DistinguishesIdsSharingAnEightBytePrefix) {
   IdMap m;
-  Index a = m.insert("prefix-12-a-long-id");
-  Index b = m.insert("prefix-12-b-long-id");
-  Index c = m.insert("prefix-1");
-  Index d = m.insert("prefix-1");
+  Index a = DataAccess::insert(m, "prefix-12-a-long-id");
+  Index b = DataAccess::insert(m, "prefix-12-b-long-id");
+  Index c = DataAccess::insert(m, "prefix-1");
+  Index d = DataAccess::insert(m, "prefix-1");
   EXPECT_NE(a, b);
   EXPECT_EQ(c, d);
   EXPECT_EQ(m.find("prefix-12-a-long-id"), a);
   EXPECT_EQ(m.find("prefix-12-c-long-id"), kNoIndex);
-  EXPECT_EQ(m.insert(std::string_view("")), 3u);  // the empty string is an id like any other
+  EXPECT_EQ(DataAccess::insert(m, std::string_view("")),
+            3u);  // the empty string is an id like any other
   EXPECT_EQ(m.find(""), 3u);
 }
 
@@ -45,23 +51,23 @@ TEST(DataIdMap, MatchesAReferenceMapOnManyRandomIds) {
     std::string id = "id" + std::to_string(rng() % 50000);
     if (rng() % 3 == 0) id += std::string(rng() % 20, 'x');
     Index expected = reference.emplace(id, static_cast<Index>(reference.size())).first->second;
-    ASSERT_EQ(m.insert(id), expected);
+    ASSERT_EQ(DataAccess::insert(m, id), expected);
   }
   ASSERT_EQ(m.size(), reference.size());
   for (const auto& [id, index] : reference) {
     ASSERT_EQ(m.find(id), index);
     ASSERT_EQ(m.name(index), id);
   }
-  m.clear();
+  DataAccess::clear(m);
   EXPECT_EQ(m.size(), 0u);
   EXPECT_EQ(m.find("id1"), kNoIndex);
 }
 
 TEST(DataIdMap, ReserveKeepsContents) {
   IdMap m;
-  m.insert("a");
-  m.insert("b");
-  m.reserve(100000, 1000000);
+  DataAccess::insert(m, "a");
+  DataAccess::insert(m, "b");
+  DataAccess::reserve(m, 100000, 1000000);
   EXPECT_EQ(m.find("b"), 1u);
   EXPECT_GT(m.memory_bytes(), 100000u);
 }

@@ -16,13 +16,19 @@
 
 namespace tailor {
 
+namespace detail {
+struct DataAccess;
+}  // namespace detail
+
 /// Values of one field, one per row, stored by type:
 /// integers as int64, floating point as double, booleans as bytes, categorical strings as
 /// dictionary codes (several per row for `|`-separated values), other strings in one buffer.
 /// A null mask exists only for nullable fields.
 ///
-/// Thread safety: const members may be called concurrently; appending needs external
-/// synchronisation against every other call.
+/// Users read columns (a DatasetGroup's datasets hand them out as const references); only the
+/// library appends rows.
+///
+/// Thread safety: const members may be called concurrently.
 class TAILOR_EXPORT Column {
  public:
   explicit Column(Field field);
@@ -54,7 +60,11 @@ class TAILOR_EXPORT Column {
   /// Bytes of heap memory held.
   std::size_t memory_bytes() const;
 
-  // --- appending (one call per row) ---------------------------------------------------------
+ private:
+  // Mutation is the library's (through detail::DataAccess); external synchronisation against
+  // every other call is the caller's.
+  friend struct detail::DataAccess;
+  // One append per row.
   void append_null();
   void append_int(std::int64_t value);
   void append_real(double value);
@@ -63,7 +73,7 @@ class TAILOR_EXPORT Column {
   /// Appends a categorical row from dictionary codes (see intern()).
   void append_codes(const Index* codes, std::size_t count);
   /// Dictionary code of a categorical value, adding it when new.
-  Index intern(std::string_view value) { return dictionary_.insert(value); }
+  Index intern(std::string_view value);
   /// Appends row `row` of `other`, a column of the same field.
   void append_from(const Column& other, std::size_t row);
   void reserve(std::size_t rows);
@@ -73,7 +83,6 @@ class TAILOR_EXPORT Column {
   /// held are gone.
   void keep_rows(const Bitmap& keep);
 
- private:
   void push_not_null() {
     if (field_.nullable) nulls_.push_back(0);
     ++size_;

@@ -14,6 +14,10 @@
 
 namespace tailor {
 
+namespace detail {
+struct DataAccess;
+}  // namespace detail
+
 /// Metadata of users or items: one Column per schema field other than the id.
 ///
 /// Rows are append-only; an upsert appends a new row and points the entity at it, and the
@@ -21,8 +25,9 @@ namespace tailor {
 /// indices of the DatasetGroup's user or item IdMap; an entity may have no row (known only
 /// from interactions).
 ///
-/// Thread safety: const members may be called concurrently; mutation needs external
-/// synchronisation against every other call.
+/// Users read tables (DatasetGroup::users() and items()); only the library upserts and erases.
+///
+/// Thread safety: const members may be called concurrently.
 class TAILOR_EXPORT EntityTable {
  public:
   /// Value of row_of() for an entity without metadata.
@@ -44,10 +49,12 @@ class TAILOR_EXPORT EntityTable {
   Span<Index> entities_with(std::size_t column, Index code) const;
   std::size_t memory_bytes() const;
 
-  // --- mutation ---------------------------------------------------------------------------
+ private:
+  // Mutation is the library's (through detail::DataAccess, which also appends to the columns);
+  // external synchronisation against every other call is the caller's.
+  friend struct detail::DataAccess;
   /// Points entity `e` at the row just appended to every column (the last row).
   void commit_row(Index e);
-  std::vector<Column>& columns_mut() { return columns_; }
   /// Drops every row.
   void clear();
   /// Rewrites the columns without superseded rows when they outnumber live ones.
@@ -56,7 +63,6 @@ class TAILOR_EXPORT EntityTable {
   /// columns with only the live rows, so no row and no dictionary value of theirs remains.
   void erase(Span<Index> entities);
 
- private:
   Schema schema_;
   std::vector<Column> columns_;
   void index_row(Index e, std::uint32_t row, bool add);

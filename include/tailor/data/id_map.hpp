@@ -15,6 +15,10 @@
 
 namespace tailor {
 
+namespace detail {
+struct DataAccess;
+}  // namespace detail
+
 /// Interns strings to dense indices 0, 1, 2, ... in order of first insertion.
 ///
 /// Strings live in one contiguous buffer; lookups use an open-addressing hash table whose slots
@@ -25,8 +29,10 @@ namespace tailor {
 /// but its characters are gone, find() no longer finds it and inserting the same string again
 /// gives a new index.
 ///
-/// Thread safety: const members may be called concurrently; insert(), erase() and clear() need
-/// external synchronisation against every other call.
+/// Users read IdMaps (a DatasetGroup's user, item and event-type ids, a categorical column's
+/// dictionary); only the library inserts and erases ids.
+///
+/// Thread safety: const members may be called concurrently.
 class TAILOR_EXPORT IdMap {
  public:
   /// Number of indices given out, erased ones included.
@@ -34,6 +40,27 @@ class TAILOR_EXPORT IdMap {
   bool empty() const { return ends_.empty(); }
   /// Index of `id`, or kNoIndex when it is unknown.
   Index find(std::string_view id) const;
+  /// The id with index `i` (i < size()); empty for an erased index.
+  std::string_view name(Index i) const {
+    std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(chars_.data() + begin, ends_[i] - begin);
+  }
+  /// Whether index `i` was erased.
+  bool is_erased(Index i) const { return i < erased_.size() && erased_.test(i); }
+  /// The erased indices as bits; indices at or past its size() are not erased.
+  const Bitmap& erased() const { return erased_; }
+  /// Number of erased indices.
+  std::size_t erased_count() const { return erased_count_; }
+  /// Bytes of heap memory held.
+  std::size_t memory_bytes() const;
+
+  /// 64-bit hash of a string, as used by the table (exposed for tests and other tables).
+  static std::uint64_t hash(std::string_view s) noexcept;
+
+ private:
+  // Mutation is the library's (through detail::DataAccess); external synchronisation against
+  // every other call is the caller's.
+  friend struct detail::DataAccess;
   /// Index of `id`, inserting it when it is new.
   Index insert(std::string_view id) { return insert(id, hash(id)); }
   /// insert() with the id's hash() already computed.
@@ -42,33 +69,16 @@ class TAILOR_EXPORT IdMap {
   void prefetch(std::uint64_t hash) const {
     if (!slots_.empty()) detail::prefetch_read(&slots_[hash & (slots_.size() - 1)]);
   }
-  /// The id with index `i` (i < size()); empty for an erased index.
-  std::string_view name(Index i) const {
-    std::size_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(chars_.data() + begin, ends_[i] - begin);
-  }
   /// Forgets the ids with these indices (each < size(); repeats and erased ones are ignored):
   /// they leave the table and their characters leave the buffer, which is compacted.
   void erase(Span<Index> indices);
   /// Appends an index that is erased from the start (restoring a map that had erased ids).
   Index append_erased();
-  /// Whether index `i` was erased.
-  bool is_erased(Index i) const { return i < erased_.size() && erased_.test(i); }
-  /// The erased indices as bits; indices at or past its size() are not erased.
-  const Bitmap& erased() const { return erased_; }
-  /// Number of erased indices.
-  std::size_t erased_count() const { return erased_count_; }
   /// Removes every id.
   void clear();
   /// Prepares for `n` ids holding `chars` characters in all.
   void reserve(std::size_t n, std::size_t chars = 0);
-  /// Bytes of heap memory held.
-  std::size_t memory_bytes() const;
 
-  /// 64-bit hash of a string, as used by the table (exposed for tests and other tables).
-  static std::uint64_t hash(std::string_view s) noexcept;
-
- private:
   struct Slot {
     std::uint64_t prefix;  // the id's first 8 bytes, zero-padded
     std::uint32_t tag;     // hash bits (high 24) and min(length, 255) (low 8)

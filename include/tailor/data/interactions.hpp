@@ -16,6 +16,10 @@
 
 namespace tailor {
 
+namespace detail {
+struct DataAccess;
+}  // namespace detail
+
 /// Code of "no event type" in Interactions::event_types().
 inline constexpr std::uint16_t kNoEventType = 0xFFFF;
 
@@ -26,8 +30,9 @@ inline constexpr std::uint16_t kNoEventType = 0xFFFF;
 /// a presence mask. Every other schema field (IMPRESSION, RECOMMENDATION_ID, metadata) is a
 /// Column in extra_columns().
 ///
-/// Thread safety: const members may be called concurrently; mutation needs external
-/// synchronisation against every other call.
+/// Users read it (DatasetGroup::interactions()); only the library appends and removes rows.
+///
+/// Thread safety: const members may be called concurrently.
 class TAILOR_EXPORT Interactions {
  public:
   explicit Interactions(const Schema& schema);
@@ -51,7 +56,10 @@ class TAILOR_EXPORT Interactions {
   /// Bytes of heap memory held (ids maps excluded: they belong to the DatasetGroup).
   std::size_t memory_bytes() const;
 
-  // --- mutation ---------------------------------------------------------------------------
+ private:
+  // Mutation is the library's (through detail::DataAccess, which also appends to the extra
+  // columns); external synchronisation against every other call is the caller's.
+  friend struct detail::DataAccess;
   /// Appends the core fields of one row; the caller appends one value to every extra column.
   void append(Index user, Index item, std::int64_t timestamp, std::uint16_t event_type,
               float event_value, bool has_event_value) {
@@ -62,18 +70,25 @@ class TAILOR_EXPORT Interactions {
     event_values_.push_back(event_value);
     value_present_.push_back(has_event_value ? 1 : 0);
   }
+  /// Grows the core columns to `rows` rows, leaving the new rows for set_core() to fill.
+  void resize_core(std::size_t rows);
+  /// Sets the core fields of row `row` (< size()); different rows may be set concurrently.
+  void set_core(std::size_t row, Index user, Index item, std::int64_t timestamp,
+                std::uint16_t event_type, float event_value, bool has_event_value) {
+    users_[row] = user;
+    items_[row] = item;
+    timestamps_[row] = timestamp;
+    event_types_[row] = event_type;
+    event_values_[row] = event_value;
+    value_present_[row] = has_event_value ? 1 : 0;
+  }
   /// Code of event type `name`, adding it when new. @throws Error(InvalidArgument) past 65534.
   std::uint16_t intern_event_type(std::string_view name);
-  std::vector<Column>& extra_columns_mut() { return extras_; }
   void reserve(std::size_t rows);
+  /// Drops every row; event-type codes stay.
   void clear();
   /// Keeps the rows whose bit is set in `keep` (size() bits), in order, in every column.
   void keep_rows(const Bitmap& keep);
-
- private:
-  friend class DatasetGroup;  // bulk import fills the core columns in parallel
-  /// Grows the core columns to `rows` rows, leaving the new rows for the caller to fill.
-  void resize_core(std::size_t rows);
 
   std::vector<Index> users_;
   std::vector<Index> items_;
