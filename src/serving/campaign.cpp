@@ -17,20 +17,12 @@
 
 #include "detail/parallel.hpp"
 #include "detail/topk.hpp"
+#include "serving/campaign_impl.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/popularity.hpp"
 #include "tailor/recipes/ranking.hpp"
 
 namespace tailor {
-
-// What a request is served from: the version, and what the data looked like when it was trained.
-struct Campaign::Snapshot {
-  std::shared_ptr<const SolutionVersion> version;
-  std::vector<std::uint32_t> history_lengths;  // per user, interaction rows at training time
-  std::size_t trained_rows = 0;                // interaction rows at training time
-  std::vector<Index> popular;                  // items by distinct users at training time
-  bool softmax_scores = false;                 // Model::score_kind() is Softmax
-};
 
 namespace {
 
@@ -198,20 +190,6 @@ void top_k_within(const UserScorer& scorer, const float* approximate,
 
 }  // namespace
 
-// The request, resolved to indices under the read lock.
-struct Campaign::Resolved {
-  Index user = kNoIndex;
-  Index item = kNoIndex;
-  std::vector<Index> history;
-  std::vector<float> weights;
-  std::size_t history_rows = 0;  // the user's interaction rows now
-  std::optional<Bitmap> allowed;
-  std::optional<Bitmap> promoted_allowed;
-  std::vector<Index> excluded;
-  std::vector<ScoredItem> live_neighbors;  // similar items of an item newer than the model
-  Index catalog = 0;
-};
-
 namespace {
 // Items co-occurring with `item` in users' histories, by the number of users (an item the model
 // has not seen yet still gets similar items as soon as it has interactions).
@@ -244,38 +222,70 @@ std::vector<ScoredItem> co_occurring(const DatasetGroup& g, Index item, std::siz
 }
 }  // namespace
 
-Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, SolutionVersion version,
-                   CampaignOptions options)
+Campaign::Impl::Impl(std::shared_ptr<LiveDatasetGroup> group, Solution solution, CampaignOptions options)
     : group_(std::move(group)), solution_(std::move(solution)), options_(std::move(options)) {
   TAILOR_THROW_IF(!group_, ErrorCode::InvalidArgument, "a campaign needs a dataset group");
   id_prefix_ = std::hash<const void*>()(this) ^
                static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
+Campaign::Impl::~Impl() {
+  subscription_.reset();  // no change reaches a campaign being destroyed
+  wait_for_retrain();
+}
+
+Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, Solution solution, SolutionVersion version,
+                   CampaignOptions options)
+    : impl_(std::make_unique<Impl>(std::move(group), std::move(solution), std::move(options))) {
+  Impl& m = *impl_;
   // Subscribe first, so that no change between reading the group and subscribing goes unseen.
-  subscription_ = group_->subscribe([this](const GroupChange& change) { on_change(change); });
-  auto [lengths, rows] = group_->read(history_lengths);
-  deploy(std::move(version), std::move(lengths), rows);
-  last_training_seconds_ = seconds_now();
+  m.subscription_ = m.group_->subscribe([&m](const GroupChange& change) { m.on_change(change); });
+  auto [lengths, rows] = m.group_->read(history_lengths);
+  m.deploy(std::move(version), std::move(lengths), rows);
+  m.last_training_seconds_ = seconds_now();
 }
 
 Campaign::Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version, CampaignOptions options)
     // A copy, not a move: the order in which the two arguments are made is unspecified.
     : Campaign(std::move(group), Solution(version.config()), version, std::move(options)) {}
 
-Campaign::~Campaign() {
-  subscription_.reset();  // no change reaches a campaign being destroyed
-  wait_for_retrain();
+Campaign::~Campaign() = default;
+
+RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
+  const std::shared_ptr<const Impl::Snapshot> snap = impl_->snapshot();
+  Impl::Resolved r = impl_->resolve(request, *snap);
+  RecommendationResponse response = impl_->respond(request, *snap, r, nullptr);
+  impl_->record(request, response);
+  return response;
 }
 
-std::shared_ptr<const Campaign::Snapshot> Campaign::snapshot() const { return std::atomic_load(&snapshot_); }
+std::shared_ptr<const SolutionVersion> Campaign::version() const { return impl_->snapshot()->version; }
+const Solution& Campaign::solution() const { return impl_->solution_; }
+const std::shared_ptr<LiveDatasetGroup>& Campaign::group() const { return impl_->group_; }
+RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& request) const {
+  return impl_->get_personalized_ranking(request);
+}
+PutReport Campaign::put_events(const std::vector<EventRecord>& events) { return impl_->put_events(events); }
+void Campaign::deploy(SolutionVersion version) { impl_->deploy(std::move(version)); }
+void Campaign::retrain() { impl_->retrain(); }
+bool Campaign::retrain_async() { return impl_->retrain_async(); }
+void Campaign::wait_for_retrain() { impl_->wait_for_retrain(); }
+PutReport Campaign::put_users(const std::vector<EntityRecord>& users) { return impl_->group_->put_users(users); }
+PutReport Campaign::put_items(const std::vector<EntityRecord>& items) { return impl_->group_->put_items(items); }
 
-std::shared_ptr<const SolutionVersion> Campaign::version() const { return snapshot()->version; }
+std::optional<std::string> Campaign::last_retrain_error() const {
+  std::lock_guard<std::mutex> lock(impl_->retrain_error_mutex_);
+  return impl_->last_retrain_error_;
+}
 
-void Campaign::deploy(SolutionVersion version) {
+std::shared_ptr<const Campaign::Impl::Snapshot> Campaign::Impl::snapshot() const { return std::atomic_load(&snapshot_); }
+
+void Campaign::Impl::deploy(SolutionVersion version) {
   auto [lengths, rows] = group_->read(history_lengths);
   deploy(std::move(version), std::move(lengths), rows);
 }
 
-void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows) {
+void Campaign::Impl::deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows) {
   // Whatever deploys (a retrain that copied its events before a deletion included), the model
   // served forgets every deleted user and item. Deploys are serialised so that one that read the
   // deleted sets before a deletion cannot land after the deletion's own.
@@ -303,14 +313,14 @@ void Campaign::deploy(SolutionVersion version, std::vector<std::uint32_t> histor
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));
 }
 
-std::string Campaign::next_recommendation_id() const {
+std::string Campaign::Impl::next_recommendation_id() const {
   char buffer[48];
   std::snprintf(buffer, sizeof buffer, "%016llx-%010llx", static_cast<unsigned long long>(id_prefix_),
                 static_cast<unsigned long long>(id_counter_.fetch_add(1) + 1));
   return buffer;
 }
 
-std::vector<std::pair<Index, float>> Campaign::live_counts(const Snapshot& s) const {
+std::vector<std::pair<Index, float>> Campaign::Impl::live_counts(const Snapshot& s) const {
   std::unordered_map<Index, float> counts;
   {
     std::lock_guard<std::mutex> lock(live_mutex_);
@@ -321,7 +331,7 @@ std::vector<std::pair<Index, float>> Campaign::live_counts(const Snapshot& s) co
   return {counts.begin(), counts.end()};
 }
 
-Campaign::Resolved Campaign::resolve(const RecommendationRequest& request, const Snapshot& snap) const {
+Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& request, const Snapshot& snap) const {
   TAILOR_THROW_IF(request.num_results > CampaignLimits::kMaxNumResults, ErrorCode::InvalidArgument,
                   "num_results ", request.num_results, " is more than the limit of ", CampaignLimits::kMaxNumResults);
   TAILOR_THROW_IF(request.user_id.empty() && request.item_id.empty(), ErrorCode::InvalidArgument,
@@ -387,15 +397,7 @@ Campaign::Resolved Campaign::resolve(const RecommendationRequest& request, const
   return r;
 }
 
-RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
-  const std::shared_ptr<const Snapshot> snap = snapshot();
-  Resolved r = resolve(request, *snap);
-  RecommendationResponse response = respond(request, *snap, r, nullptr);
-  record(request, response);
-  return response;
-}
-
-void Campaign::record(const RecommendationRequest& request, const RecommendationResponse& response) const {
+void Campaign::Impl::record(const RecommendationRequest& request, const RecommendationResponse& response) const {
   if (options_.recorded_recommendations == 0) return;
   RecommendationRecord rec;
   rec.recommendation_id = response.recommendation_id;
@@ -409,17 +411,17 @@ void Campaign::record(const RecommendationRequest& request, const Recommendation
 }
 
 std::vector<RecommendationRecord> Campaign::recent_recommendations() const {
-  std::lock_guard<std::mutex> lock(records_mutex_);
-  return {records_.begin(), records_.end()};
+  std::lock_guard<std::mutex> lock(impl_->records_mutex_);
+  return {impl_->records_.begin(), impl_->records_.end()};
 }
 
-bool Campaign::dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
+bool Campaign::Impl::dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
   const Model& model = *snap.version->model();
   const bool cold = request.item_id.empty() && model.personalized() && r.history.empty();
   return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
 }
 
-UserQuery Campaign::user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
+UserQuery Campaign::Impl::user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r) {
   UserQuery q;
   q.user = r.user;
   q.history = r.history;
@@ -429,7 +431,7 @@ UserQuery Campaign::user_query(const RecommendationRequest& request, const Snaps
   return q;
 }
 
-RecommendationResponse Campaign::respond(const RecommendationRequest& request, const Snapshot& snap,
+RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& request, const Snapshot& snap,
                                          Resolved& r, const Ranked* precomputed) const {
   const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
@@ -584,7 +586,7 @@ RecommendationResponse Campaign::respond(const RecommendationRequest& request, c
   return response;
 }
 
-RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& request) const {
+RecommendationResponse Campaign::Impl::get_personalized_ranking(const RankingRequest& request) const {
   TAILOR_THROW_IF(request.user_id.empty(), ErrorCode::InvalidArgument, "a ranking request needs a user_id");
   TAILOR_THROW_IF(request.input_list.empty() || request.input_list.size() > CampaignLimits::kMaxInputList,
                   ErrorCode::InvalidArgument, "input_list must hold 1 to 500 item ids, found ",
@@ -652,7 +654,7 @@ RecommendationResponse Campaign::get_personalized_ranking(const RankingRequest& 
   return response;
 }
 
-PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
+PutReport Campaign::Impl::put_events(const std::vector<EventRecord>& given) {
   // Implicit impressions: an event quoting a recorded recommendation without an impression list
   // gets the items that recommendation showed (up to the 25 an event may carry).
   std::vector<EventRecord> events = given;
@@ -672,7 +674,7 @@ PutReport Campaign::put_events(const std::vector<EventRecord>& given) {
   return group_->put_events(events);
 }
 
-void Campaign::on_change(const GroupChange& change) {
+void Campaign::Impl::on_change(const GroupChange& change) {
   if (change.kind == GroupChange::Kind::Entities) return;
   if (change.kind == GroupChange::Kind::Deleted) {
     // Row numbers moved and the model must forget the deleted users and items: serve the same
@@ -722,10 +724,7 @@ void Campaign::on_change(const GroupChange& change) {
   if (by_count || by_time) retrain_async();
 }
 
-PutReport Campaign::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }
-PutReport Campaign::put_items(const std::vector<EntityRecord>& items) { return group_->put_items(items); }
-
-SolutionVersion Campaign::train_and_deploy() {
+SolutionVersion Campaign::Impl::train_and_deploy() {
   struct Copy {
     EventColumns events;
     Index users = 0, items = 0;
@@ -743,7 +742,7 @@ SolutionVersion Campaign::train_and_deploy() {
   events_since_training_ = 0;
   last_training_seconds_ = seconds_now();
   // UPDATE extends the version being served; hold it so that a concurrent deploy cannot free it.
-  const std::shared_ptr<const SolutionVersion> served = version();
+  const std::shared_ptr<const SolutionVersion> served = snapshot()->version;
   SolutionVersion trained =
       solution_.train(std::move(c.events), c.users, c.items, options_.training,
                       options_.training.mode == TrainingMode::Update ? served.get() : nullptr);
@@ -751,7 +750,7 @@ SolutionVersion Campaign::train_and_deploy() {
   return trained;
 }
 
-void Campaign::retrain() {
+void Campaign::Impl::retrain() {
   auto failed = [this](const std::string& error) {
     {
       std::lock_guard<std::mutex> lock(retrain_error_mutex_);
@@ -776,12 +775,7 @@ void Campaign::retrain() {
   if (options_.on_retrain_success) options_.on_retrain_success(*trained);  // no lock held
 }
 
-std::optional<std::string> Campaign::last_retrain_error() const {
-  std::lock_guard<std::mutex> lock(retrain_error_mutex_);
-  return last_retrain_error_;
-}
-
-bool Campaign::retrain_async() {
+bool Campaign::Impl::retrain_async() {
   // Checked before the lock too: a callback on the retrain thread (or put_events() from it) must
   // not wait for the lock that wait_for_retrain() holds while joining that thread.
   if (retraining_.load()) return false;
@@ -801,7 +795,7 @@ bool Campaign::retrain_async() {
   return true;
 }
 
-void Campaign::wait_for_retrain() {
+void Campaign::Impl::wait_for_retrain() {
   std::lock_guard<std::mutex> lock(retrain_mutex_);
   if (retrain_thread_.joinable()) retrain_thread_.join();
 }
@@ -831,15 +825,16 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
                                                 const ExecutionOptions& execution) {
   const std::size_t n = requests.size();
   std::vector<RecommendationResult> out(n);
-  const std::shared_ptr<const Campaign::Snapshot> snap = campaign.snapshot();
+  const Campaign::Impl& impl = campaign.impl();
+  const std::shared_ptr<const Campaign::Impl::Snapshot> snap = impl.snapshot();
   const BlockScorer* blocks_of = snap->version->model()->block_scorer();
   const int threads = detail::resolve_threads(execution.num_threads);
 
   // Resolve every request (ids, histories, filters), in parallel.
-  std::vector<std::optional<Campaign::Resolved>> resolved(n);
+  std::vector<std::optional<Campaign::Impl::Resolved>> resolved(n);
   detail::parallel_for(n, threads, [&](std::size_t k) {
     try {
-      resolved[k] = campaign.resolve(requests[k], *snap);
+      resolved[k] = impl.resolve(requests[k], *snap);
     } catch (const std::exception&) {
       fail(out[k]);
     }
@@ -850,14 +845,14 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   std::vector<std::size_t> dense;
   for (std::size_t k = 0; k < n; ++k) {
     if (resolved[k] && blocks_of && snap->softmax_scores && !requests[k].promotion &&
-        Campaign::dense_scoring(requests[k], *snap, *resolved[k])) {
+        Campaign::Impl::dense_scoring(requests[k], *snap, *resolved[k])) {
       dense.push_back(k);
     }
   }
-  auto answer = [&](std::size_t k, const Campaign::Ranked* ranked) {
+  auto answer = [&](std::size_t k, const Campaign::Impl::Ranked* ranked) {
     try {
-      out[k].response = campaign.respond(requests[k], *snap, *resolved[k], ranked);
-      campaign.record(requests[k], out[k].response);
+      out[k].response = impl.respond(requests[k], *snap, *resolved[k], ranked);
+      impl.record(requests[k], out[k].response);
     } catch (const std::exception&) {
       fail(out[k]);
     }
@@ -878,8 +873,8 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
     std::vector<detail::TopK> heaps;
     std::vector<LogSumExp> normalisers(count);
     for (std::size_t j = 0; j < count; ++j) {
-      const Campaign::Resolved& r = *resolved[dense[begin + j]];
-      const UserQuery q = Campaign::user_query(requests[dense[begin + j]], *snap, r);
+      const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
+      const UserQuery q = Campaign::Impl::user_query(requests[dense[begin + j]], *snap, r);
       blocks_of->user_state(q, states.data() + j * state_size);
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
@@ -898,14 +893,14 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
           // Running log-sum-exp over the whole catalog (the softmax normaliser).
           normalisers[j].add(row, static_cast<std::size_t>(c));
           // Running top-k among allowed items; equal scores keep the earlier item.
-          const Campaign::Resolved& r = *resolved[dense[begin + j]];
+          const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
           heaps[j].push_all(row, static_cast<std::size_t>(c), c0,
                             r.allowed ? &*r.allowed : nullptr);
         }
       }
     }
     for (std::size_t j = 0; j < count; ++j) {
-      Campaign::Ranked ranked;
+      Campaign::Impl::Ranked ranked;
       ranked.normaliser = normalisers[j].value();
       heaps[j].take_sorted(ranked.top);
       answer(dense[begin + j], &ranked);

@@ -3,15 +3,11 @@
 // retraining swapped in without pausing readers.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -113,8 +109,6 @@ struct CampaignOptions {
   std::function<void(const SolutionVersion& version)> on_retrain_success;
 };
 
-struct RecommendationResult;
-
 /// Serves one solution version of one solution over a LiveDatasetGroup.
 ///
 /// Thread safety: get_recommendations() and get_personalized_ranking() are safe from any number
@@ -172,59 +166,16 @@ class TAILOR_EXPORT Campaign {
 
   /// The version being served.
   std::shared_ptr<const SolutionVersion> version() const;
-  const Solution& solution() const { return solution_; }
-  const std::shared_ptr<LiveDatasetGroup>& group() const { return group_; }
+  const Solution& solution() const;
+  const std::shared_ptr<LiveDatasetGroup>& group() const;
+
+  /// The campaign's state, defined only in the library's own sources (batch scoring reads the
+  /// served snapshot through it); nothing can be done with it outside the library.
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
 
  private:
-  struct Snapshot;
-  struct Resolved;
-  /// The catalog already ranked for one request (batched scoring): the best items, excluded ones
-  /// left out, and the softmax normaliser.
-  struct Ranked {
-    std::vector<ScoredItem> top;
-    double normaliser = 0;
-  };
-  friend TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(
-      const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
-      const ExecutionOptions& execution);
-  std::shared_ptr<const Snapshot> snapshot() const;
-  Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
-  RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
-                                 const Ranked* precomputed) const;
-  static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
-  /// The model query of a resolved user request (the trained vector, or a fold-in when the user
-  /// is new or has events since training).
-  static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
-  void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
-  /// The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
-  SolutionVersion train_and_deploy();
-  std::string next_recommendation_id() const;
-  void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
-  std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
-  void on_change(const GroupChange& change);
-
-  std::shared_ptr<LiveDatasetGroup> group_;
-  Solution solution_;
-  CampaignOptions options_;
-  std::shared_ptr<const Snapshot> snapshot_;  // read and written with std::atomic_load/store
-
-  // Popularity events since the served version's data (item, interactions row).
-  std::mutex deploy_mutex_;
-  mutable std::mutex live_mutex_;
-  std::vector<std::pair<Index, std::uint32_t>> live_events_;
-
-  std::mutex retrain_mutex_;
-  std::thread retrain_thread_;
-  std::atomic<bool> retraining_{false};
-  std::atomic<std::size_t> events_since_training_{0};
-  std::atomic<double> last_training_seconds_{0};
-  mutable std::mutex retrain_error_mutex_;
-  std::optional<std::string> last_retrain_error_;
-  std::uint64_t id_prefix_;
-  mutable std::atomic<std::uint64_t> id_counter_{0};
-  mutable std::mutex records_mutex_;
-  mutable std::deque<RecommendationRecord> records_;
-  LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
+  std::unique_ptr<Impl> impl_;
 };
 
 /// One request's outcome in recommend_all(): its response, or what went wrong.
