@@ -18,6 +18,7 @@
 #include "detail/parallel.hpp"
 #include "detail/topk.hpp"
 #include "serving/campaign_impl.hpp"
+#include "serving/softmax.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/popularity.hpp"
 #include "tailor/recipes/ranking.hpp"
@@ -70,62 +71,13 @@ std::vector<Index> popular_items(const DatasetGroup& g) {
   return order;
 }
 
-// log Σ exp(s), the normaliser of softmax scores, over scores given in one piece or in chunks.
-// The sum is kept relative to the largest score so far (rescaled when that moves), so that
-// nothing overflows.
-struct LogSumExp {
-  double top = -std::numeric_limits<double>::infinity();
-  double sum = 0;
-  void add(const float* scores, std::size_t n) {
-    if (n == 0) return;
-    const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
-    const double chunk_top = a.maxCoeff();
-    if (chunk_top > top) {
-      sum *= std::exp(top - chunk_top);
-      top = chunk_top;
-    }
-    sum += static_cast<double>((a - static_cast<float>(top)).exp().sum());  // vectorized exp
-  }
-  double value() const { return top + std::log(sum); }
-};
-
-// The softmax normaliser of a request scored approximately (UserScorer::approximate_scores): the
-// log-sum-exp of the approximate scores, with the term of each item since scored exactly
-// replaced by its exact one, once. The items ranked, which carry most of the weight, so end up
-// exact, and what is left is the small, mostly cancelling error of the rest.
-struct Normaliser {
-  LogSumExp lse;
-  bool all_exact = false;
-  std::vector<Index> exact_items;  // sorted
-  void set_exact(Index item, float approximate, float exact) {
-    if (all_exact) return;
-    const auto at = std::lower_bound(exact_items.begin(), exact_items.end(), item);
-    if (at != exact_items.end() && *at == item) return;
-    exact_items.insert(at, item);
-    lse.sum += std::exp(static_cast<double>(exact) - lse.top) -
-               std::exp(static_cast<double>(approximate) - lse.top);
-  }
-  void set_all_exact(const std::vector<float>& exact) {
-    lse = LogSumExp();
-    lse.add(exact.data(), exact.size());
-    all_exact = true;
-  }
-};
-
-double log_sum_exp(const float* scores, std::size_t n) {
-  if (n == 0) return 0;
-  LogSumExp l;
-  l.add(scores, n);
-  return l.value();
-}
-
 // The best `count` items by exact score, from approximate scores within `bound` of the exact
 // ones (UserScorer::approximate_scores; knocked-out items at −infinity): the items that could be
 // among the exact best are scored exactly and ranked. Each item scored exactly goes into
 // `normaliser` (when given).
 void top_k_within(const UserScorer& scorer, const float* approximate,
                   std::size_t n, const ScoreBound& bound, std::size_t count, const Bitmap* allowed,
-                  Normaliser* normaliser, std::vector<ScoredItem>& top) {
+                  detail::Normaliser* normaliser, std::vector<ScoredItem>& top) {
   // Usually the best few more than `count` approximate scores hold every item that could be.
   const std::size_t wider = count + 4;
   detail::top_k(approximate, n, wider, allowed, top);
@@ -471,7 +423,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   // normaliser of softmax scores while the ranked items' terms are made exact.
   std::unique_ptr<UserScorer> scorer;
   ScoreBound bound;
-  Normaliser approximate;
+  detail::Normaliser approximate;
   const bool dense = dense_scoring(request, snap, r);
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
@@ -633,7 +585,7 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(const RankingReq
   for (const RankedItem& x : ranked) {
     if (x.known) known.push_back(x.score);
   }
-  const double normaliser = log_sum_exp(known.data(), known.size());
+  const double normaliser = detail::log_sum_exp(known.data(), known.size());
   RecommendationResponse response;
   response.recommendation_id = next_recommendation_id();
   response.cold_start = r.history.empty() && model.personalized();
@@ -798,125 +750,6 @@ bool Campaign::Impl::retrain_async() {
 void Campaign::Impl::wait_for_retrain() {
   std::lock_guard<std::mutex> lock(retrain_mutex_);
   if (retrain_thread_.joinable()) retrain_thread_.join();
-}
-
-}  // namespace tailor
-
-namespace tailor {
-
-namespace {
-// Records a failed request in its result, as get_recommendations() would have thrown it.
-void fail(RecommendationResult& result) {
-  try {
-    throw;
-  } catch (const Error& e) {
-    result.error = e.code();
-    result.message = e.what();
-  } catch (const std::exception& e) {
-    result.error = ErrorCode::Internal;
-    result.message = e.what();
-  }
-  result.response = {};
-}
-}  // namespace
-
-std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
-                                                const std::vector<RecommendationRequest>& requests,
-                                                const ExecutionOptions& execution) {
-  const std::size_t n = requests.size();
-  std::vector<RecommendationResult> out(n);
-  const Campaign::Impl& impl = campaign.impl();
-  const std::shared_ptr<const Campaign::Impl::Snapshot> snap = impl.snapshot();
-  const BlockScorer* blocks_of = snap->version->model()->block_scorer();
-  const int threads = detail::resolve_threads(execution.num_threads);
-
-  // Resolve every request (ids, histories, filters), in parallel.
-  std::vector<std::optional<Campaign::Impl::Resolved>> resolved(n);
-  detail::parallel_for(n, threads, [&](std::size_t k) {
-    try {
-      resolved[k] = impl.resolve(requests[k], *snap);
-    } catch (const std::exception&) {
-      fail(out[k]);
-    }
-  });
-  // Requests an ALS model scores against the whole catalog are batched into matrix products:
-  // S = U Yᵀ over blocks of users (exhaustive scoring is ~f·items flops a user; GEMM runs near
-  // the machine's peak where one GEMV per user is bound by memory).
-  std::vector<std::size_t> dense;
-  for (std::size_t k = 0; k < n; ++k) {
-    if (resolved[k] && blocks_of && snap->softmax_scores && !requests[k].promotion &&
-        Campaign::Impl::dense_scoring(requests[k], *snap, *resolved[k])) {
-      dense.push_back(k);
-    }
-  }
-  auto answer = [&](std::size_t k, const Campaign::Impl::Ranked* ranked) {
-    try {
-      out[k].response = impl.respond(requests[k], *snap, *resolved[k], ranked);
-      impl.record(requests[k], out[k].response);
-    } catch (const std::exception&) {
-      fail(out[k]);
-    }
-  };
-  // Blocks of users times chunks of items. A chunk's item factors stay in cache while every
-  // user of the block is scored against it, a few users at a time, and each user's scores are
-  // folded into their running softmax normaliser and top-k while still in the first-level cache.
-  constexpr std::size_t kUsers = 512;
-  // About 1024 items a chunk, a multiple of the scorer's alignment.
-  const Index align = blocks_of ? std::max<Index>(1, blocks_of->chunk_alignment()) : 1;
-  const Index chunk = std::max<Index>(1, 1024 / align) * align;
-  const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
-  detail::parallel_for(blocks, threads, [&](std::size_t b) {
-    const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
-    const std::size_t count = end - begin;
-    const std::size_t state_size = blocks_of->state_size();
-    std::vector<float> states(count * state_size);
-    std::vector<detail::TopK> heaps;
-    std::vector<LogSumExp> normalisers(count);
-    for (std::size_t j = 0; j < count; ++j) {
-      const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-      const UserQuery q = Campaign::Impl::user_query(requests[dense[begin + j]], *snap, r);
-      blocks_of->user_state(q, states.data() + j * state_size);
-      // Room for the excluded items too: respond() drops them, and k others must remain.
-      heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
-    }
-    const Index num_items = snap->version->model()->num_items();
-    constexpr std::size_t kGroup = 8;  // users scored together: the kernel's tile of users
-    std::vector<float> scores(kGroup * static_cast<std::size_t>(chunk));
-    for (Index c0 = 0; c0 < num_items; c0 += chunk) {
-      const Index c = std::min<Index>(chunk, num_items - c0);
-      for (std::size_t g = 0; g < count; g += kGroup) {
-        const std::size_t group = std::min(kGroup, count - g);
-        blocks_of->score_block(states.data() + g * state_size, group, c0, c, scores.data(),
-                               static_cast<std::size_t>(chunk));
-        for (std::size_t j = g; j < g + group; ++j) {
-          const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
-          // Running log-sum-exp over the whole catalog (the softmax normaliser).
-          normalisers[j].add(row, static_cast<std::size_t>(c));
-          // Running top-k among allowed items; equal scores keep the earlier item.
-          const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-          heaps[j].push_all(row, static_cast<std::size_t>(c), c0,
-                            r.allowed ? &*r.allowed : nullptr);
-        }
-      }
-    }
-    for (std::size_t j = 0; j < count; ++j) {
-      Campaign::Impl::Ranked ranked;
-      ranked.normaliser = normalisers[j].value();
-      heaps[j].take_sorted(ranked.top);
-      answer(dense[begin + j], &ranked);
-    }
-  });
-  // Everything else (similar items, cold users, other recipes) one by one.
-  std::vector<std::size_t> rest;
-  for (std::size_t k = 0, d = 0; k < n; ++k) {
-    if (d < dense.size() && dense[d] == k) {
-      ++d;
-    } else if (resolved[k]) {
-      rest.push_back(k);
-    }
-  }
-  detail::parallel_for(rest.size(), threads, [&](std::size_t j) { answer(rest[j], nullptr); });
-  return out;
 }
 
 }  // namespace tailor

@@ -187,8 +187,10 @@ struct RecommendationResult {
 };
 
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
-/// user requests to an ALS model are scored in blocks of users per pass over the item factors,
-/// the rest one by one, all in parallel. Result k is request k's.
+/// whole-catalog user requests to a model with a block scorer (Model::block_scorer()) are scored
+/// in blocks of users per pass over the model's items, the rest one by one, all in parallel.
+/// Result k is request k's. Part of the batch module (src/batch/recommend_all.cpp), declared here
+/// so that this header is all a caller needs.
 TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
                                                               const std::vector<RecommendationRequest>& requests,
                                                               const ExecutionOptions& execution = {});
