@@ -79,12 +79,11 @@ std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store,
                                             store.load_version(chosen_solution(store, solution_name)));
 }
 
-std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store,
-                                                     const std::string& expression,
-                                                     const tailor::FilterLimits& limits) {
-  if (expression.empty()) return nullptr;
+std::optional<tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression,
+                                             const tailor::FilterLimits& limits) {
+  if (expression.empty()) return std::nullopt;
   return store.group()->read([&](const tailor::DatasetGroup& g) {
-    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g, limits));
+    return tailor::Filter::compile(expression, g, limits);
   });
 }
 

@@ -87,9 +87,8 @@ TEST(BatchRecommendAll, SameAnswersWithAndWithoutABlockScorer) {
   const auto blocked = serve(with_blocks);
   const auto one_by_one = serve(without_blocks);
 
-  const auto unread = group->read([](const DatasetGroup& g) {
-    return std::make_shared<const Filter>(
-        Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g));
+  const Filter unread = group->read([](const DatasetGroup& g) {
+    return Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g);
   });
   std::vector<RecommendationRequest> requests;
   for (const char* user : {"user-0001", "user-0002", "nobody", "user-0003"}) {

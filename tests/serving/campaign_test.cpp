@@ -32,8 +32,8 @@ std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>&
   return std::make_unique<Campaign>(group, solution, std::move(v));
 }
 
-std::shared_ptr<const Filter> compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
-  return group->read([&](const DatasetGroup& g) { return std::make_shared<const Filter>(Filter::compile(expression, g)); });
+Filter compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
+  return group->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
 }
 
 std::set<std::string> items_of(const RecommendationResponse& r) {
@@ -563,7 +563,7 @@ CandidateWays expect_full_sort_ranking(const std::shared_ptr<LiveDatasetGroup>& 
         const Bitmap allowed = group->read([&](const DatasetGroup& g) {
           FilterRequest fr;
           fr.user = u;
-          return filtered ? filter->evaluate(g, fr) : Bitmap(g.item_ids().size(), true);
+          return filtered ? filter.evaluate(g, fr) : Bitmap(g.item_ids().size(), true);
         });
         std::vector<ScoredItem> expected;
         for (Index i = 0; i < num_items; ++i) {

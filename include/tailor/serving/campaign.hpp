@@ -33,7 +33,7 @@ struct CampaignLimits {
 struct Promotion {
   std::string name;                     ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
   int percent_promoted_items = 0;       ///< 1-100
-  std::shared_ptr<const Filter> filter;  ///< which items may be promoted (required)
+  std::optional<Filter> filter;    ///< which items may be promoted (required)
   FilterValues filter_values;
 };
 
@@ -42,7 +42,7 @@ struct RecommendationRequest {
   std::string user_id;  ///< for "recommended for you" (unknown users get popular items)
   std::string item_id;  ///< for similar items (recipe sims)
   std::size_t num_results = 25;
-  std::shared_ptr<const Filter> filter;  ///< optional
+  std::optional<Filter> filter;  ///< optional (a Filter is a cheap handle: copying shares it)
   FilterValues filter_values;
   std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
   std::vector<std::string> excluded_item_ids;                ///< never returned
@@ -53,7 +53,7 @@ struct RecommendationRequest {
 struct RankingRequest {
   std::string user_id;
   std::vector<std::string> input_list;  ///< up to 500 item ids
-  std::shared_ptr<const Filter> filter;
+  std::optional<Filter> filter;         ///< optional
   FilterValues filter_values;
   std::vector<std::pair<std::string, std::string>> context;
 };
