@@ -61,7 +61,7 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   auto answer = [&](std::size_t k, const Campaign::Impl::Ranked* ranked) {
     try {
       out[k].response = impl.respond(requests[k], *snap, *resolved[k], ranked);
-      impl.record(requests[k], out[k].response);
+      impl.records_.record(requests[k], out[k].response);
     } catch (const std::exception&) {
       fail(out[k]);
     }

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "serving/live_popularity.hpp"
+#include "serving/recorded_recommendations.hpp"
 #include "tailor/serving/campaign.hpp"
 
 namespace tailor {
@@ -60,40 +61,48 @@ struct Campaign::Impl {
   Impl(std::shared_ptr<LiveDatasetGroup> group, Solution solution, CampaignOptions options);
   ~Impl();
 
+  // Requests (campaign.cpp, respond.cpp).
   std::shared_ptr<const Snapshot> snapshot() const;
+  // Checks the request and resolves its ids, history and filters under the read lock.
   Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
+  // Scores a resolved request; `precomputed` is its catalog already ranked (batched scoring), or
+  // null.
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap,
                                  Resolved& r, const Ranked* precomputed) const;
   RecommendationResponse get_personalized_ranking(const RankingRequest& request) const;
-  PutReport put_events(const std::vector<EventRecord>& events);
+  // Whether the request ranks the whole catalog by score (then batched scoring may rank it).
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap,
                             const Resolved& r);
-  /// The model query of a resolved user request (the trained vector, or a fold-in when the user
-  /// is new or has events since training).
+  // The model query of a resolved user request (the trained vector, or a fold-in when the user
+  // is new or has events since training).
   static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap,
                               const Resolved& r);
+
+  // Versions and changes (campaign.cpp).
   void deploy(SolutionVersion version);
   void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths,
               std::size_t rows);
-  /// The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
+  PutReport put_events(const std::vector<EventRecord>& events);
+  void on_change(const GroupChange& change);
+
+  // Retraining (retraining.cpp).
+  // The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
   SolutionVersion train_and_deploy();
   void retrain();
   bool retrain_async();
   void wait_for_retrain();
-  std::string next_recommendation_id() const;
-  void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
-  std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
-  void on_change(const GroupChange& change);
+  // Starts the count of events and time towards an automatic retrain again.
+  void mark_trained();
+  // Counts new events, and retrains in the background when CampaignOptions say so.
+  void count_events(std::size_t events);
 
   std::shared_ptr<LiveDatasetGroup> group_;
   Solution solution_;
   CampaignOptions options_;
   std::shared_ptr<const Snapshot> snapshot_;  // read and written with std::atomic_load/store
-
-  // Popularity events since the served version's data (item, interactions row).
   std::mutex deploy_mutex_;
-  mutable std::mutex live_mutex_;
-  std::vector<std::pair<Index, std::uint32_t>> live_events_;
+  detail::LivePopularity live_;
+  mutable detail::RecordedRecommendations records_;
 
   std::mutex retrain_mutex_;
   std::thread retrain_thread_;
@@ -102,10 +111,6 @@ struct Campaign::Impl {
   std::atomic<double> last_training_seconds_{0};
   mutable std::mutex retrain_error_mutex_;
   std::optional<std::string> last_retrain_error_;
-  std::uint64_t id_prefix_;
-  mutable std::atomic<std::uint64_t> id_counter_{0};
-  mutable std::mutex records_mutex_;
-  mutable std::deque<RecommendationRecord> records_;
   LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 
