@@ -57,7 +57,10 @@ void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help
                          const char* filter_help) {
   add_solution_option(cmd, options.solution);
   cmd->add_option("-n", options.n, n_help)
-      ->check(whole_number(1, 500, "a whole number from 1 to 500 (the limit)"));
+      ->check(whole_number(1, tailor::CampaignLimits::kMaxNumResults,
+                           "a whole number from 1 to " +
+                               std::to_string(tailor::CampaignLimits::kMaxNumResults) +
+                               " (the limit)"));
   cmd->add_option("--filter", options.filter, filter_help);
   cmd->add_option("--param", options.filter_params, "filter parameter NAME=V1,V2 (repeatable)");
   cmd->add_option("--filter-history", options.filter_history,

@@ -49,7 +49,7 @@ void RecordedRecommendations::add_impressions(std::vector<EventRecord>& events) 
     if (e.recommendation_id.empty() || !e.impression.empty()) continue;
     for (const RecommendationRecord& rec : records_) {
       if (rec.recommendation_id != e.recommendation_id) continue;
-      const std::size_t shown = std::min<std::size_t>(25, rec.items.size());
+      const std::size_t shown = std::min(PutLimits::kMaxImpressions, rec.items.size());
       e.impression.assign(rec.items.begin(),
                           rec.items.begin() + static_cast<std::ptrdiff_t>(shown));
       break;

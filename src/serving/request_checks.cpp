@@ -20,9 +20,10 @@ void check_context(const std::vector<std::pair<std::string, std::string>>& conte
                         std::all_of(key.begin(), key.end(),
                                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
     TAILOR_THROW_IF(!key_ok, ErrorCode::InvalidArgument, "context key \"", key.substr(0, 160),
-                    "\" must be 1-150 characters of [A-Za-z0-9_]");
+                    "\" must be 1-", CampaignLimits::kMaxContextKey, " characters of [A-Za-z0-9_]");
     TAILOR_THROW_IF(value.size() > CampaignLimits::kMaxContextValue, ErrorCode::InvalidArgument,
-                    "context value for \"", key, "\" is longer than 1000 characters");
+                    "context value for \"", key, "\" is longer than ",
+                    CampaignLimits::kMaxContextValue, " characters");
   }
 }
 
@@ -59,8 +60,8 @@ void check_request(const RankingRequest& request) {
                   "a ranking request needs a user_id");
   TAILOR_THROW_IF(
       request.input_list.empty() || request.input_list.size() > CampaignLimits::kMaxInputList,
-      ErrorCode::InvalidArgument, "input_list must hold 1 to 500 item ids, found ",
-      request.input_list.size());
+      ErrorCode::InvalidArgument, "input_list must hold 1 to ", CampaignLimits::kMaxInputList,
+      " item ids, found ", request.input_list.size());
   check_context(request.context);
 }
 

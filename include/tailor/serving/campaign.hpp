@@ -14,20 +14,11 @@
 #include "tailor/error.hpp"
 #include "tailor/export.hpp"
 #include "tailor/filters/filter.hpp"
+#include "tailor/limits.hpp"  // CampaignLimits
 #include "tailor/serving/live_group.hpp"
 #include "tailor/solution/solution.hpp"
 
 namespace tailor {
-
-/// Documented request limits (Personalize's).
-struct CampaignLimits {
-  static constexpr std::size_t kMaxNumResults = 500;
-  static constexpr std::size_t kMaxInputList = 500;
-  static constexpr std::size_t kMaxContextEntries = 150;
-  static constexpr std::size_t kMaxContextKey = 150;
-  static constexpr std::size_t kMaxContextValue = 1000;
-  static constexpr std::size_t kMaxExcluded = 500;
-};
 
 /// A promotion: a share of the slots filled by items of its own filter.
 struct Promotion {
