@@ -83,7 +83,7 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
     std::vector<detail::LogSumExp> normalisers(count);
     for (std::size_t j = 0; j < count; ++j) {
       const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-      const UserQuery q = Campaign::Impl::user_query(requests[dense[begin + j]], *snap, r);
+      const UserQuery q = Campaign::Impl::user_query(r, *snap, requests[dense[begin + j]].context);
       blocks_of->user_state(q, states.data() + j * state_size);
       // Room for the excluded items too: respond() drops them, and k others must remain.
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());

@@ -121,7 +121,8 @@ void Campaign::Impl::deploy(SolutionVersion version, std::vector<std::uint32_t> 
 }
 
 Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& request,
-                                                 const Snapshot& snap) const {
+                                                 const Snapshot& snap,
+                                                 const std::vector<std::string>* input_list) const {
   detail::check_request(request);
   const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
@@ -163,6 +164,9 @@ Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& re
       const Index i = g.item_ids().find(id);
       if (i != kNoIndex) out.excluded.push_back(i);
     }
+    if (input_list) {
+      for (const std::string& id : *input_list) out.candidates.push_back(g.item_ids().find(id));
+    }
     return out;
   });
   if (similar) r.excluded.push_back(r.item);
@@ -172,26 +176,17 @@ Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& re
 RecommendationResponse Campaign::Impl::get_personalized_ranking(
     const RankingRequest& request) const {
   detail::check_request(request);
+  // The user, history and filter resolve as a recommendation request's do; the list's ids under
+  // the same read lock.
+  RecommendationRequest user_request;
+  user_request.user_id = request.user_id;
+  user_request.filter = request.filter;
+  user_request.filter_values = request.filter_values;
+  user_request.context = request.context;
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Model& model = *snap->version->model();
-  std::vector<Index> candidates;
-  Resolved r = group_->read([&](const DatasetGroup& g) {
-    Resolved out;
-    out.catalog = g.item_ids().size();
-    out.user = g.user_ids().find(request.user_id);
-    if (out.user != kNoIndex) {
-      solution_.user_history(g, out.user, out.history, out.weights);
-      out.history_rows = g.interaction_rows_of(out.user).size();
-    }
-    if (request.filter) {
-      FilterRequest fr;
-      fr.user = out.user;
-      fr.values = &request.filter_values;
-      out.allowed = request.filter->evaluate(g, fr);
-    }
-    for (const std::string& id : request.input_list) candidates.push_back(g.item_ids().find(id));
-    return out;
-  });
+  const Resolved r = resolve(user_request, *snap, &request.input_list);
+  const std::vector<Index>& candidates = r.candidates;
   // The filter removes items from the list; ids the group does not know stay (as unknown).
   std::vector<std::size_t> positions;  // kept entries' positions in input_list
   std::vector<Index> kept;
@@ -201,14 +196,7 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
     kept.push_back(c);
     positions.push_back(k);
   }
-  UserQuery q;
-  q.user = r.user;
-  q.history = r.history;
-  q.weights = r.weights;
-  q.refresh = r.user == kNoIndex || r.user >= snap->history_lengths.size() ||
-              r.history_rows > snap->history_lengths[r.user];
-  q.context = &request.context;
-  std::vector<RankedItem> ranked = rank_items(model, q, kept);
+  std::vector<RankedItem> ranked = rank_items(model, user_query(r, *snap, request.context), kept);
   std::vector<float> known;
   for (const RankedItem& x : ranked) {
     if (x.known) known.push_back(x.score);

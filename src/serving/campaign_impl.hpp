@@ -42,6 +42,7 @@ struct ResolvedRequest {
   std::vector<Index> excluded;
   std::vector<ScoredItem> live_neighbors;  // similar items of an item newer than the model
   Index catalog = 0;
+  std::vector<Index> candidates;  // a ranking request's list (kNoIndex: an unknown id)
 };
 
 // The catalog already ranked for one request (batched scoring): the best items, excluded ones
@@ -63,8 +64,10 @@ struct Campaign::Impl {
 
   // Requests (campaign.cpp, respond.cpp).
   std::shared_ptr<const Snapshot> snapshot() const;
-  // Checks the request and resolves its ids, history and filters under the read lock.
-  Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
+  // Checks the request and resolves its ids, history and filters under the read lock, and the
+  // ids of `input_list` (a ranking request's) when given.
+  Resolved resolve(const RecommendationRequest& request, const Snapshot& snap,
+                   const std::vector<std::string>* input_list = nullptr) const;
   // Scores a resolved request; `precomputed` is its catalog already ranked (batched scoring), or
   // null.
   RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap,
@@ -73,10 +76,10 @@ struct Campaign::Impl {
   // Whether the request ranks the whole catalog by score (then batched scoring may rank it).
   static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap,
                             const Resolved& r);
-  // The model query of a resolved user request (the trained vector, or a fold-in when the user
-  // is new or has events since training).
-  static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap,
-                              const Resolved& r);
+  // The model query of a resolved user (the trained state, or a fold-in of the history when the
+  // user is new or has events since training): the one way every request asks the model.
+  static UserQuery user_query(const Resolved& r, const Snapshot& snap,
+                              const std::vector<std::pair<std::string, std::string>>& context);
 
   // Versions and changes (campaign.cpp).
   void deploy(SolutionVersion version);

@@ -62,7 +62,6 @@ void check_request(const RankingRequest& request) {
       request.input_list.empty() || request.input_list.size() > CampaignLimits::kMaxInputList,
       ErrorCode::InvalidArgument, "input_list must hold 1 to ", CampaignLimits::kMaxInputList,
       " item ids, found ", request.input_list.size());
-  check_context(request.context);
 }
 
 }  // namespace tailor::detail

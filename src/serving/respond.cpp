@@ -23,15 +23,16 @@ bool Campaign::Impl::dense_scoring(const RecommendationRequest& request, const S
   return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
 }
 
-UserQuery Campaign::Impl::user_query(const RecommendationRequest& request, const Snapshot& snap,
-                                     const Resolved& r) {
+UserQuery Campaign::Impl::user_query(
+    const Resolved& r, const Snapshot& snap,
+    const std::vector<std::pair<std::string, std::string>>& context) {
   UserQuery q;
   q.user = r.user;
   q.history = r.history;
   q.weights = r.weights;
   q.refresh =
       r.user >= snap.history_lengths.size() || r.history_rows > snap.history_lengths[r.user];
-  q.context = &request.context;
+  q.context = &context;
   return q;
 }
 
@@ -83,7 +84,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   if (dense && precomputed) {
     normaliser = precomputed->normaliser;
   } else if (dense) {
-    scorer = model.scorer(user_query(request, snap, r));
+    scorer = model.scorer(user_query(r, snap, request.context));
     bound = scorer->approximate_scores(owned);
     if (snap.softmax_scores) approximate.lse.add(owned.data(), owned.size());
     if (!model.personalized()) {
@@ -126,12 +127,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
         }
       }
     } else if (!cold) {
-      UserQuery q;
-      q.user = r.user;
-      q.history = r.history;
-      q.weights = r.weights;
-      q.context = &request.context;
-      model.recommend(q, count, mask, top);
+      model.recommend(user_query(r, snap, request.context), count, mask, top);
     }
     for (const ScoredItem& s : top) {
       picks.push_back({s.item, s.score, snap.softmax_scores, promoted});
