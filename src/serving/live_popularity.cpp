@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tailor::detail {
 
@@ -15,18 +16,42 @@ std::pair<std::vector<std::uint32_t>, std::size_t> history_lengths(const Dataset
   return {std::move(lengths), g.interactions().size()};
 }
 
-std::vector<Index> popular_items(const DatasetGroup& g) {
-  std::vector<float> users(g.item_ids().size(), 0.0f);
-  std::vector<Index> last_user(g.item_ids().size(), kNoIndex);
-  for (Index u = 0; u < g.user_ids().size(); ++u) {
+std::vector<std::pair<Index, std::uint32_t>> first_interactions(const DatasetGroup& g,
+                                                                std::size_t first_row) {
+  const Interactions& in = g.interactions();
+  std::vector<Index> users;  // those with rows from first_row on
+  if (first_row == 0) {
+    users.resize(g.user_ids().size());
+    std::iota(users.begin(), users.end(), Index{0});
+  } else {
+    for (std::size_t row = first_row; row < in.size(); ++row) users.push_back(in.users()[row]);
+    std::sort(users.begin(), users.end());
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+  }
+  std::vector<std::pair<Index, std::uint32_t>> out;
+  std::unordered_set<Index> seen;  // the user's items so far
+  std::vector<std::uint32_t> rows;
+  for (Index u : users) {
+    seen.clear();
+    rows.clear();
     for (std::uint32_t r : g.interaction_rows_of(u)) {
-      const Index i = g.interactions().items()[r];
-      if (last_user[i] != u) {
-        last_user[i] = u;
-        users[i] += 1;
+      if (r < first_row) {
+        seen.insert(in.items()[r]);
+      } else {
+        rows.push_back(r);
       }
     }
+    std::sort(rows.begin(), rows.end());
+    for (std::uint32_t r : rows) {
+      if (seen.insert(in.items()[r]).second) out.emplace_back(in.items()[r], r);
+    }
   }
+  return out;
+}
+
+std::vector<Index> popular_items(const DatasetGroup& g) {
+  std::vector<float> users(g.item_ids().size(), 0.0f);
+  for (const auto& [item, row] : first_interactions(g, 0)) users[item] += 1;
   std::vector<Index> order(users.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(),
@@ -35,21 +60,7 @@ std::vector<Index> popular_items(const DatasetGroup& g) {
 }
 
 void LivePopularity::add_rows(const DatasetGroup& g, std::size_t first_row) {
-  // Popularity counts distinct users per item: an event counts when the user had not interacted
-  // with the item before.
-  std::vector<std::pair<Index, std::uint32_t>> counted;
-  const Interactions& in = g.interactions();
-  for (std::size_t row = first_row; row < in.size(); ++row) {
-    const Index user = in.users()[row], item = in.items()[row];
-    bool seen = false;
-    for (std::uint32_t other : g.interaction_rows_of(user)) {
-      if (other < row && in.items()[other] == item) {
-        seen = true;
-        break;
-      }
-    }
-    if (!seen) counted.emplace_back(item, static_cast<std::uint32_t>(row));
-  }
+  const std::vector<std::pair<Index, std::uint32_t>> counted = first_interactions(g, first_row);
   std::lock_guard<std::mutex> lock(mutex_);
   events_.insert(events_.end(), counted.begin(), counted.end());
 }

@@ -16,6 +16,12 @@ namespace tailor::detail {
 // Each user's interaction count, and the interaction rows in all: what a version is trained on.
 std::pair<std::vector<std::uint32_t>, std::size_t> history_lengths(const DatasetGroup& g);
 
+// The one popularity count of a campaign: the rows from `first_row` on that are their user's
+// first interaction with their item, as (item, row). An item's popularity is its number of such
+// rows, its distinct users (Personalize's popularity).
+std::vector<std::pair<Index, std::uint32_t>> first_interactions(const DatasetGroup& g,
+                                                                std::size_t first_row);
+
 // Items by the number of distinct users who interacted with them (ties by index).
 std::vector<Index> popular_items(const DatasetGroup& g);
 
@@ -25,7 +31,8 @@ std::vector<Index> popular_items(const DatasetGroup& g);
 // Thread safety: every member is safe to call concurrently.
 class LivePopularity {
  public:
-  // Counts the rows from `first_row` on (new rows, read under the group's read lock).
+  // Counts the first interactions among the rows from `first_row` on (new rows, read under the
+  // group's read lock).
   void add_rows(const DatasetGroup& g, std::size_t first_row);
   // Forgets the events of rows before `rows` (a version trained on them is served now).
   void forget_before(std::size_t rows);
