@@ -48,9 +48,10 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
       fail(out[k]);
     }
   });
-  // Requests an ALS model scores against the whole catalog are batched into matrix products:
-  // S = U Yᵀ over blocks of users (exhaustive scoring is ~f·items flops a user; GEMM runs near
-  // the machine's peak where one GEMV per user is bound by memory).
+  // Requests the model scores against the whole catalog go to its block scorer, when it has one:
+  // blocks of users per pass over its items (for ALS, S = U Yᵀ as matrix products: exhaustive
+  // scoring is ~f·items flops a user; GEMM runs near the machine's peak where one GEMV per user
+  // is bound by memory).
   std::vector<std::size_t> dense;
   for (std::size_t k = 0; k < n; ++k) {
     if (resolved[k] && blocks_of && snap->softmax_scores && !requests[k].promotion &&
