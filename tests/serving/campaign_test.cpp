@@ -233,6 +233,15 @@ TEST(ServingCampaign, PromotionsFillTheirShareFromTheirOwnFilter) {
   req.promotion->percent_promoted_items = 10;
   req.promotion->name = "bad name";
   EXPECT_THROW(campaign->get_recommendations(req), Error);
+  req.promotion->name = "finance-week";
+  req.promotion->filter.reset();  // a promotion names its items by a filter: required
+  try {
+    campaign->get_recommendations(req);
+    ADD_FAILURE() << "a promotion without a filter was served";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("needs a filter"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ServingCampaign, PersonalizedRankingKeepsUnknownItemsLast) {
