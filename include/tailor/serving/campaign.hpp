@@ -24,7 +24,7 @@ namespace tailor {
 struct Promotion {
   std::string name;                     ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
   int percent_promoted_items = 0;       ///< 1-100
-  std::optional<Filter> filter;    ///< which items may be promoted (required)
+  std::optional<Filter> filter;         ///< which items may be promoted (required)
   FilterValues filter_values;
 };
 
