@@ -113,8 +113,7 @@ int main(int argc, char** argv) try {
   tailor::Solution als_solution({"user-personalization", "user-personalization", "{}", {}});
   tailor::Campaign campaign(live, als_solution, versions[0].second);
   auto unread = live->read([](const tailor::DatasetGroup& g) {
-    return std::make_shared<const tailor::Filter>(
-        tailor::Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g));
+    return tailor::Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g);
   });
   for (const char* user_id : {"user-0001", "user-0002"}) {
     tailor::RecommendationRequest request;

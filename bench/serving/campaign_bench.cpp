@@ -24,7 +24,7 @@ constexpr tailor::Index kUsers = 10000;
 struct Fixture {
   std::shared_ptr<tailor::LiveDatasetGroup> group;
   std::unique_ptr<tailor::Campaign> campaign;
-  std::shared_ptr<const tailor::Filter> filter;
+  std::optional<tailor::Filter> filter;
 };
 
 Fixture& fixture(tailor::Index items) {
@@ -63,8 +63,8 @@ Fixture& fixture(tailor::Index items) {
   f.group = std::make_shared<tailor::LiveDatasetGroup>(std::move(g));
   f.campaign = std::make_unique<tailor::Campaign>(f.group, solution, std::move(version));
   f.filter = f.group->read([](const tailor::DatasetGroup& d) {
-    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(
-        R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", d));
+    return tailor::Filter::compile(
+        R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", d);
   });
   return f;
 }
@@ -78,7 +78,7 @@ tailor::RecommendationRequest request(const Fixture& f, int user, bool filtered)
     r.filter_values = {{"G", {"g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9", "g10"}}};
   } else {
     // Without a filter, seen items are excluded through the request's exclusion list.
-    r.filter = nullptr;
+    r.filter.reset();
   }
   return r;
 }

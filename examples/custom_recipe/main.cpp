@@ -115,7 +115,7 @@ int train(const std::string& data, const std::string& dir) {
   tailor::RecommendationRequest request;
   request.user_id = kUsers[1];
   request.num_results = kResults;
-  request.filter = std::make_shared<const tailor::Filter>(store->filter(kFilterName));
+  request.filter = store->filter(kFilterName);
   const std::vector<std::string> got = ids_of(campaign.get_recommendations(request));
   const std::vector<std::string> want = store->group()->read(
       [&](const tailor::DatasetGroup& g) { return expected_top(g, request.user_id, kResults); });
@@ -151,7 +151,7 @@ int serve(const std::string& dir, const std::string& work) {
   }
   tailor::BatchOptions options;
   options.num_results = kResults;
-  options.filter = std::make_shared<const tailor::Filter>(store->filter(kFilterName));
+  options.filter = store->filter(kFilterName);
   const tailor::BatchReport report = tailor::run_batch_inference(campaign, input, output, options);
   check(report.succeeded == kUsers.size() && report.failed == 0, "every line answered");
 

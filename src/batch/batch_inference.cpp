@@ -70,8 +70,11 @@ void parse_line(Line& line, const BatchOptions& options) {
         }
         line.ranking = true;
       } else if (key == "numResults") {
-        TAILOR_THROW_IF(!value.is_int() || value.as_int() < 0 || value.as_int() > 500, ErrorCode::InvalidArgument,
-                        "numResults must be an integer from 0 to 500");
+        constexpr std::size_t kMax = CampaignLimits::kMaxNumResults;
+        const bool in_range = value.is_int() && value.as_int() >= 0 &&
+                              static_cast<std::size_t>(value.as_int()) <= kMax;
+        TAILOR_THROW_IF(!in_range, ErrorCode::InvalidArgument,
+                        "numResults must be an integer from 0 to ", kMax);
         num_results = static_cast<std::size_t>(value.as_int());
       } else if (key == "filterValues") {
         TAILOR_THROW_IF(!value.is_object(), ErrorCode::InvalidArgument, "filterValues must be an object");

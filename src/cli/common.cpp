@@ -57,7 +57,10 @@ void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help
                          const char* filter_help) {
   add_solution_option(cmd, options.solution);
   cmd->add_option("-n", options.n, n_help)
-      ->check(whole_number(1, 500, "a whole number from 1 to 500 (the limit)"));
+      ->check(whole_number(1, tailor::CampaignLimits::kMaxNumResults,
+                           "a whole number from 1 to " +
+                               std::to_string(tailor::CampaignLimits::kMaxNumResults) +
+                               " (the limit)"));
   cmd->add_option("--filter", options.filter, filter_help);
   cmd->add_option("--param", options.filter_params, "filter parameter NAME=V1,V2 (repeatable)");
   cmd->add_option("--filter-history", options.filter_history,
@@ -79,12 +82,11 @@ std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store,
                                             store.load_version(chosen_solution(store, solution_name)));
 }
 
-std::shared_ptr<const tailor::Filter> compile_filter(tailor::Store& store,
-                                                     const std::string& expression,
-                                                     const tailor::FilterLimits& limits) {
-  if (expression.empty()) return nullptr;
+std::optional<tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression,
+                                             const tailor::FilterLimits& limits) {
+  if (expression.empty()) return std::nullopt;
   return store.group()->read([&](const tailor::DatasetGroup& g) {
-    return std::make_shared<const tailor::Filter>(tailor::Filter::compile(expression, g, limits));
+    return tailor::Filter::compile(expression, g, limits);
   });
 }
 

@@ -57,8 +57,8 @@ void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help
 FilterLimits filter_limits(const ServingArgs& options);
 /// The chosen solution's active version, served.
 std::unique_ptr<Campaign> campaign_for(Store& store, const std::string& solution_name);
-/// The compiled --filter, null without one.
-std::shared_ptr<const Filter> compile_filter(Store& store, const std::string& expression,
+/// The compiled --filter, none without one.
+std::optional<Filter> compile_filter(Store& store, const std::string& expression,
                                              const FilterLimits& limits);
 /// --param NAME=V1,V2 (repeatable).
 FilterValues parse_params(const std::vector<std::string>& params);

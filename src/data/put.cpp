@@ -10,17 +10,11 @@
 #include "io/json.hpp"
 #include "tailor/data/dataset_group.hpp"
 #include "tailor/error.hpp"
+#include "tailor/limits.hpp"
 
 namespace tailor {
 
 namespace {
-
-constexpr std::size_t kMaxIdLength = 256;
-constexpr std::size_t kMaxImpressions = 25;
-constexpr std::size_t kMaxRecommendationId = 40;
-constexpr std::size_t kMaxEventProperties = 1024;
-constexpr std::size_t kMaxUserProperties = 4096;
-constexpr std::size_t kMaxItemProperties = 24262;
 
 // numberOfRatings -> NUMBER_OF_RATINGS (Personalize's mapping of property keys to fields).
 std::string field_name(std::string_view key) {
@@ -171,11 +165,11 @@ StagedPut stage_event_records(const DatasetGroup& group,
         continue;
       }
     }
-    if (e.session_id.empty() || e.session_id.size() > kMaxIdLength) {
+    if (e.session_id.empty() || e.session_id.size() > PutLimits::kMaxIdLength) {
       reject("sessionId", "sessionId is required, 1 to 256 characters");
       continue;
     }
-    if (e.user_id.size() > kMaxIdLength) {
+    if (e.user_id.size() > PutLimits::kMaxIdLength) {
       reject("userId", "userId is longer than 256 characters");
       continue;
     }
@@ -191,10 +185,10 @@ StagedPut stage_event_records(const DatasetGroup& group,
       reject("sentAt", "sentAt is required (the event's time in epoch seconds)");
       continue;
     }
-    if (e.event_id.size() > kMaxIdLength &&
+    if (e.event_id.size() > PutLimits::kMaxIdLength &&
         std::count_if(e.event_id.begin(), e.event_id.end(),
                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }) >
-            static_cast<std::ptrdiff_t>(kMaxIdLength)) {
+            static_cast<std::ptrdiff_t>(PutLimits::kMaxIdLength)) {
       reject("eventId", "eventId is longer than 256 characters");
       continue;
     }
@@ -202,11 +196,11 @@ StagedPut stage_event_records(const DatasetGroup& group,
       reject("eventValue", "eventValue must be a finite number");
       continue;
     }
-    if (e.impression.size() > kMaxImpressions) {
+    if (e.impression.size() > PutLimits::kMaxImpressions) {
       reject("impression", std::to_string(e.impression.size()) + " impressions, more than the limit of 25");
       continue;
     }
-    if (e.recommendation_id.size() > kMaxRecommendationId) {
+    if (e.recommendation_id.size() > PutLimits::kMaxRecommendationId) {
       reject("recommendationId", "recommendationId is longer than 40 characters");
       continue;
     }
@@ -226,7 +220,8 @@ StagedPut stage_event_records(const DatasetGroup& group,
     set("IMPRESSION", impression);
     set("RECOMMENDATION_ID", e.recommendation_id);
     std::vector<std::pair<int, std::string>> cells;
-    std::string problem = read_properties(e.properties, kMaxEventProperties, schema, reserved, cells);
+    std::string problem =
+        read_properties(e.properties, PutLimits::kMaxEventProperties, schema, reserved, cells);
     if (!problem.empty()) {
       reject("properties", problem);
       continue;
@@ -270,7 +265,8 @@ StagedPut stage_entities(const DatasetGroup& group, DatasetKind kind,
                          const std::vector<EntityRecord>& records) {
   const Schema& schema = group.schema(kind);
   const char* id_field = kind == DatasetKind::Users ? "USER_ID" : "ITEM_ID";
-  const std::size_t limit = kind == DatasetKind::Users ? kMaxUserProperties : kMaxItemProperties;
+  const std::size_t limit =
+      kind == DatasetKind::Users ? PutLimits::kMaxUserProperties : PutLimits::kMaxItemProperties;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> record_of_row;
   std::vector<RowError> errors;

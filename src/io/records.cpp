@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "io/json.hpp"
+#include "tailor/limits.hpp"
 
 namespace tailor {
 
@@ -19,8 +20,6 @@ RecordError::RecordError(std::string field, const std::string& reason)
 namespace {
 
 using detail::Json;
-
-constexpr std::size_t kMaxEventId = 256;
 
 // UTF-8 code points: limits are in characters.
 std::size_t characters(std::string_view s) {
@@ -152,7 +151,7 @@ EventRecord parse_event_json(std::string_view json) {
     } else if (key == "eventId") {
       e.event_id = string_value(key, value);
       const std::size_t length = characters(e.event_id);
-      if (length == 0 || length > kMaxEventId) {
+      if (length == 0 || length > PutLimits::kMaxIdLength) {
         throw RecordError(
             key, "eventId of " + std::to_string(length) + " characters: expected 1 to 256");
       }

@@ -61,7 +61,7 @@ TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
   options.lines_per_block = 4;  // several blocks: order must hold across them
   options.execution.num_threads = 2;
   options.filter = campaign->group()->read([](const DatasetGroup& g) {
-    return std::make_shared<const Filter>(Filter::compile(R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ($C))", g));
+    return Filter::compile(R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ($C))", g);
   });
   std::size_t progress_calls = 0;
   BatchReport r = run_batch_inference(*campaign, in, out, options, [&](std::size_t) { ++progress_calls; });

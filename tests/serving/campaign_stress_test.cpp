@@ -36,9 +36,9 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
   FilterLimits limits;
   limits.interactions_per_event_type = 100000;
   auto filter = group->read([&](const DatasetGroup& d) {
-    return std::make_shared<const Filter>(Filter::compile(
+    return Filter::compile(
         R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub") | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", d,
-        limits));
+        limits);
   });
   std::vector<std::set<std::string>> read(100), finance_items(1);
   group->read([&](const DatasetGroup& d) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "common/sample.hpp"
 #include "detail/topk.hpp"
@@ -32,8 +33,8 @@ std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>&
   return std::make_unique<Campaign>(group, solution, std::move(v));
 }
 
-std::shared_ptr<const Filter> compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
-  return group->read([&](const DatasetGroup& g) { return std::make_shared<const Filter>(Filter::compile(expression, g)); });
+Filter compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
+  return group->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
 }
 
 std::set<std::string> items_of(const RecommendationResponse& r) {
@@ -232,6 +233,15 @@ TEST(ServingCampaign, PromotionsFillTheirShareFromTheirOwnFilter) {
   req.promotion->percent_promoted_items = 10;
   req.promotion->name = "bad name";
   EXPECT_THROW(campaign->get_recommendations(req), Error);
+  req.promotion->name = "finance-week";
+  req.promotion->filter.reset();  // a promotion names its items by a filter: required
+  try {
+    campaign->get_recommendations(req);
+    ADD_FAILURE() << "a promotion without a filter was served";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("needs a filter"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ServingCampaign, PersonalizedRankingKeepsUnknownItemsLast) {
@@ -563,7 +573,7 @@ CandidateWays expect_full_sort_ranking(const std::shared_ptr<LiveDatasetGroup>& 
         const Bitmap allowed = group->read([&](const DatasetGroup& g) {
           FilterRequest fr;
           fr.user = u;
-          return filtered ? filter->evaluate(g, fr) : Bitmap(g.item_ids().size(), true);
+          return filtered ? filter.evaluate(g, fr) : Bitmap(g.item_ids().size(), true);
         });
         std::vector<ScoredItem> expected;
         for (Index i = 0; i < num_items; ++i) {
@@ -838,6 +848,101 @@ TEST(ServingCampaign, AVersionAloneMakesACampaignThatRetrainsItsOwnSolution) {
   campaign.retrain();
   EXPECT_NE(campaign.version(), first);
   EXPECT_EQ(campaign.version()->config().recipe, "popularity-count");
+}
+
+// A personalized model without softmax scores (item 0 scores best) that remembers how it was
+// asked: for which user, whether to refresh the user's state, and with how long a history.
+class QueryRecordingModel : public Model {
+ public:
+  struct Asked {
+    Index user;
+    bool refresh;
+    std::size_t history;
+  };
+  QueryRecordingModel(Index users, Index items) : users_(users), items_(items) {}
+  const std::string& recipe() const override { return name_; }
+  Index num_items() const override { return items_; }
+  Index num_users() const override { return users_; }
+  bool personalized() const override { return true; }
+  void score_all(const UserQuery& query, std::vector<float>& scores) const override {
+    remember(query);
+    scores.resize(items_);
+    for (Index i = 0; i < items_; ++i) scores[i] = -static_cast<float>(i);
+  }
+  void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
+                 std::vector<ScoredItem>& out) const override {
+    std::vector<float> scores;
+    score_all(query, scores);
+    select_top_k(scores, k, mask, out);
+  }
+  Asked last() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return asked_.back();
+  }
+
+ private:
+  void remember(const UserQuery& query) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    asked_.push_back({query.user, query.refresh, query.history.size()});
+  }
+  Index users_, items_;
+  std::string name_ = "query-recording";
+  mutable std::mutex mutex_;
+  mutable std::vector<Asked> asked_;
+};
+
+TEST(ServingCampaign, RecommendationsAndRankingAskTheModelWithTheSameUserQuery) {
+  auto group = sample_group();
+  const auto [users, items] = group->read([](const DatasetGroup& g) {
+    return std::make_pair(static_cast<Index>(g.user_ids().size()), static_cast<Index>(g.item_ids().size()));
+  });
+  auto model = std::make_shared<const QueryRecordingModel>(users, items);
+  Campaign campaign = campaign_of(group, model);
+  auto index_of = [&](const std::string& user) {
+    return group->read([&](const DatasetGroup& g) { return g.user_ids().find(user); });
+  };
+  RecommendationRequest recommend;
+  recommend.num_results = 3;
+  RankingRequest rank;
+  rank.input_list = {"item-0001", "item-0002", "item-0003"};
+  // Both kinds of request, for one user: the query each asked the model with.
+  auto ask_both = [&](const std::string& user) {
+    recommend.user_id = rank.user_id = user;
+    const RecommendationResponse r = campaign.get_recommendations(recommend);
+    EXPECT_FALSE(r.cold_start) << user;
+    EXPECT_EQ(r.items.size(), 3u);
+    const QueryRecordingModel::Asked by_recommend = model->last();
+    EXPECT_EQ(campaign.get_personalized_ranking(rank).items.size(), 3u);
+    return std::make_pair(by_recommend, model->last());
+  };
+
+  // A user the model knows, without events since training: the trained state.
+  auto [a, b] = ask_both("user-0001");
+  const Index known = index_of("user-0001");
+  EXPECT_EQ(a.user, known);
+  EXPECT_FALSE(a.refresh);
+  EXPECT_EQ(b.user, known);
+  EXPECT_FALSE(b.refresh);
+  EXPECT_EQ(a.history, b.history);
+  const std::size_t trained_history = a.history;
+
+  // After an event, both refresh the user's state from the longer history.
+  ASSERT_TRUE(campaign.put_events({event("user-0001", "item-0003")}).ok());
+  std::tie(a, b) = ask_both("user-0001");
+  EXPECT_TRUE(a.refresh);
+  EXPECT_TRUE(b.refresh);
+  EXPECT_EQ(a.history, trained_history + 1);
+  EXPECT_EQ(b.history, a.history);
+
+  // A user newer than the model: both fold the history in.
+  ASSERT_TRUE(campaign.put_events({event("newcomer", "item-0004")}).ok());
+  std::tie(a, b) = ask_both("newcomer");
+  EXPECT_EQ(a.user, index_of("newcomer"));
+  EXPECT_GE(a.user, users);
+  EXPECT_TRUE(a.refresh);
+  EXPECT_TRUE(b.refresh);
+  EXPECT_EQ(a.history, 1u);
+  EXPECT_EQ(b.history, 1u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tailor/export.hpp"
@@ -16,7 +17,7 @@ namespace tailor {
 /// How a batch inference job runs.
 struct BatchOptions {
   std::size_t num_results = 25;           ///< per line unless the line says "numResults"
-  std::shared_ptr<const Filter> filter;   ///< for the whole job (optional)
+  std::optional<Filter> filter;           ///< for the whole job (optional)
   FilterValues filter_values;             ///< job-wide; a line's "filterValues" replace them
   ExecutionOptions execution;             ///< threads
   std::size_t lines_per_block = 4096;     ///< lines read, scored and written at a time (memory bound)

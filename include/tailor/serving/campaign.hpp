@@ -3,41 +3,28 @@
 // retraining swapped in without pausing readers.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "tailor/error.hpp"
 #include "tailor/export.hpp"
 #include "tailor/filters/filter.hpp"
+#include "tailor/limits.hpp"  // CampaignLimits
 #include "tailor/serving/live_group.hpp"
 #include "tailor/solution/solution.hpp"
 
 namespace tailor {
 
-/// Documented request limits (Personalize's).
-struct CampaignLimits {
-  static constexpr std::size_t kMaxNumResults = 500;
-  static constexpr std::size_t kMaxInputList = 500;
-  static constexpr std::size_t kMaxContextEntries = 150;
-  static constexpr std::size_t kMaxContextKey = 150;
-  static constexpr std::size_t kMaxContextValue = 1000;
-  static constexpr std::size_t kMaxExcluded = 500;
-};
-
 /// A promotion: a share of the slots filled by items of its own filter.
 struct Promotion {
   std::string name;                     ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
   int percent_promoted_items = 0;       ///< 1-100
-  std::shared_ptr<const Filter> filter;  ///< which items may be promoted (required)
+  std::optional<Filter> filter;         ///< which items may be promoted (required)
   FilterValues filter_values;
 };
 
@@ -46,7 +33,7 @@ struct RecommendationRequest {
   std::string user_id;  ///< for "recommended for you" (unknown users get popular items)
   std::string item_id;  ///< for similar items (recipe sims)
   std::size_t num_results = 25;
-  std::shared_ptr<const Filter> filter;  ///< optional
+  std::optional<Filter> filter;  ///< optional (a Filter is a cheap handle: copying shares it)
   FilterValues filter_values;
   std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
   std::vector<std::string> excluded_item_ids;                ///< never returned
@@ -57,7 +44,7 @@ struct RecommendationRequest {
 struct RankingRequest {
   std::string user_id;
   std::vector<std::string> input_list;  ///< up to 500 item ids
-  std::shared_ptr<const Filter> filter;
+  std::optional<Filter> filter;         ///< optional
   FilterValues filter_values;
   std::vector<std::pair<std::string, std::string>> context;
 };
@@ -112,8 +99,6 @@ struct CampaignOptions {
   /// Called after a retrain deployed its new version, under the same rules as on_retrain_error.
   std::function<void(const SolutionVersion& version)> on_retrain_success;
 };
-
-struct RecommendationResult;
 
 /// Serves one solution version of one solution over a LiveDatasetGroup.
 ///
@@ -172,59 +157,16 @@ class TAILOR_EXPORT Campaign {
 
   /// The version being served.
   std::shared_ptr<const SolutionVersion> version() const;
-  const Solution& solution() const { return solution_; }
-  const std::shared_ptr<LiveDatasetGroup>& group() const { return group_; }
+  const Solution& solution() const;
+  const std::shared_ptr<LiveDatasetGroup>& group() const;
+
+  /// The campaign's state, defined only in the library's own sources (batch scoring reads the
+  /// served snapshot through it); nothing can be done with it outside the library.
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
 
  private:
-  struct Snapshot;
-  struct Resolved;
-  /// The catalog already ranked for one request (batched scoring): the best items, excluded ones
-  /// left out, and the softmax normaliser.
-  struct Ranked {
-    std::vector<ScoredItem> top;
-    double normaliser = 0;
-  };
-  friend TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(
-      const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
-      const ExecutionOptions& execution);
-  std::shared_ptr<const Snapshot> snapshot() const;
-  Resolved resolve(const RecommendationRequest& request, const Snapshot& snap) const;
-  RecommendationResponse respond(const RecommendationRequest& request, const Snapshot& snap, Resolved& r,
-                                 const Ranked* precomputed) const;
-  static bool dense_scoring(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
-  /// The model query of a resolved user request (the trained vector, or a fold-in when the user
-  /// is new or has events since training).
-  static UserQuery user_query(const RecommendationRequest& request, const Snapshot& snap, const Resolved& r);
-  void deploy(SolutionVersion version, std::vector<std::uint32_t> history_lengths, std::size_t rows);
-  /// The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
-  SolutionVersion train_and_deploy();
-  std::string next_recommendation_id() const;
-  void record(const RecommendationRequest& request, const RecommendationResponse& response) const;
-  std::vector<std::pair<Index, float>> live_counts(const Snapshot& s) const;
-  void on_change(const GroupChange& change);
-
-  std::shared_ptr<LiveDatasetGroup> group_;
-  Solution solution_;
-  CampaignOptions options_;
-  std::shared_ptr<const Snapshot> snapshot_;  // read and written with std::atomic_load/store
-
-  // Popularity events since the served version's data (item, interactions row).
-  std::mutex deploy_mutex_;
-  mutable std::mutex live_mutex_;
-  std::vector<std::pair<Index, std::uint32_t>> live_events_;
-
-  std::mutex retrain_mutex_;
-  std::thread retrain_thread_;
-  std::atomic<bool> retraining_{false};
-  std::atomic<std::size_t> events_since_training_{0};
-  std::atomic<double> last_training_seconds_{0};
-  mutable std::mutex retrain_error_mutex_;
-  std::optional<std::string> last_retrain_error_;
-  std::uint64_t id_prefix_;
-  mutable std::atomic<std::uint64_t> id_counter_{0};
-  mutable std::mutex records_mutex_;
-  mutable std::deque<RecommendationRecord> records_;
-  LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
+  std::unique_ptr<Impl> impl_;
 };
 
 /// One request's outcome in recommend_all(): its response, or what went wrong.
@@ -236,8 +178,10 @@ struct RecommendationResult {
 };
 
 /// Answers many requests at once, as get_recommendations() would one by one, for batch jobs:
-/// user requests to an ALS model are scored in blocks of users per pass over the item factors,
-/// the rest one by one, all in parallel. Result k is request k's.
+/// whole-catalog user requests to a model with a block scorer (Model::block_scorer()) are scored
+/// in blocks of users per pass over the model's items, the rest one by one, all in parallel.
+/// Result k is request k's. Part of the batch module (src/batch/recommend_all.cpp), declared here
+/// so that this header is all a caller needs.
 TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
                                                               const std::vector<RecommendationRequest>& requests,
                                                               const ExecutionOptions& execution = {});

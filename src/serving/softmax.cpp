@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// The softmax normaliser.
+#include "serving/softmax.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+namespace tailor::detail {
+
+void LogSumExp::add(const float* scores, std::size_t n) {
+  if (n == 0) return;
+  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
+  const double chunk_top = a.maxCoeff();
+  if (chunk_top > top) {
+    sum *= std::exp(top - chunk_top);
+    top = chunk_top;
+  }
+  sum += static_cast<double>((a - static_cast<float>(top)).exp().sum());  // vectorized exp
+}
+
+double LogSumExp::value() const { return top + std::log(sum); }
+
+void Normaliser::set_exact(Index item, float approximate, float exact) {
+  if (all_exact) return;
+  const auto at = std::lower_bound(exact_items.begin(), exact_items.end(), item);
+  if (at != exact_items.end() && *at == item) return;
+  exact_items.insert(at, item);
+  lse.sum += std::exp(static_cast<double>(exact) - lse.top) -
+             std::exp(static_cast<double>(approximate) - lse.top);
+}
+
+void Normaliser::set_all_exact(const std::vector<float>& exact) {
+  lse = LogSumExp();
+  lse.add(exact.data(), exact.size());
+  all_exact = true;
+}
+
+double log_sum_exp(const float* scores, std::size_t n) {
+  if (n == 0) return 0;
+  LogSumExp l;
+  l.add(scores, n);
+  return l.value();
+}
+
+}  // namespace tailor::detail

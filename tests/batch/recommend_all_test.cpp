@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// recommend_all: the same answers as get_recommendations() one by one, whether or not the model
+// offers a block scorer, and the block scorer used when it does.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/sample.hpp"
+#include "tailor/error.hpp"
+#include "tailor/serving/campaign.hpp"
+
+namespace tailor {
+namespace {
+
+// A block scorer that counts the blocks it scores and leaves the scoring to another.
+class CountingBlockScorer : public BlockScorer {
+ public:
+  explicit CountingBlockScorer(const BlockScorer& inner) : inner_(inner) {}
+  std::size_t state_size() const override { return inner_.state_size(); }
+  void user_state(const UserQuery& query, float* state) const override {
+    inner_.user_state(query, state);
+  }
+  Index chunk_alignment() const override { return inner_.chunk_alignment(); }
+  void score_block(const float* states, std::size_t users_count, Index first, Index count,
+                   float* out, std::size_t out_stride) const override {
+    ++blocks;
+    inner_.score_block(states, users_count, first, count, out, out_stride);
+  }
+  mutable std::atomic<int> blocks{0};
+
+ private:
+  const BlockScorer& inner_;
+};
+
+// A trained model as it is, with its block scorer counted, or without one.
+class ForwardingModel : public Model {
+ public:
+  ForwardingModel(std::shared_ptr<const Model> inner, bool block_scoring)
+      : inner_(std::move(inner)) {
+    if (block_scoring) counting_ = std::make_unique<CountingBlockScorer>(*inner_->block_scorer());
+  }
+  const std::string& recipe() const override { return inner_->recipe(); }
+  Index num_items() const override { return inner_->num_items(); }
+  Index num_users() const override { return inner_->num_users(); }
+  bool personalized() const override { return inner_->personalized(); }
+  ScoreKind score_kind() const override { return inner_->score_kind(); }
+  const BlockScorer* block_scorer() const override { return counting_.get(); }
+  void score_all(const UserQuery& query, std::vector<float>& scores) const override {
+    inner_->score_all(query, scores);
+  }
+  void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override {
+    inner_->score(query, items, scores);
+  }
+  std::unique_ptr<UserScorer> scorer(const UserQuery& query) const override {
+    return inner_->scorer(query);
+  }
+  void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
+                 std::vector<ScoredItem>& out) const override {
+    inner_->recommend(query, k, mask, out);
+  }
+  int blocks() const { return counting_ ? counting_->blocks.load() : 0; }
+
+ private:
+  std::shared_ptr<const Model> inner_;
+  std::unique_ptr<CountingBlockScorer> counting_;
+};
+
+TEST(BatchRecommendAll, SameAnswersWithAndWithoutABlockScorer) {
+  auto group = std::make_shared<LiveDatasetGroup>(test::sample_group());
+  Solution solution({"als", "user-personalization", R"({"factors": 8, "iterations": 3})", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  const SolutionVersion trained =
+      group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+  ASSERT_NE(trained.model()->block_scorer(), nullptr);
+  auto with_blocks = std::make_shared<const ForwardingModel>(trained.model(), true);
+  auto without_blocks = std::make_shared<const ForwardingModel>(trained.model(), false);
+  auto serve = [&](std::shared_ptr<const Model> model) {
+    return std::make_unique<Campaign>(
+        group, solution,
+        SolutionVersion(solution.config(), TrainingMode::Full, std::move(model), std::nullopt,
+                        std::nullopt, 0));
+  };
+  const auto blocked = serve(with_blocks);
+  const auto one_by_one = serve(without_blocks);
+
+  const Filter unread = group->read([](const DatasetGroup& g) {
+    return Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g);
+  });
+  std::vector<RecommendationRequest> requests;
+  for (const char* user : {"user-0001", "user-0002", "nobody", "user-0003"}) {
+    RecommendationRequest r;
+    r.user_id = user;
+    r.num_results = 9;
+    requests.push_back(r);
+    r.filter = unread;
+    requests.push_back(r);
+  }
+  RecommendationRequest excluding;
+  excluding.user_id = "user-0005";
+  excluding.excluded_item_ids = {"item-0008", "item-0016", "item-0000"};
+  requests.push_back(excluding);
+  RecommendationRequest too_many;
+  too_many.user_id = "user-0006";
+  too_many.num_results = CampaignLimits::kMaxNumResults + 1;
+  requests.push_back(too_many);
+
+  ExecutionOptions two;
+  two.num_threads = 2;
+  const std::vector<RecommendationResult> a = recommend_all(*blocked, requests, two);
+  EXPECT_GT(with_blocks->blocks(), 0) << "the block scorer was not used";
+  const std::vector<RecommendationResult> b = recommend_all(*one_by_one, requests, two);
+  ASSERT_EQ(a.size(), requests.size());
+  ASSERT_EQ(b.size(), requests.size());
+  for (std::size_t k = 0; k + 1 < requests.size(); ++k) {
+    ASSERT_TRUE(a[k].ok()) << a[k].message;
+    ASSERT_TRUE(b[k].ok()) << b[k].message;
+    const RecommendationResponse one = one_by_one->get_recommendations(requests[k]);
+    ASSERT_EQ(a[k].response.items.size(), one.items.size()) << "request " << k;
+    ASSERT_EQ(b[k].response.items.size(), one.items.size()) << "request " << k;
+    EXPECT_EQ(a[k].response.cold_start, one.cold_start);
+    EXPECT_EQ(b[k].response.cold_start, one.cold_start);
+    for (std::size_t i = 0; i < one.items.size(); ++i) {
+      EXPECT_EQ(a[k].response.items[i].item_id, one.items[i].item_id) << k << "/" << i;
+      EXPECT_EQ(b[k].response.items[i].item_id, one.items[i].item_id) << k << "/" << i;
+      ASSERT_EQ(a[k].response.items[i].score.has_value(), one.items[i].score.has_value());
+      if (one.items[i].score) {
+        EXPECT_NEAR(*a[k].response.items[i].score, *one.items[i].score, 1e-6);
+        EXPECT_NEAR(*b[k].response.items[i].score, *one.items[i].score, 1e-6);
+      }
+    }
+  }
+  // The request past the limit fails alone, the same way on both paths.
+  EXPECT_EQ(a.back().error, ErrorCode::InvalidArgument);
+  EXPECT_EQ(b.back().error, ErrorCode::InvalidArgument);
+  EXPECT_EQ(a.back().message, b.back().message);
+}
+
+}  // namespace
+}  // namespace tailor
