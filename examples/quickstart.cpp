@@ -2,12 +2,11 @@
 // The quickstart: the whole tailor journey on the sample data in data/: schemas, import, training
 // with metrics, a campaign with filters, similar items, ranking, and live events.
 //   tailor_quickstart [DATA_DIR]
-#include <tailor/tailor.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <tailor/tailor.hpp>
 #include <utility>
 #include <vector>
 
@@ -18,14 +17,16 @@ void step(const std::string& title) { std::cout << "\n== " << title << " ==\n"; 
 void print_metrics(const tailor::RankingMetrics& m, const tailor::RankingMetrics& baseline) {
   const auto a = m.named(), b = baseline.named();
   for (std::size_t k = 0; k < a.size(); ++k) {
-    std::printf("  %-45s %.4f   (popularity-count %.4f)\n", a[k].first.c_str(), a[k].second, b[k].second);
+    std::printf("  %-45s %.4f   (popularity-count %.4f)\n", a[k].first.c_str(), a[k].second,
+                b[k].second);
   }
 }
 
 // A categorical metadata value as text ("?" when absent).
-std::string metadata(const tailor::DatasetGroup& group, tailor::DatasetKind kind, tailor::Index entity,
-                     const char* field) {
-  const tailor::EntityTable* table = kind == tailor::DatasetKind::Users ? group.users() : group.items();
+std::string metadata(const tailor::DatasetGroup& group, tailor::DatasetKind kind,
+                     tailor::Index entity, const char* field) {
+  const tailor::EntityTable* table =
+      kind == tailor::DatasetKind::Users ? group.users() : group.items();
   const std::uint32_t row = table->row_of(entity);
   if (row == tailor::EntityTable::kNoRow) return "?";
   const tailor::Column& column = *table->column(field);
@@ -36,15 +37,21 @@ std::string metadata(const tailor::DatasetGroup& group, tailor::DatasetKind kind
   return out;
 }
 
-void print_response(const tailor::LiveDatasetGroup& live, const tailor::RecommendationResponse& response) {
+void print_response(const tailor::LiveDatasetGroup& live,
+                    const tailor::RecommendationResponse& response) {
   live.read([&](const tailor::DatasetGroup& group) {
     for (const tailor::RecommendedItem& r : response.items) {
       const tailor::Index item = group.item_ids().find(r.item_id);
-      const std::uint32_t row = item == tailor::kNoIndex ? tailor::EntityTable::kNoRow : group.items()->row_of(item);
+      const std::uint32_t row =
+          item == tailor::kNoIndex ? tailor::EntityTable::kNoRow : group.items()->row_of(item);
       std::string score = r.score ? std::to_string(*r.score).substr(0, 8) : "-";
       std::printf("    %-20s %-9s %-16s %s\n", r.item_id.c_str(), score.c_str(),
-                  row == tailor::EntityTable::kNoRow ? "" : metadata(group, tailor::DatasetKind::Items, item, "COMMUNITY").c_str(),
-                  row == tailor::EntityTable::kNoRow ? "(unknown item)" : std::string(group.items()->column("TITLE")->text_at(row)).c_str());
+                  row == tailor::EntityTable::kNoRow
+                      ? ""
+                      : metadata(group, tailor::DatasetKind::Items, item, "COMMUNITY").c_str(),
+                  row == tailor::EntityTable::kNoRow
+                      ? "(unknown item)"
+                      : std::string(group.items()->column("TITLE")->text_at(row)).c_str());
     }
     return 0;
   });
@@ -73,12 +80,13 @@ int main(int argc, char** argv) try {
 
   step("2. A dataset group and bulk import");
   tailor::DatasetGroup group(interactions, users, items);
-  for (auto [kind, file] : {std::pair{DatasetKind::Interactions, "/interactions.csv"},
-                            std::pair{DatasetKind::Users, "/users.csv"},
-                            std::pair{DatasetKind::Items, "/items.csv"}}) {
+  for (auto [kind, file] :
+       {std::pair{DatasetKind::Interactions, "/interactions.csv"},
+        std::pair{DatasetKind::Users, "/users.csv"}, std::pair{DatasetKind::Items, "/items.csv"}}) {
     auto start = std::chrono::steady_clock::now();
     tailor::ImportReport report = group.import_csv(kind, dir + file);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::cout << tailor::to_string(kind) << ": " << report.summary() << " in " << ms << " ms\n";
     if (!report.ok()) return 1;
   }
@@ -90,12 +98,12 @@ int main(int argc, char** argv) try {
   step("3. Bad rows are reported, never imported");
   tailor::ImportOptions incremental;
   incremental.mode = tailor::ImportMode::Incremental;
-  tailor::ImportReport bad = group.import_csv_text(
-      DatasetKind::Interactions,
-      "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
-      "user-0001,item-0001,yesterday,read,1\n"
-      "user-0001,item-0002,1767225600,read\n",
-      incremental);
+  tailor::ImportReport bad =
+      group.import_csv_text(DatasetKind::Interactions,
+                            "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
+                            "user-0001,item-0001,yesterday,read,1\n"
+                            "user-0001,item-0002,1767225600,read\n",
+                            incremental);
   std::cout << bad.summary() << "\n";
 
   step("4. Train solutions; metrics next to the popularity baseline");
@@ -113,7 +121,8 @@ int main(int argc, char** argv) try {
   tailor::Solution als_solution({"user-personalization", "user-personalization", "{}", {}});
   tailor::Campaign campaign(live, als_solution, versions[0].second);
   auto unread = live->read([](const tailor::DatasetGroup& g) {
-    return tailor::Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g);
+    return tailor::Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))",
+                                   g);
   });
   for (const char* user_id : {"user-0001", "user-0002"}) {
     tailor::RecommendationRequest request;
@@ -141,7 +150,8 @@ int main(int argc, char** argv) try {
   tailor::RankingRequest ranking;
   ranking.user_id = "user-0002";
   ranking.input_list = {"item-0001", "item-0004", "item-0008", "item-0012", "not-in-the-catalog"};
-  std::cout << "user-0002 ranks " << ranking.input_list.size() << " items (unknown ones come last):\n";
+  std::cout << "user-0002 ranks " << ranking.input_list.size()
+            << " items (unknown ones come last):\n";
   print_response(*live, campaign.get_personalized_ranking(ranking));
 
   step("8. Live events change the next recommendations");
@@ -151,7 +161,8 @@ int main(int argc, char** argv) try {
   request.filter = unread;
   const tailor::RecommendationResponse before = campaign.get_recommendations(request);
   std::vector<tailor::EventRecord> events;
-  for (const char* item : {"item-0008", "item-0016", "item-0024", "item-0032"}) {  // engineering posts
+  for (const char* item :
+       {"item-0008", "item-0016", "item-0024", "item-0032"}) {  // engineering posts
     tailor::EventRecord e;
     e.user_id = "user-0002";
     e.session_id = "quickstart";

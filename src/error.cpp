@@ -9,15 +9,24 @@ namespace tailor {
 
 const char* to_string(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "InvalidArgument";
-    case ErrorCode::SchemaMismatch: return "SchemaMismatch";
-    case ErrorCode::NotFound: return "NotFound";
-    case ErrorCode::ParseError: return "ParseError";
-    case ErrorCode::Io: return "Io";
-    case ErrorCode::NotTrained: return "NotTrained";
-    case ErrorCode::IncompatibleVersion: return "IncompatibleVersion";
-    case ErrorCode::Internal: return "Internal";
-    case ErrorCode::Busy: return "Busy";
+    case ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::SchemaMismatch:
+      return "SchemaMismatch";
+    case ErrorCode::NotFound:
+      return "NotFound";
+    case ErrorCode::ParseError:
+      return "ParseError";
+    case ErrorCode::Io:
+      return "Io";
+    case ErrorCode::NotTrained:
+      return "NotTrained";
+    case ErrorCode::IncompatibleVersion:
+      return "IncompatibleVersion";
+    case ErrorCode::Internal:
+      return "Internal";
+    case ErrorCode::Busy:
+      return "Busy";
   }
   return "Unknown";
 }

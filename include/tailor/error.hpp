@@ -57,8 +57,8 @@ std::string concat(const Args&... args) {
 
 /// Throws tailor::Error(code, message) when `cond` holds; the message is the streamed
 /// concatenation of the remaining arguments.
-#define TAILOR_THROW_IF(cond, code, ...)   \
-  do {                                     \
+#define TAILOR_THROW_IF(cond, code, ...)       \
+  do {                                         \
     if (cond) TAILOR_THROW(code, __VA_ARGS__); \
   } while (false)
 
@@ -66,7 +66,7 @@ std::string concat(const Args&... args) {
 #ifdef NDEBUG
 #define TAILOR_THROW(code, ...) throw ::tailor::Error((code), ::tailor::detail::concat(__VA_ARGS__))
 #else
-#define TAILOR_THROW(code, ...)                                      \
+#define TAILOR_THROW(code, ...)                                        \
   throw ::tailor::Error((code), ::tailor::detail::concat(__VA_ARGS__)) \
       .at(__FILE__, __LINE__, __func__)
 #endif

@@ -41,7 +41,8 @@ class Span {
   constexpr Span() = default;
   constexpr Span(const T* data, std::size_t size) : data_(data), size_(size) {}
   template <typename Container>
-  constexpr Span(const Container& c) : data_(c.data()), size_(c.size()) {}  // NOLINT: implicit, like std::span
+  constexpr Span(const Container& c)
+      : data_(c.data()), size_(c.size()) {}  // NOLINT: implicit, like std::span
   constexpr const T* data() const { return data_; }
   constexpr std::size_t size() const { return size_; }
   constexpr bool empty() const { return size_ == 0; }

@@ -53,7 +53,8 @@ void parse_line(Line& line, const BatchOptions& options) {
   }
   line.parsed = true;
   try {
-    TAILOR_THROW_IF(!input.is_object(), ErrorCode::InvalidArgument, "each line must be a JSON object");
+    TAILOR_THROW_IF(!input.is_object(), ErrorCode::InvalidArgument,
+                    "each line must be a JSON object");
     std::string user, item;
     std::vector<std::string> item_list;
     std::size_t num_results = options.num_results;
@@ -63,9 +64,11 @@ void parse_line(Line& line, const BatchOptions& options) {
         TAILOR_THROW_IF(!value.is_string(), ErrorCode::InvalidArgument, key, " must be a string");
         (key == "userId" ? user : item) = value.as_string();
       } else if (key == "itemList") {
-        TAILOR_THROW_IF(!value.is_array(), ErrorCode::InvalidArgument, "itemList must be an array of strings");
+        TAILOR_THROW_IF(!value.is_array(), ErrorCode::InvalidArgument,
+                        "itemList must be an array of strings");
         for (const detail::Json& v : value.items()) {
-          TAILOR_THROW_IF(!v.is_string(), ErrorCode::InvalidArgument, "itemList must be an array of strings");
+          TAILOR_THROW_IF(!v.is_string(), ErrorCode::InvalidArgument,
+                          "itemList must be an array of strings");
           item_list.push_back(v.as_string());
         }
         line.ranking = true;
@@ -77,7 +80,8 @@ void parse_line(Line& line, const BatchOptions& options) {
                         "numResults must be an integer from 0 to ", kMax);
         num_results = static_cast<std::size_t>(value.as_int());
       } else if (key == "filterValues") {
-        TAILOR_THROW_IF(!value.is_object(), ErrorCode::InvalidArgument, "filterValues must be an object");
+        TAILOR_THROW_IF(!value.is_object(), ErrorCode::InvalidArgument,
+                        "filterValues must be an object");
         values.clear();
         for (const auto& [name, wire] : value.members()) {
           TAILOR_THROW_IF(!wire.is_string(), ErrorCode::InvalidArgument, "filterValues.", name,
@@ -96,7 +100,8 @@ void parse_line(Line& line, const BatchOptions& options) {
       line.rank.filter = options.filter;
       line.rank.filter_values = std::move(values);
     } else {
-      TAILOR_THROW_IF(user.empty() == item.empty(), ErrorCode::InvalidArgument, "a line needs a userId or an itemId");
+      TAILOR_THROW_IF(user.empty() == item.empty(), ErrorCode::InvalidArgument,
+                      "a line needs a userId or an itemId");
       line.recommend.user_id = user;
       line.recommend.item_id = item;
       line.recommend.num_results = num_results;
@@ -110,8 +115,10 @@ void parse_line(Line& line, const BatchOptions& options) {
 
 std::string format_line(const Line& line) {
   std::string out = "{\"input\":";
-  if (line.parsed) out += line.text;  // the input, as given
-  else detail::append_json_string(out, line.text);
+  if (line.parsed)
+    out += line.text;  // the input, as given
+  else
+    detail::append_json_string(out, line.text);
   if (!line.error.empty()) {
     out += ",\"output\":null,\"error\":";
     detail::append_json_string(out, line.error);
@@ -130,8 +137,10 @@ std::string format_line(const Line& line) {
     out += ",\"scores\":[";
     for (std::size_t k = 0; k < items.size(); ++k) {
       if (k) out += ",";
-      if (items[k].score) append_number(out, *items[k].score);
-      else out += "null";
+      if (items[k].score)
+        append_number(out, *items[k].score);
+      else
+        out += "null";
     }
     out += "]";
   }
@@ -214,8 +223,9 @@ FILE* create_temporary(const std::string& output, std::string& tmp) {
 
 }  // namespace
 
-BatchReport run_batch_inference(const Campaign& campaign, const std::string& input, const std::string& output,
-                                const BatchOptions& options, const std::function<void(std::size_t)>& progress) {
+BatchReport run_batch_inference(const Campaign& campaign, const std::string& input,
+                                const std::string& output, const BatchOptions& options,
+                                const std::function<void(std::size_t)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   check_paths(input, output);
   std::ifstream in(input, std::ios::binary);
@@ -231,12 +241,14 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
       std::string text;
       while (lines.size() < block && std::getline(in, text)) {
         if (!text.empty() && text.back() == '\r') text.pop_back();
-        if (text.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not requests
+        if (text.find_first_not_of(" \t") == std::string::npos)
+          continue;  // blank lines are not requests
         lines.emplace_back().text = std::move(text);
       }
       if (lines.empty()) break;
       const int threads = options.execution.num_threads;
-      detail::parallel_for(lines.size(), threads, [&](std::size_t k) { parse_line(lines[k], options); });
+      detail::parallel_for(lines.size(), threads,
+                           [&](std::size_t k) { parse_line(lines[k], options); });
       // Recommendation lines go to the campaign together (ALS scores them with matrix products).
       std::vector<std::size_t> recommend_lines, rank_lines;
       std::vector<RecommendationRequest> requests;
@@ -249,7 +261,8 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
           requests.push_back(std::move(lines[k].recommend));
         }
       }
-      std::vector<RecommendationResult> results = recommend_all(campaign, requests, options.execution);
+      std::vector<RecommendationResult> results =
+          recommend_all(campaign, requests, options.execution);
       for (std::size_t j = 0; j < recommend_lines.size(); ++j) {
         Line& line = lines[recommend_lines[j]];
         line.error = std::move(results[j].message);
@@ -264,7 +277,8 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
         }
       });
       std::vector<std::string> formatted(lines.size());
-      detail::parallel_for(lines.size(), threads, [&](std::size_t k) { formatted[k] = format_line(lines[k]); });
+      detail::parallel_for(lines.size(), threads,
+                           [&](std::size_t k) { formatted[k] = format_line(lines[k]); });
       for (std::size_t k = 0; k < lines.size(); ++k) {
         formatted[k] += '\n';
         std::fwrite(formatted[k].data(), 1, formatted[k].size(), out);

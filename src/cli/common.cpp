@@ -78,8 +78,8 @@ FilterLimits filter_limits(const ServingArgs& options) {
 
 std::unique_ptr<tailor::Campaign> campaign_for(tailor::Store& store,
                                                const std::string& solution_name) {
-  return std::make_unique<tailor::Campaign>(store.group(),
-                                            store.load_version(chosen_solution(store, solution_name)));
+  return std::make_unique<tailor::Campaign>(
+      store.group(), store.load_version(chosen_solution(store, solution_name)));
 }
 
 std::optional<tailor::Filter> compile_filter(tailor::Store& store, const std::string& expression,

@@ -59,7 +59,7 @@ FilterLimits filter_limits(const ServingArgs& options);
 std::unique_ptr<Campaign> campaign_for(Store& store, const std::string& solution_name);
 /// The compiled --filter, none without one.
 std::optional<Filter> compile_filter(Store& store, const std::string& expression,
-                                             const FilterLimits& limits);
+                                     const FilterLimits& limits);
 /// --param NAME=V1,V2 (repeatable).
 FilterValues parse_params(const std::vector<std::string>& params);
 

@@ -17,11 +17,16 @@ void Column::append_null() {
   nulls_.push_back(1);
   ++size_;
   // Keep every typed vector aligned with the row count so *_at(row) stays O(1).
-  if (field_.is_integral()) ints_.push_back(0);
-  else if (field_.is_numeric()) reals_.push_back(0);
-  else if (field_.type == FieldType::Boolean) bools_.push_back(0);
-  else if (field_.categorical) code_ends_.push_back(codes_.size());
-  else text_ends_.push_back(chars_.size());
+  if (field_.is_integral())
+    ints_.push_back(0);
+  else if (field_.is_numeric())
+    reals_.push_back(0);
+  else if (field_.type == FieldType::Boolean)
+    bools_.push_back(0);
+  else if (field_.categorical)
+    code_ends_.push_back(codes_.size());
+  else
+    text_ends_.push_back(chars_.size());
 }
 
 void Column::append_int(std::int64_t value) {
@@ -76,11 +81,16 @@ void Column::append_from(const Column& other, std::size_t row) {
 
 void Column::reserve(std::size_t rows) {
   if (field_.nullable) nulls_.reserve(rows);
-  if (field_.is_integral()) ints_.reserve(rows);
-  else if (field_.is_numeric()) reals_.reserve(rows);
-  else if (field_.type == FieldType::Boolean) bools_.reserve(rows);
-  else if (field_.categorical) code_ends_.reserve(rows);
-  else text_ends_.reserve(rows);
+  if (field_.is_integral())
+    ints_.reserve(rows);
+  else if (field_.is_numeric())
+    reals_.reserve(rows);
+  else if (field_.type == FieldType::Boolean)
+    bools_.reserve(rows);
+  else if (field_.categorical)
+    code_ends_.reserve(rows);
+  else
+    text_ends_.reserve(rows);
 }
 
 void Column::keep_rows(const Bitmap& keep) {
@@ -94,9 +104,7 @@ void Column::keep_rows(const Bitmap& keep) {
   *this = std::move(kept);
 }
 
-void Column::clear() {
-  *this = Column(field_);
-}
+void Column::clear() { *this = Column(field_); }
 
 std::size_t Column::memory_bytes() const {
   return nulls_.capacity() + ints_.capacity() * sizeof(std::int64_t) +

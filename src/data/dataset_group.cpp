@@ -30,8 +30,10 @@ DatasetGroup::DatasetGroup(Schema interactions, std::optional<Schema> users,
                            std::optional<Schema> items)
     : interactions_schema_(std::move(interactions)), interactions_(interactions_schema_) {
   TAILOR_THROW_IF(interactions_schema_.kind() != DatasetKind::Interactions,
-                  ErrorCode::InvalidArgument, "the first schema of a DatasetGroup must be an "
-                  "Interactions schema, found ", to_string(interactions_schema_.kind()));
+                  ErrorCode::InvalidArgument,
+                  "the first schema of a DatasetGroup must be an "
+                  "Interactions schema, found ",
+                  to_string(interactions_schema_.kind()));
   if (users) {
     TAILOR_THROW_IF(users->kind() != DatasetKind::Users, ErrorCode::InvalidArgument,
                     "the users schema is a ", to_string(users->kind()), " schema");
@@ -46,9 +48,12 @@ DatasetGroup::DatasetGroup(Schema interactions, std::optional<Schema> users,
 
 bool DatasetGroup::has_dataset(DatasetKind kind) const {
   switch (kind) {
-    case DatasetKind::Interactions: return true;
-    case DatasetKind::Users: return users_.has_value();
-    case DatasetKind::Items: return items_.has_value();
+    case DatasetKind::Interactions:
+      return true;
+    case DatasetKind::Users:
+      return users_.has_value();
+    case DatasetKind::Items:
+      return items_.has_value();
   }
   return false;
 }
@@ -57,17 +62,23 @@ const Schema& DatasetGroup::schema(DatasetKind kind) const {
   TAILOR_THROW_IF(!has_dataset(kind), ErrorCode::NotFound, "the dataset group has no ",
                   to_string(kind), " dataset");
   switch (kind) {
-    case DatasetKind::Users: return users_->schema();
-    case DatasetKind::Items: return items_->schema();
-    default: return interactions_schema_;
+    case DatasetKind::Users:
+      return users_->schema();
+    case DatasetKind::Items:
+      return items_->schema();
+    default:
+      return interactions_schema_;
   }
 }
 
 std::size_t DatasetGroup::rows(DatasetKind kind) const {
   switch (kind) {
-    case DatasetKind::Interactions: return interactions_.size();
-    case DatasetKind::Users: return users_ ? users_->count() : 0;
-    case DatasetKind::Items: return items_ ? items_->count() : 0;
+    case DatasetKind::Interactions:
+      return interactions_.size();
+    case DatasetKind::Users:
+      return users_ ? users_->count() : 0;
+    case DatasetKind::Items:
+      return items_ ? items_->count() : 0;
   }
   return 0;
 }

@@ -65,8 +65,10 @@ void EntityTable::commit_row(Index e) {
   TAILOR_THROW_IF(rows == 0 || rows - 1 >= kNoRow, ErrorCode::Internal,
                   "commit_row without an appended row");
   if (e >= row_of_.size()) row_of_.resize(static_cast<std::size_t>(e) + 1, kNoRow);
-  if (row_of_[e] == kNoRow) ++live_;
-  else index_row(e, row_of_[e], false);
+  if (row_of_[e] == kNoRow)
+    ++live_;
+  else
+    index_row(e, row_of_[e], false);
   row_of_[e] = static_cast<std::uint32_t>(rows - 1);
   index_row(e, row_of_[e], true);
 }

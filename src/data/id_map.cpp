@@ -74,8 +74,8 @@ Index IdMap::insert(std::string_view id, std::uint64_t h) {
     if (slot.index == 0) break;
     if (matches(slot, probe, id)) return slot.index - 1;
   }
-  TAILOR_THROW_IF(ends_.size() >= kNoIndex - 1, ErrorCode::InvalidArgument,
-                  "more than ", kNoIndex - 1, " distinct ids");
+  TAILOR_THROW_IF(ends_.size() >= kNoIndex - 1, ErrorCode::InvalidArgument, "more than ",
+                  kNoIndex - 1, " distinct ids");
   const Index index = static_cast<Index>(ends_.size());
   chars_.append(id.data(), id.size());
   ends_.push_back(chars_.size());

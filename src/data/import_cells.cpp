@@ -37,7 +37,7 @@ std::size_t utf8_length(std::string_view s) {
 // mantissa is exact in a double and one division by an exact power of ten rounds correctly.
 // Returns false for anything else, which then goes to std::from_chars.
 bool parse_simple_decimal(std::string_view raw, double& out) {
-  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   std::size_t i = 0;
   bool negative = false;
@@ -188,7 +188,8 @@ bool convert(const FieldPlan& plan, std::string_view raw, bool check_bytes, Cell
       reason = "not a boolean: \"" + std::string(raw.substr(0, 40)) +
                "\" (expected lower-case true or false)";
       return false;
-    case FieldType::String: break;
+    case FieldType::String:
+      break;
   }
   std::size_t limit = Limits::kMaxStringLength;
   const char* what = "value";

@@ -49,10 +49,12 @@ ImportReport DatasetGroup::commit(StagedImport job) {
   // Everything before only read the group; from here on it changes.
   const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
-    auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict,
-                                       [&](std::string_view s) { return DataAccess::insert(user_ids_, s); });
-    auto item_lut = merge_dictionaries(staged, &StagedChunk::item_dict,
-                                       [&](std::string_view s) { return DataAccess::insert(item_ids_, s); });
+    auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict, [&](std::string_view s) {
+      return DataAccess::insert(user_ids_, s);
+    });
+    auto item_lut = merge_dictionaries(staged, &StagedChunk::item_dict, [&](std::string_view s) {
+      return DataAccess::insert(item_ids_, s);
+    });
     auto event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
       return static_cast<Index>(DataAccess::intern_event_type(interactions_, s));
     });
@@ -83,7 +85,8 @@ ImportReport DatasetGroup::commit(StagedImport job) {
     for (std::size_t k = 0; k < extras.size(); ++k) {
       DataAccess::reserve(extras[k], offsets.back());
       for (const StagedChunk& s : staged) {
-        for (std::size_t r = 0; r < s.rows; ++r) DataAccess::append_from(extras[k], s.columns[k], r);
+        for (std::size_t r = 0; r < s.rows; ++r)
+          DataAccess::append_from(extras[k], s.columns[k], r);
       }
     }
   } else {

@@ -44,12 +44,18 @@ class Importer {
     for (const Field& f : schema_.fields()) {
       FieldPlan p;
       p.field = &f;
-      if (f.name == "USER_ID") p.role = Role::UserId;
-      else if (f.name == "ITEM_ID") p.role = Role::ItemId;
-      else if (kind_ == DatasetKind::Interactions && f.name == "TIMESTAMP") p.role = Role::Timestamp;
-      else if (kind_ == DatasetKind::Interactions && f.name == "EVENT_TYPE") p.role = Role::EventType;
-      else if (kind_ == DatasetKind::Interactions && f.name == "EVENT_VALUE") p.role = Role::EventValue;
-      if (p.role == Role::Column) p.column = static_cast<int>(columns_.size()), columns_.push_back(&f);
+      if (f.name == "USER_ID")
+        p.role = Role::UserId;
+      else if (f.name == "ITEM_ID")
+        p.role = Role::ItemId;
+      else if (kind_ == DatasetKind::Interactions && f.name == "TIMESTAMP")
+        p.role = Role::Timestamp;
+      else if (kind_ == DatasetKind::Interactions && f.name == "EVENT_TYPE")
+        p.role = Role::EventType;
+      else if (kind_ == DatasetKind::Interactions && f.name == "EVENT_VALUE")
+        p.role = Role::EventValue;
+      if (p.role == Role::Column)
+        p.column = static_cast<int>(columns_.size()), columns_.push_back(&f);
       plans_.push_back(p);
     }
     columns_in_file_ = header.fields.size();
@@ -57,8 +63,8 @@ class Importer {
       std::string_view name = header.fields[c];
       int index = schema_.index_of(name);
       if (index < 0) {
-        return fail("unknown column \"" + std::string(name.substr(0, 100)) + "\": not a field of the " +
-                    to_string(kind_) + " schema");
+        return fail("unknown column \"" + std::string(name.substr(0, 100)) +
+                    "\": not a field of the " + to_string(kind_) + " schema");
       }
       FieldPlan& p = plans_[static_cast<std::size_t>(index)];
       if (p.csv_column >= 0) return fail("column \"" + std::string(name) + "\" appears twice");
@@ -66,9 +72,11 @@ class Importer {
     }
     std::string missing;
     for (const FieldPlan& p : plans_) {
-      if (p.csv_column < 0 && !p.field->nullable) missing += (missing.empty() ? "" : ", ") + p.field->name;
+      if (p.csv_column < 0 && !p.field->nullable)
+        missing += (missing.empty() ? "" : ", ") + p.field->name;
     }
-    if (!missing.empty()) return fail("Input CSV is missing the following columns: [" + missing + "]");
+    if (!missing.empty())
+      return fail("Input CSV is missing the following columns: [" + missing + "]");
     return true;
   }
 
@@ -140,15 +148,17 @@ class Importer {
         continue;
       }
       if (rec.fields.size() != columns_in_file_) {
-        reject(rec.line, "", "expected " + std::to_string(columns_in_file_) +
-                                 " fields (as in the header), found " +
-                                 std::to_string(rec.fields.size()));
+        reject(rec.line, "",
+               "expected " + std::to_string(columns_in_file_) +
+                   " fields (as in the header), found " + std::to_string(rec.fields.size()));
         continue;
       }
       bool good = true;
       for (std::size_t k = 0; k < plans_.size() && good; ++k) {
         const FieldPlan& p = plans_[k];
-        std::string_view raw = p.csv_column < 0 ? std::string_view() : rec.fields[static_cast<std::size_t>(p.csv_column)];
+        std::string_view raw = p.csv_column < 0
+                                   ? std::string_view()
+                                   : rec.fields[static_cast<std::size_t>(p.csv_column)];
         if (!convert(p, raw, check_bytes, cells[k], reason)) {
           reject(rec.line, p.field->name, reason);
           good = false;
@@ -172,7 +182,9 @@ class Importer {
             id.item_hash = IdMap::hash(cell.s);
             DataAccess::prefetch(out.item_dict, id.item_hash);
             break;
-          case Role::Timestamp: out.timestamps.push_back(cell.i); break;
+          case Role::Timestamp:
+            out.timestamps.push_back(cell.i);
+            break;
           case Role::EventType:
             if (cell.null) {
               out.event_types.push_back(kNoIndex);
@@ -248,7 +260,8 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
   detail::CsvReader header_reader(data + start, data + csv.size(), 1);
   detail::CsvRecord header;
   if (!header_reader.next(header)) {
-    importer.add_error(report, RowError{1, "", "empty file: expected a header line naming the columns"});
+    importer.add_error(report,
+                       RowError{1, "", "empty file: expected a header line naming the columns"});
     return job;
   }
   if (!importer.plan(header, report)) return job;
@@ -260,8 +273,9 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
   const bool parallel = threads > 1 && csv.size() - body >= options.min_parallel_bytes;
   // One chunk per thread: every chunk builds its own id dictionaries, so more chunks cost more.
   std::vector<detail::CsvChunk> chunks =
-      parallel ? detail::split_csv(data, csv.size(), body, static_cast<std::size_t>(threads), threads)
-               : std::vector<detail::CsvChunk>{{body, csv.size()}};
+      parallel
+          ? detail::split_csv(data, csv.size(), body, static_cast<std::size_t>(threads), threads)
+          : std::vector<detail::CsvChunk>{{body, csv.size()}};
   std::vector<StagedChunk> staged(chunks.size());
   // Chunks count lines from 0; errors are moved to file lines once all chunks are known.
   detail::parallel_for(chunks.size(), threads,

@@ -20,7 +20,7 @@ struct StagedChunk {
   std::vector<std::uint8_t> has_value;
   std::vector<Column> columns;
   std::size_t rows = 0, read = 0, rejected = 0;
-  std::size_t lines = 0;  // lines the chunk spans
+  std::size_t lines = 0;         // lines the chunk spans
   std::vector<RowError> errors;  // the first `max_reported_errors` of this chunk
   bool malformed_quoting = false;
 };

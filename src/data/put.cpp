@@ -74,11 +74,19 @@ std::string read_properties(const std::string& json, std::size_t limit, const Sc
         }
         text = value.as_string();
         break;
-      case detail::Json::Kind::Int: text = std::to_string(value.as_int()); break;
-      case detail::Json::Kind::Real: text = number_text(value.as_real()); break;
-      case detail::Json::Kind::Bool: text = value.as_bool() ? "true" : "false"; break;
-      case detail::Json::Kind::Null: break;  // null: an empty cell
-      default: return "property \"" + key + "\" must be a string, number, boolean or null";
+      case detail::Json::Kind::Int:
+        text = std::to_string(value.as_int());
+        break;
+      case detail::Json::Kind::Real:
+        text = number_text(value.as_real());
+        break;
+      case detail::Json::Kind::Bool:
+        text = value.as_bool() ? "true" : "false";
+        break;
+      case detail::Json::Kind::Null:
+        break;  // null: an empty cell
+      default:
+        return "property \"" + key + "\" must be a string, number, boolean or null";
     }
     cells.emplace_back(index, std::move(text));
   }
@@ -87,8 +95,10 @@ std::string read_properties(const std::string& json, std::size_t limit, const Sc
 
 // Stages `rows` (cells by schema position) as one incremental, skip-invalid CSV job and merges its
 // report with the errors found before.
-StagedPut stage(const DatasetGroup& group, DatasetKind kind, const std::vector<std::vector<std::string>>& rows,
-                const std::vector<std::size_t>& record_of_row, std::vector<RowError> early, std::size_t total) {
+StagedPut stage(const DatasetGroup& group, DatasetKind kind,
+                const std::vector<std::vector<std::string>>& rows,
+                const std::vector<std::size_t>& record_of_row, std::vector<RowError> early,
+                std::size_t total) {
   const Schema& schema = group.schema(kind);
   StagedPut staged;
   staged.kind = kind;
@@ -96,7 +106,8 @@ StagedPut stage(const DatasetGroup& group, DatasetKind kind, const std::vector<s
   std::vector<char> rejected(rows.size(), 0);
   if (!rows.empty()) {
     std::string csv;
-    for (std::size_t f = 0; f < schema.fields().size(); ++f) csv += (f ? "," : "") + schema.fields()[f].name;
+    for (std::size_t f = 0; f < schema.fields().size(); ++f)
+      csv += (f ? "," : "") + schema.fields()[f].name;
     csv += "\n";
     std::vector<std::size_t> first_line;  // CSV line of each row (quoted newlines move it)
     std::size_t line = 2;
@@ -127,7 +138,8 @@ StagedPut stage(const DatasetGroup& group, DatasetKind kind, const std::vector<s
   for (std::size_t row = 0; row < rows.size(); ++row) {
     if (!rejected[row]) staged.accepted.push_back(record_of_row[row]);
   }
-  std::sort(early.begin(), early.end(), [](const RowError& a, const RowError& b) { return a.line < b.line; });
+  std::sort(early.begin(), early.end(),
+            [](const RowError& a, const RowError& b) { return a.line < b.line; });
   report.errors = std::move(early);
   report.rejected = report.errors.size();
   report.accepted = total - report.rejected;
@@ -149,15 +161,18 @@ StagedPut stage_event_records(const DatasetGroup& group,
                               const std::vector<EventRecord>& events,
                               const std::vector<char>& skip) {
   const Schema& schema = group.schema(DatasetKind::Interactions);
-  const std::vector<std::string> reserved = {"USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE",
-                                             "IMPRESSION", "RECOMMENDATION_ID"};
+  const std::vector<std::string> reserved = {"USER_ID",          "ITEM_ID",     "TIMESTAMP",
+                                             "EVENT_TYPE",       "EVENT_VALUE", "IMPRESSION",
+                                             "RECOMMENDATION_ID"};
   std::vector<std::vector<std::string>> rows;
   std::vector<std::size_t> record_of_row;
   std::vector<RowError> errors;
   std::size_t duplicates = 0;
   for (std::size_t r = 0; r < events.size(); ++r) {
     const EventRecord& e = events[r];
-    auto reject = [&](const char* field, std::string why) { errors.push_back({r + 1, field, std::move(why)}); };
+    auto reject = [&](const char* field, std::string why) {
+      errors.push_back({r + 1, field, std::move(why)});
+    };
     if (!e.event_id.empty()) {
       // A retried event is acknowledged again but stored once.
       if (skip[r] || stored_ids.count(IdMap::hash(e.event_id))) {
@@ -186,9 +201,9 @@ StagedPut stage_event_records(const DatasetGroup& group,
       continue;
     }
     if (e.event_id.size() > PutLimits::kMaxIdLength &&
-        std::count_if(e.event_id.begin(), e.event_id.end(),
-                      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }) >
-            static_cast<std::ptrdiff_t>(PutLimits::kMaxIdLength)) {
+        std::count_if(e.event_id.begin(), e.event_id.end(), [](char c) {
+          return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        }) > static_cast<std::ptrdiff_t>(PutLimits::kMaxIdLength)) {
       reject("eventId", "eventId is longer than 256 characters");
       continue;
     }
@@ -197,7 +212,8 @@ StagedPut stage_event_records(const DatasetGroup& group,
       continue;
     }
     if (e.impression.size() > PutLimits::kMaxImpressions) {
-      reject("impression", std::to_string(e.impression.size()) + " impressions, more than the limit of 25");
+      reject("impression",
+             std::to_string(e.impression.size()) + " impressions, more than the limit of 25");
       continue;
     }
     if (e.recommendation_id.size() > PutLimits::kMaxRecommendationId) {

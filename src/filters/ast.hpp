@@ -20,9 +20,9 @@ struct FieldRef {
 
 struct FilterValue {
   enum class Kind { String, Number, Parameter, CurrentItemField } kind = Kind::String;
-  std::string text;     // string literal, parameter name (without $), or the number as written
+  std::string text;  // string literal, parameter name (without $), or the number as written
   double number = 0;
-  FieldRef field;       // CurrentItemField
+  FieldRef field;  // CurrentItemField
   std::size_t column = 0;
 };
 

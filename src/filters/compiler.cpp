@@ -34,7 +34,8 @@ class Compiler {
       c.dataset = *dataset;
       for (const Condition& cond : e.if_conditions) {
         TAILOR_THROW_IF(cond.lhs.dataset != FilterDataset::CurrentUser, ErrorCode::InvalidArgument,
-                        where(cond.column), "an IF condition must be on CurrentUser.<field>, found ",
+                        where(cond.column),
+                        "an IF condition must be on CurrentUser.<field>, found ",
                         name_of(cond.lhs));
         c.if_conditions.push_back(condition(cond, fields));
       }
@@ -52,8 +53,8 @@ class Compiler {
       out_.expressions.push_back(std::move(c));
     }
     TAILOR_THROW_IF(fields.size() > out_.limits.max_fields, ErrorCode::InvalidArgument,
-                    "filter expression uses ", fields.size(), " distinct fields, more than the limit of ",
-                    out_.limits.max_fields);
+                    "filter expression uses ", fields.size(),
+                    " distinct fields, more than the limit of ", out_.limits.max_fields);
     TAILOR_THROW_IF(parameters.size() > out_.limits.max_parameters, ErrorCode::InvalidArgument,
                     "filter expression uses ", parameters.size(),
                     " parameters, more than the limit of ", out_.limits.max_parameters);
@@ -67,21 +68,24 @@ class Compiler {
     c.kind = n.kind;
     if (n.kind == ConditionNode::Kind::Leaf) {
       const FilterDataset d = n.leaf.lhs.dataset;
-      TAILOR_THROW_IF(d == FilterDataset::CurrentUser, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "CurrentUser.", n.leaf.lhs.field,
+      TAILOR_THROW_IF(d == FilterDataset::CurrentUser, ErrorCode::InvalidArgument,
+                      where(n.leaf.column), "CurrentUser.", n.leaf.lhs.field,
                       " belongs in an IF clause at the end of the expression (IF CurrentUser.",
                       n.leaf.lhs.field, " ...)");
-      TAILOR_THROW_IF(d == FilterDataset::CurrentItem, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "CurrentItem.", n.leaf.lhs.field,
-                      " can only stand on the right of a condition (Items.FIELD < CurrentItem.FIELD)");
+      TAILOR_THROW_IF(
+          d == FilterDataset::CurrentItem, ErrorCode::InvalidArgument, where(n.leaf.column),
+          "CurrentItem.", n.leaf.lhs.field,
+          " can only stand on the right of a condition (Items.FIELD < CurrentItem.FIELD)");
       if (!dataset) dataset = d;
       TAILOR_THROW_IF(*dataset != d, ErrorCode::InvalidArgument, where(n.leaf.column),
-                      "conditions joined by AND/OR must use one dataset, found ", to_string(*dataset),
-                      " and ", to_string(d), "; combine them as separate expressions with |");
+                      "conditions joined by AND/OR must use one dataset, found ",
+                      to_string(*dataset), " and ", to_string(d),
+                      "; combine them as separate expressions with |");
       c.leaf = condition(n.leaf, fields);
       return c;
     }
-    for (const ConditionNode& child : n.children) c.children.push_back(node(child, dataset, fields));
+    for (const ConditionNode& child : n.children)
+      c.children.push_back(node(child, dataset, fields));
     return c;
   }
 
@@ -153,10 +157,11 @@ class Compiler {
     const bool ordering = c.op == FilterOp::Lt || c.op == FilterOp::Le || c.op == FilterOp::Gt ||
                           c.op == FilterOp::Ge;
     TAILOR_THROW_IF(ordering && !numeric, ErrorCode::InvalidArgument, where(c.column), "operator ",
-                    to_string(c.op), " needs a numeric field; ", name_of(c.lhs), " is a string field");
+                    to_string(c.op), " needs a numeric field; ", name_of(c.lhs),
+                    " is a string field");
     TAILOR_THROW_IF(c.values.size() > out_.limits.max_values, ErrorCode::InvalidArgument,
-                    where(c.column), c.values.size(), " values in one list, more than the limit of ",
-                    out_.limits.max_values);
+                    where(c.column), c.values.size(),
+                    " values in one list, more than the limit of ", out_.limits.max_values);
     for (const FilterValue& v : c.values) {
       switch (v.kind) {
         case FilterValue::Kind::Number:
@@ -165,7 +170,8 @@ class Compiler {
           break;
         case FilterValue::Kind::String:
           TAILOR_THROW_IF(numeric, ErrorCode::InvalidArgument, where(v.column), name_of(c.lhs),
-                          " is a numeric field: expected a number, found the string \"", v.text, "\"");
+                          " is a numeric field: expected a number, found the string \"", v.text,
+                          "\"");
           break;
         case FilterValue::Kind::Parameter:
           break;
@@ -230,8 +236,8 @@ Filter Filter::compile(std::string_view expression, const DatasetGroup& group,
 Filter Filter::compile(std::string_view expression, const FilterSchemas& schemas,
                        const FilterLimits& limits) {
   TAILOR_THROW_IF(expression.size() > limits.max_expression_length, ErrorCode::InvalidArgument,
-                  "filter expression of ", expression.size(), " characters, more than the limit of ",
-                  limits.max_expression_length);
+                  "filter expression of ", expression.size(),
+                  " characters, more than the limit of ", limits.max_expression_length);
   auto impl = std::make_shared<detail::CompiledFilter>();
   impl->expression = std::string(expression);
   impl->limits = limits;

@@ -105,7 +105,8 @@ class Evaluator {
     {
       std::lock_guard<std::mutex> lock(f_.cache_mutex);
       auto it = f_.cache.find(key);
-      if (it != f_.cache.end() && it->second.first == version && it->second.second.size() == items_) {
+      if (it != f_.cache.end() && it->second.first == version &&
+          it->second.second.size() == items_) {
         return it->second.second;
       }
     }
@@ -129,8 +130,10 @@ class Evaluator {
     Bitmap acc = node(n.children.front());
     for (std::size_t k = 1; k < n.children.size(); ++k) {
       Bitmap next = node(n.children[k]);
-      if (n.kind == ConditionNode::Kind::And) acc &= next;
-      else acc |= next;
+      if (n.kind == ConditionNode::Kind::And)
+        acc &= next;
+      else
+        acc |= next;
     }
     return acc;
   }
@@ -146,14 +149,18 @@ class Evaluator {
       char* end = nullptr;
       const double v = std::strtod(s.c_str(), &end);
       TAILOR_THROW_IF(s.empty() || *end != '\0' || !std::isfinite(v), ErrorCode::InvalidArgument,
-                      where(column), name_of(c.ast.lhs), " is numeric: the value \"", s.substr(0, 100),
-                      "\" is not a number");
+                      where(column), name_of(c.ast.lhs), " is numeric: the value \"",
+                      s.substr(0, 100), "\" is not a number");
       out.numbers.push_back(v);
     };
     for (const FilterValue& v : c.ast.values) {
       switch (v.kind) {
-        case FilterValue::Kind::String: out.strings.push_back(v.text); break;
-        case FilterValue::Kind::Number: out.numbers.push_back(v.number); break;
+        case FilterValue::Kind::String:
+          out.strings.push_back(v.text);
+          break;
+        case FilterValue::Kind::Number:
+          out.numbers.push_back(v.number);
+          break;
         case FilterValue::Kind::Parameter: {
           const std::vector<std::string>& given = parameter_values(v.text);
           TAILOR_THROW_IF(given.size() > f_.limits.max_values, ErrorCode::InvalidArgument,
@@ -167,12 +174,16 @@ class Evaluator {
           }
           break;
         }
-        case FilterValue::Kind::CurrentItemField: current_item_values(*c.current_item, out); break;
+        case FilterValue::Kind::CurrentItemField:
+          current_item_values(*c.current_item, out);
+          break;
       }
     }
-    const bool ordering = c.ast.op != FilterOp::In && c.ast.op != FilterOp::NotIn && c.ast.op != FilterOp::Eq;
-    TAILOR_THROW_IF(ordering && out.numbers.size() > 1, ErrorCode::InvalidArgument, where(c.ast.column),
-                    "operator ", to_string(c.ast.op), " compares with one value, found ", out.numbers.size());
+    const bool ordering =
+        c.ast.op != FilterOp::In && c.ast.op != FilterOp::NotIn && c.ast.op != FilterOp::Eq;
+    TAILOR_THROW_IF(ordering && out.numbers.size() > 1, ErrorCode::InvalidArgument,
+                    where(c.ast.column), "operator ", to_string(c.ast.op),
+                    " compares with one value, found ", out.numbers.size());
     return out;
   }
 
@@ -189,7 +200,8 @@ class Evaluator {
     if (row == EntityTable::kNoRow) return;
     const Column& col = table.columns()[t.column];
     if (col.is_null(row)) return;
-    if (t.field.is_numeric()) out.numbers.push_back(col.number_at(row));
+    if (t.field.is_numeric())
+      out.numbers.push_back(col.number_at(row));
     else if (t.field.categorical) {
       for (Index code : col.codes_at(row)) out.strings.emplace_back(col.dictionary().name(code));
     } else {
@@ -200,12 +212,18 @@ class Evaluator {
   static bool compare(FilterOp op, double a, double b) {
     switch (op) {
       case FilterOp::Eq:
-      case FilterOp::In: return a == b;
-      case FilterOp::NotIn: return a != b;
-      case FilterOp::Lt: return a < b;
-      case FilterOp::Le: return a <= b;
-      case FilterOp::Gt: return a > b;
-      case FilterOp::Ge: return a >= b;
+      case FilterOp::In:
+        return a == b;
+      case FilterOp::NotIn:
+        return a != b;
+      case FilterOp::Lt:
+        return a < b;
+      case FilterOp::Le:
+        return a <= b;
+      case FilterOp::Gt:
+        return a > b;
+      case FilterOp::Ge:
+        return a >= b;
     }
     return false;
   }
@@ -218,7 +236,8 @@ class Evaluator {
       if (op == FilterOp::NotIn) {
         return std::none_of(v.numbers.begin(), v.numbers.end(), [&](double n) { return x == n; });
       }
-      return std::any_of(v.numbers.begin(), v.numbers.end(), [&](double n) { return compare(op, x, n); });
+      return std::any_of(v.numbers.begin(), v.numbers.end(),
+                         [&](double n) { return compare(op, x, n); });
     }
     auto any_value = [&](std::string_view s) {
       return std::find(v.strings.begin(), v.strings.end(), s) != v.strings.end();
@@ -235,7 +254,8 @@ class Evaluator {
   bool user_matches(const CompiledCondition& c) {
     const BoundValues v = bind(c);
     const EntityTable& users = *group_.users();
-    const std::uint32_t row = request_.user == kNoIndex ? EntityTable::kNoRow : users.row_of(request_.user);
+    const std::uint32_t row =
+        request_.user == kNoIndex ? EntityTable::kNoRow : users.row_of(request_.user);
     return row_matches(users.columns()[c.target.column], row, c.ast.op, v);
   }
 
@@ -258,8 +278,10 @@ class Evaluator {
         }
         return out;
       }
-      case Target::Kind::EventType: return event_types(c, v);
-      case Target::Kind::ItemColumn: break;
+      case Target::Kind::EventType:
+        return event_types(c, v);
+      case Target::Kind::ItemColumn:
+        break;
     }
     const EntityTable& table = *group_.items();
     const Column& col = table.columns()[c.target.column];
@@ -283,15 +305,26 @@ class Evaluator {
       auto scan = [&](auto matches) {
         for (Index item = 0; item < n; ++item) {
           const std::uint32_t row = table.row_of(item);
-          if (row != EntityTable::kNoRow && !col.is_null(row)) out.set_if(item, matches(col.number_at(row)));
+          if (row != EntityTable::kNoRow && !col.is_null(row))
+            out.set_if(item, matches(col.number_at(row)));
         }
       };
       switch (c.ast.op) {
-        case FilterOp::Lt: scan([bound](double x) { return x < bound; }); break;
-        case FilterOp::Le: scan([bound](double x) { return x <= bound; }); break;
-        case FilterOp::Gt: scan([bound](double x) { return x > bound; }); break;
-        case FilterOp::Ge: scan([bound](double x) { return x >= bound; }); break;
-        default: scan([bound](double x) { return x == bound; }); break;
+        case FilterOp::Lt:
+          scan([bound](double x) { return x < bound; });
+          break;
+        case FilterOp::Le:
+          scan([bound](double x) { return x <= bound; });
+          break;
+        case FilterOp::Gt:
+          scan([bound](double x) { return x > bound; });
+          break;
+        case FilterOp::Ge:
+          scan([bound](double x) { return x >= bound; });
+          break;
+        default:
+          scan([bound](double x) { return x == bound; });
+          break;
       }
       return out;
     }
@@ -311,8 +344,10 @@ class Evaluator {
     bool wildcard = false;
     std::set<std::string> wanted;
     for (const std::string& s : v.strings) {
-      if (s == "*") wildcard = true;
-      else wanted.insert(to_lower(s));
+      if (s == "*")
+        wildcard = true;
+      else
+        wanted.insert(to_lower(s));
     }
     // Per event-type code: does it match the list?
     std::vector<char> listed(static_cast<std::size_t>(names.size()) + 1, 0);
@@ -388,7 +423,8 @@ std::vector<std::string> parse_filter_value_list(std::string_view wire) {
         value.push_back(wire[i++]);
       }
     }
-    TAILOR_THROW_IF(!closed, ErrorCode::InvalidArgument, "filter values: unterminated quoted value");
+    TAILOR_THROW_IF(!closed, ErrorCode::InvalidArgument,
+                    "filter values: unterminated quoted value");
     out.push_back(std::move(value));
     skip_space();
     if (i < wire.size()) {

@@ -10,10 +10,14 @@ namespace tailor::detail {
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Token::Kind::End: return "the end of the expression";
-    case Token::Kind::String: return "the string \"" + t.text + "\"";
-    case Token::Kind::Parameter: return "$" + t.text;
-    default: return "\"" + t.text + "\"";
+    case Token::Kind::End:
+      return "the end of the expression";
+    case Token::Kind::String:
+      return "the string \"" + t.text + "\"";
+    case Token::Kind::Parameter:
+      return "$" + t.text;
+    default:
+      return "\"" + t.text + "\"";
   }
 }
 
@@ -52,19 +56,25 @@ std::vector<Token> tokenize(std::string_view s) {
     } else if (c == '$') {
       t.kind = Token::Kind::Parameter;
       ++i;
-      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) t.text.push_back(s[i++]);
-      if (t.text.empty()) fail(t.column - 1, "expected a parameter name after $ (letters, digits, _)");
-    } else if (std::isdigit(c) || ((c == '-' || c == '.') && i + 1 < s.size() &&
-                                   (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '.'))) {
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+        t.text.push_back(s[i++]);
+      if (t.text.empty())
+        fail(t.column - 1, "expected a parameter name after $ (letters, digits, _)");
+    } else if (std::isdigit(c) ||
+               ((c == '-' || c == '.') && i + 1 < s.size() &&
+                (std::isdigit(static_cast<unsigned char>(s[i + 1])) || s[i + 1] == '.'))) {
       t.kind = Token::Kind::Number;
       t.text.push_back(s[i++]);
-      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == 'e' ||
-                              s[i] == 'E' || ((s[i] == '-' || s[i] == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E')))) {
+      while (i < s.size() &&
+             (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == 'e' ||
+              s[i] == 'E' ||
+              ((s[i] == '-' || s[i] == '+') && (s[i - 1] == 'e' || s[i - 1] == 'E')))) {
         t.text.push_back(s[i++]);
       }
     } else if (std::isalpha(c) || c == '_') {
       t.kind = Token::Kind::Word;
-      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) t.text.push_back(s[i++]);
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+        t.text.push_back(s[i++]);
     } else if (c == '<' || c == '>' || c == '=' || c == '!') {
       t.kind = Token::Kind::Op;
       t.text.push_back(s[i++]);

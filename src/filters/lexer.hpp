@@ -12,7 +12,7 @@ namespace tailor::detail {
 struct Token {
   enum class Kind { Word, String, Number, Parameter, Op, LParen, RParen, Comma, Dot, Pipe, End };
   Kind kind = Kind::End;
-  std::string text;      // word, unescaped string, number as written, parameter name, operator
+  std::string text;        // word, unescaped string, number as written, parameter name, operator
   std::size_t column = 0;  // 1-based
 };
 

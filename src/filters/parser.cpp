@@ -23,24 +23,36 @@ namespace tailor::detail {
 
 const char* to_string(FilterDataset d) {
   switch (d) {
-    case FilterDataset::Items: return "Items";
-    case FilterDataset::Interactions: return "Interactions";
-    case FilterDataset::Users: return "Users";
-    case FilterDataset::CurrentUser: return "CurrentUser";
-    case FilterDataset::CurrentItem: return "CurrentItem";
+    case FilterDataset::Items:
+      return "Items";
+    case FilterDataset::Interactions:
+      return "Interactions";
+    case FilterDataset::Users:
+      return "Users";
+    case FilterDataset::CurrentUser:
+      return "CurrentUser";
+    case FilterDataset::CurrentItem:
+      return "CurrentItem";
   }
   return "?";
 }
 
 const char* to_string(FilterOp op) {
   switch (op) {
-    case FilterOp::In: return "IN";
-    case FilterOp::NotIn: return "NOT IN";
-    case FilterOp::Eq: return "=";
-    case FilterOp::Lt: return "<";
-    case FilterOp::Le: return "<=";
-    case FilterOp::Gt: return ">";
-    case FilterOp::Ge: return ">=";
+    case FilterOp::In:
+      return "IN";
+    case FilterOp::NotIn:
+      return "NOT IN";
+    case FilterOp::Eq:
+      return "=";
+    case FilterOp::Lt:
+      return "<";
+    case FilterOp::Le:
+      return "<=";
+    case FilterOp::Gt:
+      return ">";
+    case FilterOp::Ge:
+      return ">=";
   }
   return "?";
 }
@@ -64,7 +76,8 @@ class Parser {
       ++pos_;
       ast.expressions.push_back(expression());
     }
-    if (peek().kind != Token::Kind::End) fail(peek(), "\"|\" between expressions, or the end of the expression");
+    if (peek().kind != Token::Kind::End)
+      fail(peek(), "\"|\" between expressions, or the end of the expression");
     return ast;
   }
 
@@ -85,16 +98,20 @@ class Parser {
   FilterExpression expression() {
     FilterExpression e;
     e.column = peek().column;
-    if (is_word(peek(), "INCLUDE")) e.include = true;
-    else if (is_word(peek(), "EXCLUDE")) e.include = false;
-    else fail(peek(), "INCLUDE or EXCLUDE");
+    if (is_word(peek(), "INCLUDE"))
+      e.include = true;
+    else if (is_word(peek(), "EXCLUDE"))
+      e.include = false;
+    else
+      fail(peek(), "INCLUDE or EXCLUDE");
     ++pos_;
     const Token& target = peek();
     if (target.kind != Token::Kind::Word) fail(target, "ItemID");
     const std::string what = upper(target.text);
     if (what == "USERID" || what == "ACTIONID") {
       TAILOR_THROW(ErrorCode::ParseError, "filter expression, column ", target.column, ": ",
-                   target.text, " filters select users or actions for segments; tailor filters "
+                   target.text,
+                   " filters select users or actions for segments; tailor filters "
                    "select items (expected ItemID)");
     }
     if (what != "ITEMID") fail(target, "ItemID");
@@ -159,14 +176,21 @@ class Parser {
     FieldRef f;
     f.column = dataset.column;
     const std::string d = upper(dataset.text);
-    if (d == "ITEMS") f.dataset = FilterDataset::Items;
-    else if (d == "INTERACTIONS") f.dataset = FilterDataset::Interactions;
-    else if (d == "USERS") f.dataset = FilterDataset::Users;
-    else if (d == "CURRENTUSER") f.dataset = FilterDataset::CurrentUser;
-    else if (d == "CURRENTITEM") f.dataset = FilterDataset::CurrentItem;
-    else fail(dataset, "a dataset (Items, Interactions, Users, CurrentUser or CurrentItem)");
+    if (d == "ITEMS")
+      f.dataset = FilterDataset::Items;
+    else if (d == "INTERACTIONS")
+      f.dataset = FilterDataset::Interactions;
+    else if (d == "USERS")
+      f.dataset = FilterDataset::Users;
+    else if (d == "CURRENTUSER")
+      f.dataset = FilterDataset::CurrentUser;
+    else if (d == "CURRENTITEM")
+      f.dataset = FilterDataset::CurrentItem;
+    else
+      fail(dataset, "a dataset (Items, Interactions, Users, CurrentUser or CurrentItem)");
     ++pos_;
-    if (peek().kind != Token::Kind::Dot) fail(peek(), "\".\" and a field name after " + dataset.text);
+    if (peek().kind != Token::Kind::Dot)
+      fail(peek(), "\".\" and a field name after " + dataset.text);
     ++pos_;
     if (peek().kind != Token::Kind::Word) fail(peek(), "a field name after " + dataset.text + ".");
     f.field = t_[pos_++].text;
@@ -204,7 +228,8 @@ class Parser {
           return v;
         }
         break;
-      default: break;
+      default:
+        break;
     }
     fail(t, "a value: a \"string\", a number, a $PARAMETER or CurrentItem.FIELD");
   }
@@ -222,17 +247,24 @@ class Parser {
       ++pos_;
       c.op = FilterOp::In;
     } else if (op.kind == Token::Kind::Op) {
-      if (op.text == "=") c.op = FilterOp::Eq;
-      else if (op.text == "<") c.op = FilterOp::Lt;
-      else if (op.text == "<=") c.op = FilterOp::Le;
-      else if (op.text == ">") c.op = FilterOp::Gt;
-      else if (op.text == ">=") c.op = FilterOp::Ge;
-      else fail(op, "IN, NOT IN, =, <, <=, > or >=");
+      if (op.text == "=")
+        c.op = FilterOp::Eq;
+      else if (op.text == "<")
+        c.op = FilterOp::Lt;
+      else if (op.text == "<=")
+        c.op = FilterOp::Le;
+      else if (op.text == ">")
+        c.op = FilterOp::Gt;
+      else if (op.text == ">=")
+        c.op = FilterOp::Ge;
+      else
+        fail(op, "IN, NOT IN, =, <, <=, > or >=");
       ++pos_;
       c.values.push_back(value());
       return c;
     } else {
-      fail(op, "IN, NOT IN, =, <, <=, > or >= after " + std::string(to_string(c.lhs.dataset)) + "." + c.lhs.field);
+      fail(op, "IN, NOT IN, =, <, <=, > or >= after " + std::string(to_string(c.lhs.dataset)) +
+                   "." + c.lhs.field);
     }
     // IN / NOT IN: a parenthesised list, or one parameter / CurrentItem field.
     if (peek().kind == Token::Kind::LParen) {

@@ -56,7 +56,7 @@ struct CompiledExpression {
   std::vector<CompiledCondition> if_conditions;
   std::vector<std::string> parameters;     // used by this expression, sorted
   std::vector<std::string> if_parameters;  // used by its IF conditions, sorted
-  bool static_items = false;            // depends only on item metadata and parameters: cacheable
+  bool static_items = false;  // depends only on item metadata and parameters: cacheable
   std::size_t column = 0;
 };
 

@@ -69,7 +69,8 @@ bool CsvReader::next(CsvRecord& rec) {
       bool doubled = false;
       const char* close = nullptr;
       while (p_ < end_) {
-        const char* q = static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
+        const char* q =
+            static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
         if (!q) break;
         line_ += static_cast<std::size_t>(std::count(p_, q, '\n'));
         if (q + 1 < end_ && q[1] == '"') {
@@ -141,8 +142,9 @@ bool CsvReader::next(CsvRecord& rec) {
     }
     if (c == '"') {
       rec.ok = false;
-      rec.error = "quote inside an unquoted field (a field containing quotes must be quoted, "
-                  "with each quote doubled)";
+      rec.error =
+          "quote inside an unquoted field (a field containing quotes must be quoted, "
+          "with each quote doubled)";
       skip_to_line_end();
       return true;
     }
@@ -192,8 +194,10 @@ std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t 
     std::size_t pos = bounds[k];
     while (pos < size) {
       char c = data[pos];
-      if (c == '"') inside = !inside;
-      else if (c == '\n' && !inside) break;
+      if (c == '"')
+        inside = !inside;
+      else if (c == '\n' && !inside)
+        break;
       ++pos;
     }
     if (pos >= size) break;

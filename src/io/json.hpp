@@ -39,13 +39,35 @@ class Json {
   const Json* find(std::string_view key) const;
 
   static Json make_null() { return Json(Kind::Null); }
-  static Json make_bool(bool v) { Json j(Kind::Bool); j.bool_ = v; return j; }
-  static Json make_int(std::int64_t v) { Json j(Kind::Int); j.int_ = v; return j; }
-  static Json make_real(double v) { Json j(Kind::Real); j.real_ = v; return j; }
-  static Json make_string(std::string v) { Json j(Kind::String); j.string_ = std::move(v); return j; }
-  static Json make_array(std::vector<Json> v) { Json j(Kind::Array); j.array_ = std::move(v); return j; }
+  static Json make_bool(bool v) {
+    Json j(Kind::Bool);
+    j.bool_ = v;
+    return j;
+  }
+  static Json make_int(std::int64_t v) {
+    Json j(Kind::Int);
+    j.int_ = v;
+    return j;
+  }
+  static Json make_real(double v) {
+    Json j(Kind::Real);
+    j.real_ = v;
+    return j;
+  }
+  static Json make_string(std::string v) {
+    Json j(Kind::String);
+    j.string_ = std::move(v);
+    return j;
+  }
+  static Json make_array(std::vector<Json> v) {
+    Json j(Kind::Array);
+    j.array_ = std::move(v);
+    return j;
+  }
   static Json make_object(std::vector<std::pair<std::string, Json>> v) {
-    Json j(Kind::Object); j.object_ = std::move(v); return j;
+    Json j(Kind::Object);
+    j.object_ = std::move(v);
+    return j;
   }
 
  private:

@@ -22,7 +22,8 @@ bool is_relevant(Span<Index> relevant, Index item) {
 double precision_at_k(Span<Index> ranked, Span<Index> relevant, std::size_t k) {
   if (k == 0) return 0;
   std::size_t hits = 0;
-  for (std::size_t p = 0; p < std::min(k, ranked.size()); ++p) hits += is_relevant(relevant, ranked[p]);
+  for (std::size_t p = 0; p < std::min(k, ranked.size()); ++p)
+    hits += is_relevant(relevant, ranked[p]);
   return static_cast<double>(hits) / static_cast<double>(k);
 }
 
@@ -31,7 +32,8 @@ double ndcg_at_k(Span<Index> ranked, Span<Index> relevant, std::size_t k) {
   for (std::size_t p = 0; p < std::min(k, ranked.size()); ++p) {
     if (is_relevant(relevant, ranked[p])) dcg += 1.0 / std::log(2.0 + static_cast<double>(p));
   }
-  for (std::size_t p = 0; p < std::min(k, relevant.size()); ++p) ideal += 1.0 / std::log(2.0 + static_cast<double>(p));
+  for (std::size_t p = 0; p < std::min(k, relevant.size()); ++p)
+    ideal += 1.0 / std::log(2.0 + static_cast<double>(p));
   return ideal > 0 ? dcg / ideal : 0.0;
 }
 
@@ -43,14 +45,15 @@ double reciprocal_rank_at_k(Span<Index> ranked, Span<Index> relevant, std::size_
 }
 
 std::vector<std::pair<std::string, double>> RankingMetrics::named() const {
-  return {{"coverage", coverage},
-          {"mean_reciprocal_rank_at_25", mean_reciprocal_rank_at_25},
-          {"normalized_discounted_cumulative_gain_at_5", normalized_discounted_cumulative_gain_at_5},
-          {"normalized_discounted_cumulative_gain_at_10", normalized_discounted_cumulative_gain_at_10},
-          {"normalized_discounted_cumulative_gain_at_25", normalized_discounted_cumulative_gain_at_25},
-          {"precision_at_5", precision_at_5},
-          {"precision_at_10", precision_at_10},
-          {"precision_at_25", precision_at_25}};
+  return {
+      {"coverage", coverage},
+      {"mean_reciprocal_rank_at_25", mean_reciprocal_rank_at_25},
+      {"normalized_discounted_cumulative_gain_at_5", normalized_discounted_cumulative_gain_at_5},
+      {"normalized_discounted_cumulative_gain_at_10", normalized_discounted_cumulative_gain_at_10},
+      {"normalized_discounted_cumulative_gain_at_25", normalized_discounted_cumulative_gain_at_25},
+      {"precision_at_5", precision_at_5},
+      {"precision_at_10", precision_at_10},
+      {"precision_at_25", precision_at_25}};
 }
 
 std::string RankingMetrics::to_json() const {
@@ -68,9 +71,10 @@ std::string RankingMetrics::to_json() const {
 
 EvaluationSplit split_for_evaluation(const EventColumns& events, Index num_users,
                                      const EvaluationOptions& options) {
-  TAILOR_THROW_IF(!(options.test_user_fraction > 0 && options.test_user_fraction < 1) ||
-                      !(options.test_interaction_fraction > 0 && options.test_interaction_fraction < 1),
-                  ErrorCode::InvalidArgument, "evaluation fractions must lie in (0, 1)");
+  TAILOR_THROW_IF(
+      !(options.test_user_fraction > 0 && options.test_user_fraction < 1) ||
+          !(options.test_interaction_fraction > 0 && options.test_interaction_fraction < 1),
+      ErrorCode::InvalidArgument, "evaluation fractions must lie in (0, 1)");
   // Each user's events, oldest first (dataset order breaks timestamp ties).
   std::vector<std::size_t> order(events.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -90,7 +94,8 @@ EvaluationSplit split_for_evaluation(const EventColumns& events, Index num_users
   if (options.split == SplitKind::HeldOutUsers) {
     std::mt19937_64 rng(options.execution.seed);
     std::shuffle(eligible.begin(), eligible.end(), rng);
-    auto n = static_cast<std::size_t>(std::ceil(options.test_user_fraction * static_cast<double>(eligible.size())));
+    auto n = static_cast<std::size_t>(
+        std::ceil(options.test_user_fraction * static_cast<double>(eligible.size())));
     for (std::size_t k = 0; k < std::min(n, eligible.size()); ++k) is_test[eligible[k]] = 1;
   } else {
     for (Index u : eligible) is_test[u] = 1;
@@ -111,7 +116,8 @@ EvaluationSplit split_for_evaluation(const EventColumns& events, Index num_users
       continue;
     }
     const auto truth_n = std::max<std::size_t>(
-        1, static_cast<std::size_t>(std::floor(options.test_interaction_fraction * static_cast<double>(n))));
+        1, static_cast<std::size_t>(
+               std::floor(options.test_interaction_fraction * static_cast<double>(n))));
     const std::size_t cut = begin[u + 1] - truth_n;
     TestUser t;
     t.user = u;

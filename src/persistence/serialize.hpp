@@ -23,7 +23,8 @@ struct SnapshotMeta {
 std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta);
 /// The group back. Every length is checked against the bytes left before anything is allocated,
 /// every index against its range. @throws Error(ParseError) naming `what`
-DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta, const std::string& what);
+DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta,
+                               const std::string& what);
 
 std::string serialize_version(const SolutionVersion& version);
 SolutionVersion deserialize_version(const std::string& payload, const std::string& what);

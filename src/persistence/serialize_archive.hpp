@@ -71,14 +71,16 @@ void load_text(A& ar, std::string& s) {
 template <typename A>
 void image_vector_strings(A& ar, std::vector<std::string>& v) {
   std::uint64_t n = v.size();
-  ar & n;
+  ar& n;
   if constexpr (!A::is_saving::value) {
     check_count(n, sizeof(std::uint64_t), "strings");  // each string has at least its length
     v.resize(n);
   }
   for (std::string& s : v) {
-    if constexpr (A::is_saving::value) save_text(ar, s);
-    else load_text(ar, s);
+    if constexpr (A::is_saving::value)
+      save_text(ar, s);
+    else
+      load_text(ar, s);
   }
 }
 
@@ -97,12 +99,12 @@ void image_vector(Archive& ar, std::vector<T>& v) {
   static_assert(min_bytes > 0 && sizeof(T) < 8 * min_bytes,
                 "a list element takes under 8 times its smallest encoding in memory");
   std::uint64_t n = v.size();
-  ar & n;
+  ar& n;
   if constexpr (!Archive::is_saving::value) {
     check_count(n, min_bytes, "entries");
     v.resize(n);
   }
-  for (T& item : v) ar & item;
+  for (T& item : v) ar& item;
 }
 
 template <typename Image>

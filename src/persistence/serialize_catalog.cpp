@@ -30,7 +30,7 @@ void serialize(Archive& ar, tailor::detail::PairsImage& x, const unsigned int) {
 }
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::CatalogImage& x, const unsigned int) {
-  ar & x.filters & x.campaigns;
+  ar& x.filters& x.campaigns;
 }
 
 }  // namespace boost::serialization
@@ -47,8 +47,10 @@ PairsImage pairs_image(const std::vector<std::pair<std::string, std::string>>& p
   }
   return img;
 }
-std::vector<std::pair<std::string, std::string>> pairs_of(const PairsImage& img, const std::string& what) {
-  TAILOR_THROW_IF(img.keys.size() != img.values.size(), ErrorCode::ParseError, what, ": inconsistent contents");
+std::vector<std::pair<std::string, std::string>> pairs_of(const PairsImage& img,
+                                                          const std::string& what) {
+  TAILOR_THROW_IF(img.keys.size() != img.values.size(), ErrorCode::ParseError, what,
+                  ": inconsistent contents");
   std::vector<std::pair<std::string, std::string>> out;
   for (std::size_t k = 0; k < img.keys.size(); ++k) out.emplace_back(img.keys[k], img.values[k]);
   return out;

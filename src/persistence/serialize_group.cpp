@@ -23,8 +23,10 @@ struct Names {
 Names names_of(const IdMap& m) {
   Names n;
   for (Index i = 0; i < m.size(); ++i) {
-    if (m.is_erased(i)) n.erased.push_back(i);
-    else n.chars.append(m.name(i));
+    if (m.is_erased(i))
+      n.erased.push_back(i);
+    else
+      n.chars.append(m.name(i));
     n.ends.push_back(n.chars.size());
   }
   return n;
@@ -72,9 +74,12 @@ ColumnImage image_of(const Column& c, const Rows& rows) {
   for (std::size_t r : rows) {
     const bool null = c.is_null(r);
     img.nulls.push_back(null ? 1 : 0);
-    if (f.is_integral()) img.ints.push_back(null ? 0 : c.int_at(r));
-    else if (f.is_numeric()) img.reals.push_back(null ? 0 : c.number_at(r));
-    else if (f.type == FieldType::Boolean) img.bools.push_back(null ? 0 : c.bool_at(r));
+    if (f.is_integral())
+      img.ints.push_back(null ? 0 : c.int_at(r));
+    else if (f.is_numeric())
+      img.reals.push_back(null ? 0 : c.number_at(r));
+    else if (f.type == FieldType::Boolean)
+      img.bools.push_back(null ? 0 : c.bool_at(r));
     else if (f.categorical) {
       if (!null) {
         for (Index code : c.codes_at(r)) img.codes.push_back(code);
@@ -108,12 +113,14 @@ void append_row(Column& c, const ColumnImage& img, std::size_t r, const IdMap& d
     DataAccess::append_codes(c, codes.data(), codes.size());
   } else {
     const std::uint64_t begin = r == 0 ? 0 : img.text_ends[r - 1];
-    DataAccess::append_text(c, std::string_view(img.chars.data() + begin, img.text_ends[r] - begin));
+    DataAccess::append_text(c,
+                            std::string_view(img.chars.data() + begin, img.text_ends[r] - begin));
   }
 }
 
 // Every offset and code of an image of `rows` rows is in range.
-void check_image(const ColumnImage& img, const Field& f, std::size_t rows, const IdMap& dictionary) {
+void check_image(const ColumnImage& img, const Field& f, std::size_t rows,
+                 const IdMap& dictionary) {
   auto fail = [&](const char* what) {
     TAILOR_THROW(ErrorCode::ParseError, "column ", f.name, ": ", what);
   };
@@ -122,7 +129,8 @@ void check_image(const ColumnImage& img, const Field& f, std::size_t rows, const
     if (n > 1 || (n && !f.nullable)) fail("a null in a field that is not nullable");
   }
   if (f.is_integral() && img.ints.size() != rows) fail("missing integer values");
-  if (!f.is_integral() && f.is_numeric() && img.reals.size() != rows) fail("missing numeric values");
+  if (!f.is_integral() && f.is_numeric() && img.reals.size() != rows)
+    fail("missing numeric values");
   if (f.type == FieldType::Boolean && img.bools.size() != rows) fail("missing boolean values");
   if (f.categorical) {
     if (img.code_ends.size() != rows) fail("missing categorical rows");
@@ -199,7 +207,7 @@ void serialize(Archive& ar, tailor::detail::ColumnImage& x, const unsigned int) 
   TAILOR_ARRAY(ints);
   TAILOR_ARRAY(reals);
   TAILOR_ARRAY(bools);
-  ar & x.dictionary;
+  ar& x.dictionary;
   TAILOR_ARRAY(codes);
   TAILOR_ARRAY(code_ends);
   TAILOR_TEXT(chars);
@@ -217,7 +225,7 @@ void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int ve
   TAILOR_TEXT(interactions_schema);
   TAILOR_TEXT(users_schema);
   TAILOR_TEXT(items_schema);
-  ar & x.users & x.items & x.event_types;
+  ar& x.users& x.items& x.event_types;
   TAILOR_ARRAY(row_users);
   TAILOR_ARRAY(row_items);
   TAILOR_ARRAY(timestamps);
@@ -225,7 +233,7 @@ void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int ve
   TAILOR_ARRAY(values);
   TAILOR_ARRAY(value_present);
   tailor::detail::image_vector(ar, x.extras);
-  ar & x.user_table & x.item_table & x.items_version & x.last_sequence;
+  ar& x.user_table& x.item_table& x.items_version& x.last_sequence;
   if (version >= 2) {
     TAILOR_TEXT(group_id);
     TAILOR_ARRAY(event_ids);
@@ -254,16 +262,18 @@ EntityImage entity_image(const EntityTable& t, Index entities) {
 void restore_entities(EntityTable& t, const EntityImage& img, Index entities) {
   auto& columns = DataAccess::columns(t);
   TAILOR_THROW_IF(img.columns.size() != columns.size(), ErrorCode::ParseError,
-                  to_string(t.schema().kind()), " table: ", img.columns.size(), " columns, schema has ",
-                  columns.size());
+                  to_string(t.schema().kind()), " table: ", img.columns.size(),
+                  " columns, schema has ", columns.size());
   std::vector<IdMap> dictionaries;
   for (std::size_t c = 0; c < columns.size(); ++c) {
     dictionaries.push_back(map_of(img.columns[c].dictionary));
     check_image(img.columns[c], columns[c].field(), img.entities.size(), dictionaries.back());
   }
   for (std::size_t r = 0; r < img.entities.size(); ++r) {
-    TAILOR_THROW_IF(img.entities[r] >= entities, ErrorCode::ParseError, "an entity index out of range");
-    for (std::size_t c = 0; c < columns.size(); ++c) append_row(columns[c], img.columns[c], r, dictionaries[c]);
+    TAILOR_THROW_IF(img.entities[r] >= entities, ErrorCode::ParseError,
+                    "an entity index out of range");
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      append_row(columns[c], img.columns[c], r, dictionaries[c]);
     DataAccess::commit_row(t, img.entities[r]);
   }
 }
@@ -290,8 +300,10 @@ struct GroupSerializer {
     img.timestamps = in.timestamps();
     img.event_type_codes = in.event_types();
     img.values = in.event_values();
-    for (std::size_t r = 0; r < in.size(); ++r) img.value_present.push_back(in.has_event_value(r) ? 1 : 0);
-    for (const Column& c : in.extra_columns()) img.extras.push_back(image_of(c, IndexRange{in.size()}));
+    for (std::size_t r = 0; r < in.size(); ++r)
+      img.value_present.push_back(in.has_event_value(r) ? 1 : 0);
+    for (const Column& c : in.extra_columns())
+      img.extras.push_back(image_of(c, IndexRange{in.size()}));
     if (g.users_) img.user_table = entity_image(*g.users_, g.user_ids_.size());
     if (g.items_) img.item_table = entity_image(*g.items_, g.item_ids_.size());
     img.items_version = g.items_version_;
@@ -302,7 +314,8 @@ struct GroupSerializer {
     return to_bytes(img);
   }
 
-  static DatasetGroup load(const std::string& payload, SnapshotMeta& meta, const std::string& what) {
+  static DatasetGroup load(const std::string& payload, SnapshotMeta& meta,
+                           const std::string& what) {
     const GroupImage img = from_bytes<GroupImage>(payload, what);
     try {
       DatasetGroup g(Schema::parse(img.interactions_schema, DatasetKind::Interactions),
@@ -320,14 +333,18 @@ struct GroupSerializer {
       for (Index t = 0; t < types.size(); ++t) DataAccess::intern_event_type(in, types.name(t));
       DataAccess::reserve(in, rows);
       for (std::size_t r = 0; r < rows; ++r) {
-        TAILOR_THROW_IF(img.row_users[r] >= g.user_ids_.size() || img.row_items[r] >= g.item_ids_.size() ||
-                            (img.event_type_codes[r] >= types.size() && img.event_type_codes[r] != kNoEventType),
-                        ErrorCode::ParseError, "interaction row ", r, " refers to an unknown user, item or event type");
-        DataAccess::append(in, img.row_users[r], img.row_items[r], img.timestamps[r], img.event_type_codes[r],
-                           img.values[r], img.value_present[r] != 0);
+        TAILOR_THROW_IF(img.row_users[r] >= g.user_ids_.size() ||
+                            img.row_items[r] >= g.item_ids_.size() ||
+                            (img.event_type_codes[r] >= types.size() &&
+                             img.event_type_codes[r] != kNoEventType),
+                        ErrorCode::ParseError, "interaction row ", r,
+                        " refers to an unknown user, item or event type");
+        DataAccess::append(in, img.row_users[r], img.row_items[r], img.timestamps[r],
+                           img.event_type_codes[r], img.values[r], img.value_present[r] != 0);
       }
       auto& extras = DataAccess::extra_columns(in);
-      TAILOR_THROW_IF(img.extras.size() != extras.size(), ErrorCode::ParseError, "interaction extra columns differ");
+      TAILOR_THROW_IF(img.extras.size() != extras.size(), ErrorCode::ParseError,
+                      "interaction extra columns differ");
       for (std::size_t c = 0; c < extras.size(); ++c) {
         const IdMap dictionary = map_of(img.extras[c].dictionary);
         check_image(img.extras[c], extras[c].field(), rows, dictionary);
@@ -336,7 +353,8 @@ struct GroupSerializer {
       if (g.users_) restore_entities(*g.users_, img.user_table, g.user_ids_.size());
       if (g.items_) restore_entities(*g.items_, img.item_table, g.item_ids_.size());
       g.user_rows_.assign(g.user_ids_.size(), {});
-      for (std::size_t r = 0; r < rows; ++r) g.user_rows_[img.row_users[r]].push_back(static_cast<std::uint32_t>(r));
+      for (std::size_t r = 0; r < rows; ++r)
+        g.user_rows_[img.row_users[r]].push_back(static_cast<std::uint32_t>(r));
       g.items_version_ = img.items_version;
       g.event_ids_.insert(img.event_ids.begin(), img.event_ids.end());
       meta.last_sequence = img.last_sequence;
@@ -352,7 +370,8 @@ std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta)
   return GroupSerializer::save(group, meta);
 }
 
-DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta, const std::string& what) {
+DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta,
+                               const std::string& what) {
   return GroupSerializer::load(payload, meta, what);
 }
 

@@ -42,9 +42,9 @@ void serialize(Archive& ar, tailor::EventRecord& x, const unsigned int version) 
   float value = x.event_value.value_or(0.0f);
   std::uint8_t has_sent_at = x.sent_at.has_value();
   std::int64_t sent_at = x.sent_at.value_or(0);
-  ar & has_value & value;
-  if (version >= 1) ar & has_sent_at;
-  ar & sent_at;
+  ar& has_value& value;
+  if (version >= 1) ar& has_sent_at;
+  ar& sent_at;
   if constexpr (!Archive::is_saving::value) {
     x.event_value.reset();
     if (has_value) x.event_value = value;
@@ -78,12 +78,17 @@ void serialize(Archive& ar, tailor::detail::EntitiesImage& x, const unsigned int
 
 namespace tailor::detail {
 
-std::string serialize_events(const std::vector<EventRecord>& events) { return to_bytes(EventsImage{events}); }
+std::string serialize_events(const std::vector<EventRecord>& events) {
+  return to_bytes(EventsImage{events});
+}
 std::vector<EventRecord> deserialize_events(const std::string& payload, const std::string& what) {
   return from_bytes<EventsImage>(payload, what).events;
 }
-std::string serialize_entities(const std::vector<EntityRecord>& records) { return to_bytes(EntitiesImage{records}); }
-std::vector<EntityRecord> deserialize_entities(const std::string& payload, const std::string& what) {
+std::string serialize_entities(const std::vector<EntityRecord>& records) {
+  return to_bytes(EntitiesImage{records});
+}
+std::vector<EntityRecord> deserialize_entities(const std::string& payload,
+                                               const std::string& what) {
   return from_bytes<EntitiesImage>(payload, what).records;
 }
 

@@ -32,7 +32,7 @@ struct VersionImage {
   std::uint8_t mode = 0;
   MetricsImage metrics, baseline;
   double seconds = 0;
-  std::string model_recipe;  // the recipe whose loader reads the sections
+  std::string model_recipe;            // the recipe whose loader reads the sections
   std::vector<SectionImage> sections;  // class version 3; before, the fixed fields below
 
   // Class versions 1 and 2 stored the built-in models' arrays in fixed fields; reading one
@@ -85,15 +85,15 @@ namespace boost::serialization {
 
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::MetricsImage& x, const unsigned int) {
-  ar & x.present;
+  ar& x.present;
   TAILOR_ARRAY(values);
-  ar & x.users;
+  ar& x.users;
 }
 
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::SectionImage& x, const unsigned int) {
   TAILOR_TEXT(name);
-  ar & x.kind;
+  ar& x.kind;
   TAILOR_TEXT(bytes);
 }
 
@@ -103,16 +103,16 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
   TAILOR_TEXT(recipe);
   TAILOR_TEXT(params_json);
   TAILOR_TEXT(events_json);
-  ar & x.mode & x.metrics & x.baseline & x.seconds;
+  ar& x.mode& x.metrics& x.baseline& x.seconds;
   if (version >= 3) {
     TAILOR_TEXT(model_recipe);
     tailor::detail::image_vector(ar, x.sections);
     return;
   }
-  ar & x.model_kind;
+  ar& x.model_kind;
   TAILOR_TEXT(model_recipe);
   TAILOR_TEXT(model_params);
-  ar & x.user_rows & x.item_rows & x.factors;
+  ar& x.user_rows& x.item_rows& x.factors;
   TAILOR_ARRAY(user_factors);
   TAILOR_ARRAY(item_factors);
   TAILOR_ARRAY(offsets);
@@ -128,15 +128,14 @@ template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int) {
   TAILOR_TEXT(id);
   TAILOR_TEXT(recipe);
-  ar & x.created_at & x.mode & x.metrics & x.seconds;
+  ar& x.created_at& x.mode& x.metrics& x.seconds;
 }
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionIndexImage& x, const unsigned int) {
-  ar & x.next_id;
+  ar& x.next_id;
   TAILOR_TEXT(active);
   tailor::detail::image_vector(ar, x.versions);
 }
-
 
 }  // namespace boost::serialization
 
@@ -160,8 +159,8 @@ std::string bytes_of(const std::vector<T>& values) {
 
 template <typename T>
 std::vector<T> array_of(const SectionImage& section) {
-  TAILOR_THROW_IF(section.bytes.size() % sizeof(T) != 0, ErrorCode::ParseError,
-                  "model section \"", section.name, "\" has ", section.bytes.size(),
+  TAILOR_THROW_IF(section.bytes.size() % sizeof(T) != 0, ErrorCode::ParseError, "model section \"",
+                  section.name, "\" has ", section.bytes.size(),
                   " bytes, not a whole number of elements");
   std::vector<T> values(section.bytes.size() / sizeof(T));
   if (!values.empty()) std::memcpy(values.data(), section.bytes.data(), section.bytes.size());
@@ -178,7 +177,9 @@ ModelArchive archive_of(VersionImage& img) {
       TAILOR_THROW_IF(archive.has(name), ErrorCode::ParseError, "model section \"", name,
                       "\" appears twice");
       switch (static_cast<ModelArchive::Kind>(section.kind)) {
-        case ModelArchive::Kind::Text: archive.put_text(name, std::move(section.bytes)); break;
+        case ModelArchive::Kind::Text:
+          archive.put_text(name, std::move(section.bytes));
+          break;
         case ModelArchive::Kind::Floats:
           archive.put_floats(name, array_of<float>(section));
           break;
@@ -247,10 +248,18 @@ std::string serialize_version(const SolutionVersion& v) {
     const ModelArchive::Kind kind = archive.kind(name);
     section.kind = static_cast<std::uint8_t>(kind);
     switch (kind) {
-      case ModelArchive::Kind::Text: section.bytes = archive.text(name); break;
-      case ModelArchive::Kind::Floats: section.bytes = bytes_of(archive.floats(name)); break;
-      case ModelArchive::Kind::Indices: section.bytes = bytes_of(archive.indices(name)); break;
-      case ModelArchive::Kind::Integers: section.bytes = bytes_of(archive.integers(name)); break;
+      case ModelArchive::Kind::Text:
+        section.bytes = archive.text(name);
+        break;
+      case ModelArchive::Kind::Floats:
+        section.bytes = bytes_of(archive.floats(name));
+        break;
+      case ModelArchive::Kind::Indices:
+        section.bytes = bytes_of(archive.indices(name));
+        break;
+      case ModelArchive::Kind::Integers:
+        section.bytes = bytes_of(archive.integers(name));
+        break;
     }
     img.sections.push_back(std::move(section));
   }
@@ -260,7 +269,8 @@ std::string serialize_version(const SolutionVersion& v) {
 SolutionVersion deserialize_version(const std::string& payload, const std::string& what) {
   VersionImage img = from_bytes<VersionImage>(payload, what);
   try {
-    SolutionConfig config{img.name, img.recipe, img.params_json, EventSelection::from_json(img.events_json)};
+    SolutionConfig config{img.name, img.recipe, img.params_json,
+                          EventSelection::from_json(img.events_json)};
     // A version saved before eventValueAsWeight existed was trained with EVENT_VALUE as a weight.
     const Json events =
         parse_json(img.events_json.empty() ? std::string_view("{}") : img.events_json, what);
@@ -276,8 +286,9 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
       TAILOR_THROW(ErrorCode::NotFound, what, ": ", e.what(),
                    "; register the recipe (RecipeRegistry::add) before loading its versions");
     }
-    return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full, std::move(model),
-                           metrics_of(img.metrics), metrics_of(img.baseline), img.seconds);
+    return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full,
+                           std::move(model), metrics_of(img.metrics), metrics_of(img.baseline),
+                           img.seconds);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::NotFound) throw;
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");

@@ -9,13 +9,10 @@
 //             header checksum u64 (of the 24 bytes before it) | payload |
 //             checksum u64 (of the record before it).
 //             Format 1 logs have an empty frame payload and records without a header checksum.
-#include "tailor/persistence/persistence.hpp"
-
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <sys/file.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +29,7 @@
 #include "persistence/fault_injection.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
+#include "tailor/persistence/persistence.hpp"
 
 namespace tailor {
 
@@ -131,13 +129,15 @@ void write_atomic(const std::string& path, const std::string& bytes) {
     throw;
   }
   ::close(fd);
-  TAILOR_THROW_IF(::rename(tmp.c_str(), path.c_str()) != 0, ErrorCode::Io, io_error("cannot rename to", path));
+  TAILOR_THROW_IF(::rename(tmp.c_str(), path.c_str()) != 0, ErrorCode::Io,
+                  io_error("cannot rename to", path));
   sync_directory(std::filesystem::path(path).parent_path().string());
 }
 
 std::string read_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  TAILOR_THROW_IF(fd < 0, errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io, io_error("cannot open", path));
+  TAILOR_THROW_IF(fd < 0, errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io,
+                  io_error("cannot open", path));
   std::string bytes;
   char buffer[1 << 16];
   for (;;) {
@@ -158,21 +158,23 @@ std::string read_file(const std::string& path) {
 // `format` receives the file's format version.
 std::string unframe(const std::string& bytes, std::uint32_t kind, const std::string& path,
                     std::uint32_t* format = nullptr) {
-  TAILOR_THROW_IF(bytes.size() < kHeaderSize + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0,
-                  ErrorCode::ParseError, path, ": not a tailor file (bad magic or too short)");
+  TAILOR_THROW_IF(
+      bytes.size() < kHeaderSize + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0,
+      ErrorCode::ParseError, path, ": not a tailor file (bad magic or too short)");
   const auto version = get<std::uint32_t>(bytes.data() + 8);
   const std::uint32_t newest = kind == kKindLog ? kLogFormatVersion : kFormatVersion;
-  TAILOR_THROW_IF(version < 1 || version > newest, ErrorCode::IncompatibleVersion, path, ": format version ",
-                  version, ", this tailor reads versions 1 to ", newest);
+  TAILOR_THROW_IF(version < 1 || version > newest, ErrorCode::IncompatibleVersion, path,
+                  ": format version ", version, ", this tailor reads versions 1 to ", newest);
   const auto found = get<std::uint32_t>(bytes.data() + 12);
-  TAILOR_THROW_IF(found != kind, ErrorCode::ParseError, path, ": holds file kind ", found, ", expected ", kind);
+  TAILOR_THROW_IF(found != kind, ErrorCode::ParseError, path, ": holds file kind ", found,
+                  ", expected ", kind);
   const auto length = get<std::uint64_t>(bytes.data() + 16);
   TAILOR_THROW_IF(length != bytes.size() - kHeaderSize - 8, ErrorCode::ParseError, path,
                   ": truncated or padded (header says ", length, " payload bytes, file holds ",
                   bytes.size() - kHeaderSize - 8, ")");
   const auto stored = get<std::uint64_t>(bytes.data() + bytes.size() - 8);
-  TAILOR_THROW_IF(stored != checksum(std::string_view(bytes.data(), bytes.size() - 8)), ErrorCode::ParseError,
-                  path, ": checksum mismatch (the file is corrupted)");
+  TAILOR_THROW_IF(stored != checksum(std::string_view(bytes.data(), bytes.size() - 8)),
+                  ErrorCode::ParseError, path, ": checksum mismatch (the file is corrupted)");
   if (format) *format = version;
   return bytes.substr(kHeaderSize, length);
 }
@@ -189,7 +191,8 @@ detail::Catalog read_catalog(const std::string& dir) {
   return detail::deserialize_catalog(unframe(read_file(path), kKindCatalog, path), path);
 }
 
-void put_pair(std::vector<std::pair<std::string, std::string>>& pairs, const std::string& key, const std::string& value) {
+void put_pair(std::vector<std::pair<std::string, std::string>>& pairs, const std::string& key,
+              const std::string& value) {
   for (auto& p : pairs) {
     if (p.first == key) {
       p.second = value;
@@ -201,7 +204,8 @@ void put_pair(std::vector<std::pair<std::string, std::string>>& pairs, const std
 
 bool valid_solution_name(const std::string& name) {
   return !name.empty() && name.size() <= 63 && std::isalnum(static_cast<unsigned char>(name[0])) &&
-         std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+         std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
 }  // namespace
@@ -243,7 +247,8 @@ void read_log_header(const std::string& bytes, const std::string& path, LogConte
   TAILOR_THROW_IF(length != 0 && length != kGroupIdSize + 8, ErrorCode::ParseError, path,
                   ": damaged header at byte 16 (a header payload of ", length, " bytes)");
   const std::size_t size = kHeaderSize + static_cast<std::size_t>(length) + 8;
-  TAILOR_THROW_IF(bytes.size() < size, ErrorCode::ParseError, path, ": not a tailor log (header truncated)");
+  TAILOR_THROW_IF(bytes.size() < size, ErrorCode::ParseError, path,
+                  ": not a tailor log (header truncated)");
   // Said here rather than by unframe(), to name where the damage is and what salvages the records.
   TAILOR_THROW_IF(std::memcmp(bytes.data(), kMagic, sizeof kMagic) == 0 &&
                       get<std::uint64_t>(bytes.data() + size - 8) !=
@@ -252,7 +257,8 @@ void read_log_header(const std::string& bytes, const std::string& path, LogConte
                   "`tailor repair` salvages the records after it");
   const std::string payload = unframe(bytes.substr(0, size), kKindLog, path, &out.format);
   TAILOR_THROW_IF((out.format >= 2) != (length != 0), ErrorCode::ParseError, path,
-                  ": damaged header at byte 16 (its length does not match format ", out.format, ")");
+                  ": damaged header at byte 16 (its length does not match format ", out.format,
+                  ")");
   if (length != 0) {
     out.group_id = payload.substr(0, kGroupIdSize);
     out.base = get<std::uint64_t>(payload.data() + kGroupIdSize);
@@ -266,7 +272,8 @@ std::size_t record_header_size(std::uint32_t format) {
 
 // Whether a whole, intact record starts at `pos`; then `size` is its size in bytes. Every length
 // is checked against the bytes that are there before it is used.
-bool intact_record(const std::string& bytes, std::size_t pos, std::uint32_t format, std::size_t& size) {
+bool intact_record(const std::string& bytes, std::size_t pos, std::uint32_t format,
+                   std::size_t& size) {
   const std::size_t head = record_header_size(format);
   if (pos > bytes.size() || bytes.size() - pos < head + 8) return false;
   const char* p = bytes.data() + pos;
@@ -283,10 +290,12 @@ bool intact_record(const std::string& bytes, std::size_t pos, std::uint32_t form
   return true;
 }
 
-LogRecord record_at(const std::string& bytes, std::size_t pos, std::uint32_t format, std::size_t size) {
+LogRecord record_at(const std::string& bytes, std::size_t pos, std::uint32_t format,
+                    std::size_t size) {
   const char* p = bytes.data() + pos;
   const std::size_t head = record_header_size(format);
-  return {get<std::uint32_t>(p + 4), get<std::uint64_t>(p + 8), pos, std::string(p + head, size - head - 8)};
+  return {get<std::uint32_t>(p + 4), get<std::uint64_t>(p + 8), pos,
+          std::string(p + head, size - head - 8)};
 }
 
 // The first intact record at or after `from`, or npos.
@@ -308,8 +317,9 @@ LogContents read_log(const std::string& bytes, const std::string& path) {
     std::size_t size = 0;
     if (!intact_record(bytes, pos, log.format, size)) {
       const std::size_t next = next_intact_record(bytes, pos + 1, log.format);
-      TAILOR_THROW_IF(next != std::string::npos, ErrorCode::ParseError, path, ": damaged record at byte ", pos,
-                      " (intact records follow from byte ", next, "); `tailor repair` salvages them");
+      TAILOR_THROW_IF(next != std::string::npos, ErrorCode::ParseError, path,
+                      ": damaged record at byte ", pos, " (intact records follow from byte ", next,
+                      "); `tailor repair` salvages them");
       break;  // torn: the last record is incomplete
     }
     log.records.push_back(record_at(bytes, pos, log.format, size));
@@ -321,23 +331,28 @@ LogContents read_log(const std::string& bytes, const std::string& path) {
 
 // Checks that a log continues the snapshot: the same group, consecutive sequences, and nothing
 // missing between the snapshot's last record and the log's first.
-void check_log(const LogContents& log, const detail::SnapshotMeta& snapshot, const std::string& path) {
+void check_log(const LogContents& log, const detail::SnapshotMeta& snapshot,
+               const std::string& path) {
   TAILOR_THROW_IF(log.group_id != snapshot.group_id, ErrorCode::ParseError, path,
-                  ": belongs to another dataset group (group id \"", log.group_id, "\", the snapshot's is \"",
-                  snapshot.group_id, "\")");
+                  ": belongs to another dataset group (group id \"", log.group_id,
+                  "\", the snapshot's is \"", snapshot.group_id, "\")");
   TAILOR_THROW_IF(log.format >= 2 && log.base > snapshot.last_sequence, ErrorCode::ParseError, path,
-                  ": starts after record ", log.base, " but group.snapshot holds records only up to ",
-                  snapshot.last_sequence, " (records are missing)");
+                  ": starts after record ", log.base,
+                  " but group.snapshot holds records only up to ", snapshot.last_sequence,
+                  " (records are missing)");
   std::uint64_t expected = log.format >= 2 ? log.base + 1 : 0;
   for (const LogRecord& r : log.records) {
-    TAILOR_THROW_IF(expected != 0 && r.sequence != expected, ErrorCode::ParseError, path, ": the record at byte ",
-                    r.offset, " has sequence ", r.sequence, ", expected ", expected, " (the log is damaged)");
+    TAILOR_THROW_IF(expected != 0 && r.sequence != expected, ErrorCode::ParseError, path,
+                    ": the record at byte ", r.offset, " has sequence ", r.sequence, ", expected ",
+                    expected, " (the log is damaged)");
     expected = r.sequence + 1;
   }
-  const std::uint64_t last = log.records.empty() ? (log.format >= 2 ? log.base : snapshot.last_sequence)
-                                                 : log.records.back().sequence;
-  TAILOR_THROW_IF(last < snapshot.last_sequence, ErrorCode::ParseError, path, ": ends at record ", last,
-                  " but group.snapshot holds records up to ", snapshot.last_sequence, " (the log is too short)");
+  const std::uint64_t last = log.records.empty()
+                                 ? (log.format >= 2 ? log.base : snapshot.last_sequence)
+                                 : log.records.back().sequence;
+  TAILOR_THROW_IF(last < snapshot.last_sequence, ErrorCode::ParseError, path, ": ends at record ",
+                  last, " but group.snapshot holds records up to ", snapshot.last_sequence,
+                  " (the log is too short)");
 }
 
 // Applies the records the snapshot does not hold yet. Returns the last sequence applied or held.
@@ -347,10 +362,18 @@ std::uint64_t replay(DatasetGroup& group, const std::vector<LogRecord>& records,
     if (r.sequence <= last) continue;  // in the snapshot already (a crash before the log was reset)
     // A record holds only accepted records, so replaying it repeats exactly their effect.
     switch (r.kind) {
-      case kRecordEvents: group.put_events(detail::deserialize_events(r.payload, path)); break;
-      case kRecordUsers: group.put_users(detail::deserialize_entities(r.payload, path)); break;
-      case kRecordItems: group.put_items(detail::deserialize_entities(r.payload, path)); break;
-      default: TAILOR_THROW(ErrorCode::ParseError, path, ": unknown record kind ", r.kind, " at byte ", r.offset);
+      case kRecordEvents:
+        group.put_events(detail::deserialize_events(r.payload, path));
+        break;
+      case kRecordUsers:
+        group.put_users(detail::deserialize_entities(r.payload, path));
+        break;
+      case kRecordItems:
+        group.put_items(detail::deserialize_entities(r.payload, path));
+        break;
+      default:
+        TAILOR_THROW(ErrorCode::ParseError, path, ": unknown record kind ", r.kind, " at byte ",
+                     r.offset);
     }
     last = r.sequence;
   }
@@ -384,7 +407,8 @@ int acquire_writer_lock(const std::string& dir, std::chrono::milliseconds wait) 
       const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
       ::close(fd);
       const std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : "unknown";
-      TAILOR_THROW(ErrorCode::Busy, "group ", dir, " is busy (held by pid ", pid.substr(0, pid.find('\n')), ")");
+      TAILOR_THROW(ErrorCode::Busy, "group ", dir, " is busy (held by pid ",
+                   pid.substr(0, pid.find('\n')), ")");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -426,7 +450,8 @@ class Store::Files : public detail::Journal {
     std::vector<EntityRecord> accepted;
     accepted.reserve(positions.size());
     for (std::size_t p : positions) accepted.push_back(records[p]);
-    return append(kind == DatasetKind::Users ? kRecordUsers : kRecordItems, detail::serialize_entities(accepted));
+    return append(kind == DatasetKind::Users ? kRecordUsers : kRecordItems,
+                  detail::serialize_entities(accepted));
   }
 
   void wait_durable(std::uint64_t sequence) override {
@@ -438,7 +463,8 @@ class Store::Files : public detail::Journal {
     }
     // Group commit: one caller syncs everything written so far; the others wait for it.
     while (synced_ < sequence) {
-      TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_), ": an earlier write or sync failed; reopen the store");
+      TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_),
+                      ": an earlier write or sync failed; reopen the store");
       if (syncing_) {
         synced_cv_.wait(lock);
         continue;
@@ -451,8 +477,10 @@ class Store::Files : public detail::Journal {
       const int error = errno;
       lock.lock();
       syncing_ = false;
-      if (rc != 0) failed_ = true;
-      else synced_ = std::max(synced_, target);
+      if (rc != 0)
+        failed_ = true;
+      else
+        synced_ = std::max(synced_, target);
       last_sync_ = std::chrono::steady_clock::now();
       synced_cv_.notify_all();
       errno = error;
@@ -466,7 +494,8 @@ class Store::Files : public detail::Journal {
     synced_cv_.wait(lock, [&] { return !syncing_; });
     // The log first: it must hold every record the snapshot will say it holds.
     if (fd_ >= 0) {
-      TAILOR_THROW_IF(::fdatasync(fd_) != 0, ErrorCode::Io, io_error("cannot sync", log_path(dir_)));
+      TAILOR_THROW_IF(::fdatasync(fd_) != 0, ErrorCode::Io,
+                      io_error("cannot sync", log_path(dir_)));
     }
     synced_ = written_;
     // A store from before group ids gets one now, in the snapshot and the log alike.
@@ -494,7 +523,10 @@ class Store::Files : public detail::Journal {
   }
 
   void set_group_id(std::string id) { group_id_ = std::move(id); }
-  void set_next_sequence(std::uint64_t next) { next_sequence_ = next; written_ = synced_ = next - 1; }
+  void set_next_sequence(std::uint64_t next) {
+    next_sequence_ = next;
+    written_ = synced_ = next - 1;
+  }
   std::uint64_t log_bytes() const { return bytes_; }
 
   void check_writable() const override { require_writable(); }
@@ -507,7 +539,8 @@ class Store::Files : public detail::Journal {
  private:
   std::uint64_t append(std::uint32_t kind, const std::string& payload) {
     require_writable();
-    TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_), ": an earlier write or sync failed; reopen the store");
+    TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_),
+                    ": an earlier write or sync failed; reopen the store");
     std::string record;
     put(record, kRecordMagic);
     put(record, kind);
@@ -560,10 +593,12 @@ class Store::Files : public detail::Journal {
 Store::Store(std::string dir, StoreOptions options) : dir_(std::move(dir)), options_(options) {}
 Store::~Store() = default;
 
-std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group, StoreOptions options) {
+std::unique_ptr<Store> Store::create(const std::string& dir, DatasetGroup group,
+                                     StoreOptions options) {
   // A new or empty directory only: an empty path once put the group's files under "/", and a
   // store written among other files would mix with them.
-  TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument, "a dataset group needs a directory (the path is empty)");
+  TAILOR_THROW_IF(dir.empty(), ErrorCode::InvalidArgument,
+                  "a dataset group needs a directory (the path is empty)");
   TAILOR_THROW_IF(options.access != StoreAccess::ReadWrite, ErrorCode::InvalidArgument,
                   "a store is created read-write");
   std::error_code ec;
@@ -599,9 +634,11 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
     const bool has_log = std::filesystem::exists(log_file);
     const std::string log_bytes = has_log ? read_file(log_file) : std::string();
     detail::SnapshotMeta meta;
-    DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
-    TAILOR_THROW_IF(!has_log, ErrorCode::ParseError, log_file, ": missing (group.snapshot holds records up to ",
-                    meta.last_sequence, "); `tailor repair` starts a new log");
+    DatasetGroup group =
+        detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
+    TAILOR_THROW_IF(!has_log, ErrorCode::ParseError, log_file,
+                    ": missing (group.snapshot holds records up to ", meta.last_sequence,
+                    "); `tailor repair` starts a new log");
     const LogContents log = read_log(log_bytes, log_file);
     const std::uint64_t log_last = log.records.empty() ? log.base : log.records.back().sequence;
     if (!files.writable() && log.format >= 2 && log.group_id == meta.group_id &&
@@ -615,7 +652,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
       files.open_log(log.valid_bytes, last + 1);
       // A format-1 log, one left beside a newer snapshot by a crash, or one grown long enough to
       // slow every open down, is replaced by a checkpoint.
-      if (log.format < 2 || log.base < meta.last_sequence || log.valid_bytes > options.checkpoint_log_bytes) {
+      if (log.format < 2 || log.base < meta.last_sequence ||
+          log.valid_bytes > options.checkpoint_log_bytes) {
         files.checkpoint(group);
       }
     } else {
@@ -635,7 +673,8 @@ RepairReport Store::repair(const std::string& dir, StoreOptions options) {
   const std::string path = snapshot_path(dir), log_file = log_path(dir);
   detail::SnapshotMeta meta;
   // Without an intact snapshot there is nothing to repair from.
-  DatasetGroup group = detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
+  DatasetGroup group =
+      detail::deserialize_group(unframe(read_file(path), kKindSnapshot, path), meta, path);
   RepairReport report;
   if (std::filesystem::exists(log_file)) {
     const std::string bytes = read_file(log_file);
@@ -675,8 +714,9 @@ RepairReport Store::repair(const std::string& dir, StoreOptions options) {
           ++report.bytes_skipped;
         }
       }
-      std::stable_sort(found.begin(), found.end(),
-                       [](const LogRecord& a, const LogRecord& b) { return a.sequence < b.sequence; });
+      std::stable_sort(found.begin(), found.end(), [](const LogRecord& a, const LogRecord& b) {
+        return a.sequence < b.sequence;
+      });
       std::uint64_t last = meta.last_sequence;
       for (const LogRecord& r : found) {
         if (r.sequence <= last) continue;  // held by the snapshot, or a duplicate
@@ -699,8 +739,8 @@ RepairReport Store::repair(const std::string& dir, StoreOptions options) {
 }
 
 void Store::require_writable(const char* what) const {
-  TAILOR_THROW_IF(read_only(), ErrorCode::InvalidArgument, "cannot ", what, ": the dataset group ", dir_,
-                  " was opened read-only");
+  TAILOR_THROW_IF(read_only(), ErrorCode::InvalidArgument, "cannot ", what, ": the dataset group ",
+                  dir_, " was opened read-only");
 }
 
 void Store::checkpoint() {
@@ -708,11 +748,18 @@ void Store::checkpoint() {
   group_->checkpoint();
 }
 
-PutReport Store::put_events(const std::vector<EventRecord>& events) { return group_->put_events(events); }
-PutReport Store::put_users(const std::vector<EntityRecord>& users) { return group_->put_users(users); }
-PutReport Store::put_items(const std::vector<EntityRecord>& items) { return group_->put_items(items); }
+PutReport Store::put_events(const std::vector<EventRecord>& events) {
+  return group_->put_events(events);
+}
+PutReport Store::put_users(const std::vector<EntityRecord>& users) {
+  return group_->put_users(users);
+}
+PutReport Store::put_items(const std::vector<EntityRecord>& items) {
+  return group_->put_items(items);
+}
 
-ImportReport Store::import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options) {
+ImportReport Store::import_csv(DatasetKind kind, const std::string& path,
+                               const ImportOptions& options) {
   require_writable("import");
   return group_->import_csv(kind, path, options);
 }
@@ -753,8 +800,8 @@ std::uint64_t id_number(const std::string& id) {
 }
 
 VersionInfo info_of(const SolutionVersion& v, std::string id, std::int64_t created_at) {
-  return {std::move(id), created_at, v.config().recipe, v.mode(), v.metrics(),
-          v.training_seconds()};
+  return {std::move(id), created_at,  v.config().recipe,
+          v.mode(),      v.metrics(), v.training_seconds()};
 }
 
 std::int64_t now_seconds() {
@@ -907,8 +954,9 @@ std::string Store::save_version(const SolutionVersion& given) {
   const SolutionVersion version =
       deleted_users.empty() && deleted_items.empty()
           ? given
-          : SolutionVersion(given.config(), given.mode(), given.model()->without(deleted_users, deleted_items),
-                            given.metrics(), given.baseline_metrics(), given.training_seconds());
+          : SolutionVersion(given.config(), given.mode(),
+                            given.model()->without(deleted_users, deleted_items), given.metrics(),
+                            given.baseline_metrics(), given.training_seconds());
   const std::string& name = version.config().name;
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "solution name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
@@ -999,8 +1047,8 @@ void Store::Files::forget(const std::vector<Index>& users, const std::vector<Ind
   }
   for (const std::string& path : stored_version_files(dir_)) {
     const SolutionVersion v = tailor::load_version(path);
-    tailor::save_version(SolutionVersion(v.config(), v.mode(), v.model()->without(users, items), v.metrics(),
-                                         v.baseline_metrics(), v.training_seconds()),
+    tailor::save_version(SolutionVersion(v.config(), v.mode(), v.model()->without(users, items),
+                                         v.metrics(), v.baseline_metrics(), v.training_seconds()),
                          path);
   }
   // Copies of damaged logs kept by repair() may hold the deleted ids: they go too.
@@ -1026,17 +1074,21 @@ void Store::save_filter(const std::string& name, const std::string& expression) 
   require_writable("save a filter");
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "filter name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
-  group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });  // refuse a bad one
+  group_->read(
+      [&](const DatasetGroup& g) { return Filter::compile(expression, g); });  // refuse a bad one
   detail::Catalog catalog = read_catalog(dir_);
   put_pair(catalog.filters, name, expression);
   write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
 }
 
-std::vector<std::pair<std::string, std::string>> Store::filters() const { return read_catalog(dir_).filters; }
+std::vector<std::pair<std::string, std::string>> Store::filters() const {
+  return read_catalog(dir_).filters;
+}
 
 Filter Store::filter(const std::string& name) const {
   for (const auto& [n, expression] : read_catalog(dir_).filters) {
-    if (n == name) return group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
+    if (n == name)
+      return group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
   }
   TAILOR_THROW(ErrorCode::NotFound, "no filter named \"", name, "\" in ", dir_);
 }
@@ -1051,7 +1103,9 @@ void Store::save_campaign(const std::string& name, const std::string& solution) 
   write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
 }
 
-std::vector<std::pair<std::string, std::string>> Store::campaigns() const { return read_catalog(dir_).campaigns; }
+std::vector<std::pair<std::string, std::string>> Store::campaigns() const {
+  return read_catalog(dir_).campaigns;
+}
 
 std::uint64_t Store::log_bytes() const { return files_->log_bytes(); }
 

@@ -76,7 +76,8 @@ void Model::save(ModelArchive&) const {
                " cannot be saved (it lives in memory only)");
 }
 
-std::unique_ptr<Model> Recipe::update(const Model&, const TrainingData&, const TrainContext&) const {
+std::unique_ptr<Model> Recipe::update(const Model&, const TrainingData&,
+                                      const TrainContext&) const {
   TAILOR_THROW(ErrorCode::InvalidArgument, "recipe ", name(),
                " has no UPDATE training mode (only user-personalization has): train in FULL mode");
 }
@@ -92,7 +93,8 @@ void build_csr(Index rows, const std::vector<Index>& row_of, const std::vector<I
   std::partial_sum(counts.begin(), counts.end(), counts.begin());
   std::vector<std::pair<Index, float>> entries(row_of.size());
   std::vector<std::size_t> fill(counts.begin(), counts.end() - 1);
-  for (std::size_t e = 0; e < row_of.size(); ++e) entries[fill[row_of[e]]++] = {col_of[e], value_of[e]};
+  for (std::size_t e = 0; e < row_of.size(); ++e)
+    entries[fill[row_of[e]]++] = {col_of[e], value_of[e]};
   offsets.assign(static_cast<std::size_t>(rows) + 1, 0);
   cols.clear();
   values.clear();
@@ -136,7 +138,8 @@ TrainingData TrainingData::build(Index num_users, Index num_items, std::vector<I
   for (Index u = 0; u < num_users; ++u) {
     for (std::size_t e = d.user_offsets[u]; e < d.user_offsets[u + 1]; ++e) rows[e] = u;
   }
-  build_csr(num_items, d.user_items, rows, d.user_values, d.item_offsets, d.item_users, d.item_values);
+  build_csr(num_items, d.user_items, rows, d.user_values, d.item_offsets, d.item_users,
+            d.item_values);
   d.users = std::move(users);
   d.items = std::move(items);
   d.timestamps = std::move(timestamps);

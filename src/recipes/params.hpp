@@ -63,12 +63,14 @@ std::string format_value(const P& p, const ParamField<P>& f) {
           out << quoted;
         } else {
           using T = std::decay_t<decltype(p.*member)>;
-          if constexpr (std::is_same_v<T, bool>) out << (p.*member ? "true" : "false");
+          if constexpr (std::is_same_v<T, bool>)
+            out << (p.*member ? "true" : "false");
           else if constexpr (std::is_same_v<T, std::string>) {
             std::string quoted;
             append_json_string(quoted, p.*member);
             out << quoted;
-          } else out << p.*member;
+          } else
+            out << p.*member;
         }
       },
       f.member);
@@ -77,7 +79,8 @@ std::string format_value(const P& p, const ParamField<P>& f) {
 
 /// Throws one InvalidArgument listing every violated bound.
 template <typename P>
-void validate_params(const P& p, const std::vector<ParamField<P>>& fields, std::string_view recipe) {
+void validate_params(const P& p, const std::vector<ParamField<P>>& fields,
+                     std::string_view recipe) {
   std::string problems;
   for (const auto& f : fields) {
     std::visit(
@@ -89,24 +92,24 @@ void validate_params(const P& p, const std::vector<ParamField<P>>& fields, std::
             }
             return;
           } else {
-          using T = std::decay_t<decltype(p.*member)>;
-          if constexpr (std::is_same_v<T, std::string>) {
-            if (f.choices.empty()) return;
-            for (const auto& c : f.choices) {
-              if (c == p.*member) return;
+            using T = std::decay_t<decltype(p.*member)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              if (f.choices.empty()) return;
+              for (const auto& c : f.choices) {
+                if (c == p.*member) return;
+              }
+              std::string list;
+              for (const auto& c : f.choices) list += (list.empty() ? "" : ", ") + c;
+              problems += "\n  " + f.name + " = \"" + p.*member + "\": expected one of " + list;
+            } else if constexpr (!std::is_same_v<T, bool>) {
+              double v = static_cast<double>(p.*member);
+              if (!(v >= f.min && v <= f.max)) {
+                std::ostringstream m;
+                m << "\n  " << f.name << " = " << v << ": expected a value in [" << f.min << ", "
+                  << f.max << "]";
+                problems += m.str();
+              }
             }
-            std::string list;
-            for (const auto& c : f.choices) list += (list.empty() ? "" : ", ") + c;
-            problems += "\n  " + f.name + " = \"" + p.*member + "\": expected one of " + list;
-          } else if constexpr (!std::is_same_v<T, bool>) {
-            double v = static_cast<double>(p.*member);
-            if (!(v >= f.min && v <= f.max)) {
-              std::ostringstream m;
-              m << "\n  " << f.name << " = " << v << ": expected a value in [" << f.min << ", "
-                << f.max << "]";
-              problems += m.str();
-            }
-          }
           }
         },
         f.member);
@@ -141,7 +144,8 @@ P params_from_json(std::string_view text, const std::vector<ParamField<P>>& fiel
           if constexpr (std::is_same_v<decltype(member), EnumMember<P>>) {
             TAILOR_THROW_IF(!value.is_string(), ErrorCode::InvalidArgument, what, ": ", key,
                             " must be a string");
-            const auto at = std::find(field->choices.begin(), field->choices.end(), value.as_string());
+            const auto at =
+                std::find(field->choices.begin(), field->choices.end(), value.as_string());
             if (at == field->choices.end()) {
               std::string list;
               for (const auto& c : field->choices) list += (list.empty() ? "" : ", ") + c;
@@ -150,34 +154,35 @@ P params_from_json(std::string_view text, const std::vector<ParamField<P>>& fiel
             }
             member.set(p, static_cast<int>(at - field->choices.begin()));
           } else {
-          using T = std::decay_t<decltype(p.*member)>;
-          if constexpr (std::is_same_v<T, bool>) {
-            TAILOR_THROW_IF(!value.is_bool(), ErrorCode::InvalidArgument, what, ": ", key,
-                            " must be true or false");
-            p.*member = value.as_bool();
-          } else if constexpr (std::is_same_v<T, std::string>) {
-            TAILOR_THROW_IF(!value.is_string(), ErrorCode::InvalidArgument, what, ": ", key,
-                            " must be a string");
-            p.*member = value.as_string();
-          } else {
-            double v;
-            if (value.is_number()) {
-              v = value.as_real();
-            } else if (value.is_string()) {
-              char* end = nullptr;
-              v = std::strtod(value.as_string().c_str(), &end);
-              TAILOR_THROW_IF(value.as_string().empty() || *end != '\0', ErrorCode::InvalidArgument,
-                              what, ": ", key, " must be a number, found \"", value.as_string(), "\"");
+            using T = std::decay_t<decltype(p.*member)>;
+            if constexpr (std::is_same_v<T, bool>) {
+              TAILOR_THROW_IF(!value.is_bool(), ErrorCode::InvalidArgument, what, ": ", key,
+                              " must be true or false");
+              p.*member = value.as_bool();
+            } else if constexpr (std::is_same_v<T, std::string>) {
+              TAILOR_THROW_IF(!value.is_string(), ErrorCode::InvalidArgument, what, ": ", key,
+                              " must be a string");
+              p.*member = value.as_string();
             } else {
-              TAILOR_THROW(ErrorCode::InvalidArgument, what, ": ", key, " must be a number, found ",
-                           describe(value.kind()));
+              double v;
+              if (value.is_number()) {
+                v = value.as_real();
+              } else if (value.is_string()) {
+                char* end = nullptr;
+                v = std::strtod(value.as_string().c_str(), &end);
+                TAILOR_THROW_IF(value.as_string().empty() || *end != '\0',
+                                ErrorCode::InvalidArgument, what, ": ", key,
+                                " must be a number, found \"", value.as_string(), "\"");
+              } else {
+                TAILOR_THROW(ErrorCode::InvalidArgument, what, ": ", key,
+                             " must be a number, found ", describe(value.kind()));
+              }
+              if constexpr (std::is_integral_v<T>) {
+                TAILOR_THROW_IF(v != std::floor(v) || std::abs(v) > 2e9, ErrorCode::InvalidArgument,
+                                what, ": ", key, " must be an integer, found ", v);
+              }
+              p.*member = static_cast<T>(v);
             }
-            if constexpr (std::is_integral_v<T>) {
-              TAILOR_THROW_IF(v != std::floor(v) || std::abs(v) > 2e9, ErrorCode::InvalidArgument,
-                              what, ": ", key, " must be an integer, found ", v);
-            }
-            p.*member = static_cast<T>(v);
-          }
           }
         },
         field->member);

@@ -9,7 +9,8 @@
 
 namespace tailor {
 
-std::vector<RankedItem> rank_items(const Model& model, const UserQuery& query, Span<Index> candidates) {
+std::vector<RankedItem> rank_items(const Model& model, const UserQuery& query,
+                                   Span<Index> candidates) {
   std::vector<Index> known_items;
   for (Index c : candidates) {
     if (c < model.num_items()) known_items.push_back(c);

@@ -16,9 +16,12 @@ namespace tailor {
 
 const char* to_string(DatasetKind kind) noexcept {
   switch (kind) {
-    case DatasetKind::Interactions: return "Interactions";
-    case DatasetKind::Users: return "Users";
-    case DatasetKind::Items: return "Items";
+    case DatasetKind::Interactions:
+      return "Interactions";
+    case DatasetKind::Users:
+      return "Users";
+    case DatasetKind::Items:
+      return "Items";
   }
   return "?";
 }
@@ -34,12 +37,18 @@ DatasetKind parse_dataset_kind(std::string_view text) {
 
 const char* to_string(FieldType type) noexcept {
   switch (type) {
-    case FieldType::String: return "string";
-    case FieldType::Int: return "int";
-    case FieldType::Long: return "long";
-    case FieldType::Float: return "float";
-    case FieldType::Double: return "double";
-    case FieldType::Boolean: return "boolean";
+    case FieldType::String:
+      return "string";
+    case FieldType::Int:
+      return "int";
+    case FieldType::Long:
+      return "long";
+    case FieldType::Float:
+      return "float";
+    case FieldType::Double:
+      return "double";
+    case FieldType::Boolean:
+      return "boolean";
   }
   return "?";
 }
@@ -50,8 +59,9 @@ using detail::Json;
 
 bool parse_type_name(const std::string& name, FieldType& out) {
   static const std::map<std::string, FieldType> kTypes = {
-      {"string", FieldType::String}, {"int", FieldType::Int},       {"long", FieldType::Long},
-      {"float", FieldType::Float},   {"double", FieldType::Double}, {"boolean", FieldType::Boolean}};
+      {"string", FieldType::String}, {"int", FieldType::Int},
+      {"long", FieldType::Long},     {"float", FieldType::Float},
+      {"double", FieldType::Double}, {"boolean", FieldType::Boolean}};
   auto it = kTypes.find(name);
   if (it == kTypes.end()) return false;
   out = it->second;
@@ -62,9 +72,8 @@ bool parse_type_name(const std::string& name, FieldType& out) {
 bool is_avro_name(const std::string& name) {
   if (name.empty()) return false;
   if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 std::string alnum_only(const std::string& name) {
@@ -100,25 +109,32 @@ const std::vector<Reserved>& reserved_fields(DatasetKind kind) {
       {"CREATION_TIMESTAMP", FieldType::Long, true, false},
   };
   switch (kind) {
-    case DatasetKind::Interactions: return kInteractions;
-    case DatasetKind::Users: return kUsers;
-    case DatasetKind::Items: return kItems;
+    case DatasetKind::Interactions:
+      return kInteractions;
+    case DatasetKind::Users:
+      return kUsers;
+    case DatasetKind::Items:
+      return kItems;
   }
   return kUsers;
 }
 
 std::vector<const char*> required_fields(DatasetKind kind) {
   switch (kind) {
-    case DatasetKind::Interactions: return {"USER_ID", "ITEM_ID", "TIMESTAMP"};
-    case DatasetKind::Users: return {"USER_ID"};
-    case DatasetKind::Items: return {"ITEM_ID"};
+    case DatasetKind::Interactions:
+      return {"USER_ID", "ITEM_ID", "TIMESTAMP"};
+    case DatasetKind::Users:
+      return {"USER_ID"};
+    case DatasetKind::Items:
+      return {"ITEM_ID"};
   }
   return {};
 }
 
 Field parse_field(const Json& j, std::size_t position, DatasetKind kind) {
   TAILOR_THROW_IF(!j.is_object(), ErrorCode::SchemaMismatch, "schema field #", position + 1,
-                  ": expected an object with \"name\" and \"type\", found ", detail::describe(j.kind()));
+                  ": expected an object with \"name\" and \"type\", found ",
+                  detail::describe(j.kind()));
   const Json* name = j.find("name");
   TAILOR_THROW_IF(!name || !name->is_string(), ErrorCode::SchemaMismatch, "schema field #",
                   position + 1, ": \"name\" must be a string");
@@ -130,8 +146,8 @@ Field parse_field(const Json& j, std::size_t position, DatasetKind kind) {
   TAILOR_THROW_IF(!type, ErrorCode::SchemaMismatch, "schema field ", f.name,
                   ": \"type\" is missing");
   if (type->is_string()) {
-    TAILOR_THROW_IF(type->as_string() == "null", ErrorCode::SchemaMismatch, "schema field ",
-                    f.name, ": type \"null\" is allowed only in a union such as [\"null\",\"string\"]");
+    TAILOR_THROW_IF(type->as_string() == "null", ErrorCode::SchemaMismatch, "schema field ", f.name,
+                    ": type \"null\" is allowed only in a union such as [\"null\",\"string\"]");
     TAILOR_THROW_IF(!parse_type_name(type->as_string(), f.type), ErrorCode::SchemaMismatch,
                     "schema field ", f.name, ": unsupported type \"", type->as_string(),
                     "\" (expected string, int, long, float, double or boolean; arrays, maps and "
@@ -141,8 +157,10 @@ Field parse_field(const Json& j, std::size_t position, DatasetKind kind) {
     bool ok = members.size() == 2 && members[0].is_string() && members[1].is_string();
     int null_at = -1;
     if (ok) {
-      if (members[0].as_string() == "null") null_at = 0;
-      else if (members[1].as_string() == "null") null_at = 1;
+      if (members[0].as_string() == "null")
+        null_at = 0;
+      else if (members[1].as_string() == "null")
+        null_at = 1;
     }
     ok = ok && null_at >= 0;
     TAILOR_THROW_IF(!ok, ErrorCode::SchemaMismatch, "schema field ", f.name,
@@ -158,8 +176,8 @@ Field parse_field(const Json& j, std::size_t position, DatasetKind kind) {
   for (const auto& [key, value] : j.members()) {
     if (key == "name" || key == "type" || key == "doc" || key == "default") continue;
     if (key == "categorical" || key == "textual") {
-      TAILOR_THROW_IF(!value.is_bool(), ErrorCode::SchemaMismatch, "schema field ", f.name,
-                      ": \"", key, "\" must be true or false");
+      TAILOR_THROW_IF(!value.is_bool(), ErrorCode::SchemaMismatch, "schema field ", f.name, ": \"",
+                      key, "\" must be true or false");
       (key == "categorical" ? f.categorical : f.textual) = value.as_bool();
       continue;
     }
@@ -219,7 +237,8 @@ Schema Schema::parse(std::string_view json, DatasetKind kind) {
                           [&](const Reserved& x) { return f.name == x.name; });
     if (r == reserved.end()) {
       TAILOR_THROW_IF(kind != DatasetKind::Items && f.name == "CREATION_TIMESTAMP",
-                      ErrorCode::SchemaMismatch, "schema field CREATION_TIMESTAMP: reserved for "
+                      ErrorCode::SchemaMismatch,
+                      "schema field CREATION_TIMESTAMP: reserved for "
                       "Items schemas");
       ++metadata;
       continue;
@@ -241,18 +260,20 @@ Schema Schema::parse(std::string_view json, DatasetKind kind) {
   switch (kind) {
     case DatasetKind::Interactions:
       TAILOR_THROW_IF(metadata > Limits::kMaxInteractionsMetadata, ErrorCode::SchemaMismatch,
-                      "Interactions schema: ", metadata, " metadata fields, more than the limit of ",
+                      "Interactions schema: ", metadata,
+                      " metadata fields, more than the limit of ",
                       Limits::kMaxInteractionsMetadata);
       break;
     case DatasetKind::Users:
     case DatasetKind::Items: {
-      std::size_t limit = kind == DatasetKind::Users ? Limits::kMaxUsersMetadata
-                                                     : Limits::kMaxItemsMetadata;
-      TAILOR_THROW_IF(metadata == 0 && !(kind == DatasetKind::Items && s.find("CREATION_TIMESTAMP")),
-                      ErrorCode::SchemaMismatch, to_string(kind),
-                      " schema: needs at least one metadata field besides the id");
-      TAILOR_THROW_IF(metadata > limit, ErrorCode::SchemaMismatch, to_string(kind), " schema: ",
-                      metadata, " metadata fields, more than the limit of ", limit);
+      std::size_t limit =
+          kind == DatasetKind::Users ? Limits::kMaxUsersMetadata : Limits::kMaxItemsMetadata;
+      TAILOR_THROW_IF(
+          metadata == 0 && !(kind == DatasetKind::Items && s.find("CREATION_TIMESTAMP")),
+          ErrorCode::SchemaMismatch, to_string(kind),
+          " schema: needs at least one metadata field besides the id");
+      TAILOR_THROW_IF(metadata > limit, ErrorCode::SchemaMismatch, to_string(kind),
+                      " schema: ", metadata, " metadata fields, more than the limit of ", limit);
       break;
     }
   }

@@ -47,7 +47,8 @@ PutReport LiveDatasetGroup::put_events(const std::vector<EventRecord>& events) {
   return report;
 }
 
-PutReport LiveDatasetGroup::put(StagedPut (DatasetGroup::*stage)(const std::vector<EntityRecord>&) const,
+PutReport LiveDatasetGroup::put(StagedPut (DatasetGroup::*stage)(const std::vector<EntityRecord>&)
+                                    const,
                                 DatasetKind kind, const std::vector<EntityRecord>& records) {
   // Entities touch no eventId state: validate before taking the writer lock.
   StagedPut staged = (group_.*stage)(records);
@@ -93,8 +94,12 @@ ImportReport LiveDatasetGroup::import(StagedImport staged) {
   return rewrite([&](DatasetGroup& g) { return g.commit(std::move(staged)); });
 }
 
-DeleteReport LiveDatasetGroup::delete_users(const std::vector<std::string>& ids) { return erase(ids, true); }
-DeleteReport LiveDatasetGroup::delete_items(const std::vector<std::string>& ids) { return erase(ids, false); }
+DeleteReport LiveDatasetGroup::delete_users(const std::vector<std::string>& ids) {
+  return erase(ids, true);
+}
+DeleteReport LiveDatasetGroup::delete_items(const std::vector<std::string>& ids) {
+  return erase(ids, false);
+}
 
 DeleteReport LiveDatasetGroup::erase(const std::vector<std::string>& ids, bool users) {
   if (journal_) journal_->check_writable();
@@ -146,12 +151,14 @@ void LiveDatasetGroup::Subscription::reset() {
   if (!group_) return;
   std::lock_guard<std::mutex> lock(group_->subscribers_mutex_);
   auto& subs = group_->subscribers_;
-  subs.erase(std::remove_if(subs.begin(), subs.end(), [&](const auto& s) { return s.first == id_; }),
-             subs.end());
+  subs.erase(
+      std::remove_if(subs.begin(), subs.end(), [&](const auto& s) { return s.first == id_; }),
+      subs.end());
   group_ = nullptr;
 }
 
-LiveDatasetGroup::Subscription& LiveDatasetGroup::Subscription::operator=(Subscription&& other) noexcept {
+LiveDatasetGroup::Subscription& LiveDatasetGroup::Subscription::operator=(
+    Subscription&& other) noexcept {
   if (this != &other) {
     reset();
     group_ = other.group_;

@@ -13,14 +13,12 @@
 
 namespace tailor {
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 EventSelection EventSelection::from_json(std::string_view json) {
   using detail::Json;
-  const Json root = detail::parse_json(json.empty() ? std::string_view("{}") : json, "event selection");
+  const Json root =
+      detail::parse_json(json.empty() ? std::string_view("{}") : json, "event selection");
   TAILOR_THROW_IF(!root.is_object(), ErrorCode::InvalidArgument,
                   "event selection: expected a JSON object");
   EventSelection s;
@@ -68,7 +66,8 @@ std::string EventSelection::to_json() const {
     detail::append_json_string(out, event_types[i]);
   }
   out += "]";
-  if (event_value_threshold) out += ",\"eventValueThreshold\":" + std::to_string(*event_value_threshold);
+  if (event_value_threshold)
+    out += ",\"eventValueThreshold\":" + std::to_string(*event_value_threshold);
   out += ",\"eventTypeWeights\":{";
   for (std::size_t i = 0; i < event_type_weights.size(); ++i) {
     if (i) out += ",";
@@ -92,11 +91,13 @@ SolutionVersion::SolutionVersion(SolutionConfig config, TrainingMode mode,
 }
 
 Solution::Solution(SolutionConfig config)
-    : config_(std::move(config)), recipe_(RecipeRegistry::create(config_.recipe, config_.params_json)) {
+    : config_(std::move(config)),
+      recipe_(RecipeRegistry::create(config_.recipe, config_.params_json)) {
   TAILOR_THROW_IF(config_.name.empty(), ErrorCode::InvalidArgument, "a solution needs a name");
 }
 
-void Solution::type_weights(const IdMap& types, std::vector<char>& keep, std::vector<float>& weight) const {
+void Solution::type_weights(const IdMap& types, std::vector<char>& keep,
+                            std::vector<float>& weight) const {
   keep.assign(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
   weight.assign(types.size() + 1, 1.0f);
   for (Index t = 0; t < types.size(); ++t) {
@@ -163,21 +164,24 @@ void Solution::user_history(const DatasetGroup& group, Index user, std::vector<I
 
 SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& options,
                                 const SolutionVersion* previous) const {
-  return train(select_events(group), group.user_ids().size(), group.item_ids().size(), options, previous);
+  return train(select_events(group), group.user_ids().size(), group.item_ids().size(), options,
+               previous);
 }
 
 SolutionVersion Solution::train(EventColumns events, Index users, Index items,
-                                const TrainOptions& options, const SolutionVersion* previous) const {
+                                const TrainOptions& options,
+                                const SolutionVersion* previous) const {
   const auto start = std::chrono::steady_clock::now();
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !previous, ErrorCode::InvalidArgument,
-                  "solution ", config_.name, ": UPDATE training needs the previous solution version");
+                  "solution ", config_.name,
+                  ": UPDATE training needs the previous solution version");
   TAILOR_THROW_IF(
       options.mode == TrainingMode::Update && previous->config().recipe != config_.recipe,
       ErrorCode::InvalidArgument, "solution ", config_.name, ": UPDATE needs a version of recipe ",
       config_.recipe, ", the previous version is of recipe ", previous->config().recipe);
   TAILOR_THROW_IF(options.mode == TrainingMode::Update && !recipe_->supports_update(),
-                  ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ", recipe_->name(),
-                  " has no UPDATE training mode");
+                  ErrorCode::InvalidArgument, "solution ", config_.name, ": recipe ",
+                  recipe_->name(), " has no UPDATE training mode");
   TAILOR_THROW_IF(events.size() == 0, ErrorCode::InvalidArgument, "solution ", config_.name,
                   ": no interactions left to train on after the event selection");
   TrainContext context;
@@ -189,20 +193,22 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
     EvaluationOptions eval = options.evaluation;
     eval.execution = options.execution;
     EvaluationSplit split = split_for_evaluation(events, users, eval);
-    TrainingData train = TrainingData::build(users, items, std::move(split.train.users),
-                                             std::move(split.train.items),
-                                             std::move(split.train.timestamps),
-                                             std::move(split.train.weights));
+    TrainingData train = TrainingData::build(
+        users, items, std::move(split.train.users), std::move(split.train.items),
+        std::move(split.train.timestamps), std::move(split.train.weights));
     metrics = evaluate(*recipe_->train(train, context), split, items, options.execution);
-    baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items, options.execution);
+    baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items,
+                        options.execution);
   }
 
-  TrainingData all = TrainingData::build(users, items, std::move(events.users), std::move(events.items),
-                                         std::move(events.timestamps), std::move(events.weights));
-  std::shared_ptr<const Model> model =
-      options.mode == TrainingMode::Update ? recipe_->update(*previous->model(), all, context)
+  TrainingData all =
+      TrainingData::build(users, items, std::move(events.users), std::move(events.items),
+                          std::move(events.timestamps), std::move(events.weights));
+  std::shared_ptr<const Model> model = options.mode == TrainingMode::Update
+                                           ? recipe_->update(*previous->model(), all, context)
                                            : recipe_->train(all, context);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return SolutionVersion(config_, options.mode, std::move(model), std::move(metrics),
                          std::move(baseline), seconds);
 }

@@ -40,7 +40,8 @@ std::vector<detail::Json> read_lines(const std::string& path) {
 
 TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
   auto campaign = make_campaign("user-personalization");
-  const std::string base = (fs::temp_directory_path() / ("tailor-batch-" + std::to_string(::getpid()))).string();
+  const std::string base =
+      (fs::temp_directory_path() / ("tailor-batch-" + std::to_string(::getpid()))).string();
   const std::string in = base + ".in", out = base + ".out";
   {
     std::ofstream f(in);
@@ -64,7 +65,8 @@ TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
     return Filter::compile(R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ($C))", g);
   });
   std::size_t progress_calls = 0;
-  BatchReport r = run_batch_inference(*campaign, in, out, options, [&](std::size_t) { ++progress_calls; });
+  BatchReport r =
+      run_batch_inference(*campaign, in, out, options, [&](std::size_t) { ++progress_calls; });
   EXPECT_EQ(r.lines_read, 30u);
   EXPECT_EQ(r.succeeded, 26u);
   EXPECT_EQ(r.failed, 4u);
@@ -98,7 +100,8 @@ TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
 
 TEST(BatchInference, SimilarItemsLinesHaveNoScores) {
   auto campaign = make_campaign("sims");
-  const std::string base = (fs::temp_directory_path() / ("tailor-batch-sims-" + std::to_string(::getpid()))).string();
+  const std::string base =
+      (fs::temp_directory_path() / ("tailor-batch-sims-" + std::to_string(::getpid()))).string();
   std::ofstream(base + ".in") << "{\"itemId\":\"item-0000\"}\n{\"itemId\":\"nope\"}\n";
   BatchReport r = run_batch_inference(*campaign, base + ".in", base + ".out", BatchOptions{});
   EXPECT_EQ(r.succeeded, 1u);

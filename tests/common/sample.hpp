@@ -14,9 +14,12 @@ namespace tailor::test {
 /// The sample dataset group: interactions, and users and items when asked for.
 inline DatasetGroup sample_group(bool users = true, bool items = true) {
   const std::string dir = std::string(TAILOR_SOURCE_DIR) + "/data/";
-  DatasetGroup g(Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
-                 users ? std::optional<Schema>(Schema::load(dir + "users_schema.json", DatasetKind::Users)) : std::nullopt,
-                 items ? std::optional<Schema>(Schema::load(dir + "items_schema.json", DatasetKind::Items)) : std::nullopt);
+  DatasetGroup g(
+      Schema::load(dir + "interactions_schema.json", DatasetKind::Interactions),
+      users ? std::optional<Schema>(Schema::load(dir + "users_schema.json", DatasetKind::Users))
+            : std::nullopt,
+      items ? std::optional<Schema>(Schema::load(dir + "items_schema.json", DatasetKind::Items))
+            : std::nullopt);
   EXPECT_TRUE(g.import_csv(DatasetKind::Interactions, dir + "interactions.csv").ok());
   if (users) {
     EXPECT_TRUE(g.import_csv(DatasetKind::Users, dir + "users.csv").ok());

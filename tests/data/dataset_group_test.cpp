@@ -92,11 +92,14 @@ class DataDatasetGroupBadRow : public ::testing::TestWithParam<BadRow> {};
 TEST_P(DataDatasetGroupBadRow, IsReportedWithLineColumnAndReasonAndChangesNothing) {
   const BadRow& c = GetParam();
   DatasetGroup g = make_group();
-  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
-                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\nu0,i0,1,click,1\n")
-                  .ok());
-  const std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
-                          "u1,i1,5,click,1\n" + c.row + "\nu2,i2,6,click,1\n";
+  ASSERT_TRUE(
+      g.import_csv_text(DatasetKind::Interactions,
+                        "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\nu0,i0,1,click,1\n")
+          .ok());
+  const std::string csv =
+      "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
+      "u1,i1,5,click,1\n" +
+      c.row + "\nu2,i2,6,click,1\n";
   ImportOptions incremental;
   incremental.mode = ImportMode::Incremental;
   ImportReport r = g.import_csv_text(DatasetKind::Interactions, csv, incremental);
@@ -150,7 +153,8 @@ TEST(DataDatasetGroup, FileLevelErrorsChangeNothing) {
       {"", "empty file"},
       {"USER_ID,ITEM_ID,TIMESTAMP,COLOUR\nu,i,1,red\n", "unknown column \"COLOUR\""},
       {"USER_ID,ITEM_ID,USER_ID,TIMESTAMP\n", "appears twice"},
-      {"USER_ID,ITEM_ID,EVENT_VALUE\nu,i,1\n", "missing the following columns: [TIMESTAMP, EVENT_TYPE]"},
+      {"USER_ID,ITEM_ID,EVENT_VALUE\nu,i,1\n",
+       "missing the following columns: [TIMESTAMP, EVENT_TYPE]"},
       {"USER_ID,\"ITEM_ID\nTIMESTAMP\n", "malformed header"},
   };
   for (const Case& c : cases) {
@@ -167,26 +171,28 @@ TEST(DataDatasetGroup, MetadataValueRulesAndLimits) {
   DatasetGroup g = make_group();
   std::string long_tags(1001, 't');
   std::string long_title(25000, 'x');
-  ImportReport r = g.import_csv_text(
-      DatasetKind::Items,
-      "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE\n"
-      "i1," + long_tags + ",1,true,a\n"
-      "i2,a,1,True,a\n"
-      "i3,a,1,false," + long_title + "\n",
-      skip_invalid());
+  ImportReport r = g.import_csv_text(DatasetKind::Items,
+                                     "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE\n"
+                                     "i1," +
+                                         long_tags +
+                                         ",1,true,a\n"
+                                         "i2,a,1,True,a\n"
+                                         "i3,a,1,false," +
+                                         long_title + "\n",
+                                     skip_invalid());
   EXPECT_EQ(r.rows_imported, 1u) << r.summary();
   ASSERT_EQ(r.errors.size(), 2u);
   EXPECT_EQ(r.errors[0].column, "TAGS");
-  EXPECT_NE(r.errors[0].reason.find("1001 characters exceeds the limit of 1000"), std::string::npos);
+  EXPECT_NE(r.errors[0].reason.find("1001 characters exceeds the limit of 1000"),
+            std::string::npos);
   EXPECT_EQ(r.errors[1].column, "PREMIUM");
   // Textual values are truncated, not rejected.
   const EntityTable& items = *g.items();
   EXPECT_EQ(items.column("TITLE")->text_at(items.row_of(g.item_ids().find("i3"))).size(), 20000u);
 
   DatasetGroup users_group = make_group();
-  ImportReport u = users_group.import_csv_text(DatasetKind::Users,
-                                               "USER_ID,AGE,DEPARTMENT\nu1,3000000000,x\nu2,,\n",
-                                               skip_invalid());
+  ImportReport u = users_group.import_csv_text(
+      DatasetKind::Users, "USER_ID,AGE,DEPARTMENT\nu1,3000000000,x\nu2,,\n", skip_invalid());
   // Both rows are bad: the FULL import is refused as a whole (first error), then the rows.
   EXPECT_FALSE(u.applied);
   ASSERT_EQ(u.errors.size(), 3u);
@@ -213,7 +219,8 @@ TEST(DataDatasetGroup, FullImportWithNoGoodRowLeavesTheDatasetAsItWas) {
   ASSERT_EQ(r.errors.size(), 3u);
   EXPECT_EQ(r.errors[0].line, 1u);
   EXPECT_EQ(r.errors[0].column, "");
-  EXPECT_NE(r.errors[0].reason.find("no row was accepted"), std::string::npos) << r.errors[0].reason;
+  EXPECT_NE(r.errors[0].reason.find("no row was accepted"), std::string::npos)
+      << r.errors[0].reason;
   EXPECT_EQ(r.errors[1].line, 2u);
   EXPECT_EQ(r.errors[2].line, 3u);
   EXPECT_EQ(g.interactions().size(), 2u);
@@ -233,7 +240,8 @@ TEST(DataDatasetGroup, FullImportWithNoGoodRowLeavesTheDatasetAsItWas) {
   EXPECT_EQ(g.interactions().size(), 2u);
 
   // Entity datasets follow the same rule.
-  ImportReport items = g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\ni9,cheap\n", skip_invalid());
+  ImportReport items =
+      g.import_csv_text(DatasetKind::Items, "ITEM_ID,PRICE\ni9,cheap\n", skip_invalid());
   EXPECT_FALSE(items.applied);
   EXPECT_EQ(g.items()->count(), 1u);
 
@@ -350,14 +358,19 @@ std::string messy_csv(std::size_t rows, bool with_errors) {
   out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
   for (std::size_t r = 0; r < rows; ++r) {
     unsigned u = rng() % 5000, i = rng() % 3000, kind = rng() % 20;
-    if (kind == 0) out << "\"user," << u << "\"";
-    else if (kind == 1) out << "\"u\"\"" << u << "\"";
-    else out << "u" << u;
+    if (kind == 0)
+      out << "\"user," << u << "\"";
+    else if (kind == 1)
+      out << "\"u\"\"" << u << "\"";
+    else
+      out << "u" << u;
     out << ",i" << i << "," << r << "," << (rng() % 2 ? "click" : "read") << ",";
     if (kind != 2) out << (rng() % 10) / 2.0;
     out << ",";
-    if (kind == 3) out << "\"phone\nand tablet|desktop\"";
-    else if (kind == 4) out << "phone|tv";
+    if (kind == 3)
+      out << "\"phone\nand tablet|desktop\"";
+    else if (kind == 4)
+      out << "phone|tv";
     if (with_errors && kind == 5 && rng() % 4 == 0) out << ",extra";
     out << (r % 7 == 0 ? "\r\n" : "\n");
   }
@@ -366,7 +379,8 @@ std::string messy_csv(std::size_t rows, bool with_errors) {
 
 void expect_same_group(const DatasetGroup& a, const DatasetGroup& b) {
   ASSERT_EQ(a.user_ids().size(), b.user_ids().size());
-  for (Index u = 0; u < a.user_ids().size(); ++u) ASSERT_EQ(a.user_ids().name(u), b.user_ids().name(u));
+  for (Index u = 0; u < a.user_ids().size(); ++u)
+    ASSERT_EQ(a.user_ids().name(u), b.user_ids().name(u));
   ASSERT_EQ(a.item_ids().size(), b.item_ids().size());
   const Interactions& x = a.interactions();
   const Interactions& y = b.interactions();
@@ -443,7 +457,8 @@ std::string to_csv(const DatasetGroup& g) {
   out << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
   for (std::size_t r = 0; r < in.size(); ++r) {
     out << quote(g.user_ids().name(in.users()[r])) << "," << quote(g.item_ids().name(in.items()[r]))
-        << "," << in.timestamps()[r] << "," << in.event_type_names().name(in.event_types()[r]) << ",";
+        << "," << in.timestamps()[r] << "," << in.event_type_names().name(in.event_types()[r])
+        << ",";
     if (in.has_event_value(r)) out << in.event_values()[r];
     out << "\n";
   }

@@ -32,7 +32,8 @@ TEST(FiltersParser, AndBindsTighterThanOrAndPipesSplitExpressions) {
 }
 
 TEST(FiltersParser, ListsParametersAndCurrentItem) {
-  FilterAst ast = parse_filter(R"(INCLUDE ItemID WHERE Items.G NOT IN ("a", "b\"c", $P) AND Items.H IN CurrentItem.H)");
+  FilterAst ast = parse_filter(
+      R"(INCLUDE ItemID WHERE Items.G NOT IN ("a", "b\"c", $P) AND Items.H IN CurrentItem.H)");
   const ConditionNode& where = ast.expressions[0].where;
   ASSERT_EQ(where.kind, ConditionNode::Kind::And);
   EXPECT_EQ(where.children[0].leaf.op, FilterOp::NotIn);

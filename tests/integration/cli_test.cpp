@@ -34,43 +34,56 @@ Result run(const std::string& command) {
   if (!pipe) return r;
   std::array<char, 4096> buffer;
   std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.out.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
 
-tailor::detail::Json json(const std::string& text) { return tailor::detail::parse_json(text, "command output"); }
+tailor::detail::Json json(const std::string& text) {
+  return tailor::detail::parse_json(text, "command output");
+}
 
 TEST(IntegrationCli, QuickstartRunsTheWholeJourney) {
   Result r = run(std::string(TAILOR_QUICKSTART) + " " + TAILOR_SOURCE_DIR + "/data");
   ASSERT_EQ(r.status, 0) << r.out;
-  for (const char* step : {"1. Schemas", "2. A dataset group", "4. Train solutions", "normalized_discounted_cumulative_gain_at_10",
-                           "5. A campaign", "EXCLUDE ItemID", "6. Similar items", "7. Personalized ranking",
-                           "not-in-the-catalog", "8. Live events"}) {
+  for (const char* step :
+       {"1. Schemas", "2. A dataset group", "4. Train solutions",
+        "normalized_discounted_cumulative_gain_at_10", "5. A campaign", "EXCLUDE ItemID",
+        "6. Similar items", "7. Personalized ranking", "not-in-the-catalog", "8. Live events"}) {
     EXPECT_NE(r.out.find(step), std::string::npos) << "missing: " << step;
   }
 }
 
 TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
-  const std::string dir = (fs::temp_directory_path() / ("tailor-cli-" + std::to_string(::getpid()))).string();
+  const std::string dir =
+      (fs::temp_directory_path() / ("tailor-cli-" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   const std::string cli = TAILOR_CLI;
   const std::string data = std::string(TAILOR_SOURCE_DIR) + "/data/";
   auto tailor = [&](const std::string& args) { return run(cli + " " + args + " 2>&1"); };
 
-  ASSERT_EQ(tailor("create " + dir + " --interactions-schema " + data + "interactions_schema.json --users-schema " + data +
-                   "users_schema.json --items-schema " + data + "items_schema.json").status, 0);
-  Result imported = tailor("import " + dir + " --dataset interactions --csv " + data + "interactions.csv --json");
+  ASSERT_EQ(tailor("create " + dir + " --interactions-schema " + data +
+                   "interactions_schema.json --users-schema " + data +
+                   "users_schema.json --items-schema " + data + "items_schema.json")
+                .status,
+            0);
+  Result imported =
+      tailor("import " + dir + " --dataset interactions --csv " + data + "interactions.csv --json");
   ASSERT_EQ(imported.status, 0) << imported.out;
   EXPECT_EQ(json(imported.out).find("rowsImported")->as_int(), 29314);
   ASSERT_EQ(tailor("import " + dir + " --dataset items --csv " + data + "items.csv").status, 0);
-  ASSERT_EQ(tailor("import " + dir + " --dataset users --csv " + data + "users.csv --mode incremental").status, 0);
+  ASSERT_EQ(
+      tailor("import " + dir + " --dataset users --csv " + data + "users.csv --mode incremental")
+          .status,
+      0);
 
   // A bad CSV: all-or-nothing fails with a report and a non-zero status.
   const std::string bad = dir + "-bad.csv";
   std::ofstream(bad) << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\nu,i,yesterday,read,1\n";
-  Result rejected = tailor("import " + dir + " --dataset interactions --mode incremental --csv " + bad + " --json");
+  Result rejected = tailor("import " + dir + " --dataset interactions --mode incremental --csv " +
+                           bad + " --json");
   EXPECT_NE(rejected.status, 0);
   EXPECT_EQ(json(rejected.out).find("rowsRejected")->as_int(), 1);
   {
@@ -82,7 +95,9 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
     EXPECT_FALSE(error.find("reason")->as_string().empty());
   }
 
-  Result trained = tailor("train " + dir + " --recipe user-personalization --params '{\"factors\": 16, \"iterations\": 5}' --json");
+  Result trained = tailor(
+      "train " + dir +
+      " --recipe user-personalization --params '{\"factors\": 16, \"iterations\": 5}' --json");
   ASSERT_EQ(trained.status, 0) << trained.out;
   const tailor::detail::Json trained_json = json(trained.out);
   const tailor::detail::Json* metrics = trained_json.find("metrics");
@@ -93,19 +108,24 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   EXPECT_NE(metrics->find("coverage"), nullptr);
   ASSERT_EQ(tailor("train " + dir + " --recipe sims --no-metrics").status, 0);
 
-  Result rec = tailor("recommend " + dir + " --user user-0001 -n 5 --solution user-personalization --json");
+  Result rec =
+      tailor("recommend " + dir + " --user user-0001 -n 5 --solution user-personalization --json");
   ASSERT_EQ(rec.status, 0) << rec.out;
   const auto list = json(rec.out);
   ASSERT_EQ(list.find("itemList")->items().size(), 5u);
   EXPECT_TRUE(list.find("itemList")->items()[0].find("score")->is_number());
   EXPECT_FALSE(list.find("recommendationId")->as_string().empty());
-  Result filtered = tailor("recommend " + dir + " --user user-0001 -n 5 --solution user-personalization --filter "
-                           "'INCLUDE ItemID WHERE Items.COMMUNITY IN ($C)' --param 'C=Finance Hub' --json");
+  Result filtered =
+      tailor("recommend " + dir +
+             " --user user-0001 -n 5 --solution user-personalization --filter "
+             "'INCLUDE ItemID WHERE Items.COMMUNITY IN ($C)' --param 'C=Finance Hub' --json");
   ASSERT_EQ(filtered.status, 0) << filtered.out;
   Result similar = tailor("recommend " + dir + " --item item-0000 -n 3 --solution sims --json");
   ASSERT_EQ(similar.status, 0) << similar.out;
   EXPECT_EQ(json(similar.out).find("itemList")->items().size(), 3u);
-  Result ranked = tailor("rank " + dir + " --user user-0001 --items item-0001,ghost,item-0002 --solution user-personalization --json");
+  Result ranked = tailor(
+      "rank " + dir +
+      " --user user-0001 --items item-0001,ghost,item-0002 --solution user-personalization --json");
   ASSERT_EQ(ranked.status, 0) << ranked.out;
   const auto ranking = json(ranked.out).find("personalizedRanking")->items();
   ASSERT_EQ(ranking.size(), 3u);
@@ -113,9 +133,11 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
 
   // Batch: one output line per input line, in order, errors per line.
   const std::string in = dir + "-in.jsonl", out = dir + "-out.jsonl";
-  std::ofstream(in) << "{\"userId\":\"user-0001\"}\n{\"userId\":\"user-0002\",\"numResults\":2}\nnot json\n"
-                       "{\"userId\":\"user-0003\",\"itemList\":[\"item-0001\",\"item-0002\"]}\n";
-  Result batch = tailor("batch " + dir + " --input " + in + " --output " + out + " --solution user-personalization -n 4 --json");
+  std::ofstream(in)
+      << "{\"userId\":\"user-0001\"}\n{\"userId\":\"user-0002\",\"numResults\":2}\nnot json\n"
+         "{\"userId\":\"user-0003\",\"itemList\":[\"item-0001\",\"item-0002\"]}\n";
+  Result batch = tailor("batch " + dir + " --input " + in + " --output " + out +
+                        " --solution user-personalization -n 4 --json");
   ASSERT_EQ(batch.status, 0) << batch.out;
   EXPECT_EQ(json(batch.out).find("failed")->as_int(), 1);
   std::ifstream lines(out);
@@ -134,7 +156,8 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   EXPECT_FALSE(fs::exists(out + ".tmp"));
 
   // put-events goes through the update log; info sees it.
-  std::ofstream(in) << "{\"userId\":\"user-0001\",\"sessionId\":\"s\",\"itemId\":\"brand-new\",\"eventType\":\"read\",\"sentAt\":1800000000}\n"
+  std::ofstream(in) << "{\"userId\":\"user-0001\",\"sessionId\":\"s\",\"itemId\":\"brand-new\","
+                       "\"eventType\":\"read\",\"sentAt\":1800000000}\n"
                        "{\"itemId\":\"x\",\"eventType\":\"read\",\"sentAt\":1}\n";
   Result put = tailor("put-events " + dir + " --input " + in + " --json");
   ASSERT_EQ(put.status, 0) << put.out;
@@ -278,7 +301,8 @@ TEST(IntegrationCli, SolutionVersionsAreListedActivatedAndChosenByName) {
 struct ScratchGroup {
   std::string dir, csv;
   explicit ScratchGroup(const std::string& name, const std::string& rows) {
-    dir = (fs::temp_directory_path() / ("tailor-cli-" + name + "-" + std::to_string(::getpid()))).string();
+    dir = (fs::temp_directory_path() / ("tailor-cli-" + name + "-" + std::to_string(::getpid())))
+              .string();
     fs::remove_all(dir);
     const std::string schema = dir + "-schema.json";
     std::ofstream(schema) << R"({"type":"record","name":"Interactions","fields":[
@@ -287,8 +311,10 @@ struct ScratchGroup {
         {"name":"EVENT_VALUE","type":["null","float"]}]})";
     csv = dir + ".csv";
     std::ofstream(csv) << "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n" << rows;
-    created = run(cli() + " create " + dir + " --interactions-schema " + schema + " 2>&1").status == 0 &&
-              run(cli() + " import " + dir + " --dataset interactions --csv " + csv + " 2>&1").status == 0;
+    created =
+        run(cli() + " create " + dir + " --interactions-schema " + schema + " 2>&1").status == 0 &&
+        run(cli() + " import " + dir + " --dataset interactions --csv " + csv + " 2>&1").status ==
+            0;
     fs::remove(schema);
   }
   ~ScratchGroup() {
@@ -309,12 +335,15 @@ std::vector<std::string> item_ids(const tailor::detail::Json& list) {
 TEST(IntegrationCli, FilterHistorySeesEveryInteractionByDefault) {
   // "heavy" read r0..r149 (r0 oldest) and clicked c0..c19.
   std::string rows;
-  for (int k = 0; k < 150; ++k) rows += "heavy,r" + std::to_string(k) + "," + std::to_string(1000 + k) + ",read,\n";
-  for (int k = 0; k < 20; ++k) rows += "heavy,c" + std::to_string(k) + "," + std::to_string(2000 + k) + ",click,\n";
+  for (int k = 0; k < 150; ++k)
+    rows += "heavy,r" + std::to_string(k) + "," + std::to_string(1000 + k) + ",read,\n";
+  for (int k = 0; k < 20; ++k)
+    rows += "heavy,c" + std::to_string(k) + "," + std::to_string(2000 + k) + ",click,\n";
   ScratchGroup g("history", rows);
   ASSERT_TRUE(g.created);
   ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --no-metrics").status, 0);
-  const std::string filter = " --filter 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\")'";
+  const std::string filter =
+      " --filter 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\")'";
   auto read_items = [](const std::vector<std::string>& ids) {
     std::set<std::string> out;
     for (const std::string& id : ids) {
@@ -330,7 +359,8 @@ TEST(IntegrationCli, FilterHistorySeesEveryInteractionByDefault) {
   const auto all_ids = item_ids(*json(all.out).find("itemList"));
   EXPECT_EQ(all_ids.size(), 20u);
   EXPECT_TRUE(read_items(all_ids).empty());
-  Result capped = g.tailor("recommend " + g.dir + " --user heavy -n 500 --json --filter-history 100" + filter);
+  Result capped =
+      g.tailor("recommend " + g.dir + " --user heavy -n 500 --json --filter-history 100" + filter);
   ASSERT_EQ(capped.status, 0) << capped.out;
   EXPECT_EQ(read_items(item_ids(*json(capped.out).find("itemList"))), oldest);
 
@@ -338,14 +368,16 @@ TEST(IntegrationCli, FilterHistorySeesEveryInteractionByDefault) {
   const std::string in = g.dir + "-in.jsonl", out = g.dir + "-out.jsonl";
   std::ofstream(in) << "{\"userId\":\"heavy\"}\n";
   for (const char* history : {"", " --filter-history 100"}) {
-    Result batch = g.tailor("batch " + g.dir + " --input " + in + " --output " + out + " -n 500" + filter + history);
+    Result batch = g.tailor("batch " + g.dir + " --input " + in + " --output " + out + " -n 500" +
+                            filter + history);
     ASSERT_EQ(batch.status, 0) << batch.out;
     std::ifstream lines(out);
     std::string line;
     ASSERT_TRUE(std::getline(lines, line));
     const tailor::detail::Json row = json(line);  // kept alive while its items are read
     std::vector<std::string> ids;
-    for (const auto& id : row.find("output")->find("recommendedItems")->items()) ids.push_back(id.as_string());
+    for (const auto& id : row.find("output")->find("recommendedItems")->items())
+      ids.push_back(id.as_string());
     EXPECT_EQ(read_items(ids), *history ? oldest : std::set<std::string>{}) << history;
   }
   fs::remove(in);
@@ -365,9 +397,12 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   // popular-read: 10 readers at EVENT_VALUE 0.1; popular-click: 5 clickers at 0.9; low-click:
   // 8 clickers at 0.2.
   std::string rows;
-  for (int u = 0; u < 10; ++u) rows += "u" + std::to_string(u) + ",popular-read," + std::to_string(100 + u) + ",read,0.1\n";
-  for (int u = 0; u < 5; ++u) rows += "u" + std::to_string(u) + ",popular-click," + std::to_string(200 + u) + ",click,0.9\n";
-  for (int u = 0; u < 8; ++u) rows += "u" + std::to_string(u) + ",low-click," + std::to_string(300 + u) + ",click,0.2\n";
+  for (int u = 0; u < 10; ++u)
+    rows += "u" + std::to_string(u) + ",popular-read," + std::to_string(100 + u) + ",read,0.1\n";
+  for (int u = 0; u < 5; ++u)
+    rows += "u" + std::to_string(u) + ",popular-click," + std::to_string(200 + u) + ",click,0.9\n";
+  for (int u = 0; u < 8; ++u)
+    rows += "u" + std::to_string(u) + ",low-click," + std::to_string(300 + u) + ",click,0.2\n";
   ScratchGroup g("train", rows);
   ASSERT_TRUE(g.created);
   auto top = [&](const std::string& solution) {
@@ -377,13 +412,21 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   };
 
   // Event selection changes what is trained on.
-  ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --solution all --no-metrics").status, 0);
+  ASSERT_EQ(
+      g.tailor("train " + g.dir + " --recipe popularity-count --solution all --no-metrics").status,
+      0);
   EXPECT_EQ(top("all"), "popular-read");
-  ASSERT_EQ(g.tailor("train " + g.dir + " --recipe popularity-count --solution clicks --no-metrics --event-types CLICK").status, 0);
+  ASSERT_EQ(
+      g.tailor("train " + g.dir +
+               " --recipe popularity-count --solution clicks --no-metrics --event-types CLICK")
+          .status,
+      0);
   EXPECT_EQ(top("clicks"), "low-click");
-  Result selected = g.tailor("train " + g.dir + " --recipe popularity-count --solution strong --no-metrics --json"
-                             " --event-types click,read --event-value-threshold 0.5 --event-weights click=2,read=0.5"
-                             " --event-value-as-weight");
+  Result selected = g.tailor(
+      "train " + g.dir +
+      " --recipe popularity-count --solution strong --no-metrics --json"
+      " --event-types click,read --event-value-threshold 0.5 --event-weights click=2,read=0.5"
+      " --event-value-as-weight");
   ASSERT_EQ(selected.status, 0) << selected.out;
   EXPECT_EQ(top("strong"), "popular-click");  // 0.1 and 0.2 are under the threshold
   {
@@ -399,14 +442,18 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   }
   Result stored = g.tailor("evaluate " + g.dir + " --solution all --json");
   ASSERT_EQ(stored.status, 0) << stored.out;
-  EXPECT_FALSE(json(stored.out).find("eventSelection")->find("eventValueAsWeight")->as_bool());  // the default
+  EXPECT_FALSE(json(stored.out)
+                   .find("eventSelection")
+                   ->find("eventValueAsWeight")
+                   ->as_bool());  // the default
 
   // Bad numbers and lists exit 2 naming the option.
-  for (const std::string& bad : {std::string("--event-value-threshold abc"), std::string("--event-value-threshold nan"),
-                                 std::string("--event-value-threshold 1e99"), std::string("--event-weights click=-1"),
-                                 std::string("--event-weights click=x"), std::string("--event-weights click"),
-                                 std::string("--event-weights =2"), std::string("--event-types click,,read"),
-                                 std::string("--event-types click,"), std::string("--mode partial")}) {
+  for (const std::string& bad :
+       {std::string("--event-value-threshold abc"), std::string("--event-value-threshold nan"),
+        std::string("--event-value-threshold 1e99"), std::string("--event-weights click=-1"),
+        std::string("--event-weights click=x"), std::string("--event-weights click"),
+        std::string("--event-weights =2"), std::string("--event-types click,,read"),
+        std::string("--event-types click,"), std::string("--mode partial")}) {
     Result r = g.tailor("train " + g.dir + " --recipe popularity-count --no-metrics " + bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
     const std::string option = bad.substr(0, bad.find(' '));
@@ -414,7 +461,8 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   }
 
   // UPDATE: needs a stored version of the solution, then extends it (with its parameters).
-  const std::string als = "train " + g.dir + " --recipe user-personalization --solution als --no-metrics";
+  const std::string als =
+      "train " + g.dir + " --recipe user-personalization --solution als --no-metrics";
   Result missing = g.tailor(als + " --mode update");
   EXPECT_EQ(missing.status, 3) << missing.out;
   EXPECT_NE(missing.out.find("--mode update"), std::string::npos) << missing.out;
@@ -433,9 +481,12 @@ TEST(IntegrationCli, TrainSelectsWeighsAndUpdates) {
   ASSERT_EQ(rec.status, 0) << rec.out;
   EXPECT_EQ(json(rec.out).find("itemList")->items().size(), 3u);
   // A recipe without UPDATE, and a version of another recipe, are refused.
-  Result sims = g.tailor("train " + g.dir + " --recipe popularity-count --solution all --no-metrics --mode update");
+  Result sims = g.tailor("train " + g.dir +
+                         " --recipe popularity-count --solution all --no-metrics --mode update");
   EXPECT_EQ(sims.status, 2) << sims.out;
-  Result other = g.tailor("train " + g.dir + " --recipe user-personalization --solution all --no-metrics --mode update");
+  Result other =
+      g.tailor("train " + g.dir +
+               " --recipe user-personalization --solution all --no-metrics --mode update");
   EXPECT_EQ(other.status, 2) << other.out;
 }
 
@@ -459,12 +510,10 @@ TEST(IntegrationCli, PutCommandsReportFileLinesAndStoreOnlyGoodRecords) {
   const std::string good = R"("sessionId":"s","itemId":"i1","eventType":"read")";
   const std::vector<std::string> lines = {
       "{\"userId\":\"good-1\"," + good + ",\"sentAt\":1800000000}",
-      "{\"userId\":\"no-time\"," + good + "}",
-      "",
+      "{\"userId\":\"no-time\"," + good + "}", "",
       "{\"userId\":\"far\"," + good + ",\"sentAt\":1e19}",
       "{\"userId\":\"abc\"," + good + ",\"sentAt\":1,\"eventValue\":\"abc\"}",
-      "{\"userId\":42," + good + ",\"sentAt\":1}",
-      "{\"userId\":",
+      "{\"userId\":42," + good + ",\"sentAt\":1}", "{\"userId\":",
       "{\"userId\":\"good-2\"," + good + ",\"sentAt\":1800000001,\"properties\":\"{}\"}",
       // Readable, but put_events refuses it: the report must still name line 9.
       R"({"userId":"no-session","itemId":"i1","eventType":"read","sentAt":1})",
@@ -502,9 +551,12 @@ TEST(IntegrationCli, PutCommandsReportFileLinesAndStoreOnlyGoodRecords) {
   const std::string users = dir + "-users.jsonl";
   {
     std::ofstream out(users);
-    out << R"({"userId":"user-0001","properties":"{broken"})" << "\n"
-        << R"({"userId":"user-0001","properties":{"department":"Nowhere","shoeSize":44}})" << "\n"
-        << R"({"userId":"user-0001","properties":7})" << "\n"
+    out << R"({"userId":"user-0001","properties":"{broken"})"
+        << "\n"
+        << R"({"userId":"user-0001","properties":{"department":"Nowhere","shoeSize":44}})"
+        << "\n"
+        << R"({"userId":"user-0001","properties":7})"
+        << "\n"
         << R"({"userId":"user-0002","properties":{"department":"Data","country":"FR","role":"x"}})"
         << "\n";
   }
@@ -537,7 +589,6 @@ TEST(IntegrationCli, PutCommandsReportFileLinesAndStoreOnlyGoodRecords) {
   fs::remove(events);
   fs::remove(users);
 }
-
 
 // A fresh directory for one test, removed at the end.
 struct TempDir {
@@ -742,6 +793,5 @@ TEST(IntegrationCli, BatchRefusesPathsThatWouldDestroyItsInputOrReplaceASpecialF
   EXPECT_EQ(dir.names(), after);
   EXPECT_EQ(read_text(dir.path + "/in.jsonl"), text);
 }
-
 
 }  // namespace

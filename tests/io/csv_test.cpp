@@ -25,7 +25,8 @@ std::vector<std::vector<std::string>> read_all(const std::string& text,
 
 TEST(IoCsv, ReadsPlainQuotedAndEmptyFields) {
   std::vector<std::size_t> lines;
-  auto rows = read_all("a,b,c\n\"x,y\",\"he said \"\"hi\"\"\",\n\"multi\nline\",,z\r\n\nlast", &lines);
+  auto rows =
+      read_all("a,b,c\n\"x,y\",\"he said \"\"hi\"\"\",\n\"multi\nline\",,z\r\n\nlast", &lines);
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(rows[1], (std::vector<std::string>{"x,y", "he said \"hi\"", ""}));

@@ -20,7 +20,8 @@ TEST(MetricsRanking, HandWorkedExample) {
   std::vector<Index> relevant = {20, 50};
   EXPECT_DOUBLE_EQ(reciprocal_rank_at_k(ranked, relevant, 25), 0.5);
   EXPECT_NEAR(ndcg_at_k(ranked, relevant, 5), 0.6241, 5e-5);
-  const double expected = (1 / std::log(3.0) + 1 / std::log(6.0)) / (1 / std::log(2.0) + 1 / std::log(3.0));
+  const double expected =
+      (1 / std::log(3.0) + 1 / std::log(6.0)) / (1 / std::log(2.0) + 1 / std::log(3.0));
   EXPECT_NEAR(ndcg_at_k(ranked, relevant, 5), expected, 1e-12);
   EXPECT_DOUBLE_EQ(precision_at_k(ranked, relevant, 5), 0.4);
   EXPECT_DOUBLE_EQ(precision_at_k(ranked, relevant, 10), 0.2);  // divided by k, not by the list
@@ -49,7 +50,7 @@ TEST(MetricsRanking, HeldOutUsersSplitAsPersonalizeDoes) {
   o.execution.seed = 5;
   EvaluationSplit s = split_for_evaluation(e, 100, o);
   EXPECT_TRUE(s.fold_in_test_users);
-  EXPECT_EQ(s.tests.size(), 10u);  // 10% of users
+  EXPECT_EQ(s.tests.size(), 10u);        // 10% of users
   EXPECT_EQ(s.train.size(), 90u * 20u);  // the others' events, all of them
   std::set<Index> test_users;
   for (const TestUser& t : s.tests) {

@@ -34,7 +34,9 @@ struct TempDir {
   std::string path;
   TempDir() {
     static int counter = 0;
-    path = (fs::temp_directory_path() / ("tailor-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++))).string();
+    path = (fs::temp_directory_path() /
+            ("tailor-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+               .string();
     fs::remove_all(path);
   }
   ~TempDir() { fs::remove_all(path); }
@@ -58,9 +60,12 @@ std::string fingerprint(const DatasetGroup& g) {
   std::string out;
   const Interactions& in = g.interactions();
   for (std::size_t r = 0; r < in.size(); ++r) {
-    out += std::string(g.user_ids().name(in.users()[r])) + "," + std::string(g.item_ids().name(in.items()[r])) + "," +
+    out += std::string(g.user_ids().name(in.users()[r])) + "," +
+           std::string(g.item_ids().name(in.items()[r])) + "," +
            std::to_string(in.timestamps()[r]) + "," +
-           (in.event_types()[r] == kNoEventType ? "" : std::string(in.event_type_names().name(in.event_types()[r]))) +
+           (in.event_types()[r] == kNoEventType
+                ? ""
+                : std::string(in.event_type_names().name(in.event_types()[r]))) +
            "," + (in.has_event_value(r) ? std::to_string(in.event_values()[r]) : "null") + "\n";
   }
   for (const EntityTable* t : {g.users(), g.items()}) {
@@ -70,11 +75,14 @@ std::string fingerprint(const DatasetGroup& g) {
       if (row == EntityTable::kNoRow) continue;
       out += std::string(ids.name(e)) + ":";
       for (const Column& c : t->columns()) {
-        if (c.is_null(row)) out += "null";
-        else if (c.field().is_numeric()) out += std::to_string(c.number_at(row));
+        if (c.is_null(row))
+          out += "null";
+        else if (c.field().is_numeric())
+          out += std::to_string(c.number_at(row));
         else if (c.field().categorical) {
           for (Index code : c.codes_at(row)) out += std::string(c.dictionary().name(code)) + "|";
-        } else out += std::string(c.text_at(row));
+        } else
+          out += std::string(c.text_at(row));
         out += ";";
       }
       out += "\n";
@@ -101,7 +109,8 @@ void expect_refused(const std::function<void()>& open, const std::string& file) 
     open();
     FAIL() << "accepted a damaged " << file;
   } catch (const Error& e) {
-    EXPECT_TRUE(e.code() == ErrorCode::ParseError || e.code() == ErrorCode::IncompatibleVersion) << e.what();
+    EXPECT_TRUE(e.code() == ErrorCode::ParseError || e.code() == ErrorCode::IncompatibleVersion)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
   }
 }
@@ -111,9 +120,20 @@ TEST(PersistenceStore, RoundTripThroughSnapshotAndThroughLogReplay) {
   std::string expected;
   {
     auto store = Store::create(dir.path, sample_group());
-    ASSERT_TRUE(store->put_events({event("user-0001", "item-0002", 1800000000), event("new-user", "new-item", 1800000001)}).ok());
-    ASSERT_TRUE(store->put_items({{"item-0003", R"({"contentType":"document","community":"Data Hub","tags":"a|b","creationTimestamp":7})"}}).ok());
-    ASSERT_TRUE(store->put_users({{"user-0005", R"({"department":"Sales","country":"FR","role":"manager"})"}}).ok());
+    ASSERT_TRUE(store
+                    ->put_events({event("user-0001", "item-0002", 1800000000),
+                                  event("new-user", "new-item", 1800000001)})
+                    .ok());
+    ASSERT_TRUE(
+        store
+            ->put_items(
+                {{"item-0003",
+                  R"({"contentType":"document","community":"Data Hub","tags":"a|b","creationTimestamp":7})"}})
+            .ok());
+    ASSERT_TRUE(store
+                    ->put_users({{"user-0005",
+                                  R"({"department":"Sales","country":"FR","role":"manager"})"}})
+                    .ok());
     EXPECT_GT(store->log_bytes(), 100u);
     expected = state_of(*store);
   }
@@ -177,8 +197,14 @@ TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   TempDir dir;
   auto store = Store::create(dir.path, sample_group());
   for (const char* recipe : {"user-personalization", "sims", "popularity-count"}) {
-    Solution solution({recipe, recipe, std::string(recipe) == "user-personalization" ? R"({"factors": 8, "iterations": 3})" : "{}", {}});
-    SolutionVersion v = store->group()->read([&](const DatasetGroup& g) { return solution.train(g); });
+    Solution solution({recipe,
+                       recipe,
+                       std::string(recipe) == "user-personalization"
+                           ? R"({"factors": 8, "iterations": 3})"
+                           : "{}",
+                       {}});
+    SolutionVersion v =
+        store->group()->read([&](const DatasetGroup& g) { return solution.train(g); });
     store->save_version(v);
     SolutionVersion back = store->load_version(recipe);
     EXPECT_EQ(back.config().params_json, v.config().params_json);
@@ -207,7 +233,8 @@ TEST(PersistenceStore, EventValueAsWeightRoundTripsAndOlderVersionsKeepTheirWeig
   o.compute_metrics = false;
   const std::string path = dir.path + "/pop.version";
   for (bool on : {true, false}) {
-    EventSelection events = EventSelection::from_json(R"({"eventTypes":["read"],"eventValueThreshold":0.25})");
+    EventSelection events =
+        EventSelection::from_json(R"({"eventTypes":["read"],"eventValueThreshold":0.25})");
     events.event_value_as_weight = on;
     save_version(Solution({"pop", "popularity-count", "{}", events}).train(group, o), path);
     const SolutionVersion back = load_version(path);
@@ -238,13 +265,16 @@ TEST(PersistenceStore, FiltersAndCampaignDefinitionsPersist) {
     auto store = Store::create(dir.path, sample_group());
     store->save_filter("unread", R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
     store->save_filter("finance", R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub"))");
-    store->save_filter("unread", R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read", "like"))");
+    store->save_filter("unread",
+                       R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read", "like"))");
     EXPECT_THROW(store->save_filter("broken", "INCLUDE ItemID WHERE"), Error);
-    EXPECT_THROW(store->save_filter("bad name", R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("x"))"), Error);
+    EXPECT_THROW(store->save_filter("bad name", R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("x"))"),
+                 Error);
     Solution solution({"pop", "popularity-count", "{}", {}});
     TrainOptions o;
     o.compute_metrics = false;
-    store->save_version(store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
+    store->save_version(
+        store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
     store->save_campaign("homepage", "pop");
     EXPECT_THROW(store->save_campaign("other", "no-such-solution"), Error);
   }
@@ -400,7 +430,8 @@ TEST(PersistenceVersions, PruningHonoursTheLimitAndKeepsTheActiveVersion) {
                 ErrorCode::InvalidArgument, "versions_kept");
   }
   options.access = StoreAccess::ReadOnly;
-  EXPECT_EQ(ids_of(Store::open(dir.path, options)->versions("pop")), (std::vector<std::string>{"000004"}));
+  EXPECT_EQ(ids_of(Store::open(dir.path, options)->versions("pop")),
+            (std::vector<std::string>{"000004"}));
 }
 
 TEST(PersistenceVersions, AnInconsistentIndexIsRefusedNamingIt) {
@@ -496,7 +527,8 @@ TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
     Solution solution({"pop", "popularity-count", "{}", {}});
     TrainOptions o;
     o.compute_metrics = false;
-    store->save_version(store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
+    store->save_version(
+        store->group()->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
   }
   const std::string snapshot = dir.path + "/group.snapshot";
   const std::string version = dir.path + "/solutions/pop/000001.version";
@@ -504,9 +536,12 @@ TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
   for (const std::string& file : {snapshot, version, index}) {
     const std::string good = read_bytes(file);
     auto open = [&] {
-      if (file == snapshot) Store::open(dir.path);
-      else if (file == version) Store::open(dir.path)->load_version("pop");
-      else Store::open(dir.path)->versions("pop");
+      if (file == snapshot)
+        Store::open(dir.path);
+      else if (file == version)
+        Store::open(dir.path)->load_version("pop");
+      else
+        Store::open(dir.path)->versions("pop");
     };
     std::mt19937 rng(3);
     for (int k = 0; k < 12; ++k) {  // flip one byte somewhere
@@ -515,7 +550,8 @@ TEST(PersistenceStore, CorruptedAndTruncatedFilesAreRefusedNamingTheFile) {
       write_bytes(file, bad);
       expect_refused(open, file);
     }
-    for (std::size_t length : {std::size_t{0}, std::size_t{5}, std::size_t{30}, good.size() / 2, good.size() - 1}) {
+    for (std::size_t length :
+         {std::size_t{0}, std::size_t{5}, std::size_t{30}, good.size() / 2, good.size() - 1}) {
       write_bytes(file, good.substr(0, length));
       expect_refused(open, file);
     }
@@ -616,7 +652,8 @@ TEST(PersistenceStore, SigkillAtRandomMomentsKeepsEveryAcknowledgedUpdate) {
       try {
         auto store = Store::open(dir.path);
         for (int k = 0;; ++k) {
-          if (!store->put_events({event("crash-user", "e" + std::to_string(k), k)}).ok()) ::_exit(3);
+          if (!store->put_events({event("crash-user", "e" + std::to_string(k), k)}).ok())
+            ::_exit(3);
           if (::write(acks[1], &k, sizeof k) != sizeof k) ::_exit(4);
           if (k % 25 == 24) store->checkpoint();
         }
@@ -705,7 +742,8 @@ TEST(PersistenceStore, DamageBeforeTheLastRecordIsRefusedWithItsOffsetAndRepairS
     TempDir dir;
     {
       auto store = Store::create(dir.path, sample_group());
-      for (int k = 0; k < 4; ++k) ASSERT_TRUE(store->put_events({event("u" + std::to_string(k), "x", k)}).ok());
+      for (int k = 0; k < 4; ++k)
+        ASSERT_TRUE(store->put_events({event("u" + std::to_string(k), "x", k)}).ok());
     }
     const std::string log = dir.path + "/updates.log";
     std::string bad = read_bytes(log);
@@ -720,7 +758,8 @@ TEST(PersistenceStore, DamageBeforeTheLastRecordIsRefusedWithItsOffsetAndRepairS
       } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::ParseError);
         EXPECT_NE(std::string(e.what()).find(log), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("byte " + std::to_string(at[1])), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("byte " + std::to_string(at[1])), std::string::npos)
+            << e.what();
       }
       EXPECT_EQ(read_bytes(log), bad);  // refusing changes nothing
     }
@@ -732,7 +771,8 @@ TEST(PersistenceStore, DamageBeforeTheLastRecordIsRefusedWithItsOffsetAndRepairS
     EXPECT_EQ(read_bytes(report.damaged_copy), bad);
     auto store = Store::open(dir.path, read_only());
     store->group()->read([&](const DatasetGroup& g) {
-      for (const char* user : {"u0", "u2", "u3"}) EXPECT_NE(g.user_ids().find(user), kNoIndex) << user;
+      for (const char* user : {"u0", "u2", "u3"})
+        EXPECT_NE(g.user_ids().find(user), kNoIndex) << user;
       EXPECT_EQ(g.user_ids().find("u1"), kNoIndex);
       return 0;
     });
@@ -753,7 +793,8 @@ TEST(PersistenceStore, ATornLastRecordIsIgnoredByReadersAndCutOffOnlyByTheWriter
   write_bytes(log, torn);
   {
     auto reader = Store::open(dir.path, read_only());
-    EXPECT_EQ(reader->group()->read([](const DatasetGroup& g) { return g.user_ids().find("b"); }), kNoIndex);
+    EXPECT_EQ(reader->group()->read([](const DatasetGroup& g) { return g.user_ids().find("b"); }),
+              kNoIndex);
     EXPECT_THROW(reader->put_events({event("c", "x3", 3)}), Error);  // a reader writes nothing
   }
   EXPECT_EQ(read_bytes(log), torn);
@@ -807,7 +848,8 @@ TEST(PersistenceStore, OneWriterAtATimeAndTheBusyErrorNamesTheHolder) {
     FAIL() << "two writers";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Busy);
-    EXPECT_NE(std::string(e.what()).find("held by pid " + std::to_string(::getpid())), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("held by pid " + std::to_string(::getpid())),
+              std::string::npos)
         << e.what();
   }
   EXPECT_NO_THROW(Store::open(dir.path, read_only()));  // readers never wait
@@ -832,7 +874,8 @@ TEST(PersistenceStore, ConcurrentPutsShareSyncsAndEveryAcknowledgedEventIsKept) 
         for (int b = 0; b < kBatches; ++b) {
           std::vector<EventRecord> batch;
           for (int k = 0; k < kBatch; ++k) {
-            batch.push_back(event("t" + std::to_string(t), "i" + std::to_string(b * kBatch + k), b));
+            batch.push_back(
+                event("t" + std::to_string(t), "i" + std::to_string(b * kBatch + k), b));
           }
           EXPECT_EQ(store->put_events(batch).accepted, static_cast<std::size_t>(kBatch));
         }
@@ -859,7 +902,8 @@ TEST(PersistenceStore, AReaderOpeningDuringCheckpointsAlwaysSeesAWholeState) {
     std::size_t last = 0;
     while (!done) {
       auto r = Store::open(dir.path, read_only());
-      const std::size_t rows = r->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
+      const std::size_t rows =
+          r->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
       EXPECT_GE(rows, last);  // whole states only, never going back
       last = rows;
       ++opened;
@@ -885,11 +929,13 @@ TEST(PersistenceStore, ARetriedEventIdIsStoredOnceAcrossReopening) {
   }
   for (bool checkpoint : {false, true}) {
     auto store = Store::open(dir.path);
-    const std::size_t rows = store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
+    const std::size_t rows =
+        store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); });
     PutReport retry = store->put_events({e});
     EXPECT_EQ(retry.accepted, 1u);
     EXPECT_EQ(retry.duplicates, 1u);
-    EXPECT_EQ(store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); }), rows);
+    EXPECT_EQ(store->group()->read([](const DatasetGroup& g) { return g.interactions().size(); }),
+              rows);
     if (checkpoint) store->checkpoint();
   }
 }
@@ -901,13 +947,16 @@ TEST(PersistenceStore, DeletingLeavesNoByteOfTheIdsInAnyFile) {
   Solution solution({"up", "user-personalization", R"({"factors": 8, "iterations": 2})", {}});
   TrainOptions options;
   options.compute_metrics = false;
-  const SolutionVersion v = store->group()->read([&](const DatasetGroup& g) { return solution.train(g, options); });
+  const SolutionVersion v =
+      store->group()->read([&](const DatasetGroup& g) { return solution.train(g, options); });
   store->save_version(v);
   store->save_version(v);
-  const Index user = store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); });
+  const Index user =
+      store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); });
   const auto als = std::dynamic_pointer_cast<const AlsModel>(v.model());
   ASSERT_TRUE(als);
-  const std::string factors(reinterpret_cast<const char*>(als->user_factors().row(user).data()), 8 * sizeof(float));
+  const std::string factors(reinterpret_cast<const char*>(als->user_factors().row(user).data()),
+                            8 * sizeof(float));
   auto everything = [&] {
     std::string all;
     for (const auto& entry : fs::recursive_directory_iterator(dir.path)) {
@@ -929,7 +978,9 @@ TEST(PersistenceStore, DeletingLeavesNoByteOfTheIdsInAnyFile) {
   // Reopened, the deletion holds.
   store.reset();
   auto reopened = Store::open(dir.path, read_only());
-  EXPECT_EQ(reopened->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); }), kNoIndex);
+  EXPECT_EQ(
+      reopened->group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); }),
+      kNoIndex);
 }
 
 TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTheNextWriter) {
@@ -944,14 +995,15 @@ TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTh
     auto reader = Store::open(dir.path, read_only());
     const std::string state = state_of(*reader);
     EXPECT_THROW(reader->put_events({event("b", "x2", 2)}), Error);
-    EXPECT_THROW(reader->group()->import_csv_text(DatasetKind::Interactions,
-                                                  "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nb,x2,2,read\n",
-                                                  [] {
-                                                    ImportOptions o;
-                                                    o.mode = ImportMode::Incremental;
-                                                    return o;
-                                                  }()),
-                 Error);
+    EXPECT_THROW(
+        reader->group()->import_csv_text(DatasetKind::Interactions,
+                                         "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nb,x2,2,read\n",
+                                         [] {
+                                           ImportOptions o;
+                                           o.mode = ImportMode::Incremental;
+                                           return o;
+                                         }()),
+        Error);
     EXPECT_THROW(reader->group()->delete_users({"a"}), Error);
     EXPECT_EQ(state_of(*reader), state);  // refused before anything was applied
   }
@@ -960,7 +1012,8 @@ TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTh
   small.checkpoint_log_bytes = before.size() - 1;
   auto writer = Store::open(dir.path, small);
   EXPECT_EQ(read_bytes(log).size(), kLogHeader);  // the record went into a new snapshot
-  EXPECT_NE(writer->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }), kNoIndex);
+  EXPECT_NE(writer->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }),
+            kNoIndex);
 }
 
 }  // namespace

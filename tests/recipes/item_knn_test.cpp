@@ -26,8 +26,9 @@ TEST(RecipesItemKnn, NeighboursMatchBruteForceCosine) {
   const auto& knn = dynamic_cast<const ItemKnnModel&>(*model);
   // Brute force: binary vectors, cosine, pairs with >= 2 shared users.
   auto users_of = [&](Index i) {
-    return std::vector<Index>(d.item_users.begin() + static_cast<std::ptrdiff_t>(d.item_offsets[i]),
-                              d.item_users.begin() + static_cast<std::ptrdiff_t>(d.item_offsets[i + 1]));
+    return std::vector<Index>(
+        d.item_users.begin() + static_cast<std::ptrdiff_t>(d.item_offsets[i]),
+        d.item_users.begin() + static_cast<std::ptrdiff_t>(d.item_offsets[i + 1]));
   };
   for (Index i = 0; i < d.num_items; ++i) {
     std::vector<ScoredItem> expected;
@@ -38,7 +39,8 @@ TEST(RecipesItemKnn, NeighboursMatchBruteForceCosine) {
       std::vector<Index> shared;
       std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
       if (shared.size() < 2) continue;
-      expected.push_back({j, static_cast<float>(shared.size() / std::sqrt(double(a.size()) * double(b.size())))});
+      expected.push_back(
+          {j, static_cast<float>(shared.size() / std::sqrt(double(a.size()) * double(b.size())))});
     }
     std::sort(expected.begin(), expected.end(), [](const ScoredItem& x, const ScoredItem& y) {
       return x.score > y.score || (x.score == y.score && x.item < y.item);
@@ -55,7 +57,8 @@ TEST(RecipesItemKnn, NeighboursMatchBruteForceCosine) {
 
 TEST(RecipesItemKnn, ThreadCountDoesNotChangeTheModel) {
   TrainingData d = random_data(300, 150, 0.05, 8);
-  for (ItemSimilarity similarity : {ItemSimilarity::Cosine, ItemSimilarity::Bm25, ItemSimilarity::Tfidf}) {
+  for (ItemSimilarity similarity :
+       {ItemSimilarity::Cosine, ItemSimilarity::Bm25, ItemSimilarity::Tfidf}) {
     ItemKnnParams p;
     p.similarity = similarity;
     p.min_cointeraction_count = 1;

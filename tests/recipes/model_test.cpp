@@ -17,7 +17,9 @@ class FixedScores : public Model {
   Index num_items() const override { return 4; }
   Index num_users() const override { return 0; }
   bool personalized() const override { return true; }
-  void score_all(const UserQuery&, std::vector<float>& s) const override { s = {0.3f, 0.7f, 0.7f, 0.1f}; }
+  void score_all(const UserQuery&, std::vector<float>& s) const override {
+    s = {0.3f, 0.7f, 0.7f, 0.1f};
+  }
 
  private:
   std::string name_ = "fixed";

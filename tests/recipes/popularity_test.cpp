@@ -12,7 +12,8 @@ namespace {
 TrainingData events(std::vector<Index> us, std::vector<Index> is, std::vector<std::int64_t> ts,
                     Index users = 10, Index items = 5) {
   std::vector<float> ws(us.size(), 1);
-  return TrainingData::build(users, items, std::move(us), std::move(is), std::move(ts), std::move(ws));
+  return TrainingData::build(users, items, std::move(us), std::move(is), std::move(ts),
+                             std::move(ws));
 }
 
 TEST(RecipesPopularity, CountsDistinctUsers) {
@@ -55,10 +56,10 @@ TEST(RecipesTrending, RanksTheLargestRise) {
   const std::int64_t hour = 3600;
   // now = 10h. Window 3h: latest (7h, 10h], previous (4h, 7h].
   // Item 0: 3 before, 3 now (no rise). Item 1: 0 before, 2 now. Item 2: 4 before, 1 now.
-  TrainingData d = events({1, 2, 3, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5},
-                          {0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2},
-                          {5 * hour, 5 * hour, 6 * hour, 8 * hour, 9 * hour, 10 * hour, 9 * hour,
-                           10 * hour, 5 * hour, 5 * hour, 6 * hour, 6 * hour, 9 * hour});
+  TrainingData d =
+      events({1, 2, 3, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5}, {0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2},
+             {5 * hour, 5 * hour, 6 * hour, 8 * hour, 9 * hour, 10 * hour, 9 * hour, 10 * hour,
+              5 * hour, 5 * hour, 6 * hour, 6 * hour, 9 * hour});
   auto model = TrendingRecipe().train(d, {});
   const auto& t = dynamic_cast<const ItemScoreModel&>(*model);
   EXPECT_FLOAT_EQ(t.scores()[0], 0);

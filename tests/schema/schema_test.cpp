@@ -13,7 +13,8 @@ namespace {
 std::string interactions_with(const std::string& extra_fields) {
   return R"({"type":"record","name":"Interactions","fields":[
     {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
-    {"name":"TIMESTAMP","type":"long"})" + extra_fields + "]}";
+    {"name":"TIMESTAMP","type":"long"})" +
+         extra_fields + "]}";
 }
 
 TEST(SchemaParse, ParsesInteractionsWithNullableAndCategoricalFields) {
@@ -68,7 +69,8 @@ TEST_P(SchemaRejects, WithAMessageNamingTheFieldAndRule) {
   }
 }
 
-const std::string kUsersHead = R"({"type":"record","name":"Users","fields":[{"name":"USER_ID","type":"string"})";
+const std::string kUsersHead =
+    R"({"type":"record","name":"Users","fields":[{"name":"USER_ID","type":"string"})";
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, SchemaRejects,
@@ -77,20 +79,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadSchema{"NotAnObject", DatasetKind::Interactions, "[1,2]", "expected a JSON object"},
         BadSchema{"NotARecord", DatasetKind::Interactions,
                   R"({"type":"enum","name":"Interactions","fields":[]})", "\"record\""},
-        BadSchema{"WrongName", DatasetKind::Interactions,
-                  R"({"type":"record","name":"Users","fields":[{"name":"USER_ID","type":"string"}]})",
-                  "must be \"Interactions\""},
+        BadSchema{
+            "WrongName", DatasetKind::Interactions,
+            R"({"type":"record","name":"Users","fields":[{"name":"USER_ID","type":"string"}]})",
+            "must be \"Interactions\""},
         BadSchema{"NoFields", DatasetKind::Interactions,
                   R"({"type":"record","name":"Interactions","fields":[]})", "non-empty array"},
-        BadSchema{"MissingTimestamp", DatasetKind::Interactions,
-                  R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"}]})",
-                  "TIMESTAMP is missing"},
-        BadSchema{"TimestampNotLong", DatasetKind::Interactions,
-                  R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"int"}]})",
-                  "TIMESTAMP: reserved field must have type long"},
-        BadSchema{"NullableUserId", DatasetKind::Interactions,
-                  R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":["null","string"]},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}]})",
-                  "USER_ID: reserved field cannot be nullable"},
+        BadSchema{
+            "MissingTimestamp", DatasetKind::Interactions,
+            R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"}]})",
+            "TIMESTAMP is missing"},
+        BadSchema{
+            "TimestampNotLong", DatasetKind::Interactions,
+            R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"int"}]})",
+            "TIMESTAMP: reserved field must have type long"},
+        BadSchema{
+            "NullableUserId", DatasetKind::Interactions,
+            R"({"type":"record","name":"Interactions","fields":[{"name":"USER_ID","type":["null","string"]},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}]})",
+            "USER_ID: reserved field cannot be nullable"},
         BadSchema{"CategoricalEventType", DatasetKind::Interactions,
                   interactions_with(R"(,{"name":"EVENT_TYPE","type":"string","categorical":true})"),
                   "EVENT_TYPE: reserved field cannot be categorical"},
@@ -119,26 +125,32 @@ INSTANTIATE_TEST_SUITE_P(
                   "X: unknown attribute \"colour\""},
         BadSchema{"BadName", DatasetKind::Interactions,
                   interactions_with(R"(,{"name":"9LIVES","type":"string"})"), "9LIVES"},
-        BadSchema{"DuplicateAfterStripping", DatasetKind::Interactions,
-                  interactions_with(R"(,{"name":"GENRES_FIELD_1","type":"string"},{"name":"GENRESFIELD1","type":"string"})"),
-                  "GENRESFIELD1: conflicts with field GENRES_FIELD_1"},
+        BadSchema{
+            "DuplicateAfterStripping", DatasetKind::Interactions,
+            interactions_with(
+                R"(,{"name":"GENRES_FIELD_1","type":"string"},{"name":"GENRESFIELD1","type":"string"})"),
+            "GENRESFIELD1: conflicts with field GENRES_FIELD_1"},
         BadSchema{"DuplicateKey", DatasetKind::Interactions,
                   R"({"type":"record","type":"record","name":"Interactions","fields":[]})",
                   "duplicate key"},
-        BadSchema{"TooManyInteractionMetadata", DatasetKind::Interactions,
-                  interactions_with(R"(,{"name":"A","type":"int"},{"name":"B","type":"int"},{"name":"C","type":"int"},{"name":"D","type":"int"},{"name":"E","type":"int"},{"name":"F","type":"int"})"),
-                  "6 metadata fields, more than the limit of 5"},
+        BadSchema{
+            "TooManyInteractionMetadata", DatasetKind::Interactions,
+            interactions_with(
+                R"(,{"name":"A","type":"int"},{"name":"B","type":"int"},{"name":"C","type":"int"},{"name":"D","type":"int"},{"name":"E","type":"int"},{"name":"F","type":"int"})"),
+            "6 metadata fields, more than the limit of 5"},
         BadSchema{"UsersWithoutMetadata", DatasetKind::Users, kUsersHead + "]}",
                   "at least one metadata field"},
         BadSchema{"CreationTimestampOnUsers", DatasetKind::Users,
                   kUsersHead + R"(,{"name":"CREATION_TIMESTAMP","type":"long"}]})",
                   "CREATION_TIMESTAMP: reserved for Items"},
-        BadSchema{"ItemsWithoutId", DatasetKind::Items,
-                  R"({"type":"record","name":"Items","fields":[{"name":"GENRE","type":"string","categorical":true}]})",
-                  "required field ITEM_ID is missing"},
-        BadSchema{"CategoricalAndTextual", DatasetKind::Items,
-                  R"({"type":"record","name":"Items","fields":[{"name":"ITEM_ID","type":"string"},{"name":"X","type":"string","categorical":true,"textual":true}]})",
-                  "X: a field cannot be both categorical and textual"},
+        BadSchema{
+            "ItemsWithoutId", DatasetKind::Items,
+            R"({"type":"record","name":"Items","fields":[{"name":"GENRE","type":"string","categorical":true}]})",
+            "required field ITEM_ID is missing"},
+        BadSchema{
+            "CategoricalAndTextual", DatasetKind::Items,
+            R"({"type":"record","name":"Items","fields":[{"name":"ITEM_ID","type":"string"},{"name":"X","type":"string","categorical":true,"textual":true}]})",
+            "X: a field cannot be both categorical and textual"},
         BadSchema{"TooLong", DatasetKind::Interactions, std::string(10001, ' '),
                   "more than the limit of 10000"}),
     [](const ::testing::TestParamInfo<BadSchema>& p) { return std::string(p.param.name); });

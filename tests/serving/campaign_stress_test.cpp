@@ -37,8 +37,8 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
   limits.interactions_per_event_type = 100000;
   auto filter = group->read([&](const DatasetGroup& d) {
     return Filter::compile(
-        R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub") | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", d,
-        limits);
+        R"(EXCLUDE ItemID WHERE Items.COMMUNITY IN ("Finance Hub") | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))",
+        d, limits);
   });
   std::vector<std::set<std::string>> read(100), finance_items(1);
   group->read([&](const DatasetGroup& d) {
@@ -47,7 +47,8 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
       char id[16];
       std::snprintf(id, sizeof id, "user-%04d", u);
       for (std::uint32_t r : d.interaction_rows_of(d.user_ids().find(id))) {
-        if (in.event_type_names().name(in.event_types()[r]) == "read") read[u].insert(std::string(d.item_ids().name(in.items()[r])));
+        if (in.event_type_names().name(in.event_types()[r]) == "read")
+          read[u].insert(std::string(d.item_ids().name(in.items()[r])));
       }
     }
     const EntityTable& items = *d.items();
@@ -82,13 +83,16 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
           for (std::size_t n = 0; n < r.items.size(); ++n) {
             const auto& item = r.items[n];
             ok = ok && !item.item_id.empty() && seen.insert(item.item_id).second;
-            ok = ok && read[u].count(item.item_id) == 0 && finance_items[0].count(item.item_id) == 0;
-            if (n > 0 && item.score && r.items[n - 1].score) ok = ok && r.items[n - 1].raw_score >= item.raw_score;
+            ok =
+                ok && read[u].count(item.item_id) == 0 && finance_items[0].count(item.item_id) == 0;
+            if (n > 0 && item.score && r.items[n - 1].score)
+              ok = ok && r.items[n - 1].raw_score >= item.raw_score;
           }
           if (!ok && failures++ == 0) {
             std::string items;
             for (const auto& item : r.items) {
-              items += " " + item.item_id + "(" + std::to_string(item.raw_score) + (read[u].count(item.item_id) ? ",read" : "") +
+              items += " " + item.item_id + "(" + std::to_string(item.raw_score) +
+                       (read[u].count(item.item_id) ? ",read" : "") +
                        (finance_items[0].count(item.item_id) ? ",finance" : "") + ")";
             }
             ADD_FAILURE() << "first bad response for " << id << ":" << items;
@@ -113,8 +117,9 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
           e.sent_at = 1800000000 + k;
           if (campaign.put_events({e}).ok()) ++events;
         } else {
-          campaign.put_items({{"new-item-" + std::to_string(k % 100),
-                               R"({"contentType":"document","community":"Data Hub","creationTimestamp":1800000000})"}});
+          campaign.put_items(
+              {{"new-item-" + std::to_string(k % 100),
+                R"({"contentType":"document","community":"Data Hub","creationTimestamp":1800000000})"}});
         }
         ++k;
         std::this_thread::sleep_for(std::chrono::microseconds(200));

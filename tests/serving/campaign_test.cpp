@@ -24,8 +24,8 @@ std::shared_ptr<LiveDatasetGroup> sample_group() {
   return std::make_shared<LiveDatasetGroup>(test::sample_group());
 }
 
-std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group, const char* recipe,
-                                        const char* params = "{}") {
+std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group,
+                                        const char* recipe, const char* params = "{}") {
   Solution solution({recipe, recipe, params, {}});
   TrainOptions o;
   o.compute_metrics = false;
@@ -43,7 +43,8 @@ std::set<std::string> items_of(const RecommendationResponse& r) {
   return out;
 }
 
-EventRecord event(const std::string& user, const std::string& item, const char* type = "read", std::int64_t t = 1800000000) {
+EventRecord event(const std::string& user, const std::string& item, const char* type = "read",
+                  std::int64_t t = 1800000000) {
   EventRecord e;
   e.user_id = user;
   e.session_id = "s-" + user;
@@ -55,7 +56,8 @@ EventRecord event(const std::string& user, const std::string& item, const char* 
 
 TEST(ServingCampaign, RecommendsWithSoftmaxScoresAndUniqueIds) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   RecommendationRequest req;
   req.user_id = "user-0001";
   RecommendationResponse a = campaign->get_recommendations(req);
@@ -84,7 +86,8 @@ TEST(ServingCampaign, RecommendsWithSoftmaxScoresAndUniqueIds) {
 
 TEST(ServingCampaign, FiltersNeverShortenTheListWhileItemsRemain) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   RecommendationRequest req;
   req.user_id = "user-0001";
   req.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
@@ -102,7 +105,8 @@ TEST(ServingCampaign, FiltersNeverShortenTheListWhileItemsRemain) {
   });
   for (const auto& item : r.items) EXPECT_EQ(read.count(item.item_id), 0u) << item.item_id;
   // Only three items allowed: exactly those three come back.
-  req.filter = compile(group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
+  req.filter = compile(
+      group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
   r = campaign->get_recommendations(req);
   EXPECT_EQ(items_of(r), (std::set<std::string>{"item-0001", "item-0500", "item-1100"}));
   // An explicit exclusion list.
@@ -120,14 +124,17 @@ TEST(ServingCampaign, FiltersNeverShortenTheListWhileItemsRemain) {
 
 TEST(ServingCampaign, UnknownUsersGetPopularItemsFlaggedCold) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   RecommendationRequest req;
   req.user_id = "somebody-new";
   RecommendationResponse r = campaign->get_recommendations(req);
   EXPECT_TRUE(r.cold_start);
   EXPECT_EQ(r.items.size(), 25u);
   // A brand-new user's first events make their recommendations personal at once.
-  ASSERT_TRUE(campaign->put_events({event("somebody-new", "item-0008"), event("somebody-new", "item-0016")}).ok());
+  ASSERT_TRUE(
+      campaign->put_events({event("somebody-new", "item-0008"), event("somebody-new", "item-0016")})
+          .ok());
   RecommendationResponse after = campaign->get_recommendations(req);
   EXPECT_FALSE(after.cold_start);
   EXPECT_NE(items_of(after), items_of(r));
@@ -136,7 +143,8 @@ TEST(ServingCampaign, UnknownUsersGetPopularItemsFlaggedCold) {
 
 TEST(ServingCampaign, EventsAreVisibleToTheNextRequest) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   RecommendationRequest req;
   req.user_id = "user-0002";
   req.filter = compile(group, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))");
@@ -151,9 +159,15 @@ TEST(ServingCampaign, EventsAreVisibleToTheNextRequest) {
 TEST(ServingCampaign, PopularityCountsMoveAndNewItemsBecomeRecommendable) {
   auto group = sample_group();
   auto campaign = make_campaign(group, "popularity-count");
-  ASSERT_TRUE(campaign->put_items({{"fresh-item", R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}}).ok());
+  ASSERT_TRUE(
+      campaign
+          ->put_items(
+              {{"fresh-item",
+                R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}})
+          .ok());
   std::vector<EventRecord> events;
-  for (int u = 0; u < 200; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  for (int u = 0; u < 200; ++u)
+    events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
   ASSERT_TRUE(campaign->put_events(events).ok());
   RecommendationRequest req;
   req.user_id = "anyone";
@@ -162,7 +176,9 @@ TEST(ServingCampaign, PopularityCountsMoveAndNewItemsBecomeRecommendable) {
   EXPECT_EQ(r.items.front().item_id, "fresh-item");
   EXPECT_FALSE(r.items.front().score.has_value());  // popularity has no Personalize score
   // The same user twice counts once: distinct users.
-  ASSERT_TRUE(campaign->put_events({event("reader-1", "fresh-item"), event("reader-1", "fresh-item")}).ok());
+  ASSERT_TRUE(
+      campaign->put_events({event("reader-1", "fresh-item"), event("reader-1", "fresh-item")})
+          .ok());
   EXPECT_FLOAT_EQ(campaign->get_recommendations(req).items.front().raw_score,
                   r.items.front().raw_score);
 }
@@ -197,7 +213,8 @@ TEST(ServingCampaign, SimilarItemsIncludingAnItemNewerThanTheModel) {
 
 TEST(ServingCampaign, PromotionsFillTheirShareFromTheirOwnFilter) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   RecommendationRequest req;
   req.user_id = "user-0001";
   req.num_results = 10;
@@ -246,7 +263,8 @@ TEST(ServingCampaign, PromotionsFillTheirShareFromTheirOwnFilter) {
 
 TEST(ServingCampaign, PersonalizedRankingKeepsUnknownItemsLast) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "personalized-ranking", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "personalized-ranking", R"({"factors": 16, "iterations": 5})");
   RankingRequest req;
   req.user_id = "user-0001";
   req.input_list = {"item-0100", "ghost-item", "item-0008", "item-0003"};
@@ -280,8 +298,8 @@ TEST(ServingCampaign, BadRecordsAreRejectedGoodOnesKept) {
   too_many.impression.assign(26, "item-0001");
   EventRecord bad_value = event("u", "item-0001");
   bad_value.event_value = std::nanf("");
-  PutReport r = campaign->put_events({event("u", "item-0001"), no_session, bad_property, too_many, bad_value,
-                                      event("u", std::string(300, 'x'))});
+  PutReport r = campaign->put_events({event("u", "item-0001"), no_session, bad_property, too_many,
+                                      bad_value, event("u", std::string(300, 'x'))});
   EXPECT_EQ(r.accepted, 1u);
   EXPECT_EQ(r.rejected, 5u);
   ASSERT_EQ(r.errors.size(), 5u);
@@ -290,9 +308,10 @@ TEST(ServingCampaign, BadRecordsAreRejectedGoodOnesKept) {
   EXPECT_NE(r.errors[1].reason.find("colour"), std::string::npos);
   EXPECT_EQ(r.errors[4].line, 6u);
   EXPECT_EQ(r.errors[4].column, "ITEM_ID");
-  PutReport items = campaign->put_items({{"x1", R"({"contentType":"document","creationTimestamp":"soon"})"},
-                                         {"x2", R"({"contentType":"document","community":"Data Hub","creationTimestamp":5})"},
-                                         {"x3", "not json"}});
+  PutReport items = campaign->put_items(
+      {{"x1", R"({"contentType":"document","creationTimestamp":"soon"})"},
+       {"x2", R"({"contentType":"document","community":"Data Hub","creationTimestamp":5})"},
+       {"x3", "not json"}});
   EXPECT_EQ(items.accepted, 1u);
   ASSERT_EQ(items.errors.size(), 2u);
   EXPECT_EQ(items.errors[0].line, 1u);
@@ -301,7 +320,8 @@ TEST(ServingCampaign, BadRecordsAreRejectedGoodOnesKept) {
 
 TEST(ServingCampaign, RetrainSwapsTheVersionWhileServing) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 8, "iterations": 2})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 8, "iterations": 2})");
   auto first = campaign->version();
   RecommendationRequest req;
   req.user_id = "user-0003";
@@ -325,7 +345,10 @@ TEST(ServingCampaign, AutoRetrainAfterEnoughEvents) {
   options.retrain_every_events = 3;
   Campaign campaign(group, solution, std::move(v), options);
   auto first = campaign.version();
-  ASSERT_TRUE(campaign.put_events({event("a", "item-0001"), event("b", "item-0001"), event("c", "item-0001")}).ok());
+  ASSERT_TRUE(
+      campaign
+          .put_events({event("a", "item-0001"), event("b", "item-0001"), event("c", "item-0001")})
+          .ok());
   campaign.wait_for_retrain();
   EXPECT_NE(campaign.version(), first);
 }
@@ -393,7 +416,8 @@ TEST(ServingCampaign, FailedRetrainIsReportedAndTheOldVersionServes) {
   Solution trained({"pop", "popularity-count", "{}", {}});
   SolutionVersion v = group->read([&](const DatasetGroup& g) { return trained.train(g, o); });
   // Retraining selects only "purchase" events: there are none yet, so training throws.
-  Solution retrained({"pop", "popularity-count", "{}", EventSelection::from_json(R"({"eventTypes":["purchase"]})")});
+  Solution retrained({"pop", "popularity-count", "{}",
+                      EventSelection::from_json(R"({"eventTypes":["purchase"]})")});
   CampaignOptions options;
   std::mutex mutex;
   std::vector<std::string> errors;
@@ -458,7 +482,8 @@ namespace {
 
 TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
   auto group = sample_group();
-  auto campaign = make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
+  auto campaign =
+      make_campaign(group, "user-personalization", R"({"factors": 16, "iterations": 5})");
   std::vector<RecommendationRequest> requests;
   for (const char* user : {"user-0001", "user-0002", "nobody", "user-0003"}) {
     RecommendationRequest r;
@@ -471,7 +496,8 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
   RecommendationRequest few;
   few.user_id = "user-0004";
   few.num_results = 5;
-  few.filter = compile(group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
+  few.filter = compile(
+      group, R"(INCLUDE ItemID WHERE Items.ITEM_ID IN ("item-0001", "item-0500", "item-1100"))");
   requests.push_back(few);
   RecommendationRequest excluding;
   excluding.user_id = "user-0005";
@@ -506,7 +532,8 @@ TEST(ServingCampaign, RecommendAllMatchesRequestsOneByOne) {
   EXPECT_TRUE(all[6].items.empty());
   // The invalid request fails alone, with the code get_recommendations() throws.
   EXPECT_EQ(results[7].error, ErrorCode::InvalidArgument);
-  EXPECT_NE(results[7].message.find("user_id or an item_id"), std::string::npos) << results[7].message;
+  EXPECT_NE(results[7].message.find("user_id or an item_id"), std::string::npos)
+      << results[7].message;
   EXPECT_TRUE(results[7].response.items.empty());
 }
 
@@ -738,7 +765,8 @@ TEST(ServingCampaign, RecordsResponsesAndTurnsThemIntoImpressions) {
     {"name":"IMPRESSION","type":["null","string"]}]})",
                                DatasetKind::Interactions));
   std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
-  for (int u = 0; u < 20; ++u) csv += "u" + std::to_string(u) + ",i" + std::to_string(u % 7) + ",1,click\n";
+  for (int u = 0; u < 20; ++u)
+    csv += "u" + std::to_string(u) + ",i" + std::to_string(u % 7) + ",1,click\n";
   ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
   auto group = std::make_shared<LiveDatasetGroup>(std::move(g));
   Solution solution({"pop", "popularity-count", "{}", {}});
@@ -772,7 +800,8 @@ TEST(ServingCampaign, RecordsResponsesAndTurnsThemIntoImpressions) {
     const Column& c = *d.interactions().column("IMPRESSION");
     return std::string(c.text_at(d.interactions().size() - 1));
   });
-  EXPECT_EQ(impression, third.items[0].item_id + "|" + third.items[1].item_id + "|" + third.items[2].item_id);
+  EXPECT_EQ(impression,
+            third.items[0].item_id + "|" + third.items[1].item_id + "|" + third.items[2].item_id);
   (void)first;
 }
 
@@ -786,14 +815,22 @@ TEST(ServingCampaign, EveryWriteReachesEveryCampaignOnTheGroup) {
   o.compute_metrics = false;
   CampaignOptions options;
   options.retrain_every_events = 200;
-  Campaign other(group, solution, group->read([&](const DatasetGroup& g) { return solution.train(g, o); }), options);
+  Campaign other(group, solution,
+                 group->read([&](const DatasetGroup& g) { return solution.train(g, o); }), options);
   const auto first = other.version();
-  ASSERT_TRUE(group->put_items({{"fresh-item", R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}}).ok());
+  ASSERT_TRUE(
+      group
+          ->put_items(
+              {{"fresh-item",
+                R"({"contentType":"blog_post","community":"Data Hub","creationTimestamp":1800000000})"}})
+          .ok());
   std::vector<EventRecord> events;
-  for (int u = 0; u < 100; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  for (int u = 0; u < 100; ++u)
+    events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
   ASSERT_TRUE(group->put_events(events).ok());
   events.clear();
-  for (int u = 100; u < 200; ++u) events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
+  for (int u = 100; u < 200; ++u)
+    events.push_back(event("reader-" + std::to_string(u), "fresh-item"));
   ASSERT_TRUE(pop->put_events(events).ok());
   RecommendationRequest req;
   req.user_id = "anyone";
@@ -842,7 +879,8 @@ TEST(ServingCampaign, AVersionAloneMakesACampaignThatRetrainsItsOwnSolution) {
   Solution solution({"mine", "popularity-count", "{}", {}});
   TrainOptions o;
   o.compute_metrics = false;
-  Campaign campaign(group, group->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
+  Campaign campaign(group,
+                    group->read([&](const DatasetGroup& g) { return solution.train(g, o); }));
   EXPECT_EQ(campaign.solution().config().name, "mine");
   const auto first = campaign.version();
   campaign.retrain();
@@ -894,7 +932,8 @@ class QueryRecordingModel : public Model {
 TEST(ServingCampaign, RecommendationsAndRankingAskTheModelWithTheSameUserQuery) {
   auto group = sample_group();
   const auto [users, items] = group->read([](const DatasetGroup& g) {
-    return std::make_pair(static_cast<Index>(g.user_ids().size()), static_cast<Index>(g.item_ids().size()));
+    return std::make_pair(static_cast<Index>(g.user_ids().size()),
+                          static_cast<Index>(g.item_ids().size()));
   });
   auto model = std::make_shared<const QueryRecordingModel>(users, items);
   Campaign campaign = campaign_of(group, model);

@@ -47,7 +47,8 @@ TEST(SolutionSolution, EventSelectionFiltersAndWeighsByEventType) {
   EXPECT_THROW(EventSelection::from_json(R"({"eventType": ["x"]})"), Error);
   EXPECT_THROW(EventSelection::from_json(R"({"eventTypeWeights": {"x": -1}})"), Error);
   // Nothing left after selection is an error, not an empty model.
-  SolutionConfig none{"n", "popularity-count", "{}", EventSelection::from_json(R"({"eventTypes":["share"]})")};
+  SolutionConfig none{"n", "popularity-count", "{}",
+                      EventSelection::from_json(R"({"eventTypes":["share"]})")};
   EXPECT_THROW(Solution(none).train(g), Error);
 }
 
@@ -93,7 +94,8 @@ TEST(SolutionSolution, AlsAndSimsBeatPopularityOnTheSampleData) {
     const RankingMetrics& b = *v.baseline_metrics();
     EXPECT_GT(m.users_evaluated, 30u);
     EXPECT_GT(m.normalized_discounted_cumulative_gain_at_10,
-              1.2 * b.normalized_discounted_cumulative_gain_at_10) << recipe;
+              1.2 * b.normalized_discounted_cumulative_gain_at_10)
+        << recipe;
     EXPECT_GT(m.precision_at_10, b.precision_at_10) << recipe;
     EXPECT_GT(m.coverage, b.coverage) << recipe;
     EXPECT_FALSE(progress.empty());
@@ -126,7 +128,9 @@ TEST(SolutionSolution, UpdateModeNeedsAPreviousVersionAndAnAlsRecipe) {
   ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
                                 "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n"
                                 "new-user,item-0001,1800000000,read,1\n"
-                                "new-user,brand-new-item,1800000001,read,1\n", inc).ok());
+                                "new-user,brand-new-item,1800000001,read,1\n",
+                                inc)
+                  .ok());
   SolutionVersion v2 = als.train(g, update, &v1);
   EXPECT_EQ(v2.mode(), TrainingMode::Update);
   EXPECT_EQ(v2.model()->num_users(), g.user_ids().size());

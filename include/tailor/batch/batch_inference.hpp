@@ -16,11 +16,11 @@ namespace tailor {
 
 /// How a batch inference job runs.
 struct BatchOptions {
-  std::size_t num_results = 25;           ///< per line unless the line says "numResults"
-  std::optional<Filter> filter;           ///< for the whole job (optional)
-  FilterValues filter_values;             ///< job-wide; a line's "filterValues" replace them
-  ExecutionOptions execution;             ///< threads
-  std::size_t lines_per_block = 4096;     ///< lines read, scored and written at a time (memory bound)
+  std::size_t num_results = 25;        ///< per line unless the line says "numResults"
+  std::optional<Filter> filter;        ///< for the whole job (optional)
+  FilterValues filter_values;          ///< job-wide; a line's "filterValues" replace them
+  ExecutionOptions execution;          ///< threads
+  std::size_t lines_per_block = 4096;  ///< lines read, scored and written at a time (memory bound)
 };
 
 /// What a job did.
@@ -45,8 +45,8 @@ struct BatchReport {
 ///         the other's temporary file (`<path>.tmp`, `<path>.tmp.*`), when either path is empty, or
 ///         when `output` exists and is not a regular file (a device, directory or FIFO);
 ///         (Io) when a file cannot be read or written
-TAILOR_EXPORT BatchReport run_batch_inference(const Campaign& campaign, const std::string& input,
-                                              const std::string& output, const BatchOptions& options,
-                                              const std::function<void(std::size_t)>& progress = {});
+TAILOR_EXPORT BatchReport run_batch_inference(
+    const Campaign& campaign, const std::string& input, const std::string& output,
+    const BatchOptions& options, const std::function<void(std::size_t)>& progress = {});
 
 }  // namespace tailor

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,9 +48,9 @@ struct EventRecord {
   /// acknowledged again but not stored twice (idempotent retries).
   std::string event_id;
   std::optional<float> event_value;
-  std::optional<std::int64_t> sent_at;   ///< epoch seconds; required by put_events
-  std::vector<std::string> impression;   ///< up to 25 item ids shown with the event
-  std::string recommendation_id;         ///< up to 40 characters
+  std::optional<std::int64_t> sent_at;  ///< epoch seconds; required by put_events
+  std::vector<std::string> impression;  ///< up to 25 item ids shown with the event
+  std::string recommendation_id;        ///< up to 40 characters
   std::string properties;  ///< JSON object of further interaction fields, camelCase keys
 };
 

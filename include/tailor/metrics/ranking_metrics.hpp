@@ -58,9 +58,9 @@ struct EvaluationOptions {
 /// A user whose newest interactions are hidden from the model.
 struct TestUser {
   Index user = kNoIndex;
-  std::vector<Index> input;   ///< oldest interactions, the model's input (in time order)
+  std::vector<Index> input;  ///< oldest interactions, the model's input (in time order)
   std::vector<float> input_weights;
-  std::vector<Index> truth;   ///< distinct items of the newest interactions not in the input, sorted
+  std::vector<Index> truth;  ///< distinct items of the newest interactions not in the input, sorted
 };
 
 /// Events as columns (what a solution trains on).

@@ -105,7 +105,8 @@ class TAILOR_EXPORT Store {
  public:
   /// Creates a new store in `dir`, which must be a new or empty directory; takes the writer lock.
   /// @throws tailor::Error(InvalidArgument) for an empty path or a directory with files in it
-  static std::unique_ptr<Store> create(const std::string& dir, DatasetGroup group, StoreOptions options = {});
+  static std::unique_ptr<Store> create(const std::string& dir, DatasetGroup group,
+                                       StoreOptions options = {});
   /// Opens an existing store.
   /// @throws tailor::Error(NotFound, Io, ParseError, IncompatibleVersion), Error(Busy) when
   ///         another process writes to the group for longer than options.lock_wait
@@ -123,7 +124,8 @@ class TAILOR_EXPORT Store {
   const std::shared_ptr<LiveDatasetGroup>& group() const { return group_; }
 
   /// group()->import_csv(): bulk import, then a checkpoint (the CSV is not copied into the log).
-  ImportReport import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options = {});
+  ImportReport import_csv(DatasetKind kind, const std::string& path,
+                          const ImportOptions& options = {});
   PutReport put_events(const std::vector<EventRecord>& events);
   PutReport put_users(const std::vector<EntityRecord>& users);
   PutReport put_items(const std::vector<EntityRecord>& items);

@@ -22,14 +22,14 @@ enum class AlsSolver {
 
 /// Hyperparameters of the user-personalization recipe.
 struct TAILOR_EXPORT AlsParams {
-  int factors = 64;             ///< latent dimensions
-  float regularization = 0.05f; ///< λ, added to the diagonal of every normal equation
-  float alpha = 1.0f;           ///< confidence = 1 + alpha · value
-  int iterations = 15;          ///< full sweeps (users, then items)
-  int cg_steps = 3;             ///< conjugate-gradient steps per row per sweep
+  int factors = 64;              ///< latent dimensions
+  float regularization = 0.05f;  ///< λ, added to the diagonal of every normal equation
+  float alpha = 1.0f;            ///< confidence = 1 + alpha · value
+  int iterations = 15;           ///< full sweeps (users, then items)
+  int cg_steps = 3;              ///< conjugate-gradient steps per row per sweep
   AlsSolver solver = AlsSolver::ConjugateGradient;  ///< JSON "cg" or "cholesky"
-  float init_scale = 0.01f;     ///< initial factors ~ N(0, init_scale²)
-  bool compute_loss = false;    ///< compute the loss every sweep (reported through progress)
+  float init_scale = 0.01f;                         ///< initial factors ~ N(0, init_scale²)
+  bool compute_loss = false;  ///< compute the loss every sweep (reported through progress)
 
   /// Parses a JSON object over the defaults. @throws tailor::Error(InvalidArgument)
   static AlsParams from_json(std::string_view json);
@@ -97,8 +97,8 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   const std::vector<Index>& removed_items() const;
 
  private:
-  struct Impl;    // the factors and the copies serving derives from them
-  class Scorer;   // scorer()'s, defined with the model
+  struct Impl;   // the factors and the copies serving derives from them
+  class Scorer;  // scorer()'s, defined with the model
   // BlockScorer: a user's state is their factor vector (user_vector()).
   std::size_t state_size() const override;
   void user_state(const UserQuery& query, float* state) const override;
@@ -113,7 +113,8 @@ class TAILOR_EXPORT AlsRecipe : public Recipe {
   explicit AlsRecipe(AlsParams params = {}, std::string name = "user-personalization");
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
-  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const override;
+  std::unique_ptr<Model> train(const TrainingData& data,
+                               const TrainContext& context) const override;
   bool supports_update() const override { return true; }
   std::unique_ptr<Model> update(const Model& previous, const TrainingData& data,
                                 const TrainContext& context) const override;

@@ -23,12 +23,12 @@ enum class ItemSimilarity {
 
 /// Hyperparameters of the sims recipe.
 struct TAILOR_EXPORT ItemKnnParams {
-  int neighbors = 100;               ///< neighbours kept per item
+  int neighbors = 100;                                 ///< neighbours kept per item
   ItemSimilarity similarity = ItemSimilarity::Cosine;  ///< JSON "cosine", "bm25" or "tfidf"
   /// Exponent d on the candidate's popularity: sim(i, j) = C_ij / (|i|^½ · |j|^d) for cosine
   /// (d = ½ is plain cosine; larger d favours less popular neighbours).
   float popularity_discount_factor = 0.5f;
-  int min_cointeraction_count = 3;   ///< pairs seen together by fewer users are not neighbours
+  int min_cointeraction_count = 3;  ///< pairs seen together by fewer users are not neighbours
   /// Users whose history is longer than this percentile of history lengths are left out of the
   /// co-occurrence counts (they co-occur with everything). 1 keeps every user.
   float max_user_history_length_percentile = 0.995f;
@@ -81,7 +81,8 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   const std::vector<float>& popularity() const { return popularity_; }
 
  private:
-  void back_fill(std::size_t k, const ItemMask& mask, Index self, std::vector<ScoredItem>& out) const;
+  void back_fill(std::size_t k, const ItemMask& mask, Index self,
+                 std::vector<ScoredItem>& out) const;
   std::string recipe_;
   std::vector<std::size_t> offsets_;
   std::vector<Index> neighbors_;
@@ -97,7 +98,8 @@ class TAILOR_EXPORT ItemKnnRecipe : public Recipe {
   explicit ItemKnnRecipe(ItemKnnParams params = {});
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
-  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const override;
+  std::unique_ptr<Model> train(const TrainingData& data,
+                               const TrainContext& context) const override;
 
  private:
   ItemKnnParams params_;

@@ -170,10 +170,10 @@ class TAILOR_EXPORT Model {
 
 /// Progress of a training run, reported through TrainContext::progress.
 struct TrainingProgress {
-  std::string stage;        ///< e.g. "als", "item-knn", "metrics"
-  int iteration = 0;        ///< 1-based step within the stage
-  int total = 0;            ///< steps in the stage
-  double loss = -1;         ///< the objective, or -1 when the stage has none
+  std::string stage;  ///< e.g. "als", "item-knn", "metrics"
+  int iteration = 0;  ///< 1-based step within the stage
+  int total = 0;      ///< steps in the stage
+  double loss = -1;   ///< the objective, or -1 when the stage has none
   double elapsed_seconds = 0;
 };
 

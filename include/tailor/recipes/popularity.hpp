@@ -76,7 +76,8 @@ class TAILOR_EXPORT PopularityRecipe : public Recipe {
   explicit PopularityRecipe(PopularityParams params = {});
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
-  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const override;
+  std::unique_ptr<Model> train(const TrainingData& data,
+                               const TrainContext& context) const override;
 
  private:
   PopularityParams params_;
@@ -90,7 +91,8 @@ class TAILOR_EXPORT TrendingRecipe : public Recipe {
   explicit TrendingRecipe(TrendingParams params = {});
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
-  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const override;
+  std::unique_ptr<Model> train(const TrainingData& data,
+                               const TrainContext& context) const override;
 
  private:
   TrendingParams params_;

@@ -26,7 +26,8 @@ class TAILOR_EXPORT Recipe {
   /// The hyperparameters as a JSON object (every field, defaults included).
   virtual std::string params_json() const = 0;
   /// Trains a model from scratch (training mode FULL).
-  virtual std::unique_ptr<Model> train(const TrainingData& data, const TrainContext& context) const = 0;
+  virtual std::unique_ptr<Model> train(const TrainingData& data,
+                                       const TrainContext& context) const = 0;
   /// Whether update() is supported (training mode UPDATE).
   virtual bool supports_update() const { return false; }
   /// Extends `previous` with the users and items that are new in `data` and fits them against the

@@ -22,9 +22,9 @@ namespace tailor {
 
 /// A promotion: a share of the slots filled by items of its own filter.
 struct Promotion {
-  std::string name;                     ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
-  int percent_promoted_items = 0;       ///< 1-100
-  std::optional<Filter> filter;         ///< which items may be promoted (required)
+  std::string name;                ///< 1-63 characters, [A-Za-z0-9][A-Za-z0-9_-]*
+  int percent_promoted_items = 0;  ///< 1-100
+  std::optional<Filter> filter;    ///< which items may be promoted (required)
   FilterValues filter_values;
 };
 
@@ -115,7 +115,8 @@ class TAILOR_EXPORT Campaign {
            CampaignOptions options = {});
   /// A campaign whose retraining trains the version's own solution (its config()).
   /// @throws tailor::Error(NotFound) when the version's recipe is not registered
-  Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version, CampaignOptions options = {});
+  Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version,
+           CampaignOptions options = {});
   ~Campaign();
   Campaign(const Campaign&) = delete;
   Campaign& operator=(const Campaign&) = delete;
@@ -182,8 +183,8 @@ struct RecommendationResult {
 /// in blocks of users per pass over the model's items, the rest one by one, all in parallel.
 /// Result k is request k's. Part of the batch module (src/batch/recommend_all.cpp), declared here
 /// so that this header is all a caller needs.
-TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
-                                                              const std::vector<RecommendationRequest>& requests,
-                                                              const ExecutionOptions& execution = {});
+TAILOR_EXPORT std::vector<RecommendationResult> recommend_all(
+    const Campaign& campaign, const std::vector<RecommendationRequest>& requests,
+    const ExecutionOptions& execution = {});
 
 }  // namespace tailor

@@ -111,9 +111,11 @@ class TAILOR_EXPORT LiveDatasetGroup {
   PutReport put_items(const std::vector<EntityRecord>& items);
   /// Bulk import: the file is parsed and validated without any lock (requests go on), then
   /// committed and checkpointed. @throws as DatasetGroup::import_csv()
-  ImportReport import_csv(DatasetKind kind, const std::string& path, const ImportOptions& options = {});
+  ImportReport import_csv(DatasetKind kind, const std::string& path,
+                          const ImportOptions& options = {});
   /// import_csv() of text in memory.
-  ImportReport import_csv_text(DatasetKind kind, std::string_view csv, const ImportOptions& options = {});
+  ImportReport import_csv_text(DatasetKind kind, std::string_view csv,
+                               const ImportOptions& options = {});
 
   /// Deletes users (Personalize's data deletion job): their interactions, events and metadata,
   /// and their ids. When it returns, the journal's files hold nothing of them (a Store rewrites
@@ -135,7 +137,9 @@ class TAILOR_EXPORT LiveDatasetGroup {
   class Subscription {
    public:
     Subscription() = default;
-    Subscription(Subscription&& other) noexcept : group_(other.group_), id_(other.id_) { other.group_ = nullptr; }
+    Subscription(Subscription&& other) noexcept : group_(other.group_), id_(other.id_) {
+      other.group_ = nullptr;
+    }
     Subscription& operator=(Subscription&& other) noexcept;
     ~Subscription() { reset(); }
     void reset();

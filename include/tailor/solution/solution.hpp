@@ -43,8 +43,8 @@ struct TAILOR_EXPORT EventSelection {
 
 /// What a solution is.
 struct TAILOR_EXPORT SolutionConfig {
-  std::string name;               ///< unique within a dataset group
-  std::string recipe;             ///< a RecipeRegistry name
+  std::string name;                ///< unique within a dataset group
+  std::string recipe;              ///< a RecipeRegistry name
   std::string params_json = "{}";  ///< the recipe's hyperparameters
   EventSelection events;
 };
@@ -111,7 +111,8 @@ class TAILOR_EXPORT Solution {
 
   /// Trains a new version from events already selected (so that the group can change meanwhile).
   SolutionVersion train(EventColumns events, Index num_users, Index num_items,
-                        const TrainOptions& options = {}, const SolutionVersion* previous = nullptr) const;
+                        const TrainOptions& options = {},
+                        const SolutionVersion* previous = nullptr) const;
 
   /// Trains a new version. UPDATE needs `previous` (a version of this solution).
   /// @throws tailor::Error(InvalidArgument) when there is nothing to train on or UPDATE is not

@@ -3,14 +3,14 @@
 #include "tailor/recipes/item_knn.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
+#include "detail/topk.hpp"
 #include "recipes/item_knn/item_knn_kernels.hpp"
 #include "recipes/params.hpp"
-#include "detail/topk.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -20,14 +20,30 @@ namespace {
 const std::vector<detail::ParamField<ItemKnnParams>>& knn_fields() {
   static const std::vector<detail::ParamField<ItemKnnParams>> fields = {
       {"neighbors", &ItemKnnParams::neighbors, 1, 10000, {}, "neighbours kept per item"},
-      {"similarity", detail::enum_member<&ItemKnnParams::similarity>(), 0, 0, {"cosine", "bm25", "tfidf"},
+      {"similarity",
+       detail::enum_member<&ItemKnnParams::similarity>(),
+       0,
+       0,
+       {"cosine", "bm25", "tfidf"},
        "co-occurrence weighting"},
-      {"popularity_discount_factor", &ItemKnnParams::popularity_discount_factor, 0, 1, {},
+      {"popularity_discount_factor",
+       &ItemKnnParams::popularity_discount_factor,
+       0,
+       1,
+       {},
        "exponent on the neighbour's popularity in the denominator (0.5: cosine)"},
-      {"min_cointeraction_count", &ItemKnnParams::min_cointeraction_count, 0, 1000000, {},
+      {"min_cointeraction_count",
+       &ItemKnnParams::min_cointeraction_count,
+       0,
+       1000000,
+       {},
        "minimum users shared by an item pair"},
-      {"max_user_history_length_percentile", &ItemKnnParams::max_user_history_length_percentile,
-       0, 1, {}, "users with longer histories than this percentile are left out"},
+      {"max_user_history_length_percentile",
+       &ItemKnnParams::max_user_history_length_percentile,
+       0,
+       1,
+       {},
+       "users with longer histories than this percentile are left out"},
       {"bm25_k1", &ItemKnnParams::bm25_k1, 0, 100, {}, "BM25 k1"},
       {"bm25_b", &ItemKnnParams::bm25_b, 0, 1, {}, "BM25 b"},
   };
@@ -121,7 +137,8 @@ ItemKnnModel::ItemKnnModel(std::string recipe, std::vector<std::size_t> offsets,
       similarities_(std::move(similarities)),
       popularity_(std::move(popularity)),
       popular_order_(popularity_.size()) {
-  TAILOR_THROW_IF(offsets_.size() != popularity_.size() + 1 || neighbors_.size() != similarities_.size() ||
+  TAILOR_THROW_IF(offsets_.size() != popularity_.size() + 1 ||
+                      neighbors_.size() != similarities_.size() ||
                       offsets_.back() != neighbors_.size(),
                   ErrorCode::InvalidArgument, "inconsistent item-kNN model arrays");
   std::iota(popular_order_.begin(), popular_order_.end(), 0u);
@@ -154,9 +171,9 @@ std::unique_ptr<ItemKnnModel> ItemKnnModel::load(std::string recipe, const Model
                     "item-kNN model: bad neighbour offsets");
   }
   try {
-    return std::make_unique<ItemKnnModel>(
-        std::move(recipe), std::vector<std::size_t>(offsets.begin(), offsets.end()), neighbors,
-        archive.floats("similarities"), popularity);
+    return std::make_unique<ItemKnnModel>(std::move(recipe),
+                                          std::vector<std::size_t>(offsets.begin(), offsets.end()),
+                                          neighbors, archive.floats("similarities"), popularity);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::ParseError) throw;
     TAILOR_THROW(ErrorCode::ParseError, "item-kNN model: ", e.what());
@@ -250,9 +267,12 @@ void ItemKnnModel::similar_items(Index item, std::size_t k, const ItemMask& mask
   back_fill(k, mask, item, out);
 }
 
-ItemKnnRecipe::ItemKnnRecipe(ItemKnnParams params) : params_(std::move(params)) { params_.validate(); }
+ItemKnnRecipe::ItemKnnRecipe(ItemKnnParams params) : params_(std::move(params)) {
+  params_.validate();
+}
 
-std::unique_ptr<Model> ItemKnnRecipe::train(const TrainingData& data, const TrainContext& context) const {
+std::unique_ptr<Model> ItemKnnRecipe::train(const TrainingData& data,
+                                            const TrainContext& context) const {
   const auto start = std::chrono::steady_clock::now();
   WeightedMatrices m = weigh(data, params_);
   detail::KnnKernelArgs args;
@@ -271,7 +291,8 @@ std::unique_ptr<Model> ItemKnnRecipe::train(const TrainingData& data, const Trai
     TrainingProgress p;
     p.stage = "item-knn";
     p.iteration = p.total = 1;
-    p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    p.elapsed_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     context.progress(p);
   }
   return std::make_unique<ItemKnnModel>(name_, std::move(lists.offsets), std::move(lists.items),

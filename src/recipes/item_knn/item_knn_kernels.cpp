@@ -11,7 +11,8 @@
 
 namespace tailor::detail {
 
-NeighborLists item_neighbors(const CsrView& by_item, const CsrView& by_user, const KnnKernelArgs& args) {
+NeighborLists item_neighbors(const CsrView& by_item, const CsrView& by_user,
+                             const KnnKernelArgs& args) {
   const Index items = by_item.rows;
   std::vector<double> norm(items, 0.0);  // ‖w_j‖
   for (Index j = 0; j < items; ++j) {

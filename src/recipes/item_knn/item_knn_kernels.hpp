@@ -27,6 +27,7 @@ struct NeighborLists {
 /// over users u seen by both (and at least `min_cointeractions` of them). `by_item` is the
 /// weighted item→user matrix, `by_user` its transpose. Parallel over items; the result does not
 /// depend on the thread count (ties break by item index).
-NeighborLists item_neighbors(const CsrView& by_item, const CsrView& by_user, const KnnKernelArgs& args);
+NeighborLists item_neighbors(const CsrView& by_item, const CsrView& by_user,
+                             const KnnKernelArgs& args);
 
 }  // namespace tailor::detail

@@ -8,8 +8,8 @@
 #include <numeric>
 #include <tuple>
 
-#include "recipes/params.hpp"
 #include "detail/topk.hpp"
+#include "recipes/params.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -18,9 +18,17 @@ namespace {
 
 const std::vector<detail::ParamField<PopularityParams>>& popularity_fields() {
   static const std::vector<detail::ParamField<PopularityParams>> fields = {
-      {"half_life_days", &PopularityParams::half_life_days, 0, 1e6, {},
+      {"half_life_days",
+       &PopularityParams::half_life_days,
+       0,
+       1e6,
+       {},
        "time decay half-life in days (0: no decay)"},
-      {"use_event_weights", &PopularityParams::use_event_weights, 0, 0, {},
+      {"use_event_weights",
+       &PopularityParams::use_event_weights,
+       0,
+       0,
+       {},
        "weigh each user by their event weight instead of 1"},
   };
   return fields;
@@ -28,7 +36,11 @@ const std::vector<detail::ParamField<PopularityParams>>& popularity_fields() {
 
 const std::vector<detail::ParamField<TrendingParams>>& trending_fields() {
   static const std::vector<detail::ParamField<TrendingParams>> fields = {
-      {"window_hours", &TrendingParams::window_hours, 1.0 / 60, 24 * 365, {},
+      {"window_hours",
+       &TrendingParams::window_hours,
+       1.0 / 60,
+       24 * 365,
+       {},
        "length of the trend window in hours"},
   };
   return fields;
@@ -43,15 +55,23 @@ std::int64_t newest(const TrainingData& d) {
 PopularityParams PopularityParams::from_json(std::string_view json) {
   return detail::params_from_json(json, popularity_fields(), "popularity-count");
 }
-std::string PopularityParams::to_json() const { return detail::params_to_json(*this, popularity_fields()); }
-void PopularityParams::validate() const { detail::validate_params(*this, popularity_fields(), "popularity-count"); }
+std::string PopularityParams::to_json() const {
+  return detail::params_to_json(*this, popularity_fields());
+}
+void PopularityParams::validate() const {
+  detail::validate_params(*this, popularity_fields(), "popularity-count");
+}
 std::string PopularityParams::describe() { return detail::describe_params(popularity_fields()); }
 
 TrendingParams TrendingParams::from_json(std::string_view json) {
   return detail::params_from_json(json, trending_fields(), "trending-now");
 }
-std::string TrendingParams::to_json() const { return detail::params_to_json(*this, trending_fields()); }
-void TrendingParams::validate() const { detail::validate_params(*this, trending_fields(), "trending-now"); }
+std::string TrendingParams::to_json() const {
+  return detail::params_to_json(*this, trending_fields());
+}
+void TrendingParams::validate() const {
+  detail::validate_params(*this, trending_fields(), "trending-now");
+}
 std::string TrendingParams::describe() { return detail::describe_params(trending_fields()); }
 
 ItemScoreModel::ItemScoreModel(std::string recipe, std::vector<float> scores)
@@ -84,7 +104,9 @@ std::shared_ptr<const Model> ItemScoreModel::without(Span<Index>, Span<Index> it
   return std::make_shared<ItemScoreModel>(recipe_, std::move(scores));
 }
 
-void ItemScoreModel::score_all(const UserQuery&, std::vector<float>& scores) const { scores = scores_; }
+void ItemScoreModel::score_all(const UserQuery&, std::vector<float>& scores) const {
+  scores = scores_;
+}
 
 void ItemScoreModel::recommend(const UserQuery&, std::size_t k, const ItemMask& mask,
                                std::vector<ScoredItem>& out) const {
@@ -99,9 +121,12 @@ void ItemScoreModel::recommend(const UserQuery&, std::size_t k, const ItemMask& 
   }
 }
 
-PopularityRecipe::PopularityRecipe(PopularityParams params) : params_(params) { params_.validate(); }
+PopularityRecipe::PopularityRecipe(PopularityParams params) : params_(params) {
+  params_.validate();
+}
 
-std::unique_ptr<Model> PopularityRecipe::train(const TrainingData& data, const TrainContext&) const {
+std::unique_ptr<Model> PopularityRecipe::train(const TrainingData& data,
+                                               const TrainContext&) const {
   // One contribution per distinct (user, item) pair: the pair's latest event decides its decay,
   // its largest event weight its weight.
   const std::int64_t now = newest(data);
@@ -116,7 +141,8 @@ std::unique_ptr<Model> PopularityRecipe::train(const TrainingData& data, const T
     const Index item = data.items[order[k]], user = data.users[order[k]];
     std::int64_t latest = data.timestamps[order[k]];
     float weight = data.weights[order[k]];
-    for (++k; k < order.size() && data.items[order[k]] == item && data.users[order[k]] == user; ++k) {
+    for (++k; k < order.size() && data.items[order[k]] == item && data.users[order[k]] == user;
+         ++k) {
       latest = std::max(latest, data.timestamps[order[k]]);
       weight = std::max(weight, data.weights[order[k]]);
     }
@@ -135,8 +161,10 @@ std::unique_ptr<Model> TrendingRecipe::train(const TrainingData& data, const Tra
   std::vector<float> scores(data.num_items, 0.0f);
   for (std::size_t e = 0; e < data.items.size(); ++e) {
     const std::int64_t age = now - data.timestamps[e];
-    if (age < window) scores[data.items[e]] += 1.0f;            // latest window
-    else if (age < 2 * window) scores[data.items[e]] -= 1.0f;   // the window before
+    if (age < window)
+      scores[data.items[e]] += 1.0f;  // latest window
+    else if (age < 2 * window)
+      scores[data.items[e]] -= 1.0f;  // the window before
   }
   return std::make_unique<ItemScoreModel>(name_, std::move(scores));
 }
