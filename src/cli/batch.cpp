@@ -52,7 +52,7 @@ void add_batch(CLI::App& app, Common& common, Commands& commands) {
       add_command(app, common, "batch", "batch inference: JSON Lines in, JSON Lines out");
   cmd->add_option("--input", a->input, "JSON Lines input")->required();
   cmd->add_option("--output", a->output, "JSON Lines output")->required();
-  add_serving_options(cmd, a->serving, "number of results per line (1 to 500)",
+  add_serving_options(cmd, a->serving, "number of results per line",
                       "filter expression for every line");
   commands.push_back({cmd, [&common, a] { return run_batch(common, *a); }});
 }

@@ -56,11 +56,10 @@ void add_solution_option(CLI::App* cmd, std::string& solution) {
 void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help,
                          const char* filter_help) {
   add_solution_option(cmd, options.solution);
-  cmd->add_option("-n", options.n, n_help)
+  const std::string limit = std::to_string(tailor::CampaignLimits::kMaxNumResults);
+  cmd->add_option("-n", options.n, std::string(n_help) + " (1 to " + limit + ")")
       ->check(whole_number(1, tailor::CampaignLimits::kMaxNumResults,
-                           "a whole number from 1 to " +
-                               std::to_string(tailor::CampaignLimits::kMaxNumResults) +
-                               " (the limit)"));
+                           "a whole number from 1 to " + limit + " (the limit)"));
   cmd->add_option("--filter", options.filter, filter_help);
   cmd->add_option("--param", options.filter_params, "filter parameter NAME=V1,V2 (repeatable)");
   cmd->add_option("--filter-history", options.filter_history,

@@ -50,7 +50,8 @@ struct ServingArgs {
   std::vector<std::string> filter_params;
   std::string filter_history;
 };
-/// --solution, -n, --filter, --param and --filter-history, with the help texts that differ.
+/// --solution, -n, --filter, --param and --filter-history, with the help texts that differ (-n's
+/// range, from CampaignLimits, is added to `n_help`).
 void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help,
                          const char* filter_help);
 /// --filter-history as FilterLimits; parsed before the group is opened.

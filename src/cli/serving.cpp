@@ -95,7 +95,7 @@ void add_serving(CLI::App& app, Common& common, Commands& commands) {
                               "recommendations for a user, or similar items for an item");
   cmd->add_option("--user", recommend->user, "user id");
   cmd->add_option("--item", recommend->item, "item id (similar items; recipe sims)");
-  add_serving_options(cmd, recommend->serving, "number of results (1 to 500)", "filter expression");
+  add_serving_options(cmd, recommend->serving, "number of results", "filter expression");
   commands.push_back({cmd, [&common, recommend] { return run_recommend(common, *recommend); }});
 
   auto rank = std::make_shared<RankArgs>();
