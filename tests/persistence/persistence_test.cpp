@@ -713,7 +713,7 @@ TEST(PersistenceStore, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectoryWriting
   expect_invalid(dir.path + "/empty", "is not empty");  // a store now
 }
 
-// The update log's layout (store.cpp): a 72-byte header, then records of a 32-byte header
+// The update log's layout (update_log.cpp): a 72-byte header, then records of a 32-byte header
 // (magic, kind, sequence, payload length at +16, header checksum) + payload + checksum.
 constexpr std::size_t kLogHeader = 72;
 constexpr std::size_t kRecordLengthField = 16;

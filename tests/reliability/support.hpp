@@ -149,7 +149,7 @@ inline std::string event_line(const std::string& user, const std::string& item,
          "\",\"sentAt\":" + std::to_string(sent_at) + "}\n";
 }
 
-// ---- The update log's layout (src/persistence/store.cpp), to damage it on purpose ----
+// ---- The update log's layout (src/persistence/update_log.cpp), to damage it on purpose ----
 
 /// Header frame: magic 8 | format 4 | kind 4 | length 8 | group id 32 | base sequence 8 |
 /// checksum 8.
