@@ -26,7 +26,12 @@ namespace tailor {
 namespace {
 
 // Shortest text that reads back as the same float (std::to_chars: no locale, no printf cost).
+// JSON has no NaN or infinity: a model that scores so gets null.
 void append_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, static_cast<float>(v));
   out.append(buffer, result.ptr);

@@ -238,7 +238,7 @@ Filter Filter::compile(std::string_view expression, const FilterSchemas& schemas
   TAILOR_THROW_IF(expression.size() > limits.max_expression_length, ErrorCode::InvalidArgument,
                   "filter expression of ", expression.size(),
                   " characters, more than the limit of ", limits.max_expression_length);
-  auto impl = std::make_shared<detail::CompiledFilter>();
+  auto impl = std::make_shared<detail::CompiledFilter>(schemas);
   impl->expression = std::string(expression);
   impl->limits = limits;
   detail::compile_plan(detail::parse_filter(expression), schemas, *impl);

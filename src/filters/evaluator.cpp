@@ -385,8 +385,37 @@ class Evaluator {
 
 }  // namespace
 
+namespace {
+
+// Whether `group` has every dataset the filter was compiled with, with the same fields (names,
+// types, categorical, textual): the compiled plan indexes columns by them.
+bool same_fields(const Schema& compiled, const Schema& actual) {
+  const std::vector<Field>& a = compiled.fields();
+  const std::vector<Field>& b = actual.fields();
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Field& x, const Field& y) {
+    return x.name == y.name && x.type == y.type && x.categorical == y.categorical &&
+           x.textual == y.textual;
+  });
+}
+
+void check_schemas(const CompiledFilter& filter, const DatasetGroup& group) {
+  if (filter.matching_group.load(std::memory_order_acquire) == group.identity()) return;
+  const FilterSchemas& s = filter.schemas;
+  const bool fits =
+      same_fields(s.interactions, group.schema(DatasetKind::Interactions)) &&
+      (!s.users || (group.users() && same_fields(*s.users, group.users()->schema()))) &&
+      (!s.items || (group.items() && same_fields(*s.items, group.items()->schema())));
+  TAILOR_THROW_IF(!fits, ErrorCode::InvalidArgument, "filter \"", filter.expression,
+                  "\" was compiled against other schemas than this group's: compile it against "
+                  "the schemas of the group it is evaluated on");
+  filter.matching_group.store(group.identity(), std::memory_order_release);
+}
+
+}  // namespace
+
 Bitmap evaluate_plan(const CompiledFilter& filter, const DatasetGroup& group,
                      const FilterRequest& request) {
+  check_schemas(filter, group);
   return Evaluator(filter, group, request).run();
 }
 

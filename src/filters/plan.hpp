@@ -3,6 +3,7 @@
 // evaluator runs per request.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -61,8 +62,14 @@ struct CompiledExpression {
 };
 
 struct CompiledFilter {
+  explicit CompiledFilter(FilterSchemas compiled_against) : schemas(std::move(compiled_against)) {}
+
   std::string expression;
   FilterLimits limits;
+  FilterSchemas schemas;  // what it was compiled against
+  // The last group whose schemas were found to match (identity()), so that the check runs once
+  // per group, not once per request; 0 names no group.
+  mutable std::atomic<std::uint64_t> matching_group{0};
   std::vector<CompiledExpression> expressions;
   std::vector<std::string> parameters;
   bool uses_user = false;

@@ -148,6 +148,7 @@ class Store::Files : public detail::Journal {
   }
 
   void forget(const std::vector<Index>& users, const std::vector<Index>& items) override;
+  void check_forgettable() override;
 
   // Opens the log for appending after `valid_bytes` (a torn tail beyond them is cut off).
   void open_log(std::size_t valid_bytes, std::uint64_t next_sequence) {
@@ -391,6 +392,11 @@ void Store::Files::forget(const std::vector<Index>& users, const std::vector<Ind
       std::filesystem::remove(entry.path(), ec);
     }
   }
+}
+
+void Store::Files::check_forgettable() {
+  require_writable();
+  detail::check_versions_forgettable(dir_);
 }
 
 DeleteReport Store::delete_users(const std::vector<std::string>& ids) {

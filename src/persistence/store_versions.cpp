@@ -324,6 +324,17 @@ std::vector<std::string> Store::version_files() const { return stored_version_fi
 
 namespace detail {
 
+void check_versions_forgettable(const std::string& dir) {
+  for (const std::string& path : stored_version_files(dir)) {
+    try {
+      // Forgetting nobody tells whether the model can forget at all.
+      tailor::load_version(path).model()->without({}, {});
+    } catch (const Error& e) {
+      TAILOR_THROW(e.code(), "deletion refused, nothing changed: ", e.what());
+    }
+  }
+}
+
 void forget_in_versions(const std::string& dir, const std::vector<Index>& users,
                         const std::vector<Index>& items) {
   // Leftovers of an interrupted save may hold the rows too: they go first.

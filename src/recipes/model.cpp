@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "detail/topk.hpp"
+#include "recipes/score_count.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/recipe.hpp"
 #include "tailor/recipes/training_data.hpp"
@@ -16,6 +17,7 @@ namespace tailor {
 void Model::score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const {
   std::vector<float> all;
   score_all(query, all);
+  detail::check_score_count(*this, all.size());
   scores.resize(items.size());
   for (std::size_t k = 0; k < items.size(); ++k) {
     TAILOR_THROW_IF(items[k] >= all.size(), ErrorCode::NotFound, "item index ", items[k],
@@ -58,6 +60,7 @@ void Model::recommend(const UserQuery& query, std::size_t k, const ItemMask& mas
                       std::vector<ScoredItem>& out) const {
   std::vector<float> scores;
   score_all(query, scores);
+  detail::check_score_count(*this, scores.size());
   select_top_k(scores, k, mask, out);
 }
 

@@ -145,10 +145,27 @@ std::unique_ptr<Model> RecipeRegistry::load(std::string_view recipe, const Model
   const Registry::Entry entry = Registry::instance().get(recipe);
   TAILOR_THROW_IF(!entry.loader, ErrorCode::NotFound, "recipe ", entry.name,
                   " has no model loader: its models cannot be loaded");
-  std::unique_ptr<Model> model = entry.loader(archive);
+  std::unique_ptr<Model> model;
+  try {
+    model = entry.loader(archive);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    TAILOR_THROW(ErrorCode::ParseError, "recipe ", entry.name, ": the loader failed: ", e.what());
+  } catch (...) {
+    TAILOR_THROW(ErrorCode::ParseError, "recipe ", entry.name, ": the loader failed");
+  }
   TAILOR_THROW_IF(!model, ErrorCode::ParseError, "recipe ", entry.name,
                   ": the loader made no model");
   return model;
+}
+
+bool RecipeRegistry::has_loader(std::string_view recipe) {
+  try {
+    return static_cast<bool>(Registry::instance().get(recipe).loader);
+  } catch (const Error&) {
+    return false;  // not registered
+  }
 }
 
 std::vector<std::string> RecipeRegistry::names() { return Registry::instance().names(); }

@@ -215,7 +215,8 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
     item.item_id = request.input_list[positions[at]];
     if (x.known) {
       item.raw_score = x.score;
-      item.score = std::exp(static_cast<double>(x.score) - normaliser);
+      // A softmax over the list, for models whose responses carry scores (Model::score_kind).
+      if (snap->softmax_scores) item.score = std::exp(static_cast<double>(x.score) - normaliser);
     }
     response.items.push_back(std::move(item));
   }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "detail/topk.hpp"
+#include "tailor/error.hpp"
 
 namespace tailor::detail {
 
@@ -58,6 +59,8 @@ void top_k_within(const UserScorer& scorer, const float* approximate, std::size_
   if (candidates.size() > 4 * count + 64) {
     // Near-ties over a large part of the catalog: scoring it all exactly is cheaper.
     scorer.score_all(exact);
+    TAILOR_THROW_IF(exact.size() != n, ErrorCode::Internal, "a model's scorer gave ", exact.size(),
+                    " exact scores for ", n, " approximate ones");
     if (normaliser) normaliser->set_all_exact(exact);
     for (std::size_t i = 0; i < n; ++i) {
       if (approximate[i] == -std::numeric_limits<float>::infinity()) exact[i] = approximate[i];

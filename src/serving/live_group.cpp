@@ -104,6 +104,9 @@ DeleteReport LiveDatasetGroup::delete_items(const std::vector<std::string>& ids)
 DeleteReport LiveDatasetGroup::erase(const std::vector<std::string>& ids, bool users) {
   if (journal_) journal_->check_writable();
   std::lock_guard<std::mutex> writer(writer_);
+  // Refused before the group changes: a deletion the kept versions cannot follow would leave
+  // the users gone in memory and present on disk.
+  if (journal_) journal_->check_forgettable();
   DeleteReport report;
   {
     std::lock_guard<std::mutex> turn(turnstile_);

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "detail/topk.hpp"
+#include "recipes/score_count.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/candidates.hpp"
 #include "serving/softmax.hpp"
@@ -86,6 +87,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   } else if (dense) {
     scorer = model.scorer(user_query(r, snap, request.context));
     bound = scorer->approximate_scores(owned);
+    detail::check_score_count(model, owned.size());
     if (snap.softmax_scores) approximate.lse.add(owned.data(), owned.size());
     if (!model.personalized()) {
       owned.resize(r.catalog, 0.0f);  // items new since training start at zero

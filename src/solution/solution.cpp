@@ -168,6 +168,17 @@ SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& o
                previous);
 }
 
+std::unique_ptr<Model> Solution::checked(std::unique_ptr<Model> model) const {
+  // A recipe registered by a program is held to what serving and persistence rely on.
+  TAILOR_THROW_IF(!model, ErrorCode::Internal, "solution ", config_.name, ": recipe ",
+                  recipe_->name(), " trained no model");
+  TAILOR_THROW_IF(model->recipe() != recipe_->name(), ErrorCode::Internal, "solution ",
+                  config_.name, ": recipe ", recipe_->name(),
+                  " trained a model that names recipe \"", model->recipe(),
+                  "\" (its versions would load through that recipe's loader)");
+  return model;
+}
+
 SolutionVersion Solution::train(EventColumns events, Index users, Index items,
                                 const TrainOptions& options,
                                 const SolutionVersion* previous) const {
@@ -196,7 +207,7 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
     TrainingData train = TrainingData::build(
         users, items, std::move(split.train.users), std::move(split.train.items),
         std::move(split.train.timestamps), std::move(split.train.weights));
-    metrics = evaluate(*recipe_->train(train, context), split, items, options.execution);
+    metrics = evaluate(*checked(recipe_->train(train, context)), split, items, options.execution);
     baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items,
                         options.execution);
   }
@@ -204,9 +215,9 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
   TrainingData all =
       TrainingData::build(users, items, std::move(events.users), std::move(events.items),
                           std::move(events.timestamps), std::move(events.weights));
-  std::shared_ptr<const Model> model = options.mode == TrainingMode::Update
-                                           ? recipe_->update(*previous->model(), all, context)
-                                           : recipe_->train(all, context);
+  std::shared_ptr<const Model> model = checked(
+      options.mode == TrainingMode::Update ? recipe_->update(*previous->model(), all, context)
+                                           : recipe_->train(all, context));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return SolutionVersion(config_, options.mode, std::move(model), std::move(metrics),

@@ -702,6 +702,41 @@ INSTANTIATE_TEST_SUITE_P(Expressions, FiltersFilterInvalid, ::testing::ValuesIn(
                            return std::string(p.param.name);
                          });
 
+TEST(FiltersFilter, AGroupWithoutTheCompiledDatasetsOrFieldsIsRefusedAtEvaluation) {
+  const DatasetGroup g = make_group();
+  const Filter f = Filter::compile(R"(INCLUDE ItemID WHERE Items.GENRE IN ("drama"))", g);
+  FilterRequest request;
+  // A group built from the same schemas evaluates it.
+  const DatasetGroup same(g.schema(DatasetKind::Interactions), g.users()->schema(),
+                          g.items()->schema());
+  EXPECT_EQ(f.evaluate(same, request).size(), 0u);
+  auto refused = [&](const DatasetGroup& other, const char* why) {
+    try {
+      f.evaluate(other, request);
+      ADD_FAILURE() << why;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument) << why;
+      EXPECT_NE(std::string(e.what()).find("other schemas"), std::string::npos) << e.what();
+    }
+  };
+  refused(DatasetGroup(g.schema(DatasetKind::Interactions)), "no Items dataset");
+  refused(DatasetGroup(g.schema(DatasetKind::Interactions), std::nullopt,
+                       Schema::parse(R"({"type":"record","name":"Items","fields":[
+        {"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string"}]})",
+                                     DatasetKind::Items)),
+          "GENRE not categorical");
+  // A filter that names no Users field does not need the Users dataset.
+  const Filter items_only = Filter::compile(
+      R"(INCLUDE ItemID WHERE Items.GENRE IN ("drama"))",
+      FilterSchemas{g.schema(DatasetKind::Interactions), std::nullopt, g.items()->schema()});
+  EXPECT_EQ(items_only
+                .evaluate(DatasetGroup(g.schema(DatasetKind::Interactions), std::nullopt,
+                                       g.items()->schema()),
+                          request)
+                .size(),
+            0u);
+}
+
 TEST(FiltersFilter, RequestTimeErrors) {
   const DatasetGroup group = make_group();
   auto message = [&](const char* expression, FilterValues values, Index item = kNoIndex) {

@@ -983,6 +983,63 @@ TEST(PersistenceStore, DeletingLeavesNoByteOfTheIdsInAnyFile) {
       kNoIndex);
 }
 
+// A model that cannot forget (Model::without's default), of a recipe registered here.
+class Unforgetting : public Model {
+ public:
+  explicit Unforgetting(Index items) : items_(items) {}
+  const std::string& recipe() const override { return name_; }
+  Index num_items() const override { return items_; }
+  Index num_users() const override { return 0; }
+  bool personalized() const override { return false; }
+  void score_all(const UserQuery&, std::vector<float>& s) const override { s.assign(items_, 1); }
+  void save(ModelArchive& archive) const override { archive.put_integers("items", {items_}); }
+
+ private:
+  std::string name_ = "unforgetting";
+  Index items_;
+};
+
+TEST(PersistenceStore, ADeletionAKeptVersionCannotFollowIsRefusedChangingNothing) {
+  class Recipe : public tailor::Recipe {
+   public:
+    const std::string& name() const override { return name_; }
+    std::string params_json() const override { return "{}"; }
+    std::unique_ptr<Model> train(const TrainingData& d, const TrainContext&) const override {
+      return std::make_unique<Unforgetting>(d.num_items);
+    }
+
+   private:
+    std::string name_ = "unforgetting";
+  };
+  RecipeRegistry::add(
+      "unforgetting", [](std::string_view) { return std::make_unique<Recipe>(); },
+      [](const ModelArchive& a) {
+        return std::make_unique<Unforgetting>(static_cast<Index>(a.integers("items").at(0)));
+      });
+  TempDir dir;
+  auto store = Store::create(dir.path, sample_group());
+  ASSERT_TRUE(store->put_events({event("user-0001", "item-0002", 5)}).ok());
+  Solution solution({"keeps", "unforgetting", "{}", {}});
+  TrainOptions options;
+  options.compute_metrics = false;
+  store->save_version(
+      store->group()->read([&](const DatasetGroup& g) { return solution.train(g, options); }));
+  try {
+    store->delete_users({"user-0001"});
+    ADD_FAILURE() << "the deletion went ahead";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("nothing changed"), std::string::npos) << e.what();
+  }
+  auto has_user = [](const Store& s) {
+    return s.group()->read([](const DatasetGroup& g) { return g.user_ids().find("user-0001"); }) !=
+           kNoIndex;
+  };
+  EXPECT_TRUE(has_user(*store)) << "in memory";
+  store.reset();
+  EXPECT_TRUE(has_user(*Store::open(dir.path, read_only()))) << "on disk";
+}
+
 TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTheNextWriter) {
   TempDir dir;
   {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -208,6 +210,112 @@ TEST(RecipeRegistry, ConcurrentAddsAndLookupsAreSafe) {
   EXPECT_EQ(std::count_if(names.begin(), names.end(),
                           [](const std::string& n) { return n.rfind("concurrent-", 0) == 0; }),
             100);
+}
+
+// A recipe whose train() returns `make()`'s model.
+class MadeRecipe : public Recipe {
+ public:
+  MadeRecipe(std::string name, std::function<std::unique_ptr<Model>(Index)> make)
+      : name_(std::move(name)), make_(std::move(make)) {}
+  const std::string& name() const override { return name_; }
+  std::string params_json() const override { return "{}"; }
+  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext&) const override {
+    return make_(data.num_items);
+  }
+
+ private:
+  std::string name_;
+  std::function<std::unique_ptr<Model>(Index)> make_;
+};
+
+void add_made(const std::string& name, std::function<std::unique_ptr<Model>(Index)> make,
+              ModelLoader loader = {}) {
+  RecipeRegistry::add(
+      name, [name, make](std::string_view) { return std::make_unique<MadeRecipe>(name, make); },
+      std::move(loader));
+}
+
+void expect_internal(const std::function<void()>& f, const char* words) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Internal) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
+TEST(RecipeRegistry, ASolutionRefusesANullModelOrOneNamingAnotherRecipe) {
+  add_made("makes-null", [](Index) { return nullptr; });
+  add_made("makes-other", [](Index items) {
+    return std::make_unique<ScaledIndexModel>("popularity-count", 1.0f, items);
+  });
+  const EventColumns events{{0, 1, 1, 2}, {2, 3, 1, 0}, {10, 20, 30, 40}, {1, 1, 1, 1}};
+  for (bool metrics : {true, false}) {
+    TrainOptions options;
+    options.compute_metrics = metrics;
+    options.evaluation.test_user_fraction = 0.5;
+    Solution null_model({"n", "makes-null", "{}", {}});
+    expect_internal([&] { null_model.train(events, 3, 4, options); }, "trained no model");
+    Solution other({"o", "makes-other", "{}", {}});
+    expect_internal([&] { other.train(events, 3, 4, options); }, "names recipe");
+  }
+}
+
+TEST(RecipeRegistry, AModelGivingTheWrongNumberOfScoresIsAnInternalError) {
+  ScaledIndexModel model("scaled", 1.0f, 5);
+  class Short : public ScaledIndexModel {
+   public:
+    using ScaledIndexModel::ScaledIndexModel;
+    void score_all(const UserQuery& q, std::vector<float>& scores) const override {
+      ScaledIndexModel::score_all(q, scores);
+      scores.pop_back();
+    }
+  } short_model("short", 1.0f, 5);
+  std::vector<ScoredItem> top;
+  model.recommend({}, 3, {}, top);
+  EXPECT_EQ(top.size(), 3u);
+  expect_internal([&] { short_model.recommend({}, 3, {}, top); }, "gave 4 scores for its 5");
+  std::vector<float> scores;
+  const std::vector<Index> items = {1};
+  expect_internal([&] { short_model.score({}, items, scores); }, "gave 4 scores");
+}
+
+TEST(RecipeRegistry, LoaderFailuresAreParseErrorsAndModelsWithoutALoaderAreNotSaved) {
+  add_made(
+      "loader-throws",
+      [](Index items) { return std::make_unique<ScaledIndexModel>("loader-throws", 1, items); },
+      [](const ModelArchive&) -> std::unique_ptr<Model> { throw std::runtime_error("boom"); });
+  add_made(
+      "loader-throws-int",
+      [](Index items) { return std::make_unique<ScaledIndexModel>("x", 1, items); },
+      [](const ModelArchive&) -> std::unique_ptr<Model> { throw 42; });
+  add_made("no-loader",
+           [](Index items) { return std::make_unique<ScaledIndexModel>("no-loader", 1, items); });
+  ModelArchive archive;
+  for (const char* recipe : {"loader-throws", "loader-throws-int"}) {
+    try {
+      RecipeRegistry::load(recipe, archive);
+      ADD_FAILURE() << recipe;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::ParseError) << e.what();
+      EXPECT_NE(std::string(e.what()).find("the loader failed"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(RecipeRegistry::has_loader("AWS-USER-PERSONALIZATION"));
+  EXPECT_TRUE(RecipeRegistry::has_loader("loader-throws"));
+  EXPECT_FALSE(RecipeRegistry::has_loader("no-loader"));
+  EXPECT_FALSE(RecipeRegistry::has_loader("never-registered"));
+  Solution solution({"s", "no-loader", "{}", {}});
+  TrainOptions options;
+  options.compute_metrics = false;
+  const SolutionVersion v = solution.train(EventColumns{{0}, {1}, {10}, {1}}, 1, 2, options);
+  try {
+    detail::serialize_version(v);
+    ADD_FAILURE() << "a version that could never load was saved";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument) << e.what();
+  }
 }
 
 TEST(ModelArchive, SectionsAreFoundByNameAndKind) {

@@ -93,7 +93,8 @@ class TAILOR_EXPORT Filter {
 
   /// The allowed items: a bitmap over the group's item indices [0, item_ids().size()).
   /// @throws tailor::Error(InvalidArgument) when an INCLUDE expression lacks a parameter value, a
-  ///         value breaks a limit or does not fit its field, or CurrentItem is used without an item
+  ///         value breaks a limit or does not fit its field, CurrentItem is used without an item,
+  ///         or the group lacks a dataset or field of the schemas the filter was compiled against
   Bitmap evaluate(const DatasetGroup& group, const FilterRequest& request) const;
 
   const std::string& expression() const;

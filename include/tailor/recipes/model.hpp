@@ -154,6 +154,8 @@ class TAILOR_EXPORT Model {
   /// (an ALS user's or item's factors, an item's neighbour list, its count) is gone, and the
   /// items score -infinity, so the copy never recommends them. Indices the model does not know
   /// are ignored; the rest of the model is unchanged.
+  /// A store refuses to delete users or items (changing nothing) while it keeps a version whose
+  /// model cannot forget.
   /// @throws tailor::Error(InvalidArgument) for a model that cannot forget (the default)
   virtual std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const;
 

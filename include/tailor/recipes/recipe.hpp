@@ -61,14 +61,19 @@ class TAILOR_EXPORT RecipeRegistry {
   ///         already registered
   static void add(const std::string& name, RecipeFactory factory, ModelLoader loader,
                   std::string describe = {});
-  /// A recipe with hyperparameters from a JSON object ("{}" for the defaults). Accepts the
-  /// registry names and Personalize's names ("aws-user-personalization", "aws-sims", ...).
+  /// A recipe with hyperparameters from a JSON object ("{}" for the defaults). Lookups (here, in
+  /// load() and describe()) ignore case and accept Personalize's "aws-" prefix
+  /// ("aws-user-personalization", "AWS-SIMS") and "item-knn" for sims; names() lists the
+  /// registry names only.
   /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
   static std::unique_ptr<Recipe> create(std::string_view name, std::string_view params_json = "{}");
   /// The model a recipe's Model::save() wrote into `archive`.
   /// @throws tailor::Error(NotFound) for an unknown recipe or one without a loader,
   ///         ParseError when the loader refuses the archive
   static std::unique_ptr<Model> load(std::string_view recipe, const ModelArchive& archive);
+  /// Whether `recipe` is registered with a loader: whether its models can be saved (a store
+  /// refuses to save a version it could not load back).
+  static bool has_loader(std::string_view recipe);
   /// The registered names, built-ins first, then in the order they were added.
   static std::vector<std::string> names();
   /// One line per hyperparameter of a recipe: name, type, default, range, description.

@@ -60,6 +60,10 @@ class Journal {
   /// Rewrites what is kept beside the group (stored solution versions) without these users and
   /// items; a checkpoint() follows. Called with the writer lock held.
   virtual void forget(const std::vector<Index>& users, const std::vector<Index>& items) = 0;
+  /// Throws, changing nothing, when forget() could not rewrite what is kept (a version of a
+  /// recipe this process has not registered, or whose model cannot forget). Called with the
+  /// writer lock held, before a deletion changes the group.
+  virtual void check_forgettable() = 0;
 };
 }  // namespace detail
 

@@ -121,6 +121,9 @@ class TAILOR_EXPORT Solution {
                         const SolutionVersion* previous = nullptr) const;
 
  private:
+  /// `model`, once it is known to be one of this recipe's: not null, recipe() its name.
+  /// @throws tailor::Error(Internal) otherwise
+  std::unique_ptr<Model> checked(std::unique_ptr<Model> model) const;
   /// Keep-flag and weight per event-type code (the last slot: events without a type).
   void type_weights(const IdMap& types, std::vector<char>& keep, std::vector<float>& weight) const;
   SolutionConfig config_;
