@@ -240,8 +240,8 @@ std::string serialize_version(const SolutionVersion& v) {
   img.seconds = v.training_seconds();
   const Model& m = *v.model();
   img.model_recipe = m.recipe();
-  TAILOR_THROW_IF(!RecipeRegistry::has_loader(m.recipe()), ErrorCode::InvalidArgument,
-                  "recipe \"", m.recipe(),
+  TAILOR_THROW_IF(!RecipeRegistry::has_loader(m.recipe()), ErrorCode::InvalidArgument, "recipe \"",
+                  m.recipe(),
                   "\" is not registered with a model loader: a saved version could never load");
   ModelArchive archive;
   m.save(archive);
