@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// The ALS and scan kernels of every target: als_simd_kernels.inc, compiled once per target with
+// the target's instructions enabled by function attributes (GCC and Clang), and the table that
+// picks them.
+//
+// Why attributes and not per-file -m flags or a SIMD library: the kernels were already written
+// with portable vector extensions, so each target is the same source recompiled; the attribute
+// applies to these functions only, so no inline code of a header (Eigen, the standard library,
+// ours) is ever compiled with AVX-512 in a translation unit the linker could pick it from.
+#include "recipes/als/als_simd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TAILOR_SIMD_X86 1
+#endif
+
+namespace tailor::detail {
+
+#define TAILOR_SIMD_NS baseline
+#define TAILOR_SIMD_TARGET
+#define TAILOR_SIMD_TILE_USERS 2
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+
+#ifdef TAILOR_SIMD_X86
+#define TAILOR_SIMD_NS sse4
+#define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
+#define TAILOR_SIMD_TILE_USERS 2
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+
+#define TAILOR_SIMD_NS avx2
+#define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
+#define TAILOR_SIMD_TILE_USERS 4
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+
+#define TAILOR_SIMD_NS avx512
+#define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TAILOR_SIMD_TILE_USERS 8
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+#endif
+
+const AlsSimd& als_simd(CpuTarget target) {
+#ifdef TAILOR_SIMD_X86
+  switch (target) {
+    case CpuTarget::kAvx512:
+      return avx512::kKernels;
+    case CpuTarget::kAvx2:
+      return avx2::kKernels;
+    case CpuTarget::kSse4:
+      return sse4::kKernels;
+    case CpuTarget::kBaseline:
+      break;
+  }
+#else
+  (void)target;
+#endif
+  return baseline::kKernels;
+}
+
+}  // namespace tailor::detail
