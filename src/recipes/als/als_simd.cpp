@@ -9,6 +9,7 @@
 // ours) is ever compiled with AVX-512 in a translation unit the linker could pick it from.
 #include "recipes/als/als_simd.hpp"
 
+#include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,6 +18,21 @@
 #endif
 
 namespace tailor::detail {
+
+namespace {
+
+// G = YᵀY by Eigen's blocked rank update, for the targets with 4-float vectors (compiled, like
+// all Eigen code in tailor, for the baseline only).
+void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> y(Y, static_cast<Eigen::Index>(n), f);
+  Eigen::Map<Eigen::MatrixXf> g(G, f, f);
+  g.setZero();
+  g.selfadjointView<Eigen::Lower>().rankUpdate(y.transpose());
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+}
+
+}  // namespace
 
 #define TAILOR_SIMD_NS baseline
 #define TAILOR_SIMD_LANES 4
