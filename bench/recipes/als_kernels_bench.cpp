@@ -54,6 +54,26 @@ void BM_AlsCgSolve(benchmark::State& state) {
 BENCHMARK(BM_AlsCgSolve)->ArgNames({"factors", "threads"})->Args({64, 1})->Args({64, 2})
     ->Args({32, 2})->Args({128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// One whole ALS iteration as training runs it: users against items, then items against users
+// (factors 64, 1 or 2 threads); the figure behind "seconds per iteration".
+void BM_AlsIteration(benchmark::State& state) {
+  const tailor::TrainingData& d = bench_data();
+  tailor::FactorMatrix Y = random_factors(d.num_items, 64);
+  tailor::FactorMatrix X = random_factors(d.num_users, 64);
+  tailor::detail::AlsKernelArgs args;
+  args.threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    tailor::detail::als_solve_rows(
+        X, Y, {d.user_offsets.data(), d.user_items.data(), d.user_values.data(), d.num_users}, 0,
+        args);
+    tailor::detail::als_solve_rows(
+        Y, X, {d.item_offsets.data(), d.item_users.data(), d.item_values.data(), d.num_items}, 0,
+        args);
+    benchmark::DoNotOptimize(X.data());
+  }
+}
+BENCHMARK(BM_AlsIteration)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_GramMatrix(benchmark::State& state) {
   tailor::FactorMatrix Y = random_factors(50000, static_cast<int>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(tailor::detail::gram_matrix(Y, 0.05f));

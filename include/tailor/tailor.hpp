@@ -13,6 +13,7 @@
 #include "tailor/filters/filter.hpp"
 #include "tailor/io/csv.hpp"
 #include "tailor/io/records.hpp"
+#include "tailor/kernels.hpp"
 #include "tailor/limits.hpp"
 #include "tailor/metrics/ranking_metrics.hpp"
 #include "tailor/persistence/persistence.hpp"

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "io/json.hpp"
+#include "tailor/kernels.hpp"
 
 namespace tailor::cli {
 namespace {
@@ -86,13 +87,15 @@ int run_info(const Common& common) {
     std::string out =
         "{\"datasets\":{\"interactions\":{\"rows\":" + std::to_string(std::get<0>(counts)) +
         "},\"users\":{\"rows\":" + std::to_string(std::get<1>(counts)) +
-        "},\"items\":{\"rows\":" + std::to_string(std::get<2>(counts)) + "}},\"solutions\":";
+        "},\"items\":{\"rows\":" + std::to_string(std::get<2>(counts)) +
+        "}},\"kernel_target\":\"" + std::string(kernel_target()) + "\",\"solutions\":";
     std::cout << out << solutions_json(*store) << "}\n";
   } else {
     std::printf(
         "interactions: %zu rows\nusers: %zu rows (%zu user ids)\nitems: %zu rows (%zu item ids)\n",
         std::get<0>(counts), std::get<1>(counts), static_cast<std::size_t>(std::get<3>(counts)),
         std::get<2>(counts), static_cast<std::size_t>(std::get<4>(counts)));
+    std::printf("kernel target: %s\n", std::string(kernel_target()).c_str());
     print_solutions(*store);
   }
   return 0;

@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "tailor/kernels.hpp"
+#include "tailor/version.hpp"
 
 namespace {
 
@@ -35,6 +37,9 @@ int main(int argc, char** argv) try {
   CLI::App app{
       "tailor: an embedded recommender engine. Each command works on a dataset-group directory."};
   app.require_subcommand(1);
+  // The kernel target is picked at run time from the CPU (TAILOR_CPU_TARGET forces a lower one).
+  app.set_version_flag("--version", std::string("tailor ") + TAILOR_VERSION_STRING +
+                                        " (kernels: " + std::string(tailor::kernel_target()) + ")");
   Common common;
   Commands commands;
   // In the order of --help.

@@ -5,75 +5,36 @@
 #include <cstdint>
 #include <cstring>
 
+#include "detail/topk_simd.hpp"
 #include "tailor/detail/bits.hpp"
 
 namespace tailor::detail {
 
 namespace {
 
-// Sixteen scores as one vector value (GCC/Clang vector extension), so that the comparisons
-// below are single vector instructions whatever the surrounding code makes the optimiser do.
-constexpr std::size_t kLanes = 16;
-constexpr std::size_t kGroup = 4 * kLanes;  // scores skipped at once
-using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
-using LaneHits = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
-
-// Whether any of scores[0, kGroup) is above the threshold.
-bool any_above(const float* scores, float threshold) {
-  Lanes top;
-  std::memcpy(&top, scores, sizeof top);
-  for (std::size_t i = kLanes; i < kGroup; i += kLanes) {
-    Lanes v;
-    std::memcpy(&v, scores + i, sizeof v);
-    top = top > v ? top : v;
-  }
-  // Fold the maximum in halves down to four lanes: a horizontal reduction the optimiser keeps in
-  // vector registers (a loop over all lanes it may turn into sixteen extractions).
-  using Half = float __attribute__((vector_size(kLanes / 2 * sizeof(float))));
-  using Quarter = float __attribute__((vector_size(kLanes / 4 * sizeof(float))));
-  Half lo, hi;
-  std::memcpy(&lo, &top, sizeof lo);
-  std::memcpy(&hi, reinterpret_cast<const char*>(&top) + sizeof lo, sizeof hi);
-  lo = lo > hi ? lo : hi;
-  Quarter a, b;
-  std::memcpy(&a, &lo, sizeof a);
-  std::memcpy(&b, reinterpret_cast<const char*>(&lo) + sizeof a, sizeof b);
-  a = a > b ? a : b;
-  return a[0] > threshold || a[1] > threshold || a[2] > threshold || a[3] > threshold;
-}
-
-// Bit j set when scores[j] is above the threshold, for j < kLanes.
-std::uint32_t above_mask(const float* scores, float threshold) {
-  Lanes v;
-  std::memcpy(&v, scores, sizeof v);
-  const LaneHits hits = v > threshold;
-  std::uint32_t mask = 0;
-  for (std::size_t j = 0; j < kLanes; ++j) mask |= static_cast<std::uint32_t>(hits[j] & 1) << j;
-  return mask;
-}
-
 // Calls visit(i) for each i in [0, n) with scores[i] > threshold() and first + i in `allowed`
 // (when given), in increasing order. threshold() is read before each group of scores and may
-// rise as visit runs, so visit must compare again. A group of kGroup (64) items starting at a
+// rise as visit runs, so visit must compare again. A group of kTopKGroup (64) items starting at a
 // multiple of 64 is one word of the bitmap: its candidates that the filter rejects are dropped
 // with one AND, so they cost nothing even when they outscore everything allowed.
 template <class Threshold, class Visit>
 void for_each_above(const float* scores, std::size_t n, Index first, const Bitmap* allowed,
                     Threshold threshold, Visit visit) {
-  static_assert(kGroup == 64, "a group is one bitmap word");
+  static_assert(kTopKGroup == 64, "a group is one bitmap word");
   const bool word_aligned = allowed && first % 64 == 0;
   auto allowed_item = [&](std::size_t i) {
     const Index item = first + static_cast<Index>(i);
     return !allowed || (item < allowed->size() && allowed->test(item));
   };
+  // The comparisons run in the kernels of the target in force (topk_simd_kernels.inc).
+  const TopKSimd& kernels = topk_simd();
+  const std::size_t groups_end = n - n % kTopKGroup;
   std::size_t i = 0;
-  for (; i + kGroup <= n; i += kGroup) {
+  for (;; i += kTopKGroup) {
     const float t = threshold();
-    if (!any_above(scores + i, t)) continue;
-    std::uint64_t hits = 0;
-    for (std::size_t j = 0; j < kGroup; j += kLanes) {
-      hits |= std::uint64_t{above_mask(scores + i + j, t)} << j;
-    }
+    i = kernels.next_group_above(scores, i, groups_end, t);
+    if (i == groups_end) break;
+    std::uint64_t hits = kernels.group_mask(scores + i, t);
     if (word_aligned) {
       const std::size_t word = (static_cast<std::size_t>(first) + i) / 64;
       hits &= word < allowed->words().size() ? allowed->words()[word] : 0;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/cpu.hpp"
 #include "io/json.hpp"
 #include "tailor/tailor.hpp"
 
@@ -178,6 +179,8 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   EXPECT_EQ(datasets->find("interactions")->find("rows")->as_int(), 29315);
   EXPECT_EQ(datasets->find("items")->find("rows")->as_int(), 1200);
   EXPECT_EQ(json(info.out).find("solutions")->items().size(), 2u);
+  EXPECT_TRUE(tailor::detail::parse_cpu_target(info_json.find("kernel_target")->as_string()))
+      << info.out;
 
   // Errors: a clear message on stderr and a non-zero status.
   EXPECT_NE(tailor("recommend " + dir + " --user user-0001 -n 501").status, 0);
@@ -631,6 +634,27 @@ void expect_invalid(const std::string& cwd, const std::string& args, const std::
 
 const std::string kData = std::string(TAILOR_SOURCE_DIR) + "/data/";
 const std::string kSchema = " --interactions-schema " + kData + "interactions_schema.json";
+
+TEST(IntegrationCli, VersionNamesTheKernelTargetAndTheEnvironmentLowersIt) {
+  const std::string cli = TAILOR_CLI;
+  const std::string best(tailor::detail::cpu_target_name(tailor::detail::cpu_best_target()));
+  Result plain = run("TAILOR_CPU_TARGET= " + cli + " --version 2>&1");
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  EXPECT_NE(plain.out.find("tailor " TAILOR_VERSION_STRING " (kernels: " + best + ")"),
+            std::string::npos)
+      << plain.out;
+  Result lowered = run("TAILOR_CPU_TARGET=baseline " + cli + " --version 2>&1");
+  ASSERT_EQ(lowered.status, 0) << lowered.out;
+  EXPECT_NE(lowered.out.find("(kernels: baseline)"), std::string::npos) << lowered.out;
+  // Not a target: ignored, said on stderr, the best target runs.
+  Result unknown = run("TAILOR_CPU_TARGET=avx1024 " + cli + " --version 2>&1");
+  ASSERT_EQ(unknown.status, 0) << unknown.out;
+  EXPECT_NE(unknown.out.find("TAILOR_CPU_TARGET=avx1024 is ignored"), std::string::npos)
+      << unknown.out;
+  EXPECT_NE(unknown.out.find("(kernels: " + best + ")"), std::string::npos) << unknown.out;
+  Result quiet = run("TAILOR_CPU_TARGET=avx1024 " + cli + " --version 2>/dev/null");
+  EXPECT_EQ(quiet.out.find("ignored"), std::string::npos) << quiet.out;  // the note is stderr
+}
 
 TEST(IntegrationCli, CreateRefusesAnEmptyNameAFileAndANonEmptyDirectory) {
   TempDir dir("create");

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "detail/huge_pages.hpp"
+#include "recipes/als/als_simd.hpp"
 #include "tailor/recipes/als.hpp"
 
 namespace tailor::detail {
@@ -26,7 +27,7 @@ struct AlsKernelArgs {
   int threads = 0;
 };
 
-/// Gram matrix YᵀY + λI (f×f), computed once per sweep.
+/// Gram matrix YᵀY + λI (f×f, exactly symmetric), computed once per sweep.
 Eigen::MatrixXf gram_matrix(const FactorMatrix& Y, float regularization);
 
 /// Solves rows [first, X.rows()) of X against fixed Y: for each row u,
@@ -42,43 +43,22 @@ void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, In
 double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, float regularization,
                 float alpha, int threads);
 
-/// Items per panel in the serving layout of item factors.
-inline constexpr std::size_t kScorePanel = 16;
-
-/// Item factors in the panel layout, on huge pages.
+/// Item factors in the panel layout (kScorePanel items per panel, als_simd.hpp), on huge pages.
 using ScorePanels = std::vector<float, LargeAllocator<float>>;
 
 /// Rearranges row-major item factors (n × f) into panels: panel b holds, for each factor k, the
 /// kScorePanel values of items b·kScorePanel ... (zero-padded at the end).
 ScorePanels score_panels(const FactorMatrix& Y);
 
-/// scores[i] = u · y_i for all n items, from the panel layout.
+/// scores[i] = u · y_i for all n items, from the panel layout, by the kernels of cpu_target().
 void score_panels(const float* panels, const float* u, int f, std::size_t n, float* scores);
-
-/// One panel's scores as a vector value (GCC/Clang vector extension).
-using PanelScores = float __attribute__((vector_size(kScorePanel * sizeof(float))));
-
-/// Writes panel b's scores to scores[b·kScorePanel, ...), leaving out the padding past item n.
-inline void store_panel_scores(const PanelScores& sum, std::size_t b, std::size_t n,
-                               float* scores) {
-  // A copy of a constant size is one vector store; a copy of a variable size is a call or a
-  // byte loop, which costs as much as the panel's arithmetic, so only the last panel pays it.
-  if ((b + 1) * kScorePanel <= n) {
-    std::memcpy(scores + b * kScorePanel, &sum, sizeof sum);
-  } else {
-    std::memcpy(scores + b * kScorePanel, &sum, (n - b * kScorePanel) * sizeof(float));
-  }
-}
 
 /// out[j] = u · y_rows[j] for `count` rows of Y, bitwise equal to those items' scores from
 /// score_panels(): the rows are gathered into panels and go through the same kernel (a separate
-/// loop could be contracted into FMAs differently, or vectorised in another order).
+/// loop could be contracted into FMAs differently, or vectorised in another order). Equal under one
+/// kernel target; targets differ in the last bits (FMA or not).
 void score_rows(const FactorMatrix& Y, const Index* rows, std::size_t count, const float* u,
                 float* out);
-
-/// Users scored together by score_panels_block: one panel row loaded from cache feeds this many
-/// FMAs, so the kernel runs on arithmetic rather than on loads.
-inline constexpr std::size_t kBlockUsers = 8;
 
 /// Scores of `count` users (row-major, count × f) for the items of panels
 /// [first_panel, first_panel + panel_count): row j of `out` (stride `out_stride` ≥

@@ -79,44 +79,11 @@ float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::si
   const double scale = std::sqrt(norm) * (1 + std::ldexp(1.0, -20));
   if (!(scale < 1e30)) return -1;
 
-  // One panel's 16 scores as a vector value (GCC/Clang vector extension), as in score_panels():
-  // each word vector widens to two factor vectors with one mask and one shift, and four
-  // accumulators keep four FMA chains in flight.
-  using Vec = PanelScores;
-  using Words = std::uint32_t __attribute__((vector_size(kScorePanel * sizeof(std::uint32_t))));
-  // The two factors of each word, widened to float32 (out-parameters: returning a vector value
-  // would depend on the vector ABI of the build).
-  auto widen = [](const std::uint32_t* p, Vec& high, Vec& low) {
-    Words w;
-    std::memcpy(&w, p, sizeof w);
-    const Words high_bits = w & 0xffff0000u, low_bits = w << 16;
-    std::memcpy(&high, &high_bits, sizeof high);
-    std::memcpy(&low, &low_bits, sizeof low);
-  };
+  // Each word widens to two float32 factors with one mask and one shift, in the kernel of the
+  // target in force (als_simd_kernels.inc).
   std::vector<float> v(u, u + width);
   v.resize(2 * pairs, 0.0f);  // an odd last factor pairs with a zero
-  const std::size_t blocks = (n + kScorePanel - 1) / kScorePanel;
-  for (std::size_t b = 0; b < blocks; ++b) {
-    const std::uint32_t* p = panels.data() + b * pairs * kScorePanel;
-    Vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    std::size_t j = 0;
-    for (; j + 2 <= pairs; j += 2, p += 2 * kScorePanel) {
-      Vec y0, y1, y2, y3;
-      widen(p, y0, y1);
-      widen(p + kScorePanel, y2, y3);
-      a0 += v[2 * j] * y0;
-      a1 += v[2 * j + 1] * y1;
-      a2 += v[2 * j + 2] * y2;
-      a3 += v[2 * j + 3] * y3;
-    }
-    if (j < pairs) {
-      Vec y0, y1;
-      widen(p, y0, y1);
-      a0 += v[2 * j] * y0;
-      a1 += v[2 * j + 1] * y1;
-    }
-    store_panel_scores((a0 + a1) + (a2 + a3), b, n, scores);
-  }
+  als_simd().scan_bf16(panels.data(), v.data(), pairs, n, scores);
   const float rounded = static_cast<float>(scale);
   return static_cast<double>(rounded) >= scale
              ? rounded

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// The ALS and scan kernels of every target: als_simd_kernels.inc, compiled once per target with
+// the target's instructions enabled by function attributes (GCC and Clang), and the table that
+// picks them.
+//
+// Why attributes and not per-file -m flags or a SIMD library: the kernels were already written
+// with portable vector extensions, so each target is the same source recompiled; the attribute
+// applies to these functions only, so no inline code of a header (Eigen, the standard library,
+// ours) is ever compiled with AVX-512 in a translation unit the linker could pick it from.
+#include "recipes/als/als_simd.hpp"
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TAILOR_SIMD_X86 1
+#endif
+
+namespace tailor::detail {
+
+namespace {
+
+// G = YᵀY by Eigen's blocked rank update, for the targets with 4-float vectors (compiled, like
+// all Eigen code in tailor, for the baseline only).
+void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> y(Y, static_cast<Eigen::Index>(n), f);
+  Eigen::Map<Eigen::MatrixXf> g(G, f, f);
+  g.setZero();
+  g.selfadjointView<Eigen::Lower>().rankUpdate(y.transpose());
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+}
+
+}  // namespace
+
+#define TAILOR_SIMD_NS baseline
+#define TAILOR_SIMD_LANES 4
+#define TAILOR_SIMD_TARGET
+#define TAILOR_SIMD_TILE_USERS 2
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+#undef TAILOR_SIMD_LANES
+
+#ifdef TAILOR_SIMD_X86
+#define TAILOR_SIMD_NS sse4
+#define TAILOR_SIMD_LANES 4
+#define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
+#define TAILOR_SIMD_TILE_USERS 2
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+#undef TAILOR_SIMD_LANES
+
+#define TAILOR_SIMD_NS avx2
+#define TAILOR_SIMD_LANES 8
+#define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
+#define TAILOR_SIMD_TILE_USERS 4
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+#undef TAILOR_SIMD_LANES
+
+#define TAILOR_SIMD_NS avx512
+#define TAILOR_SIMD_LANES 16
+#define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TAILOR_SIMD_TILE_USERS 8
+#include "recipes/als/als_simd_kernels.inc"
+#undef TAILOR_SIMD_NS
+#undef TAILOR_SIMD_TARGET
+#undef TAILOR_SIMD_TILE_USERS
+#undef TAILOR_SIMD_LANES
+#endif
+
+const AlsSimd& als_simd(CpuTarget target) {
+#ifdef TAILOR_SIMD_X86
+  switch (target) {
+    case CpuTarget::kAvx512:
+      return avx512::kKernels;
+    case CpuTarget::kAvx2:
+      return avx2::kKernels;
+    case CpuTarget::kSse4:
+      return sse4::kKernels;
+    case CpuTarget::kBaseline:
+      break;
+  }
+#else
+  (void)target;
+#endif
+  return baseline::kKernels;
+}
+
+}  // namespace tailor::detail
