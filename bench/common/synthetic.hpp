@@ -61,7 +61,8 @@ void generate_interactions(const SyntheticSpec& spec, Emit&& emit) {
   }
 }
 
-/// The interactions as a CSV in the sample data's format (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE).
+/// The interactions as a CSV in the sample data's format
+/// (USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE).
 inline std::string synthetic_csv(const SyntheticSpec& spec) {
   std::string out = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
   out.reserve(spec.interactions * 32);
@@ -87,8 +88,9 @@ TrainingData synthetic_training_data(const SyntheticSpec& spec) {
     ts.push_back(t);
   });
   std::vector<float> ws(us.size(), 1.0f);
-  return TrainingData::build(static_cast<std::uint32_t>(spec.users), static_cast<std::uint32_t>(spec.items),
-                             std::move(us), std::move(is), std::move(ts), std::move(ws));
+  return TrainingData::build(static_cast<std::uint32_t>(spec.users),
+                             static_cast<std::uint32_t>(spec.items), std::move(us), std::move(is),
+                             std::move(ts), std::move(ws));
 }
 
 inline const char* kBenchInteractionsSchema = R"({"type":"record","name":"Interactions",

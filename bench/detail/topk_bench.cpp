@@ -25,8 +25,13 @@ void BM_TopK(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
-BENCHMARK(BM_TopK)->ArgNames({"items", "k", "masked"})->Args({50000, 25, 0})->Args({50000, 25, 1})
-    ->Args({1000000, 25, 0})->Args({1000000, 500, 1})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TopK)
+    ->ArgNames({"items", "k", "masked"})
+    ->Args({50000, 25, 0})
+    ->Args({50000, 25, 1})
+    ->Args({1000000, 25, 0})
+    ->Args({1000000, 500, 1})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

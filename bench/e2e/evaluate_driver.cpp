@@ -60,13 +60,13 @@ void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& so
 }
 
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
-  std::printf("  %-22s p@5 %.4f  p@10 %.4f  p@25 %.4f  ndcg@5 %.4f  ndcg@10 %.4f  ndcg@25 %.4f  "
-              "mrr@25 %.4f  coverage %.4f  (%zu users)\n",
-              label, m.precision_at_5, m.precision_at_10, m.precision_at_25,
-              m.normalized_discounted_cumulative_gain_at_5,
-              m.normalized_discounted_cumulative_gain_at_10,
-              m.normalized_discounted_cumulative_gain_at_25, m.mean_reciprocal_rank_at_25,
-              m.coverage, m.users_evaluated);
+  std::printf(
+      "  %-22s p@5 %.4f  p@10 %.4f  p@25 %.4f  ndcg@5 %.4f  ndcg@10 %.4f  ndcg@25 %.4f  "
+      "mrr@25 %.4f  coverage %.4f  (%zu users)\n",
+      label, m.precision_at_5, m.precision_at_10, m.precision_at_25,
+      m.normalized_discounted_cumulative_gain_at_5, m.normalized_discounted_cumulative_gain_at_10,
+      m.normalized_discounted_cumulative_gain_at_25, m.mean_reciprocal_rank_at_25, m.coverage,
+      m.users_evaluated);
 }
 
 }  // namespace
@@ -89,17 +89,24 @@ int main(int argc, char** argv) try {
       if (a + 1 >= argc) throw std::runtime_error(arg + " needs a value");
       return argv[++a];
     };
-    if (arg == "--recipe") recipes.push_back(value());
-    else if (arg == "--params") params = value();
-    else if (arg == "--threads") options.execution.num_threads = std::stoi(value());
-    else if (arg == "--seed") options.execution.seed = std::stoull(value());
-    else if (arg == "--no-metrics") options.compute_metrics = false;
-    else if (arg == "--recommend-all") recommend_all = true;
+    if (arg == "--recipe")
+      recipes.push_back(value());
+    else if (arg == "--params")
+      params = value();
+    else if (arg == "--threads")
+      options.execution.num_threads = std::stoi(value());
+    else if (arg == "--seed")
+      options.execution.seed = std::stoull(value());
+    else if (arg == "--no-metrics")
+      options.compute_metrics = false;
+    else if (arg == "--recommend-all")
+      recommend_all = true;
     else if (arg == "--latency")
       latency_requests = std::stoul(value());
     else if (arg == "--split") {
       std::string s = value();
-      options.evaluation.split = s == "latest" ? tailor::SplitKind::LatestPerUser : tailor::SplitKind::HeldOutUsers;
+      options.evaluation.split =
+          s == "latest" ? tailor::SplitKind::LatestPerUser : tailor::SplitKind::HeldOutUsers;
     } else {
       throw std::runtime_error("unknown option " + arg);
     }
@@ -114,7 +121,8 @@ int main(int argc, char** argv) try {
   auto t = std::chrono::steady_clock::now();
   tailor::ImportOptions import;
   import.execution = options.execution;
-  tailor::ImportReport report = group.import_csv(tailor::DatasetKind::Interactions, argv[1], import);
+  tailor::ImportReport report =
+      group.import_csv(tailor::DatasetKind::Interactions, argv[1], import);
   std::printf("import: %zu rows, %u users, %u items in %.3f s\n", report.rows_imported,
               group.user_ids().size(), group.item_ids().size(), seconds_since(t));
   if (!report.ok()) {
@@ -138,18 +146,22 @@ int main(int argc, char** argv) try {
                 solution.recipe().params_json().c_str());
     if (!sweep_times.empty()) {
       // The last model's sweeps: the final fit.
-      const std::size_t iterations = static_cast<std::size_t>(tailor::AlsParams::from_json(params).iterations);
+      const std::size_t iterations =
+          static_cast<std::size_t>(tailor::AlsParams::from_json(params).iterations);
       double fit = 0;
-      for (std::size_t k = sweep_times.size() - iterations; k < sweep_times.size(); ++k) fit += sweep_times[k];
-      std::printf("  final fit %.3f s, %.3f s per iteration\n", fit, fit / static_cast<double>(iterations));
+      for (std::size_t k = sweep_times.size() - iterations; k < sweep_times.size(); ++k)
+        fit += sweep_times[k];
+      std::printf("  final fit %.3f s, %.3f s per iteration\n", fit,
+                  fit / static_cast<double>(iterations));
     }
     if (recommend_all) {
       // Each user's history, for exclusion.
       const tailor::Interactions& in = group.interactions();
       std::vector<std::vector<tailor::Index>> history(group.user_ids().size());
       for (std::size_t r = 0; r < in.size(); ++r) history[in.users()[r]].push_back(in.items()[r]);
-      const unsigned threads = options.execution.num_threads > 0 ? static_cast<unsigned>(options.execution.num_threads)
-                                                                 : std::thread::hardware_concurrency();
+      const unsigned threads = options.execution.num_threads > 0
+                                   ? static_cast<unsigned>(options.execution.num_threads)
+                                   : std::thread::hardware_concurrency();
       const tailor::Model& model = *version.model();
       t = std::chrono::steady_clock::now();
       std::vector<std::thread> workers;
@@ -168,8 +180,8 @@ int main(int argc, char** argv) try {
       }
       for (std::thread& w : workers) w.join();
       const double s = seconds_since(t);
-      std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n", history.size(), s,
-                  static_cast<double>(history.size()) / s, threads);
+      std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n",
+                  history.size(), s, static_cast<double>(history.size()) / s, threads);
     }
     if (latency_requests > 0) time_requests(group, solution, version, latency_requests);
     if (version.metrics()) {

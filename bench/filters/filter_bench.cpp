@@ -5,7 +5,6 @@
 
 #include <random>
 #include <string>
-
 #include <tailor/tailor.hpp>
 
 namespace {
@@ -25,12 +24,13 @@ const tailor::DatasetGroup& catalog() {
     std::mt19937 rng(1);
     std::string items = "ITEM_ID,GENRE,PRICE\n";
     for (int i = 0; i < 50000; ++i) {
-      items += "i" + std::to_string(i) + ",g" + std::to_string(rng() % 40) + "|g" + std::to_string(rng() % 40) +
-               "," + std::to_string(rng() % 1000) + "\n";
+      items += "i" + std::to_string(i) + ",g" + std::to_string(rng() % 40) + "|g" +
+               std::to_string(rng() % 40) + "," + std::to_string(rng() % 1000) + "\n";
     }
     std::string events = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
     for (int k = 0; k < 300; ++k) {
-      events += "u1,i" + std::to_string(rng() % 50000) + "," + std::to_string(k) + (k % 3 ? ",read\n" : ",like\n");
+      events += "u1,i" + std::to_string(rng() % 50000) + "," + std::to_string(k) +
+                (k % 3 ? ",read\n" : ",like\n");
     }
     g.import_csv_text(tailor::DatasetKind::Items, items);
     g.import_csv_text(tailor::DatasetKind::Interactions, events);
@@ -61,7 +61,8 @@ void BM_FilterExcludeRead(benchmark::State& state) {
   run(state, R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", {});
 }
 void BM_FilterCombined(benchmark::State& state) {
-  run(state, R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*"))",
+  run(state,
+      R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*"))",
       {{"G", {"g7"}}});
 }
 BENCHMARK(BM_FilterItemsCached)->Unit(benchmark::kMicrosecond);

@@ -42,8 +42,13 @@ void BM_ImportInteractionsCsv(benchmark::State& state) {
   state.counters["bytes_per_row"] = static_cast<double>(bytes) / static_cast<double>(rows);
   state.counters["memory_vs_raw_columns"] = static_cast<double>(bytes) / (22.0 * rows);
 }
-BENCHMARK(BM_ImportInteractionsCsv)->ArgNames({"threads"})->Arg(1)->Arg(2)
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_ImportInteractionsCsv)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 void BM_LiveImportInteractionsCsv(benchmark::State& state) {
   const std::string& csv = bench_csv();
@@ -63,8 +68,13 @@ void BM_LiveImportInteractionsCsv(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * csv.size()));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows));
 }
-BENCHMARK(BM_LiveImportInteractionsCsv)->ArgNames({"threads"})->Arg(1)->Arg(2)
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_LiveImportInteractionsCsv)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 }  // namespace
 

@@ -4,14 +4,12 @@
 // model of 64 factors; update-log append throughput for each sync policy; durable put_events in
 // batches of 100 from 1 to 16 threads (group commit), beside the disk's fdatasync rate.
 #include <benchmark/benchmark.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <mutex>
 #include <random>
-
 #include <tailor/tailor.hpp>
 
 #include "common/synthetic.hpp"
@@ -21,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_dir(const char* name) {
-  const std::string dir = (fs::temp_directory_path() / ("tailor-bench-" + std::to_string(::getpid()) + "-" + name)).string();
+  const std::string dir =
+      (fs::temp_directory_path() / ("tailor-bench-" + std::to_string(::getpid()) + "-" + name))
+          .string();
   fs::remove_all(dir);
   return dir;
 }
@@ -29,7 +29,8 @@ std::string temp_dir(const char* name) {
 tailor::DatasetGroup bench_group() {
   tailor::bench::SyntheticSpec spec;
   spec.interactions = tailor::bench::rows_from_env(spec.interactions);
-  tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema, tailor::DatasetKind::Interactions));
+  tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema,
+                                               tailor::DatasetKind::Interactions));
   g.import_csv_text(tailor::DatasetKind::Interactions, tailor::bench::synthetic_csv(spec));
   return g;
 }
@@ -47,9 +48,10 @@ void BM_StoreCheckpointAndOpen(benchmark::State& state) {
   for (Eigen::Index i = 0; i < uf.size(); ++i) uf.data()[i] = normal(rng);
   for (Eigen::Index i = 0; i < itf.size(); ++i) itf.data()[i] = normal(rng);
   tailor::SolutionConfig config{"als", "user-personalization", "{}", {}};
-  tailor::SolutionVersion version(config, tailor::TrainingMode::Full,
-                                  std::make_shared<tailor::AlsModel>("user-personalization", tailor::AlsParams{}, uf, itf),
-                                  std::nullopt, std::nullopt, 0);
+  tailor::SolutionVersion version(
+      config, tailor::TrainingMode::Full,
+      std::make_shared<tailor::AlsModel>("user-personalization", tailor::AlsParams{}, uf, itf),
+      std::nullopt, std::nullopt, 0);
   double save = 0, open = 0, save_version = 0, load_version = 0;
   for (auto _ : state) {
     auto t = std::chrono::steady_clock::now();
@@ -74,7 +76,8 @@ void BM_StoreCheckpointAndOpen(benchmark::State& state) {
   state.counters["save_model_s"] = save_version / n;
   state.counters["load_model_s"] = load_version / n;
   state.counters["snapshot_MB"] = static_cast<double>(fs::file_size(dir + "/group.snapshot")) / 1e6;
-  state.counters["model_MB"] = static_cast<double>(fs::file_size(store->version_files().back())) / 1e6;
+  state.counters["model_MB"] =
+      static_cast<double>(fs::file_size(store->version_files().back())) / 1e6;
   fs::remove_all(dir);
 }
 BENCHMARK(BM_StoreCheckpointAndOpen)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
@@ -83,7 +86,8 @@ void BM_LogAppend(benchmark::State& state) {
   const std::string dir = temp_dir("log");
   tailor::StoreOptions options;
   options.sync = static_cast<tailor::SyncPolicy>(state.range(0));
-  tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema, tailor::DatasetKind::Interactions));
+  tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema,
+                                               tailor::DatasetKind::Interactions));
   auto store = tailor::Store::create(dir, std::move(g), options);
   std::int64_t k = 0;
   for (auto _ : state) {
@@ -99,7 +103,13 @@ void BM_LogAppend(benchmark::State& state) {
   store.reset();
   fs::remove_all(dir);
 }
-BENCHMARK(BM_LogAppend)->ArgNames({"sync"})->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LogAppend)
+    ->ArgNames({"sync"})
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // One store shared by every thread count of BM_PutEventsDurable, made once and removed at exit.
 struct DurableStore {
@@ -108,7 +118,8 @@ struct DurableStore {
   DurableStore() {
     tailor::StoreOptions options;
     options.sync = tailor::SyncPolicy::EveryCall;
-    tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema, tailor::DatasetKind::Interactions));
+    tailor::DatasetGroup g(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema,
+                                                 tailor::DatasetKind::Interactions));
     store = tailor::Store::create(dir, std::move(g), options);
   }
   ~DurableStore() {
@@ -145,11 +156,19 @@ void BM_PutEventsDurable(benchmark::State& state) {
     const tailor::PutReport report = store.put_events(batch);
     accepted += report.accepted;
   }
-  if (accepted != static_cast<std::size_t>(state.iterations()) * kBatch) state.SkipWithError("put_events rejected events");
+  if (accepted != static_cast<std::size_t>(state.iterations()) * kBatch)
+    state.SkipWithError("put_events rejected events");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
-BENCHMARK(BM_PutEventsDurable)->Threads(1)->Threads(2)->Threads(4)->Threads(8)->Threads(16)
-    ->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+BENCHMARK(BM_PutEventsDurable)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(4)
+    ->Threads(8)
+    ->Threads(16)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(1.0);
 
 // For context: how many fdatasync calls per second the disk under the temporary directory
 // completes, each after appending `bytes` (a batch of 100 events journals about 10 KB).
@@ -164,7 +183,8 @@ void BM_Fdatasync(benchmark::State& state) {
   }
   const std::string bytes(static_cast<std::size_t>(state.range(0)), 'x');
   for (auto _ : state) {
-    if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) || ::fdatasync(fd) != 0) {
+    if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
+        ::fdatasync(fd) != 0) {
       state.SkipWithError("write or fdatasync failed");
       break;
     }
@@ -173,7 +193,12 @@ void BM_Fdatasync(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   fs::remove_all(dir);
 }
-BENCHMARK(BM_Fdatasync)->ArgNames({"bytes"})->Arg(100)->Arg(10000)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fdatasync)
+    ->ArgNames({"bytes"})
+    ->Arg(100)
+    ->Arg(10000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

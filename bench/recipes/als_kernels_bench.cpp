@@ -41,18 +41,27 @@ void BM_AlsCgSolve(benchmark::State& state) {
   tailor::detail::AlsKernelArgs args;
   args.threads = static_cast<int>(state.range(1));
   for (auto _ : state) {
-    tailor::detail::als_solve_rows(X, Y, {d.user_offsets.data(), d.user_items.data(), d.user_values.data(), d.num_users}, 0, args);
+    tailor::detail::als_solve_rows(
+        X, Y, {d.user_offsets.data(), d.user_items.data(), d.user_values.data(), d.num_users}, 0,
+        args);
     benchmark::DoNotOptimize(X.data());
   }
   // One CG step costs 4f flops per interaction (dot + axpy) and 2f² per row (Gram product);
   // a sweep is the initial residual plus cg_steps steps.
-  const double flops = (args.cg_steps + 1.0) * (4.0 * f * static_cast<double>(d.nnz()) + 2.0 * f * f * d.num_users);
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  const double flops =
+      (args.cg_steps + 1.0) * (4.0 * f * static_cast<double>(d.nnz()) + 2.0 * f * f * d.num_users);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * d.num_users));
 }
-BENCHMARK(BM_AlsCgSolve)->ArgNames({"factors", "threads"})->Args({64, 1})->Args({64, 2})
-    ->Args({32, 2})->Args({128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlsCgSolve)
+    ->ArgNames({"factors", "threads"})
+    ->Args({64, 1})
+    ->Args({64, 2})
+    ->Args({32, 2})
+    ->Args({128, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // One whole ALS iteration as training runs it: users against items, then items against users
 // (factors 64, 1 or 2 threads); the figure behind "seconds per iteration".
@@ -72,7 +81,12 @@ void BM_AlsIteration(benchmark::State& state) {
     benchmark::DoNotOptimize(X.data());
   }
 }
-BENCHMARK(BM_AlsIteration)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_AlsIteration)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_GramMatrix(benchmark::State& state) {
   tailor::FactorMatrix Y = random_factors(50000, static_cast<int>(state.range(0)));
@@ -91,7 +105,8 @@ void BM_AlsFoldIn(benchmark::State& state) {
     values.push_back(1.0f);
   }
   for (auto _ : state) {
-    benchmark::DoNotOptimize(tailor::detail::als_fold_in(Y, G, items.data(), values.data(), items.size(), 1.0f));
+    benchmark::DoNotOptimize(
+        tailor::detail::als_fold_in(Y, G, items.data(), values.data(), items.size(), 1.0f));
   }
 }
 BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmark::kMicrosecond);
@@ -99,8 +114,9 @@ BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmar
 }  // namespace
 
 // One user's scores for the whole catalog (factors 64), the way a request scans it: float32
-// (score_all) or bfloat16 with an error bound (the scorer's approximate_scores). Different users take turns,
-// as requests do, and the items are scanned from wherever the previous request left them.
+// (score_all) or bfloat16 with an error bound (the scorer's approximate_scores). Different users
+// take turns, as requests do, and the items are scanned from wherever the previous request left
+// them.
 void BM_ScoreCatalog(benchmark::State& state) {
   const tailor::Index items = static_cast<tailor::Index>(state.range(0));
   const bool bfloat16 = state.range(1) != 0;

@@ -11,9 +11,8 @@
 #include <chrono>
 #include <map>
 #include <random>
-#include <thread>
-
 #include <tailor/tailor.hpp>
+#include <thread>
 
 #include "common/synthetic.hpp"
 
@@ -31,22 +30,23 @@ Fixture& fixture(tailor::Index items) {
   static std::map<tailor::Index, Fixture> cache;
   Fixture& f = cache[items];
   if (f.campaign) return f;
-  tailor::DatasetGroup g(
-      tailor::Schema::parse(R"({"type":"record","name":"Interactions","fields":[
+  tailor::DatasetGroup g(tailor::Schema::parse(R"({"type":"record","name":"Interactions","fields":[
         {"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},
         {"name":"TIMESTAMP","type":"long"},{"name":"EVENT_TYPE","type":"string"}]})",
-                            tailor::DatasetKind::Interactions),
-      std::nullopt,
-      tailor::Schema::parse(R"({"type":"record","name":"Items","fields":[
+                                               tailor::DatasetKind::Interactions),
+                         std::nullopt,
+                         tailor::Schema::parse(R"({"type":"record","name":"Items","fields":[
         {"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true}]})",
-                            tailor::DatasetKind::Items));
+                                               tailor::DatasetKind::Items));
   std::mt19937 rng(7);
   std::string csv = "ITEM_ID,GENRE\n";
-  for (tailor::Index i = 0; i < items; ++i) csv += "i" + std::to_string(i) + ",g" + std::to_string(rng() % 20) + "\n";
+  for (tailor::Index i = 0; i < items; ++i)
+    csv += "i" + std::to_string(i) + ",g" + std::to_string(rng() % 20) + "\n";
   g.import_csv_text(tailor::DatasetKind::Items, csv);
   csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
   for (tailor::Index u = 0; u < kUsers; ++u) {
-    for (int k = 0; k < 50; ++k) csv += "u" + std::to_string(u) + ",i" + std::to_string(rng() % items) + ",1,read\n";
+    for (int k = 0; k < 50; ++k)
+      csv += "u" + std::to_string(u) + ",i" + std::to_string(rng() % items) + ",1,read\n";
   }
   g.import_csv_text(tailor::DatasetKind::Interactions, csv);
   std::normal_distribution<float> normal(0, 0.1f);
@@ -59,12 +59,14 @@ Fixture& fixture(tailor::Index items) {
   auto model = std::make_shared<tailor::AlsModel>("user-personalization", params, std::move(users),
                                                   std::move(item_factors));
   tailor::Solution solution({"als", "user-personalization", "{}", {}});
-  tailor::SolutionVersion version(solution.config(), tailor::TrainingMode::Full, model, std::nullopt, std::nullopt, 0);
+  tailor::SolutionVersion version(solution.config(), tailor::TrainingMode::Full, model,
+                                  std::nullopt, std::nullopt, 0);
   f.group = std::make_shared<tailor::LiveDatasetGroup>(std::move(g));
   f.campaign = std::make_unique<tailor::Campaign>(f.group, solution, std::move(version));
   f.filter = f.group->read([](const tailor::DatasetGroup& d) {
     return tailor::Filter::compile(
-        R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", d);
+        R"(INCLUDE ItemID WHERE Items.GENRE IN ($G) | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))",
+        d);
   });
   return f;
 }
@@ -93,25 +95,38 @@ void BM_RecommendLatency(benchmark::State& state) {
     auto req = request(f, user++ % static_cast<int>(kUsers), filtered);
     const auto t = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(f.campaign->get_recommendations(req));
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t).count());
+    micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t).count());
   }
   std::sort(micros.begin(), micros.end());
   state.counters["p50_us"] = micros[micros.size() / 2];
   state.counters["p99_us"] = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
 }
-BENCHMARK(BM_RecommendLatency)->ArgNames({"items", "filter"})->Args({50000, 0})->Args({50000, 1})
-    ->Args({1000000, 0})->Args({1000000, 1})->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+BENCHMARK(BM_RecommendLatency)
+    ->ArgNames({"items", "filter"})
+    ->Args({50000, 0})
+    ->Args({50000, 1})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0);
 
 // Requests per second with several threads sharing one campaign.
 void BM_RecommendThroughput(benchmark::State& state) {
   Fixture& f = fixture(50000);
   int user = state.thread_index() * 1000;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(f.campaign->get_recommendations(request(f, user++ % static_cast<int>(kUsers), true)));
+    benchmark::DoNotOptimize(
+        f.campaign->get_recommendations(request(f, user++ % static_cast<int>(kUsers), true)));
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_RecommendThroughput)->Threads(1)->Threads(2)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+BENCHMARK(BM_RecommendThroughput)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0);
 
 // put_events: one event per call, as an event tracker receives them.
 void BM_PutEvents(benchmark::State& state) {
@@ -151,14 +166,15 @@ ImportFixture& import_fixture() {
     out.users = static_cast<tailor::Index>(g.user_ids().size());
     std::mt19937 rng(7);
     std::normal_distribution<float> normal(0, 0.1f);
-    tailor::FactorMatrix users(out.users, 64), items(static_cast<tailor::Index>(g.item_ids().size()), 64);
+    tailor::FactorMatrix users(out.users, 64),
+        items(static_cast<tailor::Index>(g.item_ids().size()), 64);
     for (Eigen::Index i = 0; i < users.size(); ++i) users.data()[i] = normal(rng);
     for (Eigen::Index i = 0; i < items.size(); ++i) items.data()[i] = normal(rng);
     auto model = std::make_shared<tailor::AlsModel>("user-personalization", tailor::AlsParams{},
                                                     std::move(users), std::move(items));
     tailor::Solution solution({"als", "user-personalization", "{}", {}});
-    tailor::SolutionVersion version(solution.config(), tailor::TrainingMode::Full, model, std::nullopt,
-                                    std::nullopt, 0);
+    tailor::SolutionVersion version(solution.config(), tailor::TrainingMode::Full, model,
+                                    std::nullopt, std::nullopt, 0);
     out.group = std::make_shared<tailor::LiveDatasetGroup>(std::move(g));
     out.campaign = std::make_unique<tailor::Campaign>(out.group, solution, std::move(version));
     return out;
@@ -188,9 +204,10 @@ void BM_RecommendDuringImport(benchmark::State& state) {
         tailor::ImportOptions options;
         options.mode = mode == 1 ? tailor::ImportMode::Full : tailor::ImportMode::Incremental;
         options.execution.num_threads = 1;  // the other core serves the requests
-        const tailor::DatasetGroup twin(tailor::Schema::parse(tailor::bench::kBenchInteractionsSchema,
-                                                              tailor::DatasetKind::Interactions));
-        tailor::StagedImport staged = twin.stage_csv_text(tailor::DatasetKind::Interactions, f.second_csv, options);
+        const tailor::DatasetGroup twin(tailor::Schema::parse(
+            tailor::bench::kBenchInteractionsSchema, tailor::DatasetKind::Interactions));
+        tailor::StagedImport staged =
+            twin.stage_csv_text(tailor::DatasetKind::Interactions, f.second_csv, options);
         stage_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         f.group->rewrite([&](tailor::DatasetGroup& g) {
           const auto t = std::chrono::steady_clock::now();
@@ -209,7 +226,8 @@ void BM_RecommendDuringImport(benchmark::State& state) {
       req.num_results = 10;
       const auto t = std::chrono::steady_clock::now();
       benchmark::DoNotOptimize(f.campaign->get_recommendations(req));
-      micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t).count());
+      micros.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t).count());
     }
     importer.join();
   }
@@ -222,8 +240,14 @@ void BM_RecommendDuringImport(benchmark::State& state) {
   state.counters["stage_s"] = stage_s;
   state.counters["commit_s"] = commit_s;
 }
-BENCHMARK(BM_RecommendDuringImport)->ArgNames({"import"})->Arg(0)->Arg(1)->Arg(2)->Iterations(1)
-    ->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_RecommendDuringImport)
+    ->ArgNames({"import"})
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kSecond);
 
 }  // namespace
 

@@ -9,7 +9,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: " << argv[0] << " OUT.csv [ROWS=5000000] [USERS=100000] [ITEMS=50000] [SEED=42]\n";
+    std::cerr << "usage: " << argv[0]
+              << " OUT.csv [ROWS=5000000] [USERS=100000] [ITEMS=50000] [SEED=42]\n";
     return 2;
   }
   tailor::bench::SyntheticSpec spec;
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     std::cerr << "cannot write " << argv[1] << "\n";
     return 1;
   }
-  std::cout << "wrote " << spec.interactions << " rows (" << csv.size() << " bytes) to " << argv[1] << "\n";
+  std::cout << "wrote " << spec.interactions << " rows (" << csv.size() << " bytes) to " << argv[1]
+            << "\n";
   return 0;
 }

@@ -87,8 +87,8 @@ int run_info(const Common& common) {
     std::string out =
         "{\"datasets\":{\"interactions\":{\"rows\":" + std::to_string(std::get<0>(counts)) +
         "},\"users\":{\"rows\":" + std::to_string(std::get<1>(counts)) +
-        "},\"items\":{\"rows\":" + std::to_string(std::get<2>(counts)) +
-        "}},\"kernel_target\":\"" + std::string(kernel_target()) + "\",\"solutions\":";
+        "},\"items\":{\"rows\":" + std::to_string(std::get<2>(counts)) + "}},\"kernel_target\":\"" +
+        std::string(kernel_target()) + "\",\"solutions\":";
     std::cout << out << solutions_json(*store) << "}\n";
   } else {
     std::printf(

@@ -14,7 +14,8 @@ namespace tailor {
 namespace {
 
 // A small random implicit-feedback matrix (about 50 users × 40 items).
-TrainingData tiny_data(Index users = 50, Index items = 40, double density = 0.15, std::uint64_t seed = 3) {
+TrainingData tiny_data(Index users = 50, Index items = 40, double density = 0.15,
+                       std::uint64_t seed = 3) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<Index> us, is;
@@ -44,7 +45,8 @@ FactorMatrix random_factors(Index rows, int f, std::uint64_t seed) {
 }
 
 // The obvious solve: for each user, the full dense normal equations over every item, in double.
-FactorMatrix reference_user_solve(const TrainingData& d, const FactorMatrix& Y, float reg, float alpha) {
+FactorMatrix reference_user_solve(const TrainingData& d, const FactorMatrix& Y, float reg,
+                                  float alpha) {
   const Eigen::MatrixXd Yd = Y.cast<double>();
   FactorMatrix X(d.num_users, Y.cols());
   for (Index u = 0; u < d.num_users; ++u) {

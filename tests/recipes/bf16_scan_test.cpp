@@ -157,7 +157,8 @@ TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
 }
 
 TEST(RecipesBf16Scan, ScorerRefusesItemsTheModelDoesNotKnow) {
-  const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 1), spread_factors(40, 8, 2));
+  const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 1),
+                     spread_factors(40, 8, 2));
   UserQuery q;
   q.user = 0;
   const auto scorer = als.scorer(q);

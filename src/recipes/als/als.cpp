@@ -8,10 +8,10 @@
 #include <random>
 #include <utility>
 
+#include "detail/huge_pages.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
 #include "recipes/params.hpp"
-#include "detail/huge_pages.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -25,7 +25,11 @@ const std::vector<detail::ParamField<AlsParams>>& als_fields() {
       {"alpha", &AlsParams::alpha, 0, 1e6, {}, "confidence = 1 + alpha * value"},
       {"iterations", &AlsParams::iterations, 1, 1000, {}, "full sweeps over users and items"},
       {"cg_steps", &AlsParams::cg_steps, 1, 1024, {}, "conjugate-gradient steps per row"},
-      {"solver", detail::enum_member<&AlsParams::solver>(), 0, 0, {"cg", "cholesky"},
+      {"solver",
+       detail::enum_member<&AlsParams::solver>(),
+       0,
+       0,
+       {"cg", "cholesky"},
        "least-squares solver"},
       {"init_scale", &AlsParams::init_scale, 0, 10, {}, "standard deviation of initial factors"},
       {"compute_loss", &AlsParams::compute_loss, 0, 0, {}, "report the loss every sweep"},
@@ -64,7 +68,9 @@ AlsParams AlsParams::from_json(std::string_view json) {
   return detail::params_from_json(json, als_fields(), "user-personalization");
 }
 std::string AlsParams::to_json() const { return detail::params_to_json(*this, als_fields()); }
-void AlsParams::validate() const { detail::validate_params(*this, als_fields(), "user-personalization"); }
+void AlsParams::validate() const {
+  detail::validate_params(*this, als_fields(), "user-personalization");
+}
 std::string AlsParams::describe() { return detail::describe_params(als_fields()); }
 
 struct AlsModel::Impl {
@@ -105,8 +111,7 @@ AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix
   TAILOR_THROW_IF(users.cols() != items.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users.cols(), " vs ", items.cols());
   std::sort(removed_items.begin(), removed_items.end());
-  removed_items.erase(std::unique(removed_items.begin(), removed_items.end()),
-                       removed_items.end());
+  removed_items.erase(std::unique(removed_items.begin(), removed_items.end()), removed_items.end());
   TAILOR_THROW_IF(!removed_items.empty() && removed_items.back() >= items.rows(),
                   ErrorCode::InvalidArgument, "removed item ", removed_items.back(),
                   " is outside the model's ", items.rows(), " items");
@@ -134,7 +139,8 @@ Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) cons
   std::vector<std::pair<Index, float>> entries;
   entries.reserve(history.size());
   for (std::size_t k = 0; k < history.size(); ++k) {
-    if (history[k] < num_items()) entries.emplace_back(history[k], weights.empty() ? 1.0f : weights[k]);
+    if (history[k] < num_items())
+      entries.emplace_back(history[k], weights.empty() ? 1.0f : weights[k]);
   }
   std::sort(entries.begin(), entries.end());
   std::vector<Index> items;
@@ -148,7 +154,8 @@ Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) cons
     }
   }
   if (items.empty()) return Eigen::VectorXf::Zero(impl_->items.cols());
-  return detail::als_fold_in(impl_->items, impl_->gram, items.data(), values.data(), items.size(), impl_->params.alpha);
+  return detail::als_fold_in(impl_->items, impl_->gram, items.data(), values.data(), items.size(),
+                             impl_->params.alpha);
 }
 
 Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
@@ -185,20 +192,18 @@ void AlsModel::save(ModelArchive& archive) const {
   const FactorMatrix& users = impl_->users;
   const FactorMatrix& items = impl_->items;
   archive.put_text("params", impl_->params.to_json());
-  archive.put_integers("shape", {static_cast<std::uint64_t>(users.rows()),
-                                 static_cast<std::uint64_t>(items.rows()),
-                                 static_cast<std::uint64_t>(items.cols())});
-  archive.put_floats("user_factors",
-                     std::vector<float>(users.data(), users.data() + users.size()));
-  archive.put_floats("item_factors",
-                     std::vector<float>(items.data(), items.data() + items.size()));
+  archive.put_integers(
+      "shape", {static_cast<std::uint64_t>(users.rows()), static_cast<std::uint64_t>(items.rows()),
+                static_cast<std::uint64_t>(items.cols())});
+  archive.put_floats("user_factors", std::vector<float>(users.data(), users.data() + users.size()));
+  archive.put_floats("item_factors", std::vector<float>(items.data(), items.data() + items.size()));
   archive.put_indices("removed_items", impl_->removed_items);
 }
 
 std::unique_ptr<AlsModel> AlsModel::load(std::string recipe, const ModelArchive& archive) {
   const std::vector<std::uint64_t>& shape = archive.integers("shape");
-  TAILOR_THROW_IF(shape.size() != 3, ErrorCode::ParseError, "ALS model: a shape of ",
-                  shape.size(), " numbers, expected 3");
+  TAILOR_THROW_IF(shape.size() != 3, ErrorCode::ParseError, "ALS model: a shape of ", shape.size(),
+                  " numbers, expected 3");
   const std::uint64_t user_rows = shape[0], item_rows = shape[1], factors = shape[2];
   const std::vector<float>& users = archive.floats("user_factors");
   const std::vector<float>& items = archive.floats("item_factors");
@@ -215,9 +220,9 @@ std::unique_ptr<AlsModel> AlsModel::load(std::string recipe, const ModelArchive&
   std::vector<Index> removed;
   if (archive.has("removed_items")) removed = archive.indices("removed_items");
   try {
-    return std::make_unique<AlsModel>(std::move(recipe), AlsParams::from_json(archive.text("params")),
-                                      std::move(user_factors), std::move(item_factors),
-                                      std::move(removed));
+    return std::make_unique<AlsModel>(
+        std::move(recipe), AlsParams::from_json(archive.text("params")), std::move(user_factors),
+        std::move(item_factors), std::move(removed));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::ParseError) throw;
     TAILOR_THROW(ErrorCode::ParseError, "ALS model: ", e.what());
@@ -231,7 +236,8 @@ class AlsModel::Scorer : public UserScorer {
 
   void score_all(std::vector<float>& scores) const override {
     scores.resize(static_cast<std::size_t>(model_.impl_->items.rows()));
-    detail::score_panels(model_.impl_->panels.data(), u_.data(), width(), scores.size(), scores.data());
+    detail::score_panels(model_.impl_->panels.data(), u_.data(), width(), scores.size(),
+                         scores.data());
     model_.impl_->mask_removed(scores.data(), 0, scores.size());
   }
 
@@ -243,7 +249,8 @@ class AlsModel::Scorer : public UserScorer {
     scores.resize(items.size());
     detail::score_rows(model_.impl_->items, items.data(), items.size(), u_.data(), scores.data());
     if (model_.impl_->removed_items.empty()) return;
-    for (std::size_t k = 0; k < items.size(); ++k) model_.impl_->mask_removed(&scores[k], items[k], 1);
+    for (std::size_t k = 0; k < items.size(); ++k)
+      model_.impl_->mask_removed(&scores[k], items[k], 1);
   }
 
   ScoreBound approximate_scores(std::vector<float>& scores) const override {
@@ -296,8 +303,8 @@ void AlsModel::score_block(const float* users, std::size_t users_count, Index fi
   TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
                   "score_block: a row stride of ", out_stride, " is shorter than ",
                   panels * detail::kScorePanel);
-  detail::score_panels_block(impl_->panels, static_cast<int>(impl_->items.cols()), users, users_count,
-                             first / panel, panels, out, out_stride);
+  detail::score_panels_block(impl_->panels, static_cast<int>(impl_->items.cols()), users,
+                             users_count, first / panel, panels, out, out_stride);
   for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
     impl_->mask_removed(out + j * out_stride, first, count);
   }
@@ -308,9 +315,10 @@ AlsRecipe::AlsRecipe(AlsParams params, std::string name)
   params_.validate();
 }
 
-std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data, const TrainContext& context) const {
-  TAILOR_THROW_IF(data.nnz() == 0, ErrorCode::InvalidArgument,
-                  name_, ": no interactions to train on");
+std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
+                                        const TrainContext& context) const {
+  TAILOR_THROW_IF(data.nnz() == 0, ErrorCode::InvalidArgument, name_,
+                  ": no interactions to train on");
   const auto start = std::chrono::steady_clock::now();
   std::mt19937_64 rng(context.execution.seed);
   FactorMatrix items(data.num_items, params_.factors);
@@ -330,7 +338,8 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data, const TrainCon
         p.loss = detail::als_loss(users, items, user_rows(data), params_.regularization,
                                   params_.alpha, args.threads);
       }
-      p.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      p.elapsed_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (context.progress) context.progress(p);
     }
   }
@@ -346,7 +355,8 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
                   ": UPDATE cannot change factors (", old->params().factors, " -> ",
                   params_.factors, ")");
   TAILOR_THROW_IF(data.num_users < old->num_users() || data.num_items < old->num_items(),
-                  ErrorCode::InvalidArgument, name_, ": UPDATE data has fewer users or items than the model");
+                  ErrorCode::InvalidArgument, name_,
+                  ": UPDATE data has fewer users or items than the model");
   const Index old_users = old->num_users(), old_items = old->num_items();
   std::mt19937_64 rng(context.execution.seed);
   FactorMatrix items(data.num_items, params_.factors);

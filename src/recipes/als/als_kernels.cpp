@@ -24,9 +24,9 @@ struct Scratch {
 };
 
 // Exact solve: A = G + Σ (c−1) y yᵀ, b = Σ c y.
-void solve_row_cholesky(float* x, const FactorMatrix& Y, const Eigen::MatrixXf& G, std::size_t begin,
-                        std::size_t end, const Index* idx, const float* val, float alpha,
-                        Scratch& s) {
+void solve_row_cholesky(float* x, const FactorMatrix& Y, const Eigen::MatrixXf& G,
+                        std::size_t begin, std::size_t end, const Index* idx, const float* val,
+                        float alpha, Scratch& s) {
   s.A = G;
   s.b.setZero(G.rows());
   for (std::size_t e = begin; e < end; ++e) {
@@ -94,15 +94,17 @@ void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, In
   solve_rows(X, Y, R, first, args, G);
 }
 
-double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, float regularization,
-                float alpha, int threads) {
+double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R,
+                float regularization, float alpha, int threads) {
   const Eigen::MatrixXf YtY = gram_matrix(Y, 0.0f);
   const int t = resolve_threads(threads);
-  std::vector<double> loss(static_cast<std::size_t>(t), 0.0), weight(static_cast<std::size_t>(t), 0.0);
+  std::vector<double> loss(static_cast<std::size_t>(t), 0.0),
+      weight(static_cast<std::size_t>(t), 0.0);
   const std::size_t blocks = (static_cast<std::size_t>(X.rows()) + 255) / 256;
   parallel_for(blocks, t, [&](std::size_t b) {
     const std::size_t me = static_cast<std::size_t>(thread_index());
-    const Index end_row = std::min<Index>(static_cast<Index>(X.rows()), static_cast<Index>(b * 256 + 256));
+    const Index end_row =
+        std::min<Index>(static_cast<Index>(X.rows()), static_cast<Index>(b * 256 + 256));
     for (Index u = static_cast<Index>(b * 256); u < end_row; ++u) {
       auto x = X.row(u).transpose();
       // Every item as a zero with confidence 1 ...
@@ -120,7 +122,8 @@ double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, 
   double total = 0, total_weight = 0;
   for (double v : loss) total += v;
   for (double v : weight) total_weight += v;
-  total += regularization * (static_cast<double>(X.squaredNorm()) + static_cast<double>(Y.squaredNorm()));
+  total += regularization *
+           (static_cast<double>(X.squaredNorm()) + static_cast<double>(Y.squaredNorm()));
   return total / (static_cast<double>(X.rows()) * static_cast<double>(Y.rows()) + total_weight);
 }
 
@@ -130,7 +133,9 @@ ScorePanels score_panels(const FactorMatrix& Y) {
   ScorePanels panels(blocks * kScorePanel * f, 0.0f);
   for (std::size_t i = 0; i < n; ++i) {
     float* panel = panels.data() + (i / kScorePanel) * kScorePanel * f;
-    for (std::size_t k = 0; k < f; ++k) panel[k * kScorePanel + i % kScorePanel] = Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
+    for (std::size_t k = 0; k < f; ++k)
+      panel[k * kScorePanel + i % kScorePanel] =
+          Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
   }
   return panels;
 }

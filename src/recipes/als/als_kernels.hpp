@@ -40,8 +40,8 @@ void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, In
 
 /// The objective: Σ_u Σ_i c_ui (p_ui − x_u·y_i)² + λ(‖X‖² + ‖Y‖²), over all (u, i) pairs,
 /// divided by (users × items + Σ (c_ui − 1)).
-double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, float regularization,
-                float alpha, int threads);
+double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R,
+                float regularization, float alpha, int threads);
 
 /// Item factors in the panel layout (kScorePanel items per panel, als_simd.hpp), on huge pages.
 using ScorePanels = std::vector<float, LargeAllocator<float>>;
