@@ -27,6 +27,22 @@ std::string field_name(std::string_view key) {
   return out;
 }
 
+// The property key of a schema field: CONTENT_TYPE -> contentType (field_name()'s inverse).
+std::string property_key(std::string_view field) {
+  std::string out;
+  bool upper = false;
+  for (char c : field) {
+    if (c == '_') {
+      upper = !out.empty();
+      continue;
+    }
+    const unsigned char u = static_cast<unsigned char>(c);
+    out.push_back(static_cast<char>(upper ? std::toupper(u) : std::tolower(u)));
+    upper = false;
+  }
+  return out;
+}
+
 void append_cell(std::string& csv, std::string_view value) {
   csv.push_back('"');
   for (char c : value) {
@@ -63,8 +79,14 @@ std::string read_properties(const std::string& json, std::size_t limit, const Sc
     const std::string name = field_name(key);
     const int index = schema.index_of(name);
     if (index < 0 || std::find(reserved.begin(), reserved.end(), name) != reserved.end()) {
+      std::string known;
+      for (const Field& f : schema.fields()) {
+        if (std::find(reserved.begin(), reserved.end(), f.name) != reserved.end()) continue;
+        known += (known.empty() ? "" : ", ") + property_key(f.name);
+      }
       return "property \"" + key + "\" is not a field of the " + to_string(schema.kind()) +
-             " schema (expected camelCase of a metadata field, e.g. " + name + ")";
+             " schema (expected the camelCase name of a metadata field: " +
+             (known.empty() ? "there are none" : known) + ")";
     }
     std::string text;
     switch (value.kind()) {

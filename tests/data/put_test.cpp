@@ -159,6 +159,11 @@ TEST(DataPut, UnreadableUserPropertiesLeaveTheRowUnchanged) {
   EXPECT_EQ(r.rejected, 5u);
   ASSERT_EQ(r.errors.size(), 5u);
   for (std::size_t k = 0; k < 5; ++k) EXPECT_EQ(r.errors[k].line, k + 1);
+  // An unknown property's error lists the keys that would have been accepted.
+  EXPECT_NE(r.errors[2].reason.find("\"shoeSize\" is not a field of the Users schema (expected the "
+                                    "camelCase name of a metadata field: age, department)"),
+            std::string::npos)
+      << r.errors[2].reason;
   const EntityTable& users = *g.users();
   const std::uint32_t row = users.row_of(g.user_ids().find("u1"));
   ASSERT_NE(row, EntityTable::kNoRow);
