@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,7 +121,7 @@ def main():
 
     # Import end to end: a fresh group each run.
     group = os.path.join(work, "group")
-    subprocess.run(["rm", "-rf", group], check=True)
+    shutil.rmtree(group, ignore_errors=True)
     schema = os.path.join(work, "schema.json")
     with open(schema, "w") as f:
         json.dump(SCHEMA, f)
