@@ -4,10 +4,13 @@
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
 //                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]
+//                   [--filter EXPR]
 //
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
 // final model, on --threads threads. --latency times N single top-25 requests to a campaign on
-// the final model, users in turn, on one thread, and reports the median and 99th percentile.
+// the final model, users in turn, on one thread, and reports the median and 99th percentile;
+// --filter gives each of those requests a filter (e.g. EXCLUDE ItemID WHERE
+// Interactions.EVENT_TYPE IN ("*"): the user's own items).
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tailor/tailor.hpp>
@@ -37,14 +41,19 @@ long peak_rss_kib() {
   return -1;
 }
 
-// p50 and p99 of `count` single requests to a campaign serving `version`, users in turn.
+// p50 and p99 of `count` single requests to a campaign serving `version`, users in turn, each with
+// `filter` when there is one.
 void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& solution,
-                   const tailor::SolutionVersion& version, std::size_t count) {
+                   const tailor::SolutionVersion& version, std::size_t count,
+                   const std::string& filter) {
   auto live = std::make_shared<tailor::LiveDatasetGroup>(group);
   tailor::Campaign campaign(live, solution, version);
+  std::optional<tailor::Filter> compiled;
+  if (!filter.empty()) compiled = tailor::Filter::compile(filter, group);
   std::vector<double> micros;
   for (std::size_t r = 0; r < count; ++r) {
     tailor::RecommendationRequest request;
+    request.filter = compiled;
     // A stride through the users, so that consecutive requests share nothing.
     request.user_id = std::string(
         group.user_ids().name(static_cast<tailor::Index>((r * 7919) % group.user_ids().size())));
@@ -54,9 +63,10 @@ void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& so
     if (response.items.empty()) throw std::runtime_error("an empty response");
   }
   std::sort(micros.begin(), micros.end());
-  std::printf("  latency: %zu requests, p50 %.0f us, p99 %.0f us (1 thread)\n", count,
+  std::printf("  latency: %zu requests, p50 %.0f us, p99 %.0f us (1 thread%s)\n", count,
               micros[micros.size() / 2],
-              micros[std::min(micros.size() - 1, micros.size() * 99 / 100)]);
+              micros[std::min(micros.size() - 1, micros.size() * 99 / 100)],
+              filter.empty() ? "" : ", with the filter");
 }
 
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
@@ -75,7 +85,8 @@ int main(int argc, char** argv) try {
   if (argc < 2) {
     std::cerr << "usage: " << argv[0]
               << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]\n";
+                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]"
+                 " [--filter EXPR]\n";
     return 2;
   }
   std::vector<std::string> recipes;
@@ -83,6 +94,7 @@ int main(int argc, char** argv) try {
   tailor::TrainOptions options;
   bool recommend_all = false;
   std::size_t latency_requests = 0;
+  std::string filter;
   for (int a = 2; a < argc; ++a) {
     std::string arg = argv[a];
     auto value = [&]() -> std::string {
@@ -103,6 +115,8 @@ int main(int argc, char** argv) try {
       recommend_all = true;
     else if (arg == "--latency")
       latency_requests = std::stoul(value());
+    else if (arg == "--filter")
+      filter = value();
     else if (arg == "--split") {
       std::string s = value();
       options.evaluation.split =
@@ -183,7 +197,7 @@ int main(int argc, char** argv) try {
       std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n",
                   history.size(), s, static_cast<double>(history.size()) / s, threads);
     }
-    if (latency_requests > 0) time_requests(group, solution, version, latency_requests);
+    if (latency_requests > 0) time_requests(group, solution, version, latency_requests, filter);
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());
       print_metrics("popularity-count", *version.baseline_metrics());
