@@ -3,10 +3,13 @@
 // the popularity baseline, and time everything.
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
-//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]
+//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch]
+//                   [--latency N]
 //
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
-// final model, on --threads threads. --latency times N single top-25 requests to a campaign on
+// final model, on --threads threads, one Model::recommend() call per user. --batch times top-25
+// recommendations for every user through a campaign's batch path (recommend_all(), as batch
+// inference jobs run), on --threads threads. --latency times N single top-25 requests to a campaign on
 // the final model, users in turn, on one thread, and reports the median and 99th percentile.
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
@@ -59,6 +62,28 @@ void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& so
               micros[std::min(micros.size() - 1, micros.size() * 99 / 100)]);
 }
 
+// Top-25 for every user through a campaign's batch path, recommend_all().
+void time_batch(const tailor::DatasetGroup& group, const tailor::Solution& solution,
+                const tailor::SolutionVersion& version, const tailor::ExecutionOptions& execution) {
+  auto live = std::make_shared<tailor::LiveDatasetGroup>(group);
+  tailor::Campaign campaign(live, solution, version);
+  std::vector<tailor::RecommendationRequest> requests(group.user_ids().size());
+  for (std::size_t u = 0; u < requests.size(); ++u) {
+    requests[u].user_id = std::string(group.user_ids().name(static_cast<tailor::Index>(u)));
+    requests[u].num_results = 25;
+  }
+  const auto t = std::chrono::steady_clock::now();
+  const std::vector<tailor::RecommendationResult> results =
+      tailor::recommend_all(campaign, requests, execution);
+  const double s = seconds_since(t);
+  for (const tailor::RecommendationResult& r : results) {
+    if (!r.ok() || r.response.items.size() != 25) throw std::runtime_error("a failed request");
+  }
+  std::printf("  batch (recommend_all): %zu users in %.3f s, %.0f users/s (%d threads)\n",
+              requests.size(), s, static_cast<double>(requests.size()) / s,
+              execution.num_threads);
+}
+
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
   std::printf(
       "  %-22s p@5 %.4f  p@10 %.4f  p@25 %.4f  ndcg@5 %.4f  ndcg@10 %.4f  ndcg@25 %.4f  "
@@ -75,13 +100,14 @@ int main(int argc, char** argv) try {
   if (argc < 2) {
     std::cerr << "usage: " << argv[0]
               << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]\n";
+                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--latency N]\n";
     return 2;
   }
   std::vector<std::string> recipes;
   std::string params = "{}";
   tailor::TrainOptions options;
   bool recommend_all = false;
+  bool batch = false;
   std::size_t latency_requests = 0;
   for (int a = 2; a < argc; ++a) {
     std::string arg = argv[a];
@@ -101,6 +127,8 @@ int main(int argc, char** argv) try {
       options.compute_metrics = false;
     else if (arg == "--recommend-all")
       recommend_all = true;
+    else if (arg == "--batch")
+      batch = true;
     else if (arg == "--latency")
       latency_requests = std::stoul(value());
     else if (arg == "--split") {
@@ -183,6 +211,7 @@ int main(int argc, char** argv) try {
       std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n",
                   history.size(), s, static_cast<double>(history.size()) / s, threads);
     }
+    if (batch) time_batch(group, solution, version, options.execution);
     if (latency_requests > 0) time_requests(group, solution, version, latency_requests);
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());
