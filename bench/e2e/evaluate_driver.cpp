@@ -9,8 +9,8 @@
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
 // final model, on --threads threads, one Model::recommend() call per user. --batch times top-25
 // recommendations for every user through a campaign's batch path (recommend_all(), as batch
-// inference jobs run), on --threads threads. --latency times N single top-25 requests to a campaign on
-// the final model, users in turn, on one thread, and reports the median and 99th percentile.
+// inference jobs run), on --threads threads. --latency times N single top-25 requests to a campaign
+// on the final model, users in turn, on one thread, and reports the median and 99th percentile.
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
 #include <algorithm>
@@ -80,8 +80,7 @@ void time_batch(const tailor::DatasetGroup& group, const tailor::Solution& solut
     if (!r.ok() || r.response.items.size() != 25) throw std::runtime_error("a failed request");
   }
   std::printf("  batch (recommend_all): %zu users in %.3f s, %.0f users/s (%d threads)\n",
-              requests.size(), s, static_cast<double>(requests.size()) / s,
-              execution.num_threads);
+              requests.size(), s, static_cast<double>(requests.size()) / s, execution.num_threads);
 }
 
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
@@ -98,9 +97,10 @@ void print_metrics(const char* label, const tailor::RankingMetrics& m) {
 
 int main(int argc, char** argv) try {
   if (argc < 2) {
-    std::cerr << "usage: " << argv[0]
-              << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--latency N]\n";
+    std::cerr
+        << "usage: " << argv[0]
+        << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
+           " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--latency N]\n";
     return 2;
   }
   std::vector<std::string> recipes;
