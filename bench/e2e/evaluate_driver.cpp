@@ -4,12 +4,13 @@
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
 //                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch]
-//                   [--latency N]
+//                   [--batch-runs N] [--latency N]
 //
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
 // final model, on --threads threads, one Model::recommend() call per user. --batch times top-25
 // recommendations for every user through a campaign's batch path (recommend_all(), as batch
-// inference jobs run), on --threads threads. --latency times N single top-25 requests to a campaign
+// inference jobs run), on --threads threads, --batch-runs times (default 3; each run and the
+// median are reported). --latency times N single top-25 requests to a campaign
 // on the final model, users in turn, on one thread, and reports the median and 99th percentile.
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
@@ -64,7 +65,8 @@ void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& so
 
 // Top-25 for every user through a campaign's batch path, recommend_all().
 void time_batch(const tailor::DatasetGroup& group, const tailor::Solution& solution,
-                const tailor::SolutionVersion& version, const tailor::ExecutionOptions& execution) {
+                const tailor::SolutionVersion& version, const tailor::ExecutionOptions& execution,
+                std::size_t runs) {
   auto live = std::make_shared<tailor::LiveDatasetGroup>(group);
   tailor::Campaign campaign(live, solution, version);
   std::vector<tailor::RecommendationRequest> requests(group.user_ids().size());
@@ -72,15 +74,21 @@ void time_batch(const tailor::DatasetGroup& group, const tailor::Solution& solut
     requests[u].user_id = std::string(group.user_ids().name(static_cast<tailor::Index>(u)));
     requests[u].num_results = 25;
   }
-  const auto t = std::chrono::steady_clock::now();
-  const std::vector<tailor::RecommendationResult> results =
-      tailor::recommend_all(campaign, requests, execution);
-  const double s = seconds_since(t);
-  for (const tailor::RecommendationResult& r : results) {
-    if (!r.ok() || r.response.items.size() != 25) throw std::runtime_error("a failed request");
+  std::vector<double> rates;
+  for (std::size_t run = 0; run < runs; ++run) {
+    const auto t = std::chrono::steady_clock::now();
+    const std::vector<tailor::RecommendationResult> results =
+        tailor::recommend_all(campaign, requests, execution);
+    const double s = seconds_since(t);
+    for (const tailor::RecommendationResult& r : results) {
+      if (!r.ok() || r.response.items.size() != 25) throw std::runtime_error("a failed request");
+    }
+    rates.push_back(static_cast<double>(requests.size()) / s);
+    std::printf("  batch (recommend_all): %zu users in %.3f s, %.0f users/s (%d threads)\n",
+                requests.size(), s, rates.back(), execution.num_threads);
   }
-  std::printf("  batch (recommend_all): %zu users in %.3f s, %.0f users/s (%d threads)\n",
-              requests.size(), s, static_cast<double>(requests.size()) / s, execution.num_threads);
+  std::sort(rates.begin(), rates.end());
+  std::printf("  batch median: %.0f users/s over %zu runs\n", rates[rates.size() / 2], runs);
 }
 
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
@@ -100,7 +108,8 @@ int main(int argc, char** argv) try {
     std::cerr
         << "usage: " << argv[0]
         << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-           " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--latency N]\n";
+           " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--batch-runs N]"
+           " [--latency N]\n";
     return 2;
   }
   std::vector<std::string> recipes;
@@ -108,6 +117,7 @@ int main(int argc, char** argv) try {
   tailor::TrainOptions options;
   bool recommend_all = false;
   bool batch = false;
+  std::size_t batch_runs = 3;
   std::size_t latency_requests = 0;
   for (int a = 2; a < argc; ++a) {
     std::string arg = argv[a];
@@ -129,6 +139,8 @@ int main(int argc, char** argv) try {
       recommend_all = true;
     else if (arg == "--batch")
       batch = true;
+    else if (arg == "--batch-runs")
+      batch_runs = std::max<std::size_t>(1, std::stoul(value()));
     else if (arg == "--latency")
       latency_requests = std::stoul(value());
     else if (arg == "--split") {
@@ -211,7 +223,7 @@ int main(int argc, char** argv) try {
       std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n",
                   history.size(), s, static_cast<double>(history.size()) / s, threads);
     }
-    if (batch) time_batch(group, solution, version, options.execution);
+    if (batch) time_batch(group, solution, version, options.execution, batch_runs);
     if (latency_requests > 0) time_requests(group, solution, version, latency_requests);
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());
