@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The block-scoring kernel (batch jobs' matrix product) under every instruction-set target this
-// CPU supports: against a scalar reference in double, for every shape of its register tiles, and
-// each user's scores independent of the other users of the block.
+// CPU supports: against a scalar reference in double, for every shape of its register tiles, each
+// user's scores independent of the other users of the block, and bitwise the catalogue scan's.
 //
 // Tolerance as in als_simd_test.cpp: a float32 sum of f products in any order, fused or not, is
 // within γ_f·Σ|a_k·b_k| of the exact sum, γ_f = f·2⁻²⁴ / (1 − f·2⁻²⁴).
@@ -113,6 +113,34 @@ TEST(RecipesBlockSimd, AUsersScoresDoNotDependOnTheBlock) {
                                 stride * sizeof(float)),
                     0)
               << "user " << first + j << " in a block of " << count;
+        }
+      }
+    }
+  }
+}
+
+TEST(RecipesBlockSimd, ScoresAreBitwiseTheCatalogueScansOnEveryTarget) {
+  // A batch job ranks on the same bits as single requests (which scan the catalogue): equal
+  // scores tie the same way, and near-equal ones cannot swap.
+  for (int f : kWidths) {
+    const Index n = 7 * kScorePanel - 5;
+    const FactorMatrix Y = random_matrix(n, f, 5);
+    const detail::ScorePanels panels = detail::score_panels(Y);
+    const std::size_t users = 19;
+    const FactorMatrix U = random_matrix(static_cast<Index>(users), f, 6);
+    const std::size_t stride = 7 * kScorePanel;
+    for (CpuTarget target : detail::cpu_supported_targets()) {
+      test::ScopedCpuTarget scope(target);
+      std::vector<float> block(users * stride);
+      detail::score_panels_block(panels, f, U.data(), users, 0, 7, block.data(), stride);
+      for (std::size_t j = 0; j < users; ++j) {
+        std::vector<float> scan(n);
+        detail::score_panels(panels.data(), U.data() + j * static_cast<std::size_t>(f), f, n,
+                             scan.data());
+        for (Index i = 0; i < n; ++i) {
+          ASSERT_EQ(std::memcmp(&block[j * stride + i], &scan[i], sizeof(float)), 0)
+              << "f=" << f << " user " << j << " item " << i << ": " << block[j * stride + i]
+              << " vs " << scan[i];
         }
       }
     }

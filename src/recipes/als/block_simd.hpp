@@ -16,8 +16,8 @@ namespace tailor::detail {
 struct BlockSimd {
   /// Row j of out (stride out_stride) = scores of user j (users row-major, count × f) for every
   /// item of panel_count full panels starting at `panels` (the layout of score_panels(),
-  /// kScorePanel items a panel). Each score is the sum u_0·y_0 + u_1·y_1 + ... accumulated in
-  /// order of the factors, so a user's scores do not depend on the other users of the block.
+  /// kScorePanel items a panel). Each score is summed as the catalogue scan (AlsSimd::scan) sums
+  /// it under the same target, so it is bitwise the scan's, whatever the other users of the block.
   void (*score_block)(const float* panels, int f, const float* users, std::size_t count,
                       std::size_t panel_count, float* out, std::size_t out_stride);
 };
