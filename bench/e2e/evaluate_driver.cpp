@@ -3,16 +3,21 @@
 // the popularity baseline, and time everything.
 //
 //   tailor_evaluate INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]
-//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]
-//                   [--filter EXPR]
+//                   [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch]
+//                   [--batch-runs N] [--latency N] [--filter EXPR]
 //
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
-// final model, on --threads threads. --latency times N single top-25 requests to a campaign on
-// the final model, users in turn, on one thread, and reports the median and 99th percentile;
-// --filter gives each of those requests a filter (e.g. EXCLUDE ItemID WHERE
+// final model, on --threads threads, one Model::recommend() call per user. --batch times top-25
+// recommendations for every user through a campaign's batch path (recommend_all(), as batch
+// inference jobs run), on --threads threads, --batch-runs times (default 3; each run and the
+// median are reported, with the rate per CPU second). --latency times N single top-25 requests to a
+// campaign on the final model, users in turn, on one thread, and reports the median and 99th
+// percentile; --filter gives each of those requests a filter (e.g. EXCLUDE ItemID WHERE
 // Interactions.EVENT_TYPE IN ("*"): the user's own items).
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +35,15 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// CPU seconds the process has used, all threads: on a machine shared with other work, the rate
+// per CPU second tells the code's speed apart from the share of the cores it got.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
 }
 
 long peak_rss_kib() {
@@ -69,6 +83,41 @@ void time_requests(const tailor::DatasetGroup& group, const tailor::Solution& so
               filter.empty() ? "" : ", with the filter");
 }
 
+// Top-25 for every user through a campaign's batch path, recommend_all().
+void time_batch(const tailor::DatasetGroup& group, const tailor::Solution& solution,
+                const tailor::SolutionVersion& version, const tailor::ExecutionOptions& execution,
+                std::size_t runs) {
+  auto live = std::make_shared<tailor::LiveDatasetGroup>(group);
+  tailor::Campaign campaign(live, solution, version);
+  std::vector<tailor::RecommendationRequest> requests(group.user_ids().size());
+  for (std::size_t u = 0; u < requests.size(); ++u) {
+    requests[u].user_id = std::string(group.user_ids().name(static_cast<tailor::Index>(u)));
+    requests[u].num_results = 25;
+  }
+  std::vector<double> rates, cpu_rates;
+  for (std::size_t run = 0; run < runs; ++run) {
+    const auto t = std::chrono::steady_clock::now();
+    const double cpu = cpu_seconds();
+    const std::vector<tailor::RecommendationResult> results =
+        tailor::recommend_all(campaign, requests, execution);
+    const double s = seconds_since(t), cpu_s = cpu_seconds() - cpu;
+    for (const tailor::RecommendationResult& r : results) {
+      if (!r.ok() || r.response.items.size() != 25) throw std::runtime_error("a failed request");
+    }
+    const double users = static_cast<double>(requests.size());
+    rates.push_back(users / s);
+    cpu_rates.push_back(users / cpu_s);
+    std::printf(
+        "  batch (recommend_all): %zu users in %.3f s (%.3f CPU s), %.0f users/s (%d threads), "
+        "%.0f users per CPU s\n",
+        requests.size(), s, cpu_s, rates.back(), execution.num_threads, cpu_rates.back());
+  }
+  std::sort(rates.begin(), rates.end());
+  std::sort(cpu_rates.begin(), cpu_rates.end());
+  std::printf("  batch median over %zu runs: %.0f users/s, %.0f users per CPU s\n", runs,
+              rates[rates.size() / 2], cpu_rates[cpu_rates.size() / 2]);
+}
+
 void print_metrics(const char* label, const tailor::RankingMetrics& m) {
   std::printf(
       "  %-22s p@5 %.4f  p@10 %.4f  p@25 %.4f  ndcg@5 %.4f  ndcg@10 %.4f  ndcg@25 %.4f  "
@@ -83,16 +132,19 @@ void print_metrics(const char* label, const tailor::RankingMetrics& m) {
 
 int main(int argc, char** argv) try {
   if (argc < 2) {
-    std::cerr << "usage: " << argv[0]
-              << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
-                 " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--latency N]"
-                 " [--filter EXPR]\n";
+    std::cerr
+        << "usage: " << argv[0]
+        << " INTERACTIONS.csv [--recipe NAME]... [--params JSON] [--split held-out|latest]"
+           " [--threads N] [--seed N] [--no-metrics] [--recommend-all] [--batch] [--batch-runs N]"
+           " [--latency N] [--filter EXPR]\n";
     return 2;
   }
   std::vector<std::string> recipes;
   std::string params = "{}";
   tailor::TrainOptions options;
   bool recommend_all = false;
+  bool batch = false;
+  std::size_t batch_runs = 3;
   std::size_t latency_requests = 0;
   std::string filter;
   for (int a = 2; a < argc; ++a) {
@@ -113,6 +165,10 @@ int main(int argc, char** argv) try {
       options.compute_metrics = false;
     else if (arg == "--recommend-all")
       recommend_all = true;
+    else if (arg == "--batch")
+      batch = true;
+    else if (arg == "--batch-runs")
+      batch_runs = std::max<std::size_t>(1, std::stoul(value()));
     else if (arg == "--latency")
       latency_requests = std::stoul(value());
     else if (arg == "--filter")
@@ -197,6 +253,7 @@ int main(int argc, char** argv) try {
       std::printf("  recommend-all: %zu users in %.3f s, %.0f users/s (%u threads)\n",
                   history.size(), s, static_cast<double>(history.size()) / s, threads);
     }
+    if (batch) time_batch(group, solution, version, options.execution, batch_runs);
     if (latency_requests > 0) time_requests(group, solution, version, latency_requests, filter);
     if (version.metrics()) {
       print_metrics(recipe.c_str(), *version.metrics());

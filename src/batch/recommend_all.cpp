@@ -2,9 +2,12 @@
 // recommend_all: many recommendation requests answered at once for batch jobs; a model with a
 // block scorer scores the users of whole-catalog requests in blocks, per pass over its items.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 #include "detail/parallel.hpp"
+#include "detail/softmax_simd.hpp"
 #include "detail/topk.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/softmax.hpp"
@@ -67,14 +70,19 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
       fail(out[k]);
     }
   };
-  // Blocks of users times chunks of items. A chunk's item factors stay in cache while every
-  // user of the block is scored against it, a few users at a time, and each user's scores are
-  // folded into their running softmax normaliser and top-k while still in the first-level cache.
+  // Blocks of users times chunks of items. A chunk's item factors stay in the second-level cache
+  // while every user of the block is scored against it, a group of users at a time by the
+  // scorer's matrix-product kernel; the group's scores (kGroup × chunk floats, 128 KiB) stay in
+  // that cache too while each row is folded into its user's running softmax normaliser and top-k.
+  // The whole score matrix never exists.
   constexpr std::size_t kUsers = 512;
-  // About 1024 items a chunk, a multiple of the scorer's alignment.
+  constexpr std::size_t kGroup = 64;  // users a score_block() call: its tiles sweep them all
+  // About 512 items a chunk, a multiple of the scorer's alignment: the chunk's factors (128 KiB
+  // at 64 factors) and the group's scores fit together in a 512 KiB second-level cache.
   const Index align = blocks_of ? std::max<Index>(1, blocks_of->chunk_alignment()) : 1;
-  const Index chunk = std::max<Index>(1, 1024 / align) * align;
+  const Index chunk = std::max<Index>(1, 512 / align) * align;
   const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
+  const detail::SoftmaxSimd& softmax = detail::softmax_simd();
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
     const std::size_t count = end - begin;
@@ -90,8 +98,7 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
       heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
     }
     const Index num_items = snap->version->model()->num_items();
-    constexpr std::size_t kGroup = 8;  // users scored together: the kernel's tile of users
-    std::vector<float> scores(kGroup * static_cast<std::size_t>(chunk));
+    std::vector<float> scores(std::min(kGroup, count) * static_cast<std::size_t>(chunk));
     for (Index c0 = 0; c0 < num_items; c0 += chunk) {
       const Index c = std::min<Index>(chunk, num_items - c0);
       for (std::size_t g = 0; g < count; g += kGroup) {
@@ -100,12 +107,25 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
                                static_cast<std::size_t>(chunk));
         for (std::size_t j = g; j < g + group; ++j) {
           const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
-          // Running log-sum-exp over the whole catalog (the softmax normaliser).
-          normalisers[j].add(row, static_cast<std::size_t>(c));
-          // Running top-k among allowed items; equal scores keep the earlier item.
+          // Running log-sum-exp over the whole catalog (the softmax normaliser), as
+          // detail::LogSumExp::add() keeps it, with the target's vector exponential.
+          const float chunk_top = softmax.max(row, static_cast<std::size_t>(c));
+          detail::LogSumExp& l = normalisers[j];
+          if (chunk_top > l.top) {
+            l.sum *= std::exp(l.top - chunk_top);
+            l.top = chunk_top;
+          }
+          // (A chunk of -infinity only, removed items, adds nothing; -infinity − -infinity
+          // would be NaN.)
+          if (chunk_top > -std::numeric_limits<float>::infinity()) {
+            l.sum += softmax.exp_sum(row, static_cast<std::size_t>(c), static_cast<float>(l.top));
+          }
+          // Running top-k among allowed items; equal scores keep the earlier item. A chunk
+          // whose best score cannot enter a full heap is skipped whole.
+          detail::TopK& heap = heaps[j];
+          if (heap.full() && !(chunk_top > heap.worst())) continue;
           const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-          heaps[j].push_all(row, static_cast<std::size_t>(c), c0,
-                            r.allowed ? &*r.allowed : nullptr);
+          heap.push_all(row, static_cast<std::size_t>(c), c0, r.allowed ? &*r.allowed : nullptr);
         }
       }
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cpu_targets.hpp"
 #include "common/sample.hpp"
 #include "tailor/error.hpp"
 #include "tailor/serving/campaign.hpp"
@@ -137,6 +138,56 @@ TEST(BatchRecommendAll, SameAnswersWithAndWithoutABlockScorer) {
   EXPECT_EQ(a.back().error, ErrorCode::InvalidArgument);
   EXPECT_EQ(b.back().error, ErrorCode::InvalidArgument);
   EXPECT_EQ(a.back().message, b.back().message);
+}
+
+TEST(BatchRecommendAll, EveryUserInGroupsAndChunksGetsTheOneByOneAnswerOnEveryTarget) {
+  // All 600 users of the sample: more than one parallel block (512 users), several groups of
+  // users a block-scoring call, the last one partial, and more than one chunk of items. Block
+  // scores are bitwise the single request's (the catalogue scan's), so the items are the same,
+  // in the same order, on each target. 10 factors: not a multiple of the kernels' four sums.
+  auto group = std::make_shared<LiveDatasetGroup>(test::sample_group());
+  Solution solution({"als", "user-personalization", R"({"factors": 10, "iterations": 3})", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  const SolutionVersion trained =
+      group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+  ASSERT_NE(trained.model()->block_scorer(), nullptr);
+  ASSERT_GT(trained.model()->num_items(), 1024u);
+  Campaign campaign(group, solution, trained);
+  const Filter unread = group->read([](const DatasetGroup& g) {
+    return Filter::compile(R"(EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("read"))", g);
+  });
+  std::vector<RecommendationRequest> requests;
+  group->read([&](const DatasetGroup& g) {
+    for (Index u = 0; u < g.user_ids().size(); ++u) {
+      RecommendationRequest r;
+      r.user_id = std::string(g.user_ids().name(u));
+      r.num_results = 5 + u % 21;
+      if (u % 7 == 3) r.filter = unread;
+      if (u % 11 == 5) r.excluded_item_ids = {"item-0008", "item-0016"};
+      requests.push_back(r);
+    }
+  });
+  ASSERT_GT(requests.size(), 512u);
+  ExecutionOptions two;
+  two.num_threads = 2;
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    test::ScopedCpuTarget scope(target);
+    const std::vector<RecommendationResult> all = recommend_all(campaign, requests, two);
+    ASSERT_EQ(all.size(), requests.size());
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+      ASSERT_TRUE(all[k].ok()) << all[k].message;
+      const RecommendationResponse one = campaign.get_recommendations(requests[k]);
+      ASSERT_EQ(all[k].response.items.size(), one.items.size()) << requests[k].user_id;
+      for (std::size_t i = 0; i < one.items.size(); ++i) {
+        const RecommendedItem &a = all[k].response.items[i], &b = one.items[i];
+        ASSERT_EQ(a.item_id, b.item_id) << requests[k].user_id << " rank " << i;
+        ASSERT_EQ(a.raw_score, b.raw_score) << requests[k].user_id << " rank " << i;
+        ASSERT_TRUE(a.score && b.score);
+        ASSERT_NEAR(*a.score, *b.score, 1e-6) << requests[k].user_id << " rank " << i;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detail/parallel.hpp"
+#include "recipes/als/block_simd.hpp"
 
 namespace tailor::detail {
 
@@ -162,8 +163,8 @@ void score_panels_block(const ScorePanels& panels, int f, const float* users, st
                         std::size_t first_panel, std::size_t panel_count, float* out,
                         std::size_t out_stride) {
   const std::size_t width = static_cast<std::size_t>(f);
-  als_simd().score_block(panels.data() + first_panel * kScorePanel * width, f, users, count,
-                         panel_count, out, out_stride);
+  block_simd().score_block(panels.data() + first_panel * kScorePanel * width, f, users, count,
+                           panel_count, out, out_stride);
 }
 
 Eigen::VectorXf als_fold_in(const FactorMatrix& Y, const Eigen::MatrixXf& gram, const Index* items,

@@ -62,7 +62,8 @@ void score_rows(const FactorMatrix& Y, const Index* rows, std::size_t count, con
 
 /// Scores of `count` users (row-major, count × f) for the items of panels
 /// [first_panel, first_panel + panel_count): row j of `out` (stride `out_stride` ≥
-/// panel_count · kScorePanel floats) gets user j's scores, panel by panel.
+/// panel_count · kScorePanel floats) gets user j's scores, panel by panel, bitwise equal to
+/// score_panels()' (block_simd.hpp).
 void score_panels_block(const ScorePanels& panels, int f, const float* users, std::size_t count,
                         std::size_t first_panel, std::size_t panel_count, float* out,
                         std::size_t out_stride);

@@ -37,42 +37,34 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #define TAILOR_SIMD_NS baseline
 #define TAILOR_SIMD_LANES 4
 #define TAILOR_SIMD_TARGET
-#define TAILOR_SIMD_TILE_USERS 2
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
-#undef TAILOR_SIMD_TILE_USERS
 #undef TAILOR_SIMD_LANES
 
 #ifdef TAILOR_SIMD_X86
 #define TAILOR_SIMD_NS sse4
 #define TAILOR_SIMD_LANES 4
 #define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
-#define TAILOR_SIMD_TILE_USERS 2
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
-#undef TAILOR_SIMD_TILE_USERS
 #undef TAILOR_SIMD_LANES
 
 #define TAILOR_SIMD_NS avx2
 #define TAILOR_SIMD_LANES 8
 #define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
-#define TAILOR_SIMD_TILE_USERS 4
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
-#undef TAILOR_SIMD_TILE_USERS
 #undef TAILOR_SIMD_LANES
 
 #define TAILOR_SIMD_NS avx512
 #define TAILOR_SIMD_LANES 16
 #define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-#define TAILOR_SIMD_TILE_USERS 8
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
-#undef TAILOR_SIMD_TILE_USERS
 #undef TAILOR_SIMD_LANES
 #endif
 

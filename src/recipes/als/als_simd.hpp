@@ -46,10 +46,6 @@ struct AlsSimd {
   /// 2·pairs factors (an odd last one paired with a zero).
   void (*scan_bf16)(const std::uint32_t* panels, const float* v, std::size_t pairs, std::size_t n,
                     float* scores);
-  /// Row j of out (stride out_stride) = scores of user j (users row-major, count × f) for every
-  /// item of panel_count full panels starting at `panels`.
-  void (*score_block)(const float* panels, int f, const float* users, std::size_t count,
-                      std::size_t panel_count, float* out, std::size_t out_stride);
 };
 
 /// The kernels of `target` (which the CPU must support).

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// The block-scoring kernel (batch jobs' matrix product) under every instruction-set target this
+// CPU supports: against a scalar reference in double, for every shape of its register tiles, each
+// user's scores independent of the other users of the block, and bitwise the catalogue scan's.
+//
+// Tolerance as in als_simd_test.cpp: a float32 sum of f products in any order, fused or not, is
+// within γ_f·Σ|a_k·b_k| of the exact sum, γ_f = f·2⁻²⁴ / (1 − f·2⁻²⁴).
+#include "recipes/als/block_simd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cpu_targets.hpp"
+#include "recipes/als/als_kernels.hpp"
+
+namespace tailor {
+namespace {
+
+using detail::CpuTarget;
+using detail::kScorePanel;
+
+FactorMatrix random_matrix(Index rows, int f, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0, 0.3f);
+  FactorMatrix m(rows, f);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
+  }
+  return m;
+}
+
+double gamma(int f) {
+  const double u = std::ldexp(1.0, -24) * f;
+  return u / (1 - u);
+}
+
+// Factor counts of the recipe's usual sizes, odd ones and one below a vector.
+constexpr int kWidths[] = {64, 32, 128, 37, 5};
+
+TEST(RecipesBlockSimd, EveryTileShapeMatchesTheScalarReferenceOnEveryTarget) {
+  for (int f : kWidths) {
+    const Index n = 9 * kScorePanel - 3;  // 9 panels, the last one zero-padded
+    const FactorMatrix Y = random_matrix(n, f, 1);
+    const detail::ScorePanels panels = detail::score_panels(Y);
+    const FactorMatrix U = random_matrix(29, f, 2);
+    for (CpuTarget target : detail::cpu_supported_targets()) {
+      test::ScopedCpuTarget scope(target);
+      // Every count of users up to 29 (whole tiles and every remainder of tiles of up to 28 users)
+      // and of panels up to 9 (whole and partial groups of panels).
+      for (std::size_t users = 1; users <= 29; ++users) {
+        for (std::size_t panel_count :
+             {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8}, std::size_t{9}}) {
+          const std::size_t first_panel = 9 - panel_count;
+          const std::size_t stride = panel_count * kScorePanel + 3;
+          std::vector<float> out(users * stride, -7.0f);
+          detail::score_panels_block(panels, f, U.data(), users, first_panel, panel_count,
+                                     out.data(), stride);
+          for (std::size_t j = 0; j < users; ++j) {
+            for (std::size_t c = 0; c < panel_count * kScorePanel; ++c) {
+              const Index item = static_cast<Index>(first_panel * kScorePanel + c);
+              const float got = out[j * stride + c];
+              if (item >= n) {
+                ASSERT_EQ(got, 0.0f);  // padding items have zero factors
+                continue;
+              }
+              double exact = 0, magnitude = 0;
+              for (int k = 0; k < f; ++k) {
+                const double p = static_cast<double>(U(static_cast<Eigen::Index>(j), k)) *
+                                 Y(static_cast<Eigen::Index>(item), k);
+                exact += p;
+                magnitude += std::abs(p);
+              }
+              ASSERT_LE(std::abs(got - exact), gamma(f) * magnitude)
+                  << "f=" << f << " users=" << users << " panels=" << panel_count << " user " << j
+                  << " item " << item;
+            }
+            for (std::size_t c = panel_count * kScorePanel; c < stride; ++c) {
+              ASSERT_EQ(out[j * stride + c], -7.0f) << "past the panels, untouched";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(RecipesBlockSimd, AUsersScoresDoNotDependOnTheBlock) {
+  // recommend_all() scores users in groups of any size: a user's scores must be the same bits
+  // alone, in a full tile or in a remainder, on each target.
+  const int f = 64;
+  const Index n = 5 * kScorePanel;
+  const FactorMatrix Y = random_matrix(n, f, 3);
+  const detail::ScorePanels panels = detail::score_panels(Y);
+  const std::size_t users = 23;
+  const FactorMatrix U = random_matrix(static_cast<Index>(users), f, 4);
+  const std::size_t stride = n;
+  for (CpuTarget target : detail::cpu_supported_targets()) {
+    test::ScopedCpuTarget scope(target);
+    std::vector<float> all(users * stride);
+    detail::score_panels_block(panels, f, U.data(), users, 0, 5, all.data(), stride);
+    for (std::size_t first = 0; first < users; ++first) {
+      for (std::size_t count : {std::size_t{1}, users - first}) {
+        std::vector<float> some(count * stride);
+        detail::score_panels_block(panels, f, U.data() + first * f, count, 0, 5, some.data(),
+                                   stride);
+        for (std::size_t j = 0; j < count; ++j) {
+          ASSERT_EQ(std::memcmp(some.data() + j * stride, all.data() + (first + j) * stride,
+                                stride * sizeof(float)),
+                    0)
+              << "user " << first + j << " in a block of " << count;
+        }
+      }
+    }
+  }
+}
+
+TEST(RecipesBlockSimd, ScoresAreBitwiseTheCatalogueScansOnEveryTarget) {
+  // A batch job ranks on the same bits as single requests (which scan the catalogue): equal
+  // scores tie the same way, and near-equal ones cannot swap.
+  for (int f : kWidths) {
+    const Index n = 7 * kScorePanel - 5;
+    const FactorMatrix Y = random_matrix(n, f, 5);
+    const detail::ScorePanels panels = detail::score_panels(Y);
+    const std::size_t users = 19;
+    const FactorMatrix U = random_matrix(static_cast<Index>(users), f, 6);
+    const std::size_t stride = 7 * kScorePanel;
+    for (CpuTarget target : detail::cpu_supported_targets()) {
+      test::ScopedCpuTarget scope(target);
+      std::vector<float> block(users * stride);
+      detail::score_panels_block(panels, f, U.data(), users, 0, 7, block.data(), stride);
+      for (std::size_t j = 0; j < users; ++j) {
+        std::vector<float> scan(n);
+        detail::score_panels(panels.data(), U.data() + j * static_cast<std::size_t>(f), f, n,
+                             scan.data());
+        for (Index i = 0; i < n; ++i) {
+          ASSERT_EQ(std::memcmp(&block[j * stride + i], &scan[i], sizeof(float)), 0)
+              << "f=" << f << " user " << j << " item " << i << ": " << block[j * stride + i]
+              << " vs " << scan[i];
+        }
+      }
+    }
+  }
+}
+
+TEST(RecipesBlockSimd, EachTargetHasItsOwnKernel) {
+  // The table of each supported target is its own copy (a missing case in the dispatch would
+  // silently run another target's instructions).
+  const std::vector<CpuTarget> targets = detail::cpu_supported_targets();
+  for (std::size_t a = 0; a < targets.size(); ++a) {
+    for (std::size_t b = a + 1; b < targets.size(); ++b) {
+      EXPECT_NE(detail::block_simd(targets[a]).score_block,
+                detail::block_simd(targets[b]).score_block)
+          << detail::cpu_target_name(targets[a]) << " and " << detail::cpu_target_name(targets[b]);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tailor
