@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // ALS kernels: one CG sweep over all users, the Gram matrix, fold-in of one user, and the
-// serving scan of the whole catalog for one user (float32 and bfloat16).
+// serving scan of the whole catalog for one user (float32, bfloat16 and 8-bit).
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "common/synthetic.hpp"
 #include "recipes/als/als_kernels.hpp"
+#include "recipes/als/bf16_scan.hpp"
+#include "recipes/als/int8_scan.hpp"
 
 namespace {
 
@@ -142,6 +144,47 @@ BENCHMARK(BM_ScoreCatalog)
     ->Args({50000, 1})
     ->Args({1000000, 0})
     ->Args({1000000, 1})
+    ->Unit(benchmark::kMicrosecond);
+
+// The scan kernels alone, for one user at a time over 50,000 items × 64 factors: float32,
+// bfloat16 and 8-bit panels under the target in force (TAILOR_CPU_TARGET lowers it). What
+// choosing the serving scan per target (als_simd.cpp) is measured by.
+void BM_ScanKernel(benchmark::State& state) {
+  const tailor::Index items = static_cast<tailor::Index>(state.range(0));
+  const int f = 64;
+  const tailor::FactorMatrix Y = random_factors(items, f), U = random_factors(1000, f);
+  const tailor::detail::ScorePanels panels = tailor::detail::score_panels(Y);
+  const tailor::detail::Bf16Panels bf16 = tailor::detail::bf16_panels(Y);
+  const tailor::detail::Int8Panels int8 = tailor::detail::int8_panels(Y);
+  std::vector<float> scores(static_cast<std::size_t>(items));
+  Eigen::Index user = 0;
+  for (auto _ : state) {
+    const float* u = U.row(user++ % 1000).data();
+    switch (state.range(1)) {
+      case 0:
+        tailor::detail::score_panels(panels.data(), u, f, scores.size(), scores.data());
+        break;
+      case 1:
+        benchmark::DoNotOptimize(
+            tailor::detail::score_bf16_panels(bf16, u, f, scores.size(), scores.data()));
+        break;
+      default:
+        benchmark::DoNotOptimize(
+            tailor::detail::score_int8_panels(int8, u, f, scores.size(), scores.data()));
+        break;
+    }
+    benchmark::DoNotOptimize(scores.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
+}
+BENCHMARK(BM_ScanKernel)
+    ->ArgNames({"items", "kind"})  // kind: 0 float32, 1 bfloat16, 2 8-bit
+    ->Args({50000, 0})
+    ->Args({50000, 1})
+    ->Args({50000, 2})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Args({1000000, 2})
     ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -46,11 +46,27 @@ struct AlsSimd {
   /// 2·pairs factors (an odd last one paired with a zero).
   void (*scan_bf16)(const std::uint32_t* panels, const float* v, std::size_t pairs, std::size_t n,
                     float* scores);
+  /// scores[i] = scales[i] · (u · q_i) for the n items of 8-bit panels (layout of
+  /// int8_panels(), scales kScorePanel per panel); u holds 4·quads factors (zeros past the last).
+  void (*scan_int8)(const std::uint32_t* panels, const float* scales, const float* u,
+                    std::size_t quads, std::size_t n, float* scores);
+  /// The same with the user quantised: scores[i] = scales[i] · user_scale · (v · q_i), `user`
+  /// holding quads words of |v| bytes and then quads words of v's bytes (layout of the panels'
+  /// words). Null on targets without byte dot products (baseline, sse4).
+  void (*scan_int8_dot)(const std::uint32_t* panels, const float* scales, const std::uint32_t* user,
+                        float user_scale, std::size_t quads, std::size_t n, float* scores);
   /// Row j of out (stride out_stride) = scores of user j (users row-major, count × f) for every
   /// item of panel_count full panels starting at `panels`.
   void (*score_block)(const float* panels, int f, const float* users, std::size_t count,
                       std::size_t panel_count, float* out, std::size_t out_stride);
 };
+
+/// The compact copy of the item factors a single request scans (see bf16_scan.hpp and
+/// int8_scan.hpp).
+enum class ServingScan { kBf16, kInt8 };
+
+/// The copy serving scans fastest on `target`, by measurement; the one place that chooses.
+ServingScan serving_scan(CpuTarget target);
 
 /// The kernels of `target` (which the CPU must support).
 const AlsSimd& als_simd(CpuTarget target);
