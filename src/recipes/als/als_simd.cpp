@@ -51,6 +51,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #define TAILOR_SIMD_LANES 4
 #define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
 #define TAILOR_SIMD_TILE_USERS 2
+#define TAILOR_SIMD_INT8_DOT 128
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
@@ -62,7 +63,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #define TAILOR_SIMD_LANES 8
 #define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
 #define TAILOR_SIMD_TILE_USERS 4
-#define TAILOR_SIMD_INT8_DOT 1
+#define TAILOR_SIMD_INT8_DOT 256
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
@@ -74,7 +75,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #define TAILOR_SIMD_LANES 16
 #define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #define TAILOR_SIMD_TILE_USERS 8
-#define TAILOR_SIMD_INT8_DOT 1
+#define TAILOR_SIMD_INT8_DOT 256
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
@@ -84,11 +85,12 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #endif
 
 ServingScan serving_scan(CpuTarget target) {
-  // 50,000 items × 64 factors, one user at a time (BM_ScanKernel), on an AVX-512 machine with
-  // targets forced: on AVX2 and AVX-512 the 8-bit copy with byte dot products scans in about 55 µs
-  // against bfloat16's 95 µs (float32 160 µs); on baseline and SSE4, which widen the bytes to
-  // float32 and multiply there, it took 360 µs against bfloat16's 235 µs.
-  return target >= CpuTarget::kAvx2 ? ServingScan::kInt8 : ServingScan::kBf16;
+  // 50,000 items × 64 factors, one user at a time (BM_ScanKernel, CPU time, medians of 3), on an
+  // AVX-512 machine with the targets forced: with byte dot products the 8-bit copy scans in 54 µs
+  // on AVX2 and AVX-512 (bfloat16 92–100 µs, float32 154–165 µs) and 96 µs on SSE4 (bfloat16
+  // 232 µs); the baseline target widens the bytes to float32 and took 358 µs against bfloat16's
+  // 231 µs.
+  return target >= CpuTarget::kSse4 ? ServingScan::kInt8 : ServingScan::kBf16;
 }
 
 const AlsSimd& als_simd(CpuTarget target) {

@@ -52,7 +52,7 @@ struct AlsSimd {
                     std::size_t quads, std::size_t n, float* scores);
   /// The same with the user quantised: scores[i] = scales[i] · user_scale · (v · q_i), `user`
   /// holding quads words of |v| bytes and then quads words of v's bytes (layout of the panels'
-  /// words). Null on targets without byte dot products (baseline, sse4).
+  /// words). Null on the baseline target (no byte dot products before SSSE3).
   void (*scan_int8_dot)(const std::uint32_t* panels, const float* scales, const std::uint32_t* user,
                         float user_scale, std::size_t quads, std::size_t n, float* scores);
   /// Row j of out (stride out_stride) = scores of user j (users row-major, count × f) for every

@@ -4,9 +4,9 @@
 // A request scores the whole catalog, and at 50,000 items × 64 factors the float32 panels
 // (12.8 MB) are read from memory on every request. Each item's factors are stored here as
 // integers q_i in [−127, 127] with one float32 scale s_i per item (symmetric, s_i = max_k |y_ik| /
-// 127): a quarter of float32's bytes, half of bfloat16's. On AVX2 and AVX-512 the user's factors
-// are quantised the same way (v, one scale s_u) and the scan is integer dot products of bytes,
-// exact in int32, times s_u·s_i; on the other targets each byte is widened to float32 and
+// 127): a quarter of float32's bytes, half of bfloat16's. From SSE4 on the user's factors
+// are quantised the same way (v, one scale s_u) and the scan is integer dot products of bytes
+// (exact in int32) times s_u·s_i; on the baseline target each byte is widened to float32 and
 // multiplied there with the user's float32 factors. Either way the scan returns, with the scores,
 // a bound on how far each can be from the float32 score, and serving re-scores its few
 // candidates in float32 (see Campaign), so the items chosen, their order and their raw scores are
