@@ -2,9 +2,10 @@
 // The ALS and scan kernels of one instruction-set target, as a table of functions (internal).
 //
 // als_simd.cpp compiles the same kernel source (als_simd_kernels.inc) once per target of
-// detail/cpu.hpp; als_kernels.cpp and bf16_scan.cpp call the table of the target in force. The
-// kernels take raw pointers only: no Eigen, no standard-library inline code is compiled with a
-// target's instructions, so the linker can never keep such a copy for a CPU without them.
+// detail/cpu.hpp; als_kernels.cpp, bf16_scan.cpp and int8_scan.cpp call the table of the target in
+// force. The kernels take raw pointers only: no Eigen, no standard-library inline code is
+// compiled with a target's instructions, so the linker can never keep such a copy for a CPU
+// without them.
 #pragma once
 
 #include <cstddef>
