@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // ALS kernels: one CG sweep over all users, the Gram matrix, fold-in of one user, and the
-// serving scan of the whole catalog for one user (float32 and bfloat16).
+// serving scan of the whole catalog for one user (float32, bfloat16 and 8-bit).
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "common/synthetic.hpp"
 #include "recipes/als/als_kernels.hpp"
+#include "recipes/als/bf16_scan.hpp"
+#include "recipes/als/int8_scan.hpp"
 
 namespace {
 
@@ -114,12 +116,13 @@ BENCHMARK(BM_AlsFoldIn)->ArgNames({"history"})->Arg(10)->Arg(100)->Unit(benchmar
 }  // namespace
 
 // One user's scores for the whole catalog (factors 64), the way a request scans it: float32
-// (score_all) or bfloat16 with an error bound (the scorer's approximate_scores). Different users
+// (score_all) or the compact copy the target scans fastest, 8-bit or bfloat16, with an error
+// bound (the scorer's approximate_scores). Different users
 // take turns, as requests do, and the items are scanned from wherever the previous request left
 // them.
 void BM_ScoreCatalog(benchmark::State& state) {
   const tailor::Index items = static_cast<tailor::Index>(state.range(0));
-  const bool bfloat16 = state.range(1) != 0;
+  const bool approximate = state.range(1) != 0;
   const tailor::AlsModel model("user-personalization", tailor::AlsParams{},
                                random_factors(1000, 64), random_factors(items, 64));
   std::vector<float> scores;
@@ -127,7 +130,7 @@ void BM_ScoreCatalog(benchmark::State& state) {
   for (auto _ : state) {
     tailor::UserQuery q;
     q.user = user++ % 1000;
-    if (bfloat16) {
+    if (approximate) {
       benchmark::DoNotOptimize(model.scorer(q)->approximate_scores(scores));
     } else {
       model.score_all(q, scores);
@@ -137,7 +140,7 @@ void BM_ScoreCatalog(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
 }
 BENCHMARK(BM_ScoreCatalog)
-    ->ArgNames({"items", "bfloat16"})
+    ->ArgNames({"items", "approximate"})
     ->Args({50000, 0})
     ->Args({50000, 1})
     ->Args({1000000, 0})
@@ -174,5 +177,46 @@ BENCHMARK(BM_ScoreBlock)
     ->Arg(64)
     ->Arg(128)
     ->Unit(benchmark::kMillisecond);
+
+// The scan kernels alone, for one user at a time over 50,000 items × 64 factors: float32,
+// bfloat16 and 8-bit panels under the target in force (TAILOR_CPU_TARGET lowers it). What
+// choosing the serving scan per target (als_simd.cpp) is measured by.
+void BM_ScanKernel(benchmark::State& state) {
+  const tailor::Index items = static_cast<tailor::Index>(state.range(0));
+  const int f = 64;
+  const tailor::FactorMatrix Y = random_factors(items, f), U = random_factors(1000, f);
+  const tailor::detail::ScorePanels panels = tailor::detail::score_panels(Y);
+  const tailor::detail::Bf16Panels bf16 = tailor::detail::bf16_panels(Y);
+  const tailor::detail::Int8Panels int8 = tailor::detail::int8_panels(Y);
+  std::vector<float> scores(static_cast<std::size_t>(items));
+  Eigen::Index user = 0;
+  for (auto _ : state) {
+    const float* u = U.row(user++ % 1000).data();
+    switch (state.range(1)) {
+      case 0:
+        tailor::detail::score_panels(panels.data(), u, f, scores.size(), scores.data());
+        break;
+      case 1:
+        benchmark::DoNotOptimize(
+            tailor::detail::score_bf16_panels(bf16, u, f, scores.size(), scores.data()));
+        break;
+      default:
+        benchmark::DoNotOptimize(
+            tailor::detail::score_int8_panels(int8, u, f, scores.size(), scores.data()));
+        break;
+    }
+    benchmark::DoNotOptimize(scores.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * items);
+}
+BENCHMARK(BM_ScanKernel)
+    ->ArgNames({"items", "kind"})  // kind: 0 float32, 1 bfloat16, 2 8-bit
+    ->Args({50000, 0})
+    ->Args({50000, 1})
+    ->Args({50000, 2})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Args({1000000, 2})
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The one place that decides which instruction-set target the hot kernels run on (internal).
 //
-// The kernels (ALS solves and Gram product, the float32 and bfloat16 catalogue scans, block
+// The kernels (ALS solves and Gram product, the float32, bfloat16 and 8-bit catalogue scans, block
 // scoring, top-k selection) are compiled once per target inside the library and picked here, at
 // run time, from the CPU: the default build runs the widest vectors the machine has without
 // -march=native. Every target uses the same data layout, so switching never invalidates a model.

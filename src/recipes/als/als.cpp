@@ -11,6 +11,7 @@
 #include "detail/huge_pages.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
+#include "recipes/als/int8_scan.hpp"
 #include "recipes/params.hpp"
 #include "tailor/error.hpp"
 
@@ -89,11 +90,15 @@ struct AlsModel::Impl {
   // sums (the layout serving reads on every request).
   // On huge pages: the scan reads all of it on every request (see detail::allocate_large).
   std::vector<float, detail::LargeAllocator<float>> panels;
-  // The panels again in bfloat16, for the scorer's approximate_scores() (see
-  // detail::bf16_panels), and each item's error radius (detail::bf16_error_radii).
-  std::vector<std::uint32_t, detail::LargeAllocator<std::uint32_t>> bf16_panels;
-  std::vector<float> bf16_radii;
-  float max_bf16_radius = 0;
+  // The panels again in a compact copy, for the scorer's approximate_scores(): 8-bit
+  // (detail::int8_panels) or bfloat16 (detail::bf16_panels), whichever scans faster on the
+  // target in force when the model is made (detail::serving_scan); only that one is built. Each
+  // item's error radius (detail::int8_error_radii, detail::bf16_error_radii) for the copy built.
+  // Either scan runs on every target, so a model stays valid when the target changes.
+  detail::Int8Panels int8_panels;
+  detail::Bf16Panels bf16_panels;
+  std::vector<float> radii;
+  float max_radius = 0;
   std::vector<Index> removed_items;  // ascending, no repeats
 };
 
@@ -105,8 +110,6 @@ AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix
       items(std::move(item_factors)),
       gram(detail::gram_matrix(items, params.regularization)),
       panels(detail::score_panels(items)),
-      bf16_panels(detail::bf16_panels(items)),
-      bf16_radii(detail::bf16_error_radii(bf16_panels, items)),
       removed_items(std::move(removed)) {
   TAILOR_THROW_IF(users.cols() != items.cols(), ErrorCode::InvalidArgument,
                   "user and item factors differ in width: ", users.cols(), " vs ", items.cols());
@@ -115,7 +118,14 @@ AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix
   TAILOR_THROW_IF(!removed_items.empty() && removed_items.back() >= items.rows(),
                   ErrorCode::InvalidArgument, "removed item ", removed_items.back(),
                   " is outside the model's ", items.rows(), " items");
-  for (float r : bf16_radii) max_bf16_radius = std::max(max_bf16_radius, r);
+  if (detail::serving_scan(detail::cpu_target()) == detail::ServingScan::kInt8) {
+    int8_panels = detail::int8_panels(items);
+    radii = detail::int8_error_radii(int8_panels, items);
+  } else {
+    bf16_panels = detail::bf16_panels(items);
+    radii = detail::bf16_error_radii(bf16_panels, items);
+  }
+  for (float r : radii) max_radius = std::max(max_radius, r);
 }
 
 AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
@@ -182,7 +192,7 @@ std::shared_ptr<const Model> AlsModel::without(Span<Index> users, Span<Index> it
     item_factors.row(i).setZero();
     removed.push_back(i);
   }
-  // The constructor derives the Gram matrix, the panels, their bfloat16 copy and its radii from
+  // The constructor derives the Gram matrix, the panels, their compact copy and its radii from
   // the zeroed item factors, so no copy keeps the old rows.
   return std::make_shared<AlsModel>(impl_->recipe, impl_->params, std::move(user_factors),
                                     std::move(item_factors), std::move(removed));
@@ -255,13 +265,17 @@ class AlsModel::Scorer : public UserScorer {
 
   ScoreBound approximate_scores(std::vector<float>& scores) const override {
     scores.resize(static_cast<std::size_t>(model_.impl_->items.rows()));
-    const float scale = detail::score_bf16_panels(model_.impl_->bf16_panels, u_.data(), width(),
-                                                  scores.size(), scores.data());
+    const Impl& m = *model_.impl_;
+    const float scale = m.int8_panels.empty()
+                            ? detail::score_bf16_panels(m.bf16_panels, u_.data(), width(),
+                                                        scores.size(), scores.data())
+                            : detail::score_int8_panels(m.int8_panels, u_.data(), width(),
+                                                        scores.size(), scores.data());
     if (scale > 0) {
-      model_.impl_->mask_removed(scores.data(), 0, scores.size());
-      return {scale, model_.impl_->bf16_radii.data(), model_.impl_->max_bf16_radius};
+      m.mask_removed(scores.data(), 0, scores.size());
+      return {scale, m.radii.data(), m.max_radius};
     }
-    // Unsupported factors, or u = 0 (every score exactly 0 either way): the float32 scan.
+    // Unsupported factors, or u = 0 or out of range: the float32 scan.
     score_all(scores);
     return {};
   }

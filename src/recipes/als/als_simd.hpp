@@ -2,9 +2,10 @@
 // The ALS and scan kernels of one instruction-set target, as a table of functions (internal).
 //
 // als_simd.cpp compiles the same kernel source (als_simd_kernels.inc) once per target of
-// detail/cpu.hpp; als_kernels.cpp and bf16_scan.cpp call the table of the target in force. The
-// kernels take raw pointers only: no Eigen, no standard-library inline code is compiled with a
-// target's instructions, so the linker can never keep such a copy for a CPU without them.
+// detail/cpu.hpp; als_kernels.cpp, bf16_scan.cpp and int8_scan.cpp call the table of the target in
+// force. The kernels take raw pointers only: no Eigen, no standard-library inline code is
+// compiled with a target's instructions, so the linker can never keep such a copy for a CPU
+// without them.
 #pragma once
 
 #include <cstddef>
@@ -46,7 +47,23 @@ struct AlsSimd {
   /// 2·pairs factors (an odd last one paired with a zero).
   void (*scan_bf16)(const std::uint32_t* panels, const float* v, std::size_t pairs, std::size_t n,
                     float* scores);
+  /// scores[i] = scales[i] · (u · q_i) for the n items of 8-bit panels (layout of
+  /// int8_panels(), scales kScorePanel per panel); u holds 4·quads factors (zeros past the last).
+  void (*scan_int8)(const std::uint32_t* panels, const float* scales, const float* u,
+                    std::size_t quads, std::size_t n, float* scores);
+  /// The same with the user quantised: scores[i] = scales[i] · user_scale · (v · q_i), `user`
+  /// holding quads words of |v| bytes and then quads words of v's bytes (layout of the panels'
+  /// words). Null on the baseline target (no byte dot products before SSSE3).
+  void (*scan_int8_dot)(const std::uint32_t* panels, const float* scales, const std::uint32_t* user,
+                        float user_scale, std::size_t quads, std::size_t n, float* scores);
 };
+
+/// The compact copy of the item factors a single request scans (see bf16_scan.hpp and
+/// int8_scan.hpp).
+enum class ServingScan { kBf16, kInt8 };
+
+/// The copy serving scans fastest on `target`, by measurement; the one place that chooses.
+ServingScan serving_scan(CpuTarget target);
 
 /// The kernels of `target` (which the CPU must support).
 const AlsSimd& als_simd(CpuTarget target);
