@@ -2,12 +2,9 @@
 // recommend_all: many recommendation requests answered at once for batch jobs; a model with a
 // block scorer scores the users of whole-catalog requests in blocks, per pass over its items.
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <optional>
 
 #include "detail/parallel.hpp"
-#include "detail/softmax_simd.hpp"
 #include "detail/topk.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/softmax.hpp"
@@ -82,7 +79,6 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   const Index align = blocks_of ? std::max<Index>(1, blocks_of->chunk_alignment()) : 1;
   const Index chunk = std::max<Index>(1, 512 / align) * align;
   const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
-  const detail::SoftmaxSimd& softmax = detail::softmax_simd();
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
     const std::size_t count = end - begin;
@@ -107,19 +103,8 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
                                static_cast<std::size_t>(chunk));
         for (std::size_t j = g; j < g + group; ++j) {
           const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
-          // Running log-sum-exp over the whole catalog (the softmax normaliser), as
-          // detail::LogSumExp::add() keeps it, with the target's vector exponential.
-          const float chunk_top = softmax.max(row, static_cast<std::size_t>(c));
-          detail::LogSumExp& l = normalisers[j];
-          if (chunk_top > l.top) {
-            l.sum *= std::exp(l.top - chunk_top);
-            l.top = chunk_top;
-          }
-          // (A chunk of -infinity only, removed items, adds nothing; -infinity − -infinity
-          // would be NaN.)
-          if (chunk_top > -std::numeric_limits<float>::infinity()) {
-            l.sum += softmax.exp_sum(row, static_cast<std::size_t>(c), static_cast<float>(l.top));
-          }
+          // Running log-sum-exp over the whole catalog (the softmax normaliser).
+          const float chunk_top = normalisers[j].add(row, static_cast<std::size_t>(c));
           // Running top-k among allowed items; equal scores keep the earlier item. A chunk
           // whose best score cannot enter a full heap is skipped whole.
           detail::TopK& heap = heaps[j];

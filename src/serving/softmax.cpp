@@ -2,21 +2,26 @@
 // The softmax normaliser.
 #include "serving/softmax.hpp"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "detail/softmax_simd.hpp"
 
 namespace tailor::detail {
 
-void LogSumExp::add(const float* scores, std::size_t n) {
-  if (n == 0) return;
-  const auto a = Eigen::Map<const Eigen::ArrayXf>(scores, static_cast<Eigen::Index>(n));
-  const double chunk_top = a.maxCoeff();
+float LogSumExp::add(const float* scores, std::size_t n) {
+  const SoftmaxSimd& kernels = softmax_simd();
+  const float chunk_top = kernels.max(scores, n);
   if (chunk_top > top) {
     sum *= std::exp(top - chunk_top);
     top = chunk_top;
   }
-  sum += static_cast<double>((a - static_cast<float>(top)).exp().sum());  // vectorized exp
+  // Scores of -infinity only (removed items) add nothing; -infinity − -infinity would be NaN.
+  if (chunk_top > -std::numeric_limits<float>::infinity()) {
+    sum += static_cast<double>(kernels.exp_sum(scores, n, static_cast<float>(top)));
+  }
+  return chunk_top;
 }
 
 double LogSumExp::value() const { return top + std::log(sum); }

@@ -17,7 +17,9 @@ namespace tailor::detail {
 struct LogSumExp {
   double top = -std::numeric_limits<double>::infinity();
   double sum = 0;
-  void add(const float* scores, std::size_t n);
+  /// Folds n scores in, with the CPU target's vector exponential; returns the largest of them
+  /// (-infinity for none).
+  float add(const float* scores, std::size_t n);
   double value() const;
 };
 
