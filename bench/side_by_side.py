@@ -34,7 +34,7 @@ SCHEMA = {"type": "record", "name": "Interactions", "fields": [
     {"name": "EVENT_VALUE", "type": ["null", "float"]}]}
 PARAMS = '{"factors":64,"iterations":15}'
 FACTORS, ITERATIONS, TOP_N = 64, 15, 25
-# The user's own items are excluded: what implicit's filter_already_liked_items does.
+# The user's own items are excluded, as offline top-k evaluations of implicit feedback usually do.
 FILTER = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
 
 
