@@ -76,13 +76,15 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #undef TAILOR_SIMD_INT8_DOT
 #endif
 
-ServingScan serving_scan(CpuTarget target) {
-  // 50,000 items × 64 factors, one user at a time (BM_ScanKernel, CPU time, medians of 3), on an
-  // AVX-512 machine with the targets forced: with byte dot products the 8-bit copy scans in 54 µs
-  // on AVX2 and AVX-512 (bfloat16 92–100 µs, float32 154–165 µs) and 96 µs on SSE4 (bfloat16
-  // 232 µs); the baseline target widens the bytes to float32 and took 358 µs against bfloat16's
-  // 231 µs.
-  return target >= CpuTarget::kSse4 ? ServingScan::kInt8 : ServingScan::kBf16;
+ServingScan serving_scan(CpuTarget) {
+  // The scan alone is fastest on the 8-bit copy from SSE4 up (50,000 items × 64 factors: 54 µs on
+  // AVX2 and AVX-512 against bfloat16's 92–100 µs; 96 µs on SSE4 against 232 µs). But its bound
+  // is about four times wider, so more requests fall back to exact scoring of a large part of
+  // the catalogue, and the tail grows: whole requests on the 5M set with a filter
+  // (tailor_evaluate --latency 5000, AVX-512 machine, targets forced) took p50 / p99 of
+  // 98 / 620 µs with 8 bits against 136 / 187 µs with bfloat16 on AVX-512, 197 / 905 against
+  // 326 / 381 µs on SSE4. Serving is judged by its tail: bfloat16 on every target.
+  return ServingScan::kBf16;
 }
 
 const AlsSimd& als_simd(CpuTarget target) {

@@ -62,7 +62,8 @@ struct AlsSimd {
 /// int8_scan.hpp).
 enum class ServingScan { kBf16, kInt8 };
 
-/// The copy serving scans fastest on `target`, by measurement; the one place that chooses.
+/// The copy serving scans on `target`, chosen by measured request latency (p99 first); the one
+/// place that chooses.
 ServingScan serving_scan(CpuTarget target);
 
 /// The kernels of `target` (which the CPU must support).
