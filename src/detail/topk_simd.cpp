@@ -6,9 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define TAILOR_SIMD_X86 1
-#endif
+#include "detail/simd_targets.hpp"
 
 namespace tailor::detail {
 
@@ -23,7 +21,7 @@ namespace tailor::detail {
 #ifdef TAILOR_SIMD_X86
 #define TAILOR_SIMD_NS sse4
 #define TAILOR_SIMD_LANES 4
-#define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_SSE4
 #include "detail/topk_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
@@ -31,7 +29,7 @@ namespace tailor::detail {
 
 #define TAILOR_SIMD_NS avx2
 #define TAILOR_SIMD_LANES 8
-#define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX2
 #include "detail/topk_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
@@ -39,29 +37,13 @@ namespace tailor::detail {
 
 #define TAILOR_SIMD_NS avx512
 #define TAILOR_SIMD_LANES 16
-#define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX512
 #include "detail/topk_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
 #undef TAILOR_SIMD_TARGET
 #undef TAILOR_SIMD_LANES
 #endif
 
-const TopKSimd& topk_simd(CpuTarget target) {
-#ifdef TAILOR_SIMD_X86
-  switch (target) {
-    case CpuTarget::kAvx512:
-      return avx512::kKernels;
-    case CpuTarget::kAvx2:
-      return avx2::kKernels;
-    case CpuTarget::kSse4:
-      return sse4::kKernels;
-    case CpuTarget::kBaseline:
-      break;
-  }
-#else
-  (void)target;
-#endif
-  return baseline::kKernels;
-}
+const TopKSimd& topk_simd(CpuTarget target) { return TAILOR_SIMD_SELECT(target); }
 
 }  // namespace tailor::detail

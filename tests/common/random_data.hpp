@@ -2,10 +2,12 @@
 // Random implicit feedback for recipe tests.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "tailor/recipes/als.hpp"
 #include "tailor/recipes/training_data.hpp"
 
 namespace tailor::test {
@@ -29,6 +31,24 @@ inline TrainingData random_data(Index users, Index items, double density, std::u
     }
   }
   return TrainingData::build(users, items, us, is, ts, ws);
+}
+
+/// A rows × f factor matrix of N(0, 0.3²) draws from `seed`.
+inline FactorMatrix random_matrix(Index rows, int f, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0, 0.3f);
+  FactorMatrix m(rows, f);
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
+  }
+  return m;
+}
+
+/// γ_f = f·u / (1 − f·u), u = 2^−24: a float32 sum of f products, in any order, with or without
+/// FMA, is within γ_f · Σ|aₖbₖ| of the exact one.
+inline double gamma(int f) {
+  const double u = std::ldexp(1.0, -24) * f;
+  return u / (1 - u);
 }
 
 }  // namespace tailor::test

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/cpu_targets.hpp"
+#include "common/random_data.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
 #include "tailor/recipes/training_data.hpp"
@@ -24,20 +25,8 @@ namespace {
 
 using detail::CpuTarget;
 
-FactorMatrix random_matrix(Index rows, int f, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0, 0.3f);
-  FactorMatrix m(rows, f);
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
-  }
-  return m;
-}
-
-double gamma(int f) {
-  const double u = std::ldexp(1.0, -24) * f;
-  return u / (1 - u);
-}
+using test::gamma;
+using test::random_matrix;
 
 // |got − Σ a_k b_k| ≤ γ_f·Σ|a_k b_k|, the sums in double.
 void expect_dot(float got, const float* a, const float* b, int f, const std::string& what) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/cpu_targets.hpp"
+#include "common/random_data.hpp"
 #include "recipes/als/als_kernels.hpp"
 
 namespace tailor {
@@ -24,20 +25,8 @@ namespace {
 using detail::CpuTarget;
 using detail::kScorePanel;
 
-FactorMatrix random_matrix(Index rows, int f, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0, 0.3f);
-  FactorMatrix m(rows, f);
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index c = 0; c < m.cols(); ++c) m(r, c) = normal(rng);
-  }
-  return m;
-}
-
-double gamma(int f) {
-  const double u = std::ldexp(1.0, -24) * f;
-  return u / (1 - u);
-}
+using test::gamma;
+using test::random_matrix;
 
 // Factor counts of the recipe's usual sizes, odd ones and one below a vector.
 constexpr int kWidths[] = {64, 32, 128, 37, 5};

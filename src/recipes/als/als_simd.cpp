@@ -13,8 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define TAILOR_SIMD_X86 1
+#include "detail/simd_targets.hpp"
+
+#ifdef TAILOR_SIMD_X86
 #include <immintrin.h>
 #endif
 
@@ -47,7 +48,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 #ifdef TAILOR_SIMD_X86
 #define TAILOR_SIMD_NS sse4
 #define TAILOR_SIMD_LANES 4
-#define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_SSE4
 #define TAILOR_SIMD_INT8_DOT 128
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
@@ -57,7 +58,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 
 #define TAILOR_SIMD_NS avx2
 #define TAILOR_SIMD_LANES 8
-#define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX2
 #define TAILOR_SIMD_INT8_DOT 256
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
@@ -67,7 +68,7 @@ void gram_eigen(const float* Y, std::size_t n, int f, float* G) {
 
 #define TAILOR_SIMD_NS avx512
 #define TAILOR_SIMD_LANES 16
-#define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX512
 #define TAILOR_SIMD_INT8_DOT 256
 #include "recipes/als/als_simd_kernels.inc"
 #undef TAILOR_SIMD_NS
@@ -87,22 +88,6 @@ ServingScan serving_scan(CpuTarget) {
   return ServingScan::kBf16;
 }
 
-const AlsSimd& als_simd(CpuTarget target) {
-#ifdef TAILOR_SIMD_X86
-  switch (target) {
-    case CpuTarget::kAvx512:
-      return avx512::kKernels;
-    case CpuTarget::kAvx2:
-      return avx2::kKernels;
-    case CpuTarget::kSse4:
-      return sse4::kKernels;
-    case CpuTarget::kBaseline:
-      break;
-  }
-#else
-  (void)target;
-#endif
-  return baseline::kKernels;
-}
+const AlsSimd& als_simd(CpuTarget target) { return TAILOR_SIMD_SELECT(target); }
 
 }  // namespace tailor::detail

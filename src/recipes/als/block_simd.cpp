@@ -6,11 +6,8 @@
 
 #include <cstddef>
 
+#include "detail/simd_targets.hpp"
 #include "recipes/als/als_simd.hpp"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define TAILOR_SIMD_X86 1
-#endif
 
 namespace tailor::detail {
 
@@ -32,7 +29,7 @@ namespace tailor::detail {
 #ifdef TAILOR_SIMD_X86
 #define TAILOR_SIMD_NS sse4
 #define TAILOR_SIMD_LANES 4
-#define TAILOR_SIMD_TARGET __attribute__((target("sse4.2,popcnt")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_SSE4
 #define TAILOR_BLOCK_USERS 2
 #define TAILOR_BLOCK_PANELS 1
 #include "recipes/als/block_simd_kernels.inc"
@@ -44,7 +41,7 @@ namespace tailor::detail {
 
 #define TAILOR_SIMD_NS avx2
 #define TAILOR_SIMD_LANES 8
-#define TAILOR_SIMD_TARGET __attribute__((target("avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX2
 #define TAILOR_BLOCK_USERS 6
 #define TAILOR_BLOCK_PANELS 1
 #include "recipes/als/block_simd_kernels.inc"
@@ -56,7 +53,7 @@ namespace tailor::detail {
 
 #define TAILOR_SIMD_NS avx512
 #define TAILOR_SIMD_LANES 16
-#define TAILOR_SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define TAILOR_SIMD_TARGET TAILOR_SIMD_TARGET_AVX512
 #define TAILOR_BLOCK_USERS 8
 #define TAILOR_BLOCK_PANELS 2
 #include "recipes/als/block_simd_kernels.inc"
@@ -67,22 +64,6 @@ namespace tailor::detail {
 #undef TAILOR_BLOCK_PANELS
 #endif
 
-const BlockSimd& block_simd(CpuTarget target) {
-#ifdef TAILOR_SIMD_X86
-  switch (target) {
-    case CpuTarget::kAvx512:
-      return avx512::kKernels;
-    case CpuTarget::kAvx2:
-      return avx2::kKernels;
-    case CpuTarget::kSse4:
-      return sse4::kKernels;
-    case CpuTarget::kBaseline:
-      break;
-  }
-#else
-  (void)target;
-#endif
-  return baseline::kKernels;
-}
+const BlockSimd& block_simd(CpuTarget target) { return TAILOR_SIMD_SELECT(target); }
 
 }  // namespace tailor::detail
