@@ -26,6 +26,7 @@
 #include "tailor/recipes/recipe.hpp"
 #include "tailor/recipes/training_data.hpp"
 #include "tailor/schema/schema.hpp"
+#include "tailor/service/http_service.hpp"
 #include "tailor/serving/campaign.hpp"
 #include "tailor/serving/live_group.hpp"
 #include "tailor/solution/solution.hpp"

@@ -21,5 +21,7 @@ void add_activate(CLI::App& app, Common& common, Commands& commands);
 void add_repair(CLI::App& app, Common& common, Commands& commands);
 /// delete-users and delete-items.
 void add_delete(CLI::App& app, Common& common, Commands& commands);
+/// serve: the group over HTTP.
+void add_serve(CLI::App& app, Common& common, Commands& commands);
 
 }  // namespace tailor::cli

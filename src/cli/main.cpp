@@ -54,6 +54,7 @@ int main(int argc, char** argv) try {
   add_activate(app, common, commands);
   add_repair(app, common, commands);
   add_delete(app, common, commands);
+  add_serve(app, common, commands);
 
   try {
     app.parse(argc, argv);

@@ -420,6 +420,17 @@ void Store::save_filter(const std::string& name, const std::string& expression) 
   write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
 }
 
+void Store::delete_filter(const std::string& name) {
+  require_writable("delete a filter");
+  detail::Catalog catalog = read_catalog(dir_);
+  const auto at = std::find_if(catalog.filters.begin(), catalog.filters.end(),
+                               [&](const auto& p) { return p.first == name; });
+  TAILOR_THROW_IF(at == catalog.filters.end(), ErrorCode::NotFound, "no filter named \"", name,
+                  "\" in ", dir_);
+  catalog.filters.erase(at);
+  write_atomic(catalog_path(dir_), frame(kKindCatalog, detail::serialize_catalog(catalog)));
+}
+
 std::vector<std::pair<std::string, std::string>> Store::filters() const {
   return read_catalog(dir_).filters;
 }

@@ -162,6 +162,8 @@ class TAILOR_EXPORT Store {
 
   /// Saves a named filter (compiled first, so a bad expression is refused) or replaces it.
   void save_filter(const std::string& name, const std::string& expression);
+  /// Deletes a saved filter. @throws tailor::Error(NotFound) when there is none of that name
+  void delete_filter(const std::string& name);
   /// The saved filters: (name, expression).
   std::vector<std::pair<std::string, std::string>> filters() const;
   /// A saved filter, compiled against the group. @throws tailor::Error(NotFound)
