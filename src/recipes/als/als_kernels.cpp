@@ -40,14 +40,13 @@ void solve_row_cholesky(float* x, const FactorMatrix& Y, const Eigen::MatrixXf& 
   Eigen::Map<Eigen::VectorXf>(x, G.rows()) = s.llt.solve(s.b);
 }
 
-// Solves rows [first, rows) of the row-major X (f = Y.cols() columns) from rows of R.
-void solve_rows(float* X, Index rows, const FactorMatrix& Y, const CsrView& R, Index first,
+void solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, Index first,
                 const AlsKernelArgs& args, const Eigen::MatrixXf& G) {
-  const int f = static_cast<int>(Y.cols());
+  const int f = static_cast<int>(X.cols());
   const int threads = resolve_threads(args.threads);
   // One target for the whole sweep, whatever set_cpu_target() does meanwhile.
   const AlsSimd& kernels = als_simd();
-  const CgProblem problem{X,         Y.data(), f,      G.data(),   R.offsets,
+  const CgProblem problem{X.data(),  Y.data(), f,      G.data(),   R.offsets,
                           R.indices, R.values, R.rows, args.alpha, args.cg_steps};
   std::vector<Scratch> scratch(static_cast<std::size_t>(threads));
   for (Scratch& s : scratch) {
@@ -57,6 +56,7 @@ void solve_rows(float* X, Index rows, const FactorMatrix& Y, const CsrView& R, I
       s.b.resize(f);
     }
   }
+  const Index rows = static_cast<Index>(X.rows());
   constexpr Index kBlock = 32;  // rows per scheduling unit; skewed rows balance dynamically
   const std::size_t blocks = rows > first ? (rows - first + kBlock - 1) / kBlock : 0;
   parallel_for(blocks, threads, [&](std::size_t b) {
@@ -70,8 +70,7 @@ void solve_rows(float* X, Index rows, const FactorMatrix& Y, const CsrView& R, I
     for (Index u = begin_row; u < end_row; ++u) {
       const std::size_t begin = u < R.rows ? R.offsets[u] : 0;
       const std::size_t end = u < R.rows ? R.offsets[u + 1] : 0;
-      solve_row_cholesky(X + static_cast<std::size_t>(u) * f, Y, G, begin, end, R.indices, R.values,
-                         args.alpha, s);
+      solve_row_cholesky(X.row(u).data(), Y, G, begin, end, R.indices, R.values, args.alpha, s);
     }
   });
 }
@@ -93,12 +92,17 @@ Eigen::MatrixXf gram_matrix(const FactorMatrix& Y, float regularization) {
 void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, Index first,
                     const AlsKernelArgs& args) {
   const Eigen::MatrixXf G = gram_matrix(Y, args.regularization);
-  solve_rows(X.data(), static_cast<Index>(X.rows()), Y, R, first, args, G);
+  solve_rows(X, Y, R, first, args, G);
 }
 
 void als_solve_block(float* X, const FactorMatrix& Y, const Eigen::MatrixXf& G, const CsrView& R,
                      const AlsKernelArgs& args) {
-  solve_rows(X, R.rows, Y, R, 0, args, G);
+  // The block is copied into a matrix of its own so that one solve_rows() serves both callers; a
+  // copy per sweep is small next to the solves.
+  Eigen::Map<FactorMatrix> block(X, R.rows, Y.cols());
+  FactorMatrix rows = block;
+  solve_rows(rows, Y, R, 0, args, G);
+  block = rows;
 }
 
 double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R,
