@@ -67,6 +67,7 @@ void print_solutions(const Store& store) {
       std::printf("    %s  %s  %-24s %-6s ", v.id == active ? "*" : " ", v.id.c_str(),
                   v.recipe.c_str(), training_mode_name(v.mode).c_str());
       std::printf("%s  ", utc_time(v.created_at).c_str());
+      if (v.training_ranks > 1) std::printf("%d ranks  ", v.training_ranks);
       if (v.metrics) {
         std::printf("ndcg@10 %.4f\n", v.metrics->normalized_discounted_cumulative_gain_at_10);
       } else {
