@@ -17,6 +17,7 @@
 #include <fstream>
 #include <random>
 
+#include "batch/batch_lines.hpp"
 #include "detail/parallel.hpp"
 #include "io/json.hpp"
 #include "tailor/error.hpp"
@@ -228,6 +229,74 @@ FILE* create_temporary(const std::string& output, std::string& tmp) {
 
 }  // namespace
 
+namespace detail {
+
+std::vector<std::string> answer_batch_lines(const Campaign& campaign,
+                                            std::vector<std::string> texts,
+                                            const BatchOptions& options, std::size_t& failed) {
+  std::vector<Line> lines(texts.size());
+  for (std::size_t k = 0; k < texts.size(); ++k) lines[k].text = std::move(texts[k]);
+  const int threads = options.execution.num_threads;
+  detail::parallel_for(lines.size(), threads,
+                       [&](std::size_t k) { parse_line(lines[k], options); });
+  // Recommendation lines go to the campaign together (ALS scores them with matrix products).
+  std::vector<std::size_t> recommend_lines, rank_lines;
+  std::vector<RecommendationRequest> requests;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    if (!lines[k].error.empty()) continue;
+    if (lines[k].ranking) {
+      rank_lines.push_back(k);
+    } else {
+      recommend_lines.push_back(k);
+      requests.push_back(std::move(lines[k].recommend));
+    }
+  }
+  std::vector<RecommendationResult> results = recommend_all(campaign, requests, options.execution);
+  for (std::size_t j = 0; j < recommend_lines.size(); ++j) {
+    Line& line = lines[recommend_lines[j]];
+    line.error = std::move(results[j].message);
+    line.response = std::move(results[j].response);
+  }
+  detail::parallel_for(rank_lines.size(), threads, [&](std::size_t j) {
+    Line& line = lines[rank_lines[j]];
+    try {
+      line.response = campaign.get_personalized_ranking(line.rank);
+    } catch (const std::exception& e) {
+      line.error = e.what();
+    }
+  });
+  std::vector<std::string> formatted(lines.size());
+  detail::parallel_for(lines.size(), threads,
+                       [&](std::size_t k) { formatted[k] = format_line(lines[k]); });
+  failed = 0;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    formatted[k] += '\n';
+    if (!lines[k].error.empty()) ++failed;
+  }
+  return formatted;
+}
+
+void read_batch_lines(std::istream& in, std::size_t count, std::vector<std::string>& lines) {
+  lines.clear();
+  std::string text;
+  while (lines.size() < count && std::getline(in, text)) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (text.find_first_not_of(" \t") == std::string::npos)
+      continue;  // blank lines are not requests
+    lines.push_back(std::move(text));
+  }
+}
+
+void check_batch_paths(const std::string& input, const std::string& output) {
+  check_paths(input, output);
+}
+
+FILE* create_batch_temporary(const std::string& output, std::string& tmp) {
+  return create_temporary(output, tmp);
+}
+
+}  // namespace detail
+
 BatchReport run_batch_inference(const Campaign& campaign, const std::string& input,
                                 const std::string& output, const BatchOptions& options,
                                 const std::function<void(std::size_t)>& progress) {
@@ -238,58 +307,21 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
   std::string tmp;
   FILE* out = create_temporary(output, tmp);
   BatchReport report;
-  std::vector<Line> lines;
+  std::vector<std::string> lines;
   const std::size_t block = std::max<std::size_t>(1, options.lines_per_block);
   try {
     for (;;) {
-      lines.clear();
-      std::string text;
-      while (lines.size() < block && std::getline(in, text)) {
-        if (!text.empty() && text.back() == '\r') text.pop_back();
-        if (text.find_first_not_of(" \t") == std::string::npos)
-          continue;  // blank lines are not requests
-        lines.emplace_back().text = std::move(text);
-      }
+      detail::read_batch_lines(in, block, lines);
       if (lines.empty()) break;
-      const int threads = options.execution.num_threads;
-      detail::parallel_for(lines.size(), threads,
-                           [&](std::size_t k) { parse_line(lines[k], options); });
-      // Recommendation lines go to the campaign together (ALS scores them with matrix products).
-      std::vector<std::size_t> recommend_lines, rank_lines;
-      std::vector<RecommendationRequest> requests;
-      for (std::size_t k = 0; k < lines.size(); ++k) {
-        if (!lines[k].error.empty()) continue;
-        if (lines[k].ranking) {
-          rank_lines.push_back(k);
-        } else {
-          recommend_lines.push_back(k);
-          requests.push_back(std::move(lines[k].recommend));
-        }
+      std::size_t failed = 0;
+      const std::vector<std::string> formatted =
+          detail::answer_batch_lines(campaign, std::move(lines), options, failed);
+      for (const std::string& line : formatted) {
+        std::fwrite(line.data(), 1, line.size(), out);
       }
-      std::vector<RecommendationResult> results =
-          recommend_all(campaign, requests, options.execution);
-      for (std::size_t j = 0; j < recommend_lines.size(); ++j) {
-        Line& line = lines[recommend_lines[j]];
-        line.error = std::move(results[j].message);
-        line.response = std::move(results[j].response);
-      }
-      detail::parallel_for(rank_lines.size(), threads, [&](std::size_t j) {
-        Line& line = lines[rank_lines[j]];
-        try {
-          line.response = campaign.get_personalized_ranking(line.rank);
-        } catch (const std::exception& e) {
-          line.error = e.what();
-        }
-      });
-      std::vector<std::string> formatted(lines.size());
-      detail::parallel_for(lines.size(), threads,
-                           [&](std::size_t k) { formatted[k] = format_line(lines[k]); });
-      for (std::size_t k = 0; k < lines.size(); ++k) {
-        formatted[k] += '\n';
-        std::fwrite(formatted[k].data(), 1, formatted[k].size(), out);
-        ++report.lines_read;
-        lines[k].error.empty() ? ++report.succeeded : ++report.failed;
-      }
+      report.lines_read += formatted.size();
+      report.failed += failed;
+      report.succeeded += formatted.size() - failed;
       TAILOR_THROW_IF(std::ferror(out), ErrorCode::Io, "cannot write batch output ", tmp);
       if (progress) progress(report.lines_read);
     }

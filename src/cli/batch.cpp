@@ -6,6 +6,10 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
+#ifdef TAILOR_WITH_MPI
+#include "tailor/distributed/batch.hpp"
+#endif
 
 namespace tailor::cli {
 namespace {
@@ -13,6 +17,7 @@ namespace {
 struct BatchArgs {
   std::string input, output;
   ServingArgs serving;
+  bool mpi = false;
 };
 
 int run_batch(const Common& common, const BatchArgs& a) {
@@ -25,14 +30,31 @@ int run_batch(const Common& common, const BatchArgs& a) {
   options.filter_values = parse_params(a.serving.filter_params);
   options.execution = execution_options(common);
   const auto start = std::chrono::steady_clock::now();
-  BatchReport r = run_batch_inference(*campaign, a.input, a.output, options, [&](std::size_t done) {
+  const bool root = mpi_rank() == 0;
+  auto progress = [&](std::size_t done) {
+    if (!root) return;
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char buffer[96];
     std::snprintf(buffer, sizeof buffer, "batch: %zu lines, %.0f lines/s", done,
                   done / std::max(s, 1e-9));
     progress_line(buffer);
-  });
+  };
+  BatchReport r;
+#ifdef TAILOR_WITH_MPI
+  if (use_mpi(a.mpi)) {
+    // Every rank answers a share; rank 0 reads the input and writes the output.
+    r = distributed::run_batch_inference(MPI_COMM_WORLD, *campaign, a.input, a.output, options,
+                                         progress);
+  } else {
+    r = run_batch_inference(*campaign, a.input, a.output, options, progress);
+  }
+#else
+  TAILOR_THROW_IF(a.mpi, ErrorCode::InvalidArgument,
+                  "--mpi: this tailor was built without MPI (TAILOR_WITH_MPI)");
+  r = run_batch_inference(*campaign, a.input, a.output, options, progress);
+#endif
+  if (!root) return 0;
   progress_done();
   if (common.json) {
     std::cout << "{\"linesRead\":" << r.lines_read << ",\"succeeded\":" << r.succeeded
@@ -54,6 +76,9 @@ void add_batch(CLI::App& app, Common& common, Commands& commands) {
   cmd->add_option("--output", a->output, "JSON Lines output")->required();
   add_serving_options(cmd, a->serving, "number of results per line",
                       "filter expression for every line");
+  cmd->add_flag("--mpi", a->mpi,
+                "answer the lines across MPI ranks (automatic under mpirun with more than one "
+                "rank); rank 0 reads the input and writes the output");
   commands.push_back({cmd, [&common, a] { return run_batch(common, *a); }});
 }
 

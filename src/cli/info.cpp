@@ -24,7 +24,8 @@ std::string utc_time(std::int64_t seconds) {
 }
 
 // info's "solutions": [{"name","recipe","active","versions":[{"id","createdAt","trainingMode",
-// "metrics"}]}], versions oldest first; the recipe is the active version's.
+// "ranks","metrics"}]}] (ranks: the MPI ranks that trained it), versions oldest first; the recipe
+// is the active version's.
 std::string solutions_json(const Store& store) {
   std::string out = "[";
   for (const auto& name : store.solutions()) {
@@ -48,7 +49,8 @@ std::string solutions_json(const Store& store) {
       append_json_string(out, versions[k].id);
       out += ",\"createdAt\":" + std::to_string(versions[k].created_at) + ",\"trainingMode\":\"" +
              training_mode_name(versions[k].mode) +
-             "\",\"metrics\":" + metrics_json(versions[k].metrics) + "}";
+             "\",\"ranks\":" + std::to_string(versions[k].training_ranks) +
+             ",\"metrics\":" + metrics_json(versions[k].metrics) + "}";
     }
     out += "]}";
   }
@@ -65,6 +67,7 @@ void print_solutions(const Store& store) {
       std::printf("    %s  %s  %-24s %-6s ", v.id == active ? "*" : " ", v.id.c_str(),
                   v.recipe.c_str(), training_mode_name(v.mode).c_str());
       std::printf("%s  ", utc_time(v.created_at).c_str());
+      if (v.training_ranks > 1) std::printf("%d ranks  ", v.training_ranks);
       if (v.metrics) {
         std::printf("ndcg@10 %.4f\n", v.metrics->normalized_discounted_cumulative_gain_at_10);
       } else {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 #include "tailor/kernels.hpp"
 #include "tailor/version.hpp"
 
@@ -34,6 +35,7 @@ int exit_code(tailor::ErrorCode code) {
 
 int main(int argc, char** argv) try {
   using namespace tailor::cli;
+  start_mpi_if_launched(argc, argv);  // under mpirun: train and batch run distributed
   CLI::App app{
       "tailor: an embedded recommender engine. Each command works on a dataset-group directory."};
   app.require_subcommand(1);
@@ -71,8 +73,8 @@ int main(int argc, char** argv) try {
   return 0;
 } catch (const tailor::Error& e) {
   std::cerr << "tailor: " << e.what() << "\n";
-  return exit_code(e.code());
+  return tailor::cli::mpi_exit(exit_code(e.code()));
 } catch (const std::exception& e) {
   std::cerr << "tailor: " << e.what() << "\n";
-  return 1;
+  return tailor::cli::mpi_exit(1);
 }

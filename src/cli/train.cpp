@@ -8,6 +8,10 @@
 #include <tuple>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
+#ifdef TAILOR_WITH_MPI
+#include "tailor/distributed/als.hpp"
+#endif
 
 namespace tailor::cli {
 namespace {
@@ -18,6 +22,7 @@ struct TrainArgs {
   bool no_metrics = false;
   std::string mode = "full", event_types, event_value_threshold, event_weights;
   bool event_value_as_weight = false;
+  bool mpi = false;
   CLI::App* cmd = nullptr;  // to tell whether --params was given
 };
 
@@ -79,6 +84,28 @@ std::function<void(const TrainingProgress&)> training_progress(const std::string
   };
 }
 
+// The solution to train: under MPI (mpirun, or --mpi) user-personalization trains across the
+// ranks, every rank running this command; `ranks` gets their number.
+Solution make_solution(const SolutionConfig& config, bool mpi_flag, int& ranks) {
+  ranks = 1;
+#ifdef TAILOR_WITH_MPI
+  if (use_mpi(mpi_flag)) {
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    auto recipe = RecipeRegistry::create(config.recipe, config.params_json);
+    const auto* als = dynamic_cast<const AlsRecipe*>(recipe.get());
+    TAILOR_THROW_IF(!als || recipe->name() != "user-personalization", ErrorCode::InvalidArgument,
+                    "training over MPI supports recipe user-personalization only, not ",
+                    config.recipe);
+    return Solution(config, std::make_shared<distributed::DistributedAlsRecipe>(
+                                MPI_COMM_WORLD, als->params(), recipe->name()));
+  }
+#else
+  TAILOR_THROW_IF(mpi_flag, ErrorCode::InvalidArgument,
+                  "--mpi: this tailor was built without MPI (TAILOR_WITH_MPI)");
+#endif
+  return Solution(config);
+}
+
 int run_train(const Common& common, TrainArgs a) {
   // train reads, and takes the writer lock only to save its version: events keep arriving during a
   // long training.
@@ -97,18 +124,26 @@ int run_train(const Common& common, TrainArgs a) {
                         events};
   std::optional<SolutionVersion> previous;
   if (options.mode == TrainingMode::Update) previous = previous_version(*store, config, a);
-  Solution solution(config);
+  int ranks = 1;
+  Solution solution = make_solution(config, a.mpi, ranks);
+  // Under MPI every rank trains; rank 0 alone reports and saves the version.
+  const bool root = mpi_rank() == 0;
   options.compute_metrics = !a.no_metrics;
   options.execution = execution_options(common, a.seed);
-  options.progress = training_progress(a.recipe);
+  if (root) options.progress = training_progress(a.recipe);
   // Copy the events under the read lock, then train without holding it.
   auto [selected, users, item_count] = store->group()->read([&](const DatasetGroup& g) {
     return std::make_tuple(solution.select_events(g), g.user_ids().size(), g.item_ids().size());
   });
   SolutionVersion v = solution.train(std::move(selected), users, item_count, options,
                                      previous ? &*previous : nullptr);
-  progress_done();
+  if (root) progress_done();
   store.reset();  // the read-only view is done with: one copy of the group in memory at a time
+  if (!root) return 0;
+  if (ranks > 1) {
+    v = SolutionVersion(v.config(), v.mode(), v.model(), v.metrics(), v.baseline_metrics(),
+                        v.training_seconds(), ranks);
+  }
   const std::string id = open_store(common, StoreAccess::ReadWrite)->save_version(v);
   print_metrics(v, id, common.json);
   return 0;
@@ -141,6 +176,9 @@ void add_train(CLI::App& app, Common& common, Commands& commands) {
                   "weight per event type: TYPE=W,TYPE=W (others weigh 1)");
   cmd->add_flag("--event-value-as-weight", a->event_value_as_weight,
                 "weigh each event by its EVENT_VALUE too");
+  cmd->add_flag("--mpi", a->mpi,
+                "train user-personalization across MPI ranks (automatic under mpirun with more "
+                "than one rank); rank 0 saves the version");
   commands.push_back({cmd, [&common, a] { return run_train(common, *a); }});
 }
 

@@ -34,6 +34,7 @@ struct VersionImage {
   double seconds = 0;
   std::string model_recipe;            // the recipe whose loader reads the sections
   std::vector<SectionImage> sections;  // class version 3; before, the fixed fields below
+  std::uint32_t ranks = 1;             // class version 4
 
   // Class versions 1 and 2 stored the built-in models' arrays in fixed fields; reading one
   // turns them into sections of the same names (legacy_sections()).
@@ -54,6 +55,7 @@ struct VersionInfoImage {
   std::uint8_t mode = 0;
   MetricsImage metrics;
   double seconds = 0;
+  std::uint32_t ranks = 1;  // class version 2
 };
 struct VersionIndexImage {
   std::uint64_t next_id = 1;
@@ -77,8 +79,8 @@ constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMet
 
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::SectionImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::VersionImage, 3)
-BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionImage, 4)
+BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 2)
 BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
 
 namespace boost::serialization {
@@ -107,6 +109,7 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
   if (version >= 3) {
     TAILOR_TEXT(model_recipe);
     tailor::detail::image_vector(ar, x.sections);
+    if (version >= 4) ar& x.ranks;
     return;
   }
   ar& x.model_kind;
@@ -125,10 +128,11 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
 }
 
 template <class Archive>
-void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int) {
+void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int version) {
   TAILOR_TEXT(id);
   TAILOR_TEXT(recipe);
   ar& x.created_at& x.mode& x.metrics& x.seconds;
+  if (version >= 2) ar& x.ranks;
 }
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionIndexImage& x, const unsigned int) {
@@ -208,6 +212,13 @@ ModelArchive archive_of(VersionImage& img) {
   return archive;
 }
 
+// A stored rank count: 1 when the file predates it (the class version reads 1 by default).
+int ranks_of(std::uint32_t ranks) {
+  TAILOR_THROW_IF(ranks < 1 || ranks > (1u << 24), ErrorCode::ParseError, "training ranks ", ranks,
+                  " out of range");
+  return static_cast<int>(ranks);
+}
+
 std::optional<RankingMetrics> metrics_of(const MetricsImage& img) {
   if (!img.present) return std::nullopt;
   TAILOR_THROW_IF(img.values.size() != 8, ErrorCode::ParseError, "metrics: ", img.values.size(),
@@ -238,6 +249,7 @@ std::string serialize_version(const SolutionVersion& v) {
   img.metrics = metrics_image(v.metrics());
   img.baseline = metrics_image(v.baseline_metrics());
   img.seconds = v.training_seconds();
+  img.ranks = static_cast<std::uint32_t>(v.training_ranks());
   const Model& m = *v.model();
   img.model_recipe = m.recipe();
   TAILOR_THROW_IF(!RecipeRegistry::has_loader(m.recipe()), ErrorCode::InvalidArgument, "recipe \"",
@@ -291,7 +303,7 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
     }
     return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full,
                            std::move(model), metrics_of(img.metrics), metrics_of(img.baseline),
-                           img.seconds);
+                           img.seconds, ranks_of(img.ranks));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::NotFound) throw;
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
@@ -305,7 +317,8 @@ std::string serialize_version_index(const VersionIndex& index) {
   for (const VersionInfo& v : index.versions) {
     img.versions.push_back({v.id, v.recipe, v.created_at,
                             static_cast<std::uint8_t>(v.mode == TrainingMode::Update),
-                            metrics_image(v.metrics), v.training_seconds});
+                            metrics_image(v.metrics), v.training_seconds,
+                            static_cast<std::uint32_t>(v.training_ranks)});
   }
   return to_bytes(img);
 }
@@ -321,7 +334,7 @@ VersionIndex deserialize_version_index(const std::string& payload, const std::st
                       static_cast<int>(v.mode));
       index.versions.push_back({v.id, v.created_at, v.recipe,
                                 v.mode ? TrainingMode::Update : TrainingMode::Full,
-                                metrics_of(v.metrics), v.seconds});
+                                metrics_of(v.metrics), v.seconds, ranks_of(v.ranks)});
     }
   } catch (const Error& e) {
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");

@@ -83,8 +83,8 @@ std::uint64_t id_number(const std::string& id) {
 }
 
 VersionInfo info_of(const SolutionVersion& v, std::string id, std::int64_t created_at) {
-  return {std::move(id), created_at,  v.config().recipe,
-          v.mode(),      v.metrics(), v.training_seconds()};
+  return {std::move(id), created_at,           v.config().recipe, v.mode(),
+          v.metrics(),   v.training_seconds(), v.training_ranks()};
 }
 
 std::int64_t now_seconds() {
@@ -239,7 +239,8 @@ std::string Store::save_version(const SolutionVersion& given) {
           ? given
           : SolutionVersion(given.config(), given.mode(),
                             given.model()->without(deleted_users, deleted_items), given.metrics(),
-                            given.baseline_metrics(), given.training_seconds());
+                            given.baseline_metrics(), given.training_seconds(),
+                            given.training_ranks());
   const std::string& name = version.config().name;
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "solution name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
@@ -343,9 +344,10 @@ void forget_in_versions(const std::string& dir, const std::vector<Index>& users,
   }
   for (const std::string& path : stored_version_files(dir)) {
     const SolutionVersion v = tailor::load_version(path);
-    tailor::save_version(SolutionVersion(v.config(), v.mode(), v.model()->without(users, items),
-                                         v.metrics(), v.baseline_metrics(), v.training_seconds()),
-                         path);
+    tailor::save_version(
+        SolutionVersion(v.config(), v.mode(), v.model()->without(users, items), v.metrics(),
+                        v.baseline_metrics(), v.training_seconds(), v.training_ranks()),
+        path);
   }
 }
 

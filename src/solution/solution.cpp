@@ -80,20 +80,34 @@ std::string EventSelection::to_json() const {
 SolutionVersion::SolutionVersion(SolutionConfig config, TrainingMode mode,
                                  std::shared_ptr<const Model> model,
                                  std::optional<RankingMetrics> metrics,
-                                 std::optional<RankingMetrics> baseline, double training_seconds)
+                                 std::optional<RankingMetrics> baseline, double training_seconds,
+                                 int training_ranks)
     : config_(std::move(config)),
       mode_(mode),
       model_(std::move(model)),
       metrics_(std::move(metrics)),
       baseline_(std::move(baseline)),
-      training_seconds_(training_seconds) {
+      training_seconds_(training_seconds),
+      training_ranks_(training_ranks) {
   TAILOR_THROW_IF(!model_, ErrorCode::InvalidArgument, "a solution version needs a model");
+  TAILOR_THROW_IF(training_ranks_ < 1, ErrorCode::InvalidArgument,
+                  "a solution version's training ranks must be at least 1, found ",
+                  training_ranks_);
 }
 
 Solution::Solution(SolutionConfig config)
     : config_(std::move(config)),
       recipe_(RecipeRegistry::create(config_.recipe, config_.params_json)) {
   TAILOR_THROW_IF(config_.name.empty(), ErrorCode::InvalidArgument, "a solution needs a name");
+}
+
+Solution::Solution(SolutionConfig config, std::shared_ptr<const Recipe> recipe)
+    : config_(std::move(config)), recipe_(std::move(recipe)) {
+  TAILOR_THROW_IF(!recipe_, ErrorCode::InvalidArgument, "solution ", config_.name,
+                  ": no recipe given");
+  const std::string registered = RecipeRegistry::create(config_.recipe, "{}")->name();
+  TAILOR_THROW_IF(recipe_->name() != registered, ErrorCode::InvalidArgument, "solution ",
+                  config_.name, ": recipe ", recipe_->name(), " given for recipe ", registered);
 }
 
 void Solution::type_weights(const IdMap& types, std::vector<char>& keep,

@@ -225,6 +225,26 @@ TEST(PersistenceStore, SolutionVersionsRoundTripWithIdenticalScores) {
   EXPECT_THROW(store->load_version("../etc"), Error);
 }
 
+TEST(PersistenceStore, TrainingRanksRoundTripInTheVersionAndTheIndex) {
+  TempDir dir;
+  auto store = Store::create(dir.path, sample_group(false, false));
+  TrainOptions o;
+  o.compute_metrics = false;
+  const SolutionVersion v = store->group()->read([&](const DatasetGroup& g) {
+    return Solution({"pop", "popularity-count", "{}", {}}).train(g, o);
+  });
+  EXPECT_EQ(v.training_ranks(), 1);
+  store->save_version(v);
+  store->save_version(SolutionVersion(v.config(), v.mode(), v.model(), v.metrics(),
+                                      v.baseline_metrics(), v.training_seconds(), 4));
+  EXPECT_EQ(store->load_version("pop").training_ranks(), 4);
+  const std::vector<VersionInfo> versions = store->versions("pop");
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].training_ranks, 1);
+  EXPECT_EQ(versions[1].training_ranks, 4);
+  EXPECT_THROW(SolutionVersion(v.config(), v.mode(), v.model(), {}, {}, 0, 0), Error);
+}
+
 TEST(PersistenceStore, EventValueAsWeightRoundTripsAndOlderVersionsKeepTheirWeighting) {
   TempDir dir;
   fs::create_directories(dir.path);

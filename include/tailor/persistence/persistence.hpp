@@ -65,6 +65,7 @@ struct VersionInfo {
   TrainingMode mode = TrainingMode::Full;
   std::optional<RankingMetrics> metrics;  ///< absent when trained without metrics
   double training_seconds = 0;
+  int training_ranks = 1;  ///< MPI ranks that trained it (1: a single process)
 };
 
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).

@@ -70,7 +70,7 @@ class TAILOR_EXPORT SolutionVersion {
  public:
   SolutionVersion(SolutionConfig config, TrainingMode mode, std::shared_ptr<const Model> model,
                   std::optional<RankingMetrics> metrics, std::optional<RankingMetrics> baseline,
-                  double training_seconds);
+                  double training_seconds, int training_ranks = 1);
 
   const SolutionConfig& config() const { return config_; }
   TrainingMode mode() const { return mode_; }
@@ -80,6 +80,8 @@ class TAILOR_EXPORT SolutionVersion {
   /// popularity-count's metrics on the same split, for comparison.
   const std::optional<RankingMetrics>& baseline_metrics() const { return baseline_; }
   double training_seconds() const { return training_seconds_; }
+  /// The processes (MPI ranks) that trained the model: 1 for a single-process fit.
+  int training_ranks() const { return training_ranks_; }
 
  private:
   SolutionConfig config_;
@@ -88,6 +90,7 @@ class TAILOR_EXPORT SolutionVersion {
   std::optional<RankingMetrics> metrics_;
   std::optional<RankingMetrics> baseline_;
   double training_seconds_;
+  int training_ranks_;
 };
 
 /// A recipe with hyperparameters and training-data choices.
@@ -98,6 +101,11 @@ class TAILOR_EXPORT Solution {
  public:
   /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
   explicit Solution(SolutionConfig config);
+  /// A solution that trains with `recipe`, an instance of the registry's config.recipe made
+  /// elsewhere (e.g. distributed::DistributedAlsRecipe, which trains over MPI).
+  /// @throws tailor::Error(InvalidArgument) when `recipe` is null or its name is not the one the
+  ///         registry gives config.recipe
+  Solution(SolutionConfig config, std::shared_ptr<const Recipe> recipe);
 
   const SolutionConfig& config() const { return config_; }
   const Recipe& recipe() const { return *recipe_; }

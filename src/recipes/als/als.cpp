@@ -55,7 +55,10 @@ detail::CsrView item_rows(const TrainingData& d) {
   return {d.item_offsets.data(), d.item_users.data(), d.item_values.data(), d.num_items};
 }
 
-// Fills rows [first, M.rows()) with N(0, scale²) draws from one seeded stream, in row order.
+}  // namespace
+
+namespace detail {
+
 void init_rows(FactorMatrix& M, Index first, float scale, std::mt19937_64& rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (Index r = first; r < M.rows(); ++r) {
@@ -63,7 +66,7 @@ void init_rows(FactorMatrix& M, Index first, float scale, std::mt19937_64& rng) 
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 AlsParams AlsParams::from_json(std::string_view json) {
   return detail::params_from_json(json, als_fields(), "user-personalization");
@@ -337,8 +340,8 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
   std::mt19937_64 rng(context.execution.seed);
   FactorMatrix items(data.num_items, params_.factors);
   FactorMatrix users(data.num_users, params_.factors);
-  init_rows(items, 0, params_.init_scale, rng);
-  init_rows(users, 0, params_.init_scale, rng);
+  detail::init_rows(items, 0, params_.init_scale, rng);
+  detail::init_rows(users, 0, params_.init_scale, rng);
   const detail::AlsKernelArgs args = kernel_args(params_, context);
   for (int it = 1; it <= params_.iterations; ++it) {
     detail::als_solve_rows(users, items, user_rows(data), 0, args);
@@ -377,8 +380,8 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
   FactorMatrix users(data.num_users, params_.factors);
   items.topRows(old_items) = old->item_factors();
   users.topRows(old_users) = old->user_factors();
-  init_rows(items, old_items, params_.init_scale, rng);
-  init_rows(users, old_users, params_.init_scale, rng);
+  detail::init_rows(items, old_items, params_.init_scale, rng);
+  detail::init_rows(users, old_users, params_.init_scale, rng);
   // New items against the existing users, then new users against all items, then the new items
   // once more now that the new users have factors. Existing rows stay as trained.
   detail::AlsKernelArgs args = kernel_args(params_, context);

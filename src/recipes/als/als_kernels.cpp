@@ -95,6 +95,16 @@ void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, In
   solve_rows(X, Y, R, first, args, G);
 }
 
+void als_solve_block(float* X, const FactorMatrix& Y, const Eigen::MatrixXf& G, const CsrView& R,
+                     const AlsKernelArgs& args) {
+  // The block is copied into a matrix of its own so that one solve_rows() serves both callers; a
+  // copy per sweep is small next to the solves.
+  Eigen::Map<FactorMatrix> block(X, R.rows, Y.cols());
+  FactorMatrix rows = block;
+  solve_rows(rows, Y, R, 0, args, G);
+  block = rows;
+}
+
 double als_loss(const FactorMatrix& X, const FactorMatrix& Y, const CsrView& R,
                 float regularization, float alpha, int threads) {
   const Eigen::MatrixXf YtY = gram_matrix(Y, 0.0f);

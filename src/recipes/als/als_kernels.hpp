@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <random>
 
 #include "detail/huge_pages.hpp"
 #include "recipes/als/als_simd.hpp"
@@ -37,6 +38,18 @@ Eigen::MatrixXf gram_matrix(const FactorMatrix& Y, float regularization);
 /// the thread count.
 void als_solve_rows(FactorMatrix& X, const FactorMatrix& Y, const CsrView& R, Index first,
                     const AlsKernelArgs& args);
+
+/// Fills rows [first, M.rows()) with N(0, scale²) draws from one seeded stream, in row order: the
+/// initial factors of a fit (items, then users, from one stream seeded with the seed), which
+/// distributed training draws the same way.
+void init_rows(FactorMatrix& M, Index first, float scale, std::mt19937_64& rng);
+
+/// The per-row solve of als_solve_rows() for a block of rows whose Gram matrix the caller has:
+/// row r of the row-major X (R.rows × Y.cols()) is solved from row r of R, with
+/// G = YᵀY + λI as gram_matrix() makes it. Distributed training solves its share of the rows
+/// with it (a rank holds its rows' interactions only, and sums G over the ranks).
+void als_solve_block(float* X, const FactorMatrix& Y, const Eigen::MatrixXf& G, const CsrView& R,
+                     const AlsKernelArgs& args);
 
 /// The objective: Σ_u Σ_i c_ui (p_ui − x_u·y_i)² + λ(‖X‖² + ‖Y‖²), over all (u, i) pairs,
 /// divided by (users × items + Σ (c_ui − 1)).
