@@ -336,4 +336,15 @@ AttributeMapping AttributeMapping::load(const ModelArchive& archive, const std::
   return m;
 }
 
+std::shared_ptr<const ItemFeatureTable> ItemFeatureTable::build(const EntityTable* items,
+                                                                Index count,
+                                                                const ItemFeatureOptions& options) {
+  if (!items || items->count() == 0) return nullptr;
+  auto table = std::make_shared<ItemFeatureTable>();
+  table->featurizer = ItemFeaturizer::fit(*items, count, options);
+  if (table->featurizer.empty()) return nullptr;
+  table->rows = table->featurizer.features_of_all(*items, count);
+  return table;
+}
+
 }  // namespace tailor

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -121,6 +122,17 @@ struct TAILOR_EXPORT AttributeMapping {
   ///         `factors`
   static AttributeMapping load(const ModelArchive& archive, const std::string& prefix,
                                std::size_t factors);
+};
+
+/// Every item's features at one moment, for training: the featurizer fitted on the group's items
+/// and each item's features.
+struct TAILOR_EXPORT ItemFeatureTable {
+  ItemFeaturizer featurizer;
+  std::vector<SparseFeatures> rows;  ///< item index -> features (empty without metadata)
+  /// The table of items [0, count) of `items`, or null when there is no items dataset or no
+  /// item has a usable feature.
+  static std::shared_ptr<const ItemFeatureTable> build(const EntityTable* items, Index count,
+                                                       const ItemFeatureOptions& options = {});
 };
 
 }  // namespace tailor
