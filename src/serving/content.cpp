@@ -60,7 +60,7 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
   const AttributeMapping& mapping = *als->metadata();
   std::vector<Index> wanted;
   for (std::size_t k = 0; k < ci->by_age.size(); ++k) {
-    if (static_cast<double>(ci->now - ci->created[k]) > age_cut_off_days * kSecondsPerDay) break;
+    if (static_cast<double>(ci->now - ci->created[k]) >= age_cut_off_days * kSecondsPerDay) break;
     wanted.push_back(ci->by_age[k]);
   }
   for (Index i = model.num_items(); i < ci->catalog; ++i) {
@@ -117,7 +117,7 @@ std::vector<ScoredItem> explore(const ContentIndex& index, const float* user, in
   };
   std::vector<Candidate> candidates;
   for (std::size_t k = 0; k < index.by_age.size(); ++k) {
-    if (static_cast<double>(index.now - index.created[k]) > age_cut_off_days * kSecondsPerDay)
+    if (static_cast<double>(index.now - index.created[k]) >= age_cut_off_days * kSecondsPerDay)
       break;
     const Index i = index.by_age[k];
     if (!accept(i)) continue;

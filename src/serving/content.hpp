@@ -47,8 +47,8 @@ struct ContentIndex {
 // with fewer get content_neighbors().
 inline constexpr std::uint32_t kContentSettle = 10;
 
-// Items created at most this many days before `now` count as new (and past it: not new).
-// Items newer than the oldest of these are the candidates of exploration.
+// An item is new, a candidate of exploration, when it was created less than the cut-off
+// (in days) before `now`.
 inline constexpr double kSecondsPerDay = 86400.0;
 
 // Builds the index; `model` is the served one (its metadata mapping, when an ALS model has one,

@@ -41,9 +41,6 @@ struct TAILOR_EXPORT AlsParams {
   /// Items younger than this many days (CREATION_TIMESTAMP) may be explored, as Personalize's
   /// explorationItemAgeCutOff; requests may override it.
   float exploration_item_age_cut_off = 30.0f;
-  /// When > 0, an item's score in recommendations is lowered by ln 2 per this many days of age
-  /// (its softmax share halves every half-life); 0 leaves scores alone.
-  float recency_half_life = 0.0f;
 
   /// Parses a JSON object over the defaults. @throws tailor::Error(InvalidArgument)
   static AlsParams from_json(std::string_view json);
