@@ -47,6 +47,7 @@ struct Line {
   RecommendationRequest recommend;
   RankingRequest rank;
   RecommendationResponse response;
+  bool metadata = false;  // metadata columns were asked for (the request may have been moved)
 };
 
 void parse_line(Line& line, const BatchOptions& options) {
@@ -58,6 +59,7 @@ void parse_line(Line& line, const BatchOptions& options) {
     return;
   }
   line.parsed = true;
+  line.metadata = !options.metadata_columns.empty();
   try {
     TAILOR_THROW_IF(!input.is_object(), ErrorCode::InvalidArgument,
                     "each line must be a JSON object");
@@ -159,7 +161,7 @@ std::string format_line(const Line& line) {
       out += std::string(k ? "," : "") + (items[k].explored ? "true" : "false");
     out += "]";
   }
-  if (!line.recommend.metadata_columns.empty() || !line.rank.metadata_columns.empty()) {
+  if (line.metadata) {
     out += ",\"metadata\":[";
     for (std::size_t k = 0; k < items.size(); ++k) {
       out += k ? ",{" : "{";
