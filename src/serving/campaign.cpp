@@ -148,11 +148,21 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
   if (!g.items() || !(similar || (als && als->metadata()))) return nullptr;
   std::lock_guard<std::mutex> lock(content_mutex_);
   const std::uint64_t generation = content_generation_.load();
-  if (content_ && content_model_ == &model && content_built_ == generation) return content_;
-  content_ =
-      detail::build_content_index(g, model, als ? als->params().exploration_item_age_cut_off : 0.0);
+  const std::uint64_t events = content_events_.load();
+  const auto now = std::chrono::steady_clock::now();
+  // Events only move item exposure and "now": they refresh the index at most once a second,
+  // so that a stream of events does not rebuild it for every request.
+  const bool stale_events =
+      events != content_built_events_ && now - content_built_at_ > std::chrono::seconds(1);
+  if (content_ && content_model_ == &model && content_built_ == generation && !stale_events &&
+      (!similar || content_->tfidf_built))
+    return content_;
+  content_ = detail::build_content_index(
+      g, model, als ? als->params().exploration_item_age_cut_off : 0.0, similar);
   content_model_ = &model;
   content_built_ = generation;
+  content_built_events_ = events;
+  content_built_at_ = now;
   return content_;
 }
 
@@ -344,7 +354,8 @@ PutReport Campaign::Impl::put_events(const std::vector<EventRecord>& given) {
 }
 
 void Campaign::Impl::on_change(const GroupChange& change) {
-  ++content_generation_;  // ages, exposure and metadata may have changed
+  // Ages, exposure and metadata may have changed.
+  ++(change.kind == GroupChange::Kind::Appended ? content_events_ : content_generation_);
   if (change.kind == GroupChange::Kind::Entities) return;
   if (change.kind == GroupChange::Kind::Deleted) {
     // Row numbers moved and the model must forget the deleted users and items: serve the same

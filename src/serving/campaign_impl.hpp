@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -129,8 +130,11 @@ struct Campaign::Impl {
   mutable std::mutex content_mutex_;
   mutable std::shared_ptr<const detail::ContentIndex> content_;
   mutable const Model* content_model_ = nullptr;
-  std::atomic<std::uint64_t> content_generation_{0};
+  std::atomic<std::uint64_t> content_generation_{0};  // items, rows or the model changed
+  std::atomic<std::uint64_t> content_events_{0};      // events appended
   mutable std::uint64_t content_built_ = ~std::uint64_t{0};
+  mutable std::uint64_t content_built_events_ = 0;
+  mutable std::chrono::steady_clock::time_point content_built_at_;
   LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 

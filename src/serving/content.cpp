@@ -23,7 +23,7 @@ std::uint64_t splitmix(std::uint64_t x) {
 }  // namespace
 
 std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, const Model& model,
-                                                        double age_cut_off_days) {
+                                                        double age_cut_off_days, bool with_tfidf) {
   auto ci = std::make_shared<ContentIndex>();
   ci->catalog = g.item_ids().size();
   const Interactions& in = g.interactions();
@@ -53,7 +53,8 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
       ci->created.push_back(t);
     }
   }
-  ci->tfidf = ItemFeatureTable::build(items, ci->catalog);
+  ci->tfidf_built = with_tfidf;
+  if (with_tfidf) ci->tfidf = ItemFeatureTable::build(items, ci->catalog);
 
   const auto* als = dynamic_cast<const AlsModel*>(&model);
   if (!als || !als->metadata()) return ci;

@@ -35,6 +35,7 @@ struct ContentIndex {
   std::vector<Index> past_model;  // items past the model's rows that have mapped factors
   // TF-IDF vectors fitted on the group's items (similar items of new items), or null.
   std::shared_ptr<const ItemFeatureTable> tfidf;
+  bool tfidf_built = false;  // tfidf was asked for (it may still be null: no usable metadata)
 
   const float* mapped_factors(Index item) const {
     return item < mapped_row.size() && mapped_row[item] != kNoIndex
@@ -53,9 +54,10 @@ inline constexpr double kSecondsPerDay = 86400.0;
 
 // Builds the index; `model` is the served one (its metadata mapping, when an ALS model has one,
 // gives factors to the new items and to items put after training). `age_cut_off_days` bounds
-// which items get mapped factors for exploration.
+// which items get mapped factors for exploration; `with_tfidf` builds `tfidf` (similar items).
 std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, const Model& model,
-                                                        double age_cut_off_days);
+                                                        double age_cut_off_days,
+                                                        bool with_tfidf = true);
 
 // Slots of a request of k results that exploration may fill: round(weight × k), at most k.
 std::size_t exploration_slots(double weight, std::size_t k);

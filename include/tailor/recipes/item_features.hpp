@@ -21,7 +21,7 @@
 namespace tailor {
 
 /// An item's features: ascending feature indices and their weights (TF-IDF, L2-normalised).
-struct SparseFeatures {
+struct TAILOR_EXPORT SparseFeatures {
   std::vector<Index> indices;
   std::vector<float> values;
   bool empty() const { return indices.empty(); }
