@@ -15,6 +15,7 @@ struct CampaignLimits {
   static constexpr std::size_t kMaxContextKey = 150;
   static constexpr std::size_t kMaxContextValue = 1000;
   static constexpr std::size_t kMaxExcluded = 500;
+  static constexpr std::size_t kMaxMetadataColumns = 10;  ///< metadata_columns of one request
 };
 
 /// Limits of put_events(), put_users() and put_items() records (PutEvents, PutUsers, PutItems).

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -47,6 +48,7 @@ struct Line {
   RecommendationRequest recommend;
   RankingRequest rank;
   RecommendationResponse response;
+  bool metadata = false;  // metadata columns were asked for (the request may have been moved)
 };
 
 void parse_line(Line& line, const BatchOptions& options) {
@@ -58,6 +60,7 @@ void parse_line(Line& line, const BatchOptions& options) {
     return;
   }
   line.parsed = true;
+  line.metadata = !options.metadata_columns.empty();
   try {
     TAILOR_THROW_IF(!input.is_object(), ErrorCode::InvalidArgument,
                     "each line must be a JSON object");
@@ -105,6 +108,7 @@ void parse_line(Line& line, const BatchOptions& options) {
       line.rank.input_list = std::move(item_list);
       line.rank.filter = options.filter;
       line.rank.filter_values = std::move(values);
+      line.rank.metadata_columns = options.metadata_columns;
     } else {
       TAILOR_THROW_IF(user.empty() == item.empty(), ErrorCode::InvalidArgument,
                       "a line needs a userId or an itemId");
@@ -113,6 +117,7 @@ void parse_line(Line& line, const BatchOptions& options) {
       line.recommend.num_results = num_results;
       line.recommend.filter = options.filter;
       line.recommend.filter_values = std::move(values);
+      line.recommend.metadata_columns = options.metadata_columns;
     }
   } catch (const std::exception& e) {
     line.error = e.what();
@@ -147,6 +152,27 @@ std::string format_line(const Line& line) {
         append_number(out, *items[k].score);
       else
         out += "null";
+    }
+    out += "]";
+  }
+  if (std::any_of(items.begin(), items.end(),
+                  [](const RecommendedItem& i) { return i.explored; })) {
+    out += ",\"exploration\":[";
+    for (std::size_t k = 0; k < items.size(); ++k)
+      out += std::string(k ? "," : "") + (items[k].explored ? "true" : "false");
+    out += "]";
+  }
+  if (line.metadata) {
+    out += ",\"metadata\":[";
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      out += k ? ",{" : "{";
+      for (std::size_t c = 0; c < items[k].metadata.size(); ++c) {
+        if (c) out += ",";
+        detail::append_json_string(out, items[k].metadata[c].first);
+        out += ":";
+        detail::append_json_string(out, items[k].metadata[c].second);
+      }
+      out += "}";
     }
     out += "]";
   }

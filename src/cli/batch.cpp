@@ -29,6 +29,8 @@ int run_batch(const Common& common, const BatchArgs& a) {
   options.filter = compile_filter(*store, a.serving.filter, limits);
   options.filter_values = parse_params(a.serving.filter_params);
   options.execution = execution_options(common);
+  if (!a.serving.metadata.empty())
+    options.metadata_columns = split_list("--metadata", a.serving.metadata);
   const auto start = std::chrono::steady_clock::now();
   const bool root = mpi_rank() == 0;
   auto progress = [&](std::size_t done) {

@@ -65,6 +65,8 @@ void add_serving_options(CLI::App* cmd, ServingArgs& options, const char* n_help
   cmd->add_option("--filter-history", options.filter_history,
                   "the filter considers a user's N most recent interactions per event type "
                   "(default 0: all of them; Personalize considers 100)");
+  cmd->add_option("--metadata", options.metadata,
+                  "comma-separated items fields returned with each item (metadataColumns)");
 }
 
 FilterLimits filter_limits(const ServingArgs& options) {

@@ -49,6 +49,7 @@ struct ServingArgs {
   std::string filter;
   std::vector<std::string> filter_params;
   std::string filter_history;
+  std::string metadata;  ///< --metadata COL,COL: items fields returned with each item
 };
 /// --solution, -n, --filter, --param and --filter-history, with the help texts that differ (-n's
 /// range, from CampaignLimits, is added to `n_help`).

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // tailor recommend and rank: one request to the chosen solution's active version.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "io/json.hpp"
@@ -14,11 +16,26 @@ using tailor::detail::append_json_string;
 struct RecommendArgs {
   std::string user, item;
   ServingArgs serving;
+  std::string exploration_weight, exploration_cut_off;
 };
 
 struct RankArgs {
-  std::string user, items, solution_name;
+  std::string user, items, solution_name, metadata;
 };
+
+// A number option: the whole text must be a finite number.
+float parse_number(const std::string& option, const std::string& text) {
+  std::size_t used = 0;
+  float value = 0;
+  try {
+    value = std::stof(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(value))
+    throw bad_option(option, "a number", text);
+  return value;
+}
 
 std::string response_json(const RecommendationResponse& r, const char* list_name) {
   std::string out = std::string("{\"") + list_name + "\":[";
@@ -34,6 +51,17 @@ std::string response_json(const RecommendationResponse& r, const char* list_name
     if (!r.items[k].promotion_name.empty()) {
       out += ",\"promotionName\":";
       append_json_string(out, r.items[k].promotion_name);
+    }
+    if (r.items[k].explored) out += ",\"exploration\":true";
+    if (!r.items[k].metadata.empty()) {
+      out += ",\"metadata\":{";
+      for (std::size_t c = 0; c < r.items[k].metadata.size(); ++c) {
+        if (c) out += ",";
+        append_json_string(out, r.items[k].metadata[c].first);
+        out += ":";
+        append_json_string(out, r.items[k].metadata[c].second);
+      }
+      out += "}";
     }
     out += "}";
   }
@@ -55,6 +83,9 @@ void print_response(const RecommendationResponse& r, bool json, const char* list
     } else {
       std::printf(" %s", "(no score)");
     }
+    if (r.items[k].explored) std::printf(" (exploration)");
+    for (const auto& [column, value] : r.items[k].metadata)
+      std::printf(" %s=%s", column.c_str(), value.c_str());
     std::printf("\n");
   }
   std::printf("recommendation id %s\n", r.recommendation_id.c_str());
@@ -73,6 +104,13 @@ int run_recommend(const Common& common, const RecommendArgs& a) {
   r.num_results = a.serving.n;
   r.filter = compile_filter(*store, a.serving.filter, limits);
   r.filter_values = parse_params(a.serving.filter_params);
+  if (!a.serving.metadata.empty())
+    r.metadata_columns = split_list("--metadata", a.serving.metadata);
+  if (!a.exploration_weight.empty())
+    r.exploration_weight = parse_number("--exploration-weight", a.exploration_weight);
+  if (!a.exploration_cut_off.empty())
+    r.exploration_item_age_cut_off =
+        parse_number("--exploration-age-cut-off", a.exploration_cut_off);
   print_response(campaign->get_recommendations(r), common.json, "itemList");
   return 0;
 }
@@ -82,6 +120,7 @@ int run_rank(const Common& common, const RankArgs& a) {
   RankingRequest r;
   r.user_id = a.user;
   r.input_list = split_list("--items", a.items);
+  if (!a.metadata.empty()) r.metadata_columns = split_list("--metadata", a.metadata);
   auto campaign = campaign_for(*store, a.solution_name);
   print_response(campaign->get_personalized_ranking(r), common.json, "personalizedRanking");
   return 0;
@@ -96,6 +135,10 @@ void add_serving(CLI::App& app, Common& common, Commands& commands) {
   cmd->add_option("--user", recommend->user, "user id");
   cmd->add_option("--item", recommend->item, "item id (similar items; recipe sims)");
   add_serving_options(cmd, recommend->serving, "number of results", "filter expression");
+  cmd->add_option("--exploration-weight", recommend->exploration_weight,
+                  "share of slots for new items, 0 to 1 (default: the solution's, 0.3)");
+  cmd->add_option("--exploration-age-cut-off", recommend->exploration_cut_off,
+                  "days within which an item counts as new (default: the solution's, 30)");
   commands.push_back({cmd, [&common, recommend] { return run_recommend(common, *recommend); }});
 
   auto rank = std::make_shared<RankArgs>();
@@ -103,6 +146,8 @@ void add_serving(CLI::App& app, Common& common, Commands& commands) {
   cmd->add_option("--user", rank->user, "user id")->required();
   cmd->add_option("--items", rank->items, "comma-separated item ids")->required();
   add_solution_option(cmd, rank->solution_name);
+  cmd->add_option("--metadata", rank->metadata,
+                  "comma-separated items fields returned with each item (metadataColumns)");
   commands.push_back({cmd, [&common, rank] { return run_rank(common, *rank); }});
 }
 

@@ -133,6 +133,7 @@ int run_train(const Common& common, TrainArgs a) {
   if (root) options.progress = training_progress(a.recipe);
   // Copy the events under the read lock, then train without holding it.
   auto [selected, users, item_count] = store->group()->read([&](const DatasetGroup& g) {
+    options.item_features = ItemFeatureTable::build(g.items(), g.item_ids().size());
     return std::make_tuple(solution.select_events(g), g.user_ids().size(), g.item_ids().size());
   });
   SolutionVersion v = solution.train(std::move(selected), users, item_count, options,

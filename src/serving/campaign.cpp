@@ -4,6 +4,8 @@
 #include "tailor/serving/campaign.hpp"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <utility>
 
 #include "serving/campaign_impl.hpp"
@@ -12,6 +14,7 @@
 #include "serving/request_checks.hpp"
 #include "serving/softmax.hpp"
 #include "tailor/error.hpp"
+#include "tailor/recipes/als.hpp"
 #include "tailor/recipes/ranking.hpp"
 
 namespace tailor {
@@ -87,6 +90,82 @@ std::optional<std::string> Campaign::last_retrain_error() const {
   return impl_->last_retrain_error_;
 }
 
+namespace {
+
+// Requested metadata columns must be fields of the items dataset.
+void check_metadata_columns(const DatasetGroup& g, const std::vector<std::string>& columns) {
+  TAILOR_THROW_IF(!g.items(), ErrorCode::InvalidArgument,
+                  "metadata_columns: the dataset group has no items dataset");
+  for (const std::string& c : columns) {
+    TAILOR_THROW_IF(!g.items()->column(c), ErrorCode::InvalidArgument, "metadata_columns: \"", c,
+                    "\" is not a field of the items dataset");
+  }
+}
+
+std::string cell_text(const Column& c, std::uint32_t row) {
+  const Field& f = c.field();
+  if (f.categorical) {
+    std::string out;
+    for (Index code : c.codes_at(row)) {
+      if (!out.empty()) out += '|';
+      out += c.dictionary().name(code);
+    }
+    return out;
+  }
+  if (f.type == FieldType::Boolean) return c.bool_at(row) ? "true" : "false";
+  if (f.is_integral()) return std::to_string(c.int_at(row));
+  if (f.is_numeric()) {
+    std::ostringstream out;
+    out << std::setprecision(17) << c.number_at(row);
+    return out.str();
+  }
+  return std::string(c.text_at(row));
+}
+
+}  // namespace
+
+void Campaign::Impl::add_metadata(const DatasetGroup& g, const std::vector<std::string>& columns,
+                                  const std::vector<Index>& items,
+                                  RecommendationResponse& response) {
+  if (columns.empty() || !g.items()) return;
+  for (std::size_t k = 0; k < items.size() && k < response.items.size(); ++k) {
+    const std::uint32_t row =
+        items[k] == kNoIndex ? EntityTable::kNoRow : g.items()->row_of(items[k]);
+    if (row == EntityTable::kNoRow) continue;
+    for (const std::string& name : columns) {
+      const Column* c = g.items()->column(name);
+      if (c && row < c->size() && !c->is_null(row))
+        response.items[k].metadata.emplace_back(name, cell_text(*c, row));
+    }
+  }
+}
+
+std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const DatasetGroup& g,
+                                                                    const Snapshot& snap,
+                                                                    bool similar) const {
+  const Model& model = *snap.version->model();
+  const auto* als = dynamic_cast<const AlsModel*>(&model);
+  if (!g.items() || !(similar || (als && als->metadata()))) return nullptr;
+  std::lock_guard<std::mutex> lock(content_mutex_);
+  const std::uint64_t generation = content_generation_.load();
+  const std::uint64_t events = content_events_.load();
+  const auto now = std::chrono::steady_clock::now();
+  // Events only move item exposure and "now": they refresh the index at most once a second,
+  // so that a stream of events does not rebuild it for every request.
+  const bool stale_events =
+      events != content_built_events_ && now - content_built_at_ > std::chrono::seconds(1);
+  if (content_ && content_model_ == &model && content_built_ == generation && !stale_events &&
+      (!similar || content_->tfidf_built))
+    return content_;
+  content_ = detail::build_content_index(
+      g, model, als ? als->params().exploration_item_age_cut_off : 0.0, similar);
+  content_model_ = &model;
+  content_built_ = generation;
+  content_built_events_ = events;
+  content_built_at_ = now;
+  return content_;
+}
+
 std::shared_ptr<const Campaign::Impl::Snapshot> Campaign::Impl::snapshot() const {
   return std::atomic_load(&snapshot_);
 }
@@ -118,6 +197,7 @@ void Campaign::Impl::deploy(SolutionVersion version, std::vector<std::uint32_t> 
   s->trained_rows = rows;
   s->popular = group_->read(detail::popular_items);
   live_.forget_before(rows);  // events the new version was trained on no longer count as live
+  ++content_generation_;
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));
 }
 
@@ -145,11 +225,22 @@ Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& re
       out.item = g.item_ids().find(request.item_id);
       TAILOR_THROW_IF(out.item == kNoIndex, ErrorCode::NotFound, "item \"", request.item_id,
                       "\" is not in the dataset group");
-      if (out.item >= model.num_items()) {
-        out.live_neighbors = detail::co_occurring(
-            g, out.item, request.num_results + request.excluded_item_ids.size() + 1);
+      const std::size_t want = request.num_results + request.excluded_item_ids.size() + 1;
+      out.content = content(g, snap, true);
+      if (out.content && out.content->tfidf &&
+          out.content->interactions[out.item] < detail::kContentSettle) {
+        // An item with few interactions: its metadata's neighbours, blended with co-occurrence.
+        out.live_neighbors = detail::content_neighbors(
+            *out.content, out.item, detail::co_occurring(g, out.item, want), want);
+        out.live_similar = true;
+      } else if (out.item >= model.num_items()) {
+        out.live_neighbors = detail::co_occurring(g, out.item, want);
+        out.live_similar = true;
       }
+    } else {
+      out.content = content(g, snap, false);
     }
+    if (!request.metadata_columns.empty()) check_metadata_columns(g, request.metadata_columns);
     FilterRequest fr;
     fr.user = out.user;
     fr.current_item = out.item;
@@ -184,6 +275,7 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
   user_request.filter = request.filter;
   user_request.filter_values = request.filter_values;
   user_request.context = request.context;
+  user_request.metadata_columns = request.metadata_columns;
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Model& model = *snap->version->model();
   const Resolved r = resolve(user_request, *snap, &request.input_list);
@@ -198,6 +290,26 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
     positions.push_back(k);
   }
   std::vector<RankedItem> ranked = rank_items(model, user_query(r, *snap, request.context), kept);
+  // Items put after training are scored from their metadata (the model's attribute mapping),
+  // then the list is ranked again.
+  const auto* als = dynamic_cast<const AlsModel*>(&model);
+  if (als && als->metadata() && r.content) {
+    bool changed = false;
+    Eigen::VectorXf u;
+    for (RankedItem& x : ranked) {
+      const float* v = x.known || x.item == kNoIndex ? nullptr : r.content->mapped_factors(x.item);
+      if (!v) continue;
+      if (u.size() == 0) u = als->user_vector(user_query(r, *snap, request.context));
+      x.score = Eigen::Map<const Eigen::VectorXf>(v, u.size()).dot(u);
+      x.known = changed = true;
+    }
+    if (changed) {
+      std::stable_sort(ranked.begin(), ranked.end(), [](const RankedItem& a, const RankedItem& b) {
+        if (a.known != b.known) return a.known;
+        return a.known && a.score > b.score;
+      });
+    }
+  }
   std::vector<float> known;
   for (const RankedItem& x : ranked) {
     if (x.known) known.push_back(x.score);
@@ -221,6 +333,14 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
     }
     response.items.push_back(std::move(item));
   }
+  if (!request.metadata_columns.empty()) {
+    std::vector<Index> shown;
+    for (const RankedItem& x : ranked) shown.push_back(x.item);
+    group_->read([&](const DatasetGroup& g) {
+      add_metadata(g, request.metadata_columns, shown, response);
+      return 0;
+    });
+  }
   return response;
 }
 
@@ -235,6 +355,8 @@ PutReport Campaign::Impl::put_events(const std::vector<EventRecord>& given) {
 }
 
 void Campaign::Impl::on_change(const GroupChange& change) {
+  // Ages, exposure and metadata may have changed.
+  ++(change.kind == GroupChange::Kind::Appended ? content_events_ : content_generation_);
   if (change.kind == GroupChange::Kind::Entities) return;
   if (change.kind == GroupChange::Kind::Deleted) {
     // Row numbers moved and the model must forget the deleted users and items: serve the same

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "serving/content.hpp"
 #include "serving/live_popularity.hpp"
 #include "serving/recorded_recommendations.hpp"
 #include "tailor/serving/campaign.hpp"
@@ -41,8 +43,11 @@ struct ResolvedRequest {
   std::optional<Bitmap> promoted_allowed;
   std::vector<Index> excluded;
   std::vector<ScoredItem> live_neighbors;  // similar items of an item newer than the model
+  bool live_similar = false;               // similar items come from live_neighbors
   Index catalog = 0;
   std::vector<Index> candidates;  // a ranking request's list (kNoIndex: an unknown id)
+  // Item content (ages, metadata factors, TF-IDF) when the request uses it, else null.
+  std::shared_ptr<const ContentIndex> content;
 };
 
 // The catalog already ranked for one request (batched scoring): the best items, excluded ones
@@ -87,6 +92,13 @@ struct Campaign::Impl {
               std::size_t rows);
   PutReport put_events(const std::vector<EventRecord>& events);
   void on_change(const GroupChange& change);
+  // The content index of the served model and the group now, built under the read lock `g` when
+  // the group changed since the last one; null when the request cannot use it.
+  std::shared_ptr<const detail::ContentIndex> content(const DatasetGroup& g, const Snapshot& snap,
+                                                      bool similar) const;
+  // Each item's requested metadata columns (items of the response, in order), under the read lock.
+  static void add_metadata(const DatasetGroup& g, const std::vector<std::string>& columns,
+                           const std::vector<Index>& items, RecommendationResponse& response);
 
   // Retraining (retraining.cpp).
   // The retrain itself (returns what it deployed); retrain() wraps it with the error reporting.
@@ -114,6 +126,15 @@ struct Campaign::Impl {
   std::atomic<double> last_training_seconds_{0};
   mutable std::mutex retrain_error_mutex_;
   std::optional<std::string> last_retrain_error_;
+  // The content index, rebuilt after the items, the interactions' rows or the model change.
+  mutable std::mutex content_mutex_;
+  mutable std::shared_ptr<const detail::ContentIndex> content_;
+  mutable const Model* content_model_ = nullptr;
+  std::atomic<std::uint64_t> content_generation_{0};  // items, rows or the model changed
+  std::atomic<std::uint64_t> content_events_{0};      // events appended
+  mutable std::uint64_t content_built_ = ~std::uint64_t{0};
+  mutable std::uint64_t content_built_events_ = 0;
+  mutable std::chrono::steady_clock::time_point content_built_at_;
   LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 

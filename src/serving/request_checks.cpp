@@ -27,6 +27,12 @@ void check_context(const std::vector<std::pair<std::string, std::string>>& conte
   }
 }
 
+void check_metadata_columns(const std::vector<std::string>& columns) {
+  TAILOR_THROW_IF(columns.size() > CampaignLimits::kMaxMetadataColumns, ErrorCode::InvalidArgument,
+                  "metadata_columns names ", columns.size(), " columns, more than the limit of ",
+                  CampaignLimits::kMaxMetadataColumns);
+}
+
 }  // namespace
 
 void check_request(const RecommendationRequest& request) {
@@ -39,6 +45,17 @@ void check_request(const RecommendationRequest& request) {
                   ErrorCode::InvalidArgument, request.excluded_item_ids.size(),
                   " excluded items, more than the limit of ", CampaignLimits::kMaxExcluded);
   check_context(request.context);
+  check_metadata_columns(request.metadata_columns);
+  if (request.exploration_weight) {
+    const float w = *request.exploration_weight;
+    TAILOR_THROW_IF(!(w >= 0 && w <= 1), ErrorCode::InvalidArgument, "exploration_weight ", w,
+                    " must be between 0 and 1");
+  }
+  if (request.exploration_item_age_cut_off) {
+    const float d = *request.exploration_item_age_cut_off;
+    TAILOR_THROW_IF(!(d >= 0 && d <= 36500), ErrorCode::InvalidArgument,
+                    "exploration_item_age_cut_off ", d, " must be between 0 and 36500 days");
+  }
   if (request.promotion) {
     const Promotion& p = *request.promotion;
     const bool name_ok = !p.name.empty() && p.name.size() <= 63 &&
@@ -62,6 +79,7 @@ void check_request(const RankingRequest& request) {
       request.input_list.empty() || request.input_list.size() > CampaignLimits::kMaxInputList,
       ErrorCode::InvalidArgument, "input_list must hold 1 to ", CampaignLimits::kMaxInputList,
       " item ids, found ", request.input_list.size());
+  check_metadata_columns(request.metadata_columns);
 }
 
 }  // namespace tailor::detail

@@ -14,6 +14,7 @@
 #include "serving/campaign_impl.hpp"
 #include "serving/candidates.hpp"
 #include "serving/softmax.hpp"
+#include "tailor/recipes/als.hpp"
 
 namespace tailor {
 
@@ -54,6 +55,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     float raw;
     bool softmax;  // gets a softmax score (back-filled items get none)
     bool promoted;
+    bool explored = false;
   };
   std::vector<Pick> picks;
   // Excluded or already picked: a short list (results and exclusions are capped at 500 each),
@@ -98,6 +100,31 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     scores = owned.data();
     score_count = owned.size();
   }
+  // Items put after training that have factors from their metadata (the model's attribute
+  // mapping): scored with the user's vector and ranked with the model's own items.
+  const auto* als = similar ? nullptr : dynamic_cast<const AlsModel*>(&model);
+  const detail::ContentIndex* content = als && als->metadata() ? r.content.get() : nullptr;
+  Eigen::VectorXf user;
+  if (content) user = als->user_vector(user_query(r, snap, request.context));
+  std::vector<ScoredItem> past_model;
+  if (content && dense) {
+    for (Index i : content->past_model) {
+      if (i >= r.catalog) continue;
+      const float* v = content->mapped_factors(i);
+      past_model.push_back({i, Eigen::Map<const Eigen::VectorXf>(v, user.size()).dot(user)});
+    }
+    if (snap.softmax_scores && !past_model.empty()) {
+      std::vector<float> extra;
+      for (const ScoredItem& p : past_model) extra.push_back(p.score);
+      if (precomputed) {
+        const double e = detail::log_sum_exp(extra.data(), extra.size());
+        const double hi = std::max(normaliser, e);
+        normaliser = hi + std::log(std::exp(normaliser - hi) + std::exp(e - hi));
+      } else {
+        approximate.lse.add(extra.data(), extra.size());
+      }
+    }
+  }
   auto choose = [&](std::size_t count, const std::optional<Bitmap>& allowed, bool promoted) {
     if (count == 0) return;
     std::vector<ScoredItem> top;
@@ -120,7 +147,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
         detail::top_k(scores, score_count, count, mask.allowed, top);
       }
     } else if (similar) {
-      if (r.item < model.num_items()) {
+      if (r.item < model.num_items() && !r.live_similar) {
         model.similar_items(r.item, count, mask, top);
       } else {
         for (const ScoredItem& n : r.live_neighbors) {
@@ -130,6 +157,17 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
       }
     } else if (!cold) {
       model.recommend(user_query(r, snap, request.context), count, mask, top);
+    }
+    if (dense && !past_model.empty()) {
+      for (const ScoredItem& p : past_model) {
+        if (!taken(p.item) && (!mask.allowed || mask.allowed->test(p.item))) top.push_back(p);
+      }
+      const std::size_t keep = std::min(count, top.size());
+      std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                        [](const ScoredItem& a, const ScoredItem& b) {
+                          return a.score != b.score ? a.score > b.score : a.item < b.item;
+                        });
+      top.resize(keep);
     }
     for (const ScoredItem& s : top) {
       picks.push_back({s.item, s.score, snap.softmax_scores, promoted});
@@ -161,12 +199,55 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     choose(promoted_slots, r.promoted_allowed, true);
   }
   const std::size_t promoted_count = picks.size();
-  choose(k - promoted_count, r.allowed, false);
+  // Exploration: a share of the remaining slots goes to new items (younger than the cut-off),
+  // ranked by their metadata score and a bonus that shrinks with their exposure; the same user
+  // and recommendation id explore the same items.
+  std::size_t explored_count = 0;
+  if (content) {
+    const float weight = request.exploration_weight.value_or(als->params().exploration_weight);
+    const float cut_off =
+        request.exploration_item_age_cut_off.value_or(als->params().exploration_item_age_cut_off);
+    const std::size_t slots = detail::exploration_slots(weight, k - promoted_count);
+    const std::uint64_t seed =
+        detail::exploration_seed(request.user_id, response.recommendation_id);
+    std::vector<Index> seen = r.history;  // items the user knows are not explored
+    std::sort(seen.begin(), seen.end());
+    const FactorMatrix& factors = als->item_factors();
+    const std::vector<ScoredItem> explored = detail::explore(
+        *content, user.data(), static_cast<int>(user.size()), cut_off, slots, seed,
+        [&](Index i) {
+          return i < r.catalog && !taken(i) && (!r.allowed || r.allowed->test(i)) &&
+                 !std::binary_search(seen.begin(), seen.end(), i);
+        },
+        [&](Index i) -> const float* {
+          if (const float* v = content->mapped_factors(i)) return v;
+          return i < factors.rows() ? factors.row(i).data() : nullptr;
+        });
+    for (const ScoredItem& e : explored) {
+      picks.push_back({e.item, e.score, false, false, true});
+      take(e.item);
+    }
+    explored_count = explored.size();
+  }
+  choose(k - promoted_count - explored_count, r.allowed, false);
   if (dense && !precomputed && snap.softmax_scores) normaliser = approximate.lse.value();
 
-  // Promoted items go to random positions among the others, in their own order.
-  std::vector<Pick> ordered(picks.begin() + static_cast<std::ptrdiff_t>(promoted_count),
-                            picks.end());
+  // Explored items go to seeded random positions among the model's, in their own order; then
+  // promoted items to random positions among all of them, in their own order.
+  const auto main_begin = picks.begin() + static_cast<std::ptrdiff_t>(promoted_count);
+  std::vector<Pick> ordered(main_begin + static_cast<std::ptrdiff_t>(explored_count), picks.end());
+  if (explored_count > 0) {
+    std::mt19937_64 rng(detail::exploration_seed(request.user_id, response.recommendation_id));
+    std::vector<std::size_t> positions(ordered.size() + explored_count);
+    std::iota(positions.begin(), positions.end(), std::size_t{0});
+    std::shuffle(positions.begin(), positions.end(), rng);
+    positions.resize(explored_count);
+    std::sort(positions.begin(), positions.end());
+    for (std::size_t p = 0; p < explored_count; ++p) {
+      ordered.insert(ordered.begin() + static_cast<std::ptrdiff_t>(positions[p]),
+                     *(main_begin + static_cast<std::ptrdiff_t>(p)));
+    }
+  }
   if (promoted_count > 0) {
     std::mt19937_64 rng(std::hash<std::string>()(response.recommendation_id));
     std::vector<std::size_t> positions(ordered.size() + promoted_count);
@@ -187,8 +268,12 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
       if (p.softmax) item.score = std::exp(static_cast<double>(p.raw) - normaliser);
       item.raw_score = p.raw;
       if (p.promoted) item.promotion_name = request.promotion->name;
+      item.explored = p.explored;
       response.items.push_back(std::move(item));
     }
+    std::vector<Index> shown;
+    for (const Pick& p : ordered) shown.push_back(p.item);
+    add_metadata(g, request.metadata_columns, shown, response);
     return 0;
   });
   return response;

@@ -36,6 +36,7 @@ SolutionVersion Campaign::Impl::train_and_deploy() {
     Index users = 0, items = 0;
     std::vector<std::uint32_t> lengths;
     std::size_t rows = 0;
+    std::shared_ptr<const ItemFeatureTable> features;
   };
   Copy c = group_->read([&](const DatasetGroup& g) {
     Copy out;
@@ -43,13 +44,16 @@ SolutionVersion Campaign::Impl::train_and_deploy() {
     out.users = g.user_ids().size();
     out.items = g.item_ids().size();
     std::tie(out.lengths, out.rows) = detail::history_lengths(g);
+    out.features = ItemFeatureTable::build(g.items(), out.items);
     return out;
   });
   mark_trained();
   // UPDATE extends the version being served; hold it so that a concurrent deploy cannot free it.
   const std::shared_ptr<const SolutionVersion> served = snapshot()->version;
+  TrainOptions training = options_.training;
+  if (!training.item_features) training.item_features = std::move(c.features);
   SolutionVersion trained =
-      solution_.train(std::move(c.events), c.users, c.items, options_.training,
+      solution_.train(std::move(c.events), c.users, c.items, training,
                       options_.training.mode == TrainingMode::Update ? served.get() : nullptr);
   deploy(trained, std::move(c.lengths), c.rows);  // a copy shares the model
   return trained;

@@ -178,8 +178,14 @@ void Solution::user_history(const DatasetGroup& group, Index user, std::vector<I
 
 SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& options,
                                 const SolutionVersion* previous) const {
-  return train(select_events(group), group.user_ids().size(), group.item_ids().size(), options,
-               previous);
+  if (options.item_features) {
+    return train(select_events(group), group.user_ids().size(), group.item_ids().size(), options,
+                 previous);
+  }
+  TrainOptions with_features = options;
+  with_features.item_features = ItemFeatureTable::build(group.items(), group.item_ids().size());
+  return train(select_events(group), group.user_ids().size(), group.item_ids().size(),
+               with_features, previous);
 }
 
 std::unique_ptr<Model> Solution::checked(std::unique_ptr<Model> model) const {
@@ -221,6 +227,7 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
     TrainingData train = TrainingData::build(
         users, items, std::move(split.train.users), std::move(split.train.items),
         std::move(split.train.timestamps), std::move(split.train.weights));
+    train.item_features = options.item_features;
     metrics = evaluate(*checked(recipe_->train(train, context)), split, items, options.execution);
     baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items,
                         options.execution);
@@ -229,6 +236,7 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
   TrainingData all =
       TrainingData::build(users, items, std::move(events.users), std::move(events.items),
                           std::move(events.timestamps), std::move(events.weights));
+  all.item_features = options.item_features;
   std::shared_ptr<const Model> model = checked(
       options.mode == TrainingMode::Update ? recipe_->update(*previous->model(), all, context)
                                            : recipe_->train(all, context));

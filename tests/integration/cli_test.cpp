@@ -194,6 +194,96 @@ TEST(IntegrationCli, CreateImportTrainRecommendBatch) {
   fs::remove(out);
 }
 
+TEST(IntegrationCli, FreshContentMetadataColumnsExplorationAndColdItems) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("tailor-cli-fresh-" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  const std::string cli = TAILOR_CLI;
+  const std::string data = std::string(TAILOR_SOURCE_DIR) + "/data/";
+  auto tailor = [&](const std::string& args) { return run(cli + " " + args + " 2>&1"); };
+  ASSERT_EQ(tailor("create " + dir + " --interactions-schema " + data +
+                   "interactions_schema.json --items-schema " + data + "items_schema.json")
+                .status,
+            0);
+  ASSERT_EQ(
+      tailor("import " + dir + " --dataset interactions --csv " + data + "interactions.csv").status,
+      0);
+  ASSERT_EQ(tailor("import " + dir + " --dataset items --csv " + data + "items.csv").status, 0);
+  ASSERT_EQ(tailor("train " + dir +
+                   " --recipe user-personalization --params '{\"factors\": 16}' --no-metrics")
+                .status,
+            0);
+  // Five new posts, put after training: exploration at weight 1 fills every slot with them.
+  const std::string in = dir + "-items.jsonl", out = dir + "-out.jsonl";
+  {
+    std::ofstream items(in);
+    for (int k = 0; k < 5; ++k) {
+      items << "{\"itemId\":\"new-" << k
+            << "\",\"properties\":{\"contentType\":\"blog_post\",\"community\":"
+               "\"Engineering Hub\",\"title\":\"cpp security\",\"creationTimestamp\":"
+               "1790000000}}\n";
+    }
+  }
+  ASSERT_EQ(tailor("put-items " + dir + " --input " + in).status, 0);
+  Result rec = tailor("recommend " + dir +
+                      " --user user-0001 -n 4 --exploration-weight 1 --metadata COMMUNITY,TITLE "
+                      "--json");
+  ASSERT_EQ(rec.status, 0) << rec.out;
+  const tailor::detail::Json answer = json(rec.out);
+  ASSERT_EQ(answer.find("itemList")->items().size(), 4u);
+  for (const tailor::detail::Json& item : answer.find("itemList")->items()) {
+    EXPECT_EQ(item.find("itemId")->as_string().rfind("new-", 0), 0u) << rec.out;
+    ASSERT_NE(item.find("exploration"), nullptr) << rec.out;
+    EXPECT_TRUE(item.find("exploration")->as_bool());
+    ASSERT_NE(item.find("metadata"), nullptr) << rec.out;
+    EXPECT_EQ(item.find("metadata")->find("COMMUNITY")->as_string(), "Engineering Hub");
+    EXPECT_EQ(item.find("metadata")->find("TITLE")->as_string(), "cpp security");
+  }
+  Result plain =
+      tailor("recommend " + dir + " --user user-0001 -n 4 --exploration-weight 0 --json");
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  for (const tailor::detail::Json& item : json(plain.out).find("itemList")->items()) {
+    EXPECT_EQ(item.find("exploration"), nullptr);
+    EXPECT_EQ(item.find("metadata"), nullptr);
+  }
+  Result ranked =
+      tailor("rank " + dir + " --user user-0001 --items new-0,item-0000 --metadata TAGS --json");
+  ASSERT_EQ(ranked.status, 0) << ranked.out;
+  for (const tailor::detail::Json& item : json(ranked.out).find("personalizedRanking")->items()) {
+    ASSERT_NE(item.find("score"), nullptr) << ranked.out;  // new-0 scored from metadata
+  }
+  std::ofstream(in) << "{\"userId\":\"user-0001\"}\n";
+  Result batch =
+      tailor("batch " + dir + " --input " + in + " --output " + out + " -n 3 --metadata COMMUNITY");
+  ASSERT_EQ(batch.status, 0) << batch.out;
+  {
+    std::ifstream lines(out);
+    std::string line;
+    ASSERT_TRUE(std::getline(lines, line));
+    const tailor::detail::Json row = json(line);
+    ASSERT_NE(row.find("output")->find("metadata"), nullptr) << line;
+    const auto& metadata = row.find("output")->find("metadata")->items();
+    ASSERT_EQ(metadata.size(), 3u) << line;
+    EXPECT_NE(metadata[0].find("COMMUNITY"), nullptr);
+  }
+  Result cold = tailor("evaluate " + dir + " --cold-items --genre-field COMMUNITY --json");
+  ASSERT_EQ(cold.status, 0) << cold.out;
+  const tailor::detail::Json figures = json(cold.out);
+  EXPECT_GT(figures.find("coldNdcgAt10")->as_real(), figures.find("randomNdcgAt10")->as_real());
+  EXPECT_EQ(figures.find("catalogue")->items().size(), 3u);
+  // Bad values: status 2 and the reason.
+  Result bad = tailor("recommend " + dir + " --user user-0001 --exploration-weight 2");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("exploration_weight"), std::string::npos) << bad.out;
+  EXPECT_EQ(tailor("recommend " + dir + " --user user-0001 --exploration-weight x").status, 2);
+  Result column = tailor("recommend " + dir + " --user user-0001 --metadata NOPE");
+  EXPECT_EQ(column.status, 2);
+  EXPECT_NE(column.out.find("NOPE"), std::string::npos) << column.out;
+  fs::remove_all(dir);
+  fs::remove(in);
+  fs::remove(out);
+}
+
 // itemId:score pairs of a recommend --json answer (the recommendation id differs per call).
 std::string ranked_items(const std::string& out) {
   const tailor::detail::Json answer = json(out);

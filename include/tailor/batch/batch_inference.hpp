@@ -21,6 +21,9 @@ struct BatchOptions {
   FilterValues filter_values;          ///< job-wide; a line's "filterValues" replace them
   ExecutionOptions execution;          ///< threads
   std::size_t lines_per_block = 4096;  ///< lines read, scored and written at a time (memory bound)
+  /// Items fields returned with each item (metadataColumns), for the whole job: the output gets
+  /// "metadata", one {"FIELD":"value"} object per recommended item.
+  std::vector<std::string> metadata_columns;
 };
 
 /// What a job did.
@@ -34,7 +37,8 @@ struct BatchReport {
 /// Reads `input` (one JSON object per line: {"userId"}, {"itemId"} or {"userId","itemList"},
 /// optionally "numResults" and "filterValues" in Personalize's wire form) and writes one line per
 /// input line, in order, to `output`:
-/// {"input":{…},"output":{"recommendedItems":[…],"scores":[…]},"error":null}.
+/// {"input":{…},"output":{"recommendedItems":[…],"scores":[…]},"error":null}; "exploration"
+/// (true per explored item) when exploration filled slots, "metadata" when columns were asked for.
 /// A malformed line, an unknown item or a bad request gives its line an "error" and the job goes
 /// on. Output goes to a new, uniquely named temporary file next to `output`
 /// (`<output>.tmp.<random>`), renamed over `output` at the end; a failed job removes it and leaves

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tailor/export.hpp"
+#include "tailor/recipes/item_features.hpp"
 #include "tailor/recipes/recipe.hpp"
 
 namespace tailor {
@@ -30,6 +31,16 @@ struct TAILOR_EXPORT AlsParams {
   AlsSolver solver = AlsSolver::ConjugateGradient;  ///< JSON "cg" or "cholesky"
   float init_scale = 0.01f;                         ///< initial factors ~ N(0, init_scale²)
   bool compute_loss = false;  ///< compute the loss every sweep (reported through progress)
+  /// Learn the attribute-to-feature mapping from item metadata (item_features.hpp) after the
+  /// fit, so that items without interactions get factors from their metadata.
+  bool item_metadata = true;
+  float metadata_regularization = 1.0f;  ///< λ of that mapping's ridge regression
+  /// Share of a request's slots (at most round(weight × numResults)) given to exploring new
+  /// items, as Personalize's explorationWeight; requests may override it.
+  float exploration_weight = 0.3f;
+  /// Items younger than this many days (CREATION_TIMESTAMP) may be explored, as Personalize's
+  /// explorationItemAgeCutOff; requests may override it.
+  float exploration_item_age_cut_off = 30.0f;
 
   /// Parses a JSON object over the defaults. @throws tailor::Error(InvalidArgument)
   static AlsParams from_json(std::string_view json);
@@ -49,8 +60,10 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
  public:
   /// `removed_items`: items deleted since training (see without()), which score -infinity.
+  /// `metadata`: the attribute-to-feature mapping learnt with the factors, or null.
   AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
-           std::vector<Index> removed_items = {});
+           std::vector<Index> removed_items = {},
+           std::shared_ptr<const AttributeMapping> metadata = nullptr);
   ~AlsModel() override;
   /// The model save() wrote, as trained by `recipe`.
   /// @throws tailor::Error(ParseError) when the archive's sections do not fit together
@@ -87,7 +100,8 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   /// marks the items removed.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;
   /// Sections: "params" (JSON), "shape" (users, items, factors), "user_factors" and
-  /// "item_factors" (row-major), "removed_items".
+  /// "item_factors" (row-major), "removed_items", and "metadata.*" (AttributeMapping::save) when
+  /// the model has a metadata mapping (versions saved without one load without one).
   void save(ModelArchive& archive) const override;
 
   const AlsParams& params() const;
@@ -95,6 +109,9 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   const FactorMatrix& item_factors() const;
   /// Items deleted since training, ascending: their factors are zero and they score -infinity.
   const std::vector<Index>& removed_items() const;
+  /// The mapping from item metadata to factors (null when trained without metadata): serving
+  /// gives an item put after training the factors metadata().project(features).
+  const std::shared_ptr<const AttributeMapping>& metadata() const;
 
  private:
   struct Impl;   // the factors and the copies serving derives from them

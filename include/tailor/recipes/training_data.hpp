@@ -4,12 +4,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tailor/export.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor {
+
+struct ItemFeatureTable;
 
 /// Events selected and weighted by a solution's training-data choices, plus the aggregated
 /// user→item matrix (CSR) and its transpose. Indices are the dataset group's; users and items
@@ -34,6 +37,10 @@ struct TAILOR_EXPORT TrainingData {
   std::vector<std::size_t> item_offsets;  ///< size num_items + 1
   std::vector<Index> item_users;
   std::vector<float> item_values;
+
+  /// The items' metadata features when the solution has them (Solution::train fills it from the
+  /// group's items), else null. Recipes that do not use metadata ignore it.
+  std::shared_ptr<const ItemFeatureTable> item_features;
 
   /// Number of distinct (user, item) pairs.
   std::size_t nnz() const { return user_items.size(); }

@@ -38,6 +38,12 @@ struct RecommendationRequest {
   std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
   std::vector<std::string> excluded_item_ids;                ///< never returned
   std::optional<Promotion> promotion;
+  /// Overrides the solution's exploration_weight (0-1) for this request (user-personalization).
+  std::optional<float> exploration_weight;
+  /// Overrides the solution's exploration_item_age_cut_off (days, >= 0) for this request.
+  std::optional<float> exploration_item_age_cut_off;
+  /// Items fields returned with each item (Personalize's metadataColumns), at most 10.
+  std::vector<std::string> metadata_columns;
 };
 
 /// A get_personalized_ranking request.
@@ -47,6 +53,8 @@ struct RankingRequest {
   std::optional<Filter> filter;         ///< optional
   FilterValues filter_values;
   std::vector<std::pair<std::string, std::string>> context;
+  /// Items fields returned with each item (Personalize's metadataColumns), at most 10.
+  std::vector<std::string> metadata_columns;
 };
 
 /// One recommended item.
@@ -58,6 +66,11 @@ struct RecommendedItem {
   std::optional<double> score;
   float raw_score = 0;         ///< the model's own score (0 for back-filled or unknown items)
   std::string promotion_name;  ///< set for promoted items
+  /// Set for an item in one of the slots exploration gave to new items (exploration_weight).
+  bool explored = false;
+  /// The requested metadata columns of the item, in the request's order; a null value is left
+  /// out. Values are text: categorical values joined by `|`, numbers in decimal.
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 /// A response: items best first, and a recommendation id unique to this response.

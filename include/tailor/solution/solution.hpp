@@ -14,6 +14,7 @@
 #include "tailor/data/dataset_group.hpp"
 #include "tailor/export.hpp"
 #include "tailor/metrics/ranking_metrics.hpp"
+#include "tailor/recipes/item_features.hpp"
 #include "tailor/recipes/recipe.hpp"
 
 namespace tailor {
@@ -61,6 +62,10 @@ struct TrainOptions {
   /// Threads and seed for training (evaluation.execution is overridden by this).
   ExecutionOptions execution;
   std::function<void(const TrainingProgress&)> progress;
+  /// The items' metadata features (ItemFeatureTable::build of the group's items, taken with the
+  /// events); train(group) fills it when null. Recipes that use metadata (user-personalization)
+  /// read it through TrainingData::item_features.
+  std::shared_ptr<const ItemFeatureTable> item_features;
 };
 
 /// A trained solution: the model, the metrics, and what produced them.

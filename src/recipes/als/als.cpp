@@ -34,6 +34,30 @@ const std::vector<detail::ParamField<AlsParams>>& als_fields() {
        "least-squares solver"},
       {"init_scale", &AlsParams::init_scale, 0, 10, {}, "standard deviation of initial factors"},
       {"compute_loss", &AlsParams::compute_loss, 0, 0, {}, "report the loss every sweep"},
+      {"item_metadata",
+       &AlsParams::item_metadata,
+       0,
+       0,
+       {},
+       "map item metadata to factors (cold items)"},
+      {"metadata_regularization",
+       &AlsParams::metadata_regularization,
+       1e-6,
+       1e6,
+       {},
+       "ridge λ of the metadata mapping"},
+      {"exploration_weight",
+       &AlsParams::exploration_weight,
+       0,
+       1,
+       {},
+       "share of slots exploring new items"},
+      {"exploration_item_age_cut_off",
+       &AlsParams::exploration_item_age_cut_off,
+       0,
+       36500,
+       {},
+       "days within which an item counts as new"},
   };
   return fields;
 }
@@ -67,6 +91,37 @@ void init_rows(FactorMatrix& M, Index first, float scale, std::mt19937_64& rng) 
 }
 
 }  // namespace detail
+
+namespace {
+
+// The attribute-to-feature mapping (Gantner et al., ICDM 2010): a ridge regression from item
+// metadata features to the factors just fitted, learnt on the items with interactions. Items
+// without interactions but with features get Wᵀf in place of their (zero) factors; known items
+// keep their own (their factors were solved against no data, near zero). Null when the recipe is
+// told not to, or there are no features.
+std::shared_ptr<const AttributeMapping> map_metadata(const AlsParams& p, const TrainingData& data,
+                                                     FactorMatrix& items) {
+  if (!p.item_metadata || !data.item_features) return nullptr;
+  const ItemFeatureTable& table = *data.item_features;
+  const Index n = std::min<Index>(data.num_items, static_cast<Index>(table.rows.size()));
+  std::vector<SparseFeatures> rows(table.rows.begin(), table.rows.begin() + n);
+  std::vector<char> known(n, 0);
+  std::size_t fitted = 0;
+  for (Index i = 0; i < n; ++i) {
+    known[i] = data.item_offsets[i] != data.item_offsets[i + 1] && !rows[i].empty();
+    fitted += known[i];
+  }
+  if (fitted == 0) return nullptr;
+  auto mapping = std::make_shared<const AttributeMapping>(AttributeMapping::fit(
+      table.featurizer, rows, items.topRows(n), known, p.metadata_regularization));
+  for (Index i = 0; i < n; ++i) {
+    if (data.item_offsets[i] == data.item_offsets[i + 1] && !rows[i].empty())
+      items.row(i) = mapping->project(rows[i]).transpose();
+  }
+  return mapping;
+}
+
+}  // namespace
 
 AlsParams AlsParams::from_json(std::string_view json) {
   return detail::params_from_json(json, als_fields(), "user-personalization");
@@ -103,6 +158,7 @@ struct AlsModel::Impl {
   std::vector<float> radii;
   float max_radius = 0;
   std::vector<Index> removed_items;  // ascending, no repeats
+  std::shared_ptr<const AttributeMapping> metadata;
 };
 
 AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix user_factors,
@@ -132,9 +188,17 @@ AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix
 }
 
 AlsModel::AlsModel(std::string recipe, AlsParams params, FactorMatrix users, FactorMatrix items,
-                   std::vector<Index> removed_items)
-    : impl_(std::make_unique<const Impl>(std::move(recipe), std::move(params), std::move(users),
-                                         std::move(items), std::move(removed_items))) {}
+                   std::vector<Index> removed_items,
+                   std::shared_ptr<const AttributeMapping> metadata)
+    : impl_([&] {
+        auto impl = std::make_unique<Impl>(std::move(recipe), std::move(params), std::move(users),
+                                           std::move(items), std::move(removed_items));
+        TAILOR_THROW_IF(metadata && metadata->weights.cols() != impl->items.cols(),
+                        ErrorCode::InvalidArgument, "the metadata mapping has ",
+                        metadata->weights.cols(), " columns for ", impl->items.cols(), " factors");
+        impl->metadata = std::move(metadata);
+        return std::unique_ptr<const Impl>(std::move(impl));
+      }()) {}
 
 AlsModel::~AlsModel() = default;
 
@@ -145,6 +209,9 @@ const AlsParams& AlsModel::params() const { return impl_->params; }
 const FactorMatrix& AlsModel::user_factors() const { return impl_->users; }
 const FactorMatrix& AlsModel::item_factors() const { return impl_->items; }
 const std::vector<Index>& AlsModel::removed_items() const { return impl_->removed_items; }
+const std::shared_ptr<const AttributeMapping>& AlsModel::metadata() const {
+  return impl_->metadata;
+}
 std::size_t AlsModel::state_size() const { return static_cast<std::size_t>(impl_->items.cols()); }
 
 Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) const {
@@ -198,7 +265,7 @@ std::shared_ptr<const Model> AlsModel::without(Span<Index> users, Span<Index> it
   // The constructor derives the Gram matrix, the panels, their compact copy and its radii from
   // the zeroed item factors, so no copy keeps the old rows.
   return std::make_shared<AlsModel>(impl_->recipe, impl_->params, std::move(user_factors),
-                                    std::move(item_factors), std::move(removed));
+                                    std::move(item_factors), std::move(removed), impl_->metadata);
 }
 
 void AlsModel::save(ModelArchive& archive) const {
@@ -211,6 +278,7 @@ void AlsModel::save(ModelArchive& archive) const {
   archive.put_floats("user_factors", std::vector<float>(users.data(), users.data() + users.size()));
   archive.put_floats("item_factors", std::vector<float>(items.data(), items.data() + items.size()));
   archive.put_indices("removed_items", impl_->removed_items);
+  if (impl_->metadata) impl_->metadata->save(archive, "metadata.");
 }
 
 std::unique_ptr<AlsModel> AlsModel::load(std::string recipe, const ModelArchive& archive) {
@@ -232,10 +300,15 @@ std::unique_ptr<AlsModel> AlsModel::load(std::string recipe, const ModelArchive&
       Eigen::Map<const FactorMatrix>(items.data(), static_cast<Eigen::Index>(item_rows), f);
   std::vector<Index> removed;
   if (archive.has("removed_items")) removed = archive.indices("removed_items");
+  std::shared_ptr<const AttributeMapping> metadata;
+  if (archive.has("metadata.weights")) {
+    metadata = std::make_shared<const AttributeMapping>(
+        AttributeMapping::load(archive, "metadata.", static_cast<std::size_t>(factors)));
+  }
   try {
     return std::make_unique<AlsModel>(
         std::move(recipe), AlsParams::from_json(archive.text("params")), std::move(user_factors),
-        std::move(item_factors), std::move(removed));
+        std::move(item_factors), std::move(removed), std::move(metadata));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::ParseError) throw;
     TAILOR_THROW(ErrorCode::ParseError, "ALS model: ", e.what());
@@ -343,6 +416,7 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
   detail::init_rows(items, 0, params_.init_scale, rng);
   detail::init_rows(users, 0, params_.init_scale, rng);
   const detail::AlsKernelArgs args = kernel_args(params_, context);
+
   for (int it = 1; it <= params_.iterations; ++it) {
     detail::als_solve_rows(users, items, user_rows(data), 0, args);
     detail::als_solve_rows(items, users, item_rows(data), 0, args);
@@ -360,7 +434,9 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
       if (context.progress) context.progress(p);
     }
   }
-  return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items));
+  std::shared_ptr<const AttributeMapping> metadata = map_metadata(params_, data, items);
+  return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items),
+                                    std::vector<Index>{}, std::move(metadata));
 }
 
 std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingData& data,
@@ -389,9 +465,10 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
   detail::als_solve_rows(users, items, user_rows(data), old_users, args);
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
+  std::shared_ptr<const AttributeMapping> metadata = map_metadata(params_, data, items);
   // Items deleted from the previous model stay deleted (their factors stay zero).
   return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items),
-                                    old->removed_items());
+                                    old->removed_items(), std::move(metadata));
 }
 
 }  // namespace tailor
