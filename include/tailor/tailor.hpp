@@ -28,6 +28,7 @@
 #include "tailor/schema/schema.hpp"
 #include "tailor/serving/campaign.hpp"
 #include "tailor/serving/live_group.hpp"
+#include "tailor/solution/hpo.hpp"
 #include "tailor/solution/solution.hpp"
 #include "tailor/types.hpp"
 #include "tailor/version.hpp"

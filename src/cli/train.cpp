@@ -18,6 +18,8 @@ struct TrainArgs {
   bool no_metrics = false;
   std::string mode = "full", event_types, event_value_threshold, event_weights;
   bool event_value_as_weight = false;
+  bool hpo = false;
+  std::string hpo_config;   // a file holding an hpoConfig
   CLI::App* cmd = nullptr;  // to tell whether --params was given
 };
 
@@ -95,6 +97,9 @@ int run_train(const Common& common, TrainArgs a) {
   if (!a.params.empty() && a.params[0] == '@') a.params = read_text(a.params.substr(1));
   SolutionConfig config{a.solution_name.empty() ? a.recipe : a.solution_name, a.recipe, a.params,
                         events};
+  if (a.hpo || !a.hpo_config.empty()) {
+    config.hpo = a.hpo_config.empty() ? HpoConfig{} : HpoConfig::from_json(read_text(a.hpo_config));
+  }
   std::optional<SolutionVersion> previous;
   if (options.mode == TrainingMode::Update) previous = previous_version(*store, config, a);
   Solution solution(config);
@@ -141,6 +146,12 @@ void add_train(CLI::App& app, Common& common, Commands& commands) {
                   "weight per event type: TYPE=W,TYPE=W (others weigh 1)");
   cmd->add_flag("--event-value-as-weight", a->event_value_as_weight,
                 "weigh each event by its EVENT_VALUE too");
+  cmd->add_flag("--hpo", a->hpo,
+                "search the hyperparameters first (the recipe's default ranges, 16 trainings) on "
+                "validation users from the training side of the evaluation split");
+  cmd->add_option("--hpo-config", a->hpo_config,
+                  "search as this file's Personalize hpoConfig says (objective, "
+                  "hpoResourceConfig, algorithmHyperParameterRanges; implies --hpo)");
   commands.push_back({cmd, [&common, a] { return run_train(common, *a); }});
 }
 

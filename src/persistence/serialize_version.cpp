@@ -45,6 +45,7 @@ struct VersionImage {
   std::vector<Index> neighbors;
   std::vector<float> similarities, scores;
   std::vector<Index> removed_items;  // class version 2
+  std::string hpo_json;              // class version 4: the search (HpoResult), empty for none
 };
 
 // One entry of a solution's version index.
@@ -54,6 +55,7 @@ struct VersionInfoImage {
   std::uint8_t mode = 0;
   MetricsImage metrics;
   double seconds = 0;
+  std::string hpo_json;  // class version 2
 };
 struct VersionIndexImage {
   std::uint64_t next_id = 1;
@@ -77,8 +79,8 @@ constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMet
 
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::SectionImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::VersionImage, 3)
-BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 1)
+BOOST_CLASS_VERSION(tailor::detail::VersionImage, 4)
+BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 2)
 BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
 
 namespace boost::serialization {
@@ -107,6 +109,9 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
   if (version >= 3) {
     TAILOR_TEXT(model_recipe);
     tailor::detail::image_vector(ar, x.sections);
+    if (version >= 4) {
+      TAILOR_TEXT(hpo_json);
+    }
     return;
   }
   ar& x.model_kind;
@@ -125,10 +130,13 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
 }
 
 template <class Archive>
-void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int) {
+void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned int version) {
   TAILOR_TEXT(id);
   TAILOR_TEXT(recipe);
   ar& x.created_at& x.mode& x.metrics& x.seconds;
+  if (version >= 2) {
+    TAILOR_TEXT(hpo_json);
+  }
 }
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionIndexImage& x, const unsigned int) {
@@ -238,6 +246,7 @@ std::string serialize_version(const SolutionVersion& v) {
   img.metrics = metrics_image(v.metrics());
   img.baseline = metrics_image(v.baseline_metrics());
   img.seconds = v.training_seconds();
+  if (v.hpo()) img.hpo_json = v.hpo()->to_json();
   const Model& m = *v.model();
   img.model_recipe = m.recipe();
   TAILOR_THROW_IF(!RecipeRegistry::has_loader(m.recipe()), ErrorCode::InvalidArgument, "recipe \"",
@@ -289,9 +298,10 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
       TAILOR_THROW(ErrorCode::NotFound, what, ": ", e.what(),
                    "; register the recipe (RecipeRegistry::add) before loading its versions");
     }
-    return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full,
-                           std::move(model), metrics_of(img.metrics), metrics_of(img.baseline),
-                           img.seconds);
+    return SolutionVersion(
+        std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full, std::move(model),
+        metrics_of(img.metrics), metrics_of(img.baseline), img.seconds,
+        img.hpo_json.empty() ? std::nullopt : std::optional(HpoResult::from_json(img.hpo_json)));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::NotFound) throw;
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
@@ -305,7 +315,7 @@ std::string serialize_version_index(const VersionIndex& index) {
   for (const VersionInfo& v : index.versions) {
     img.versions.push_back({v.id, v.recipe, v.created_at,
                             static_cast<std::uint8_t>(v.mode == TrainingMode::Update),
-                            metrics_image(v.metrics), v.training_seconds});
+                            metrics_image(v.metrics), v.training_seconds, v.hpo_json});
   }
   return to_bytes(img);
 }
@@ -321,7 +331,7 @@ VersionIndex deserialize_version_index(const std::string& payload, const std::st
                       static_cast<int>(v.mode));
       index.versions.push_back({v.id, v.created_at, v.recipe,
                                 v.mode ? TrainingMode::Update : TrainingMode::Full,
-                                metrics_of(v.metrics), v.seconds});
+                                metrics_of(v.metrics), v.seconds, v.hpo_json});
     }
   } catch (const Error& e) {
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");

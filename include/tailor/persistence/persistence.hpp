@@ -65,6 +65,8 @@ struct VersionInfo {
   TrainingMode mode = TrainingMode::Full;
   std::optional<RankingMetrics> metrics;  ///< absent when trained without metrics
   double training_seconds = 0;
+  /// The hyperparameter search that chose its configuration (HpoResult::to_json()), or empty.
+  std::string hpo_json;
 };
 
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).

@@ -113,6 +113,8 @@ class TAILOR_EXPORT AlsRecipe : public Recipe {
   explicit AlsRecipe(AlsParams params = {}, std::string name = "user-personalization");
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
+  /// Default search ranges (src/recipes/hpo_ranges.cpp).
+  std::string hpo_ranges_json() const override;
   std::unique_ptr<Model> train(const TrainingData& data,
                                const TrainContext& context) const override;
   bool supports_update() const override { return true; }

@@ -15,6 +15,7 @@
 #include "tailor/export.hpp"
 #include "tailor/metrics/ranking_metrics.hpp"
 #include "tailor/recipes/recipe.hpp"
+#include "tailor/solution/hpo.hpp"
 
 namespace tailor {
 
@@ -47,6 +48,10 @@ struct TAILOR_EXPORT SolutionConfig {
   std::string recipe;              ///< a RecipeRegistry name
   std::string params_json = "{}";  ///< the recipe's hyperparameters
   EventSelection events;
+  /// Search the hyperparameters first (Personalize's performHPO with an hpoConfig): the best
+  /// configuration found, starting from params_json, trains the version. Without ranges, the
+  /// recipe's defaults (Recipe::hpo_ranges_json()) are searched.
+  std::optional<HpoConfig> hpo = std::nullopt;
 };
 
 /// FULL trains from scratch; UPDATE extends the previous version's model with new users and items.
@@ -70,7 +75,7 @@ class TAILOR_EXPORT SolutionVersion {
  public:
   SolutionVersion(SolutionConfig config, TrainingMode mode, std::shared_ptr<const Model> model,
                   std::optional<RankingMetrics> metrics, std::optional<RankingMetrics> baseline,
-                  double training_seconds);
+                  double training_seconds, std::optional<HpoResult> hpo = std::nullopt);
 
   const SolutionConfig& config() const { return config_; }
   TrainingMode mode() const { return mode_; }
@@ -80,6 +85,9 @@ class TAILOR_EXPORT SolutionVersion {
   /// popularity-count's metrics on the same split, for comparison.
   const std::optional<RankingMetrics>& baseline_metrics() const { return baseline_; }
   double training_seconds() const { return training_seconds_; }
+  /// The hyperparameter search that chose config().params_json, when there was one. The
+  /// version's config() then carries no hpo (retraining it trains the chosen configuration).
+  const std::optional<HpoResult>& hpo() const { return hpo_; }
 
  private:
   SolutionConfig config_;
@@ -88,6 +96,7 @@ class TAILOR_EXPORT SolutionVersion {
   std::optional<RankingMetrics> metrics_;
   std::optional<RankingMetrics> baseline_;
   double training_seconds_;
+  std::optional<HpoResult> hpo_;
 };
 
 /// A recipe with hyperparameters and training-data choices.
@@ -97,6 +106,7 @@ class TAILOR_EXPORT SolutionVersion {
 class TAILOR_EXPORT Solution {
  public:
   /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
+  ///         or an hpo config that does not fit the recipe
   explicit Solution(SolutionConfig config);
 
   const SolutionConfig& config() const { return config_; }
@@ -114,7 +124,9 @@ class TAILOR_EXPORT Solution {
                         const TrainOptions& options = {},
                         const SolutionVersion* previous = nullptr) const;
 
-  /// Trains a new version. UPDATE needs `previous` (a version of this solution).
+  /// Trains a new version. UPDATE needs `previous` (a version of this solution). With
+  /// config().hpo, the search runs on the training side of the evaluation split (all events
+  /// without metrics), never on its test users.
   /// @throws tailor::Error(InvalidArgument) when there is nothing to train on or UPDATE is not
   ///         possible
   SolutionVersion train(const DatasetGroup& group, const TrainOptions& options = {},
