@@ -26,8 +26,10 @@ namespace {
 
 using detail::Json;
 
-constexpr int kEta = 3;       // successive halving keeps the best third at each rung
-constexpr int kMaxRungs = 3;  // rungs train on 1/9, 1/3 and all of the training users
+constexpr int kEta = 3;  // successive halving keeps the best third at each rung
+// Rungs train on a third and on all of the training users: a ninth of the users favours
+// configurations that suit little data (strong regularisation, few factors) too much.
+constexpr int kMaxRungs = 2;
 constexpr int kMaxJobs = 1000;
 // Validation users are drawn with a seed of their own, so that they are not the evaluation's
 // test users drawn again from a split that has already removed them.
@@ -177,6 +179,32 @@ double metric_of(const RankingMetrics& m, const std::string& name) {
     if (n == name) return v;
   }
   TAILOR_THROW(ErrorCode::InvalidArgument, "hpoConfig: unknown metric ", name);
+}
+
+// Whether every searched hyperparameter of `params` (a recipe's full JSON) lies in its range.
+bool within(const HpoConfig& config, const std::string& params) {
+  const Json root = parse(params, "hyperparameters");
+  auto value = [&](const std::string& name) { return root.find(name); };
+  for (const auto& r : config.integer_ranges) {
+    const Json* v = value(r.name);
+    if (!v || !v->is_number() || v->as_real() < static_cast<double>(r.min) ||
+        v->as_real() > static_cast<double>(r.max))
+      return false;
+  }
+  for (const auto& r : config.continuous_ranges) {
+    const Json* v = value(r.name);
+    if (!v || !v->is_number() || v->as_real() < r.min || v->as_real() > r.max) return false;
+  }
+  for (const auto& r : config.categorical_ranges) {
+    const Json* v = value(r.name);
+    if (!v) return false;
+    std::string text;
+    detail::append_json(text, *v);
+    bool found = false;
+    for (const auto& c : r.values) found = found || value_text(c) == text;
+    if (!found) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -438,7 +466,7 @@ HpoResult HpoResult::from_json(std::string_view json) {
 HpoResult search_hyperparameters(std::string_view recipe, std::string_view base_params_json,
                                  const HpoConfig& config, const EventColumns& events,
                                  Index num_users, Index num_items,
-                                 const ExecutionOptions& execution,
+                                 const ExecutionOptions& execution, SplitKind validation_split,
                                  const std::function<void(const TrainingProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   TAILOR_THROW_IF(!config.has_ranges(), ErrorCode::InvalidArgument, "hpoConfig for recipe ", recipe,
@@ -448,7 +476,7 @@ HpoResult search_hyperparameters(std::string_view recipe, std::string_view base_
 
   // The validation split, from `events` only.
   EvaluationOptions validation;
-  validation.split = SplitKind::HeldOutUsers;
+  validation.split = validation_split;
   validation.execution = execution;
   validation.execution.seed = execution.seed ^ kValidationSeed;
   const EvaluationSplit split = split_for_evaluation(events, num_users, validation);
@@ -469,8 +497,11 @@ HpoResult search_hyperparameters(std::string_view recipe, std::string_view base_
       break;
     }
   }
+  // The starting point is the first configuration when the ranges hold it, so that the search
+  // compares its finds with it.
   std::vector<std::string> candidates;
-  for (int c = 0; c < configurations; ++c) {
+  if (within(config, base)) candidates.push_back(base);
+  for (int c = static_cast<int>(candidates.size()); c < configurations; ++c) {
     std::vector<std::pair<std::string, std::string>> values;
     for (const auto& r : config.integer_ranges) {
       long long v;
@@ -539,6 +570,15 @@ HpoResult search_hyperparameters(std::string_view recipe, std::string_view base_
       subset.timestamps.push_back(split.train.timestamps[e]);
       subset.weights.push_back(split.train.weights[e]);
     }
+    // Users scored with their trained state can only be validated in rungs that train them.
+    EvaluationSplit rung_split;
+    if (!split.fold_in_test_users && users_kept < train_users.size()) {
+      rung_split.fold_in_test_users = false;
+      for (const TestUser& t : split.tests) {
+        if (position[t.user] < users_kept) rung_split.tests.push_back(t);
+      }
+    }
+    const EvaluationSplit& scored = rung_split.tests.empty() ? split : rung_split;
     std::vector<HpoTrial> trials(alive.size());
     std::atomic<std::size_t> next{0};
     auto work = [&] {
@@ -560,7 +600,7 @@ HpoResult search_hyperparameters(std::string_view recipe, std::string_view base_
         const auto model = RecipeRegistry::create(recipe, t.params_json)->train(data, context);
         TAILOR_THROW_IF(!model, ErrorCode::Internal, "recipe ", recipe, " trained no model");
         t.objective =
-            metric_of(evaluate(*model, split, num_items, context.execution), config.metric);
+            metric_of(evaluate(*model, scored, num_items, context.execution), config.metric);
         t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (progress) {
           std::lock_guard<std::mutex> lock(progress_mutex);

@@ -221,7 +221,8 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
   std::optional<HpoResult> hpo;
   auto search = [&](const EventColumns& searched) {
     hpo = search_hyperparameters(recipe_->name(), config_.params_json, *config_.hpo, searched,
-                                 users, items, options.execution, options.progress);
+                                 users, items, options.execution, options.evaluation.split,
+                                 options.progress);
     recipe = RecipeRegistry::create(recipe_->name(), hpo->best_params_json);
     config.params_json = recipe->params_json();
     config.hpo.reset();

@@ -98,13 +98,16 @@ struct TAILOR_EXPORT HpoResult {
 };
 
 /// Searches `recipe`'s hyperparameters over `config`'s ranges, starting from `base_params_json`.
-/// Only `events` are used: a validation split is carved from them (Personalize's held-out users,
-/// seeded by execution.seed), so callers pass the training side of their evaluation split and
-/// the test users are never seen. Deterministic for a seed and a number of parallel jobs.
+/// Only `events` are used: a validation split of kind `validation` is carved from them (seeded
+/// by execution.seed), so callers pass the training side of their evaluation split and the test
+/// users, or the held-out newest events, are never seen. Use the evaluation's own split kind:
+/// held-out users are folded in, the others are scored with their trained state. Deterministic
+/// for a seed and a number of parallel jobs.
 /// @throws tailor::Error(InvalidArgument) for bad ranges or too few users to validate on
 TAILOR_EXPORT HpoResult search_hyperparameters(
     std::string_view recipe, std::string_view base_params_json, const HpoConfig& config,
     const EventColumns& events, Index num_users, Index num_items, const ExecutionOptions& execution,
+    SplitKind validation = SplitKind::HeldOutUsers,
     const std::function<void(const TrainingProgress&)>& progress = {});
 
 }  // namespace tailor
