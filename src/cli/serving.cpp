@@ -14,6 +14,7 @@ using tailor::detail::append_json_string;
 struct RecommendArgs {
   std::string user, item;
   ServingArgs serving;
+  bool explain = false;
 };
 
 struct RankArgs {
@@ -34,6 +35,14 @@ std::string response_json(const RecommendationResponse& r, const char* list_name
     if (!r.items[k].promotion_name.empty()) {
       out += ",\"promotionName\":";
       append_json_string(out, r.items[k].promotion_name);
+    }
+    if (!r.items[k].reason.empty()) {
+      out += ",\"reason\":[";
+      for (std::size_t n = 0; n < r.items[k].reason.size(); ++n) {
+        if (n) out += ",";
+        append_json_string(out, r.items[k].reason[n]);
+      }
+      out += "]";
     }
     out += "}";
   }
@@ -56,6 +65,7 @@ void print_response(const RecommendationResponse& r, bool json, const char* list
       std::printf(" %s", "(no score)");
     }
     std::printf("\n");
+    for (const std::string& reason : r.items[k].reason) std::printf("       %s\n", reason.c_str());
   }
   std::printf("recommendation id %s\n", r.recommendation_id.c_str());
 }
@@ -73,6 +83,7 @@ int run_recommend(const Common& common, const RecommendArgs& a) {
   r.num_results = a.serving.n;
   r.filter = compile_filter(*store, a.serving.filter, limits);
   r.filter_values = parse_params(a.serving.filter_params);
+  r.explain = a.explain;
   print_response(campaign->get_recommendations(r), common.json, "itemList");
   return 0;
 }
@@ -96,6 +107,8 @@ void add_serving(CLI::App& app, Common& common, Commands& commands) {
   cmd->add_option("--user", recommend->user, "user id");
   cmd->add_option("--item", recommend->item, "item id (similar items; recipe sims)");
   add_serving_options(cmd, recommend->serving, "number of results", "filter expression");
+  cmd->add_flag("--explain", recommend->explain,
+                "give each item its reasons (the history items behind it)");
   commands.push_back({cmd, [&common, recommend] { return run_recommend(common, *recommend); }});
 
   auto rank = std::make_shared<RankArgs>();

@@ -38,6 +38,9 @@ struct RecommendationRequest {
   std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
   std::vector<std::string> excluded_item_ids;                ///< never returned
   std::optional<Promotion> promotion;
+  /// Give each item its reasons (RecommendedItem::reason); off by default, as it costs a solve
+  /// per item for user-personalization.
+  bool explain = false;
 };
 
 /// A get_personalized_ranking request.
@@ -58,6 +61,11 @@ struct RecommendedItem {
   std::optional<double> score;
   float raw_score = 0;         ///< the model's own score (0 for back-filled or unknown items)
   std::string promotion_name;  ///< set for promoted items
+  /// Why the item is here, when the request asked (RecommendationRequest::explain), as
+  /// Personalize's "reason" list: "Promoted item", "Popular item" (back-fill), "Similar to ID"
+  /// (similar items), or the history items that contribute most to its score (Model::explain),
+  /// each as "Interacted with ID (contribution 0.123)".
+  std::vector<std::string> reason;
 };
 
 /// A response: items best first, and a recommendation id unique to this response.
