@@ -31,6 +31,7 @@
 #include "tailor/serving/campaign.hpp"
 #include "tailor/serving/live_group.hpp"
 #include "tailor/solution/cold_items.hpp"
+#include "tailor/solution/hpo.hpp"
 #include "tailor/solution/solution.hpp"
 #include "tailor/types.hpp"
 #include "tailor/version.hpp"

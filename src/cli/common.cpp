@@ -216,11 +216,20 @@ void print_metrics(const tailor::SolutionVersion& v, const std::string& id, bool
     std::cout << name << ",\"trainingMode\":\"" << training_mode_name(v.mode())
               << "\",\"eventSelection\":" << v.config().events.to_json()
               << ",\"metrics\":" << metrics_json(v.metrics())
-              << ",\"baseline\":" << metrics_json(v.baseline_metrics()) << "}\n";
+              << ",\"baseline\":" << metrics_json(v.baseline_metrics());
+    if (v.hpo()) std::cout << ",\"hpo\":" << v.hpo()->to_json();
+    std::cout << "}\n";
     return;
   }
   std::printf("solution %s (recipe %s), version %s, trained in %.2f s\n", v.config().name.c_str(),
               v.config().recipe.c_str(), id.c_str(), v.training_seconds());
+  if (v.hpo()) {
+    std::printf(
+        "  hyperparameter search: %zu trainings in %.1f s, best %s %.4f on %zu validation "
+        "users\n  chosen: %s\n",
+        v.hpo()->trials.size(), v.hpo()->seconds, v.hpo()->config.metric.c_str(),
+        v.hpo()->best_objective, v.hpo()->validation_users, v.config().params_json.c_str());
+  }
   if (!v.metrics()) {
     std::printf("  no metrics (trained with --no-metrics)\n");
     return;

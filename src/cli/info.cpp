@@ -50,7 +50,10 @@ std::string solutions_json(const Store& store) {
       out += ",\"createdAt\":" + std::to_string(versions[k].created_at) + ",\"trainingMode\":\"" +
              training_mode_name(versions[k].mode) +
              "\",\"ranks\":" + std::to_string(versions[k].training_ranks) +
-             ",\"metrics\":" + metrics_json(versions[k].metrics) + "}";
+             ",\"metrics\":" + metrics_json(versions[k].metrics);
+      // The hyperparameter search that chose the version's configuration, with its history.
+      if (!versions[k].hpo_json.empty()) out += ",\"hpo\":" + versions[k].hpo_json;
+      out += "}";
     }
     out += "]}";
   }
@@ -69,7 +72,8 @@ void print_solutions(const Store& store) {
       std::printf("%s  ", utc_time(v.created_at).c_str());
       if (v.training_ranks > 1) std::printf("%d ranks  ", v.training_ranks);
       if (v.metrics) {
-        std::printf("ndcg@10 %.4f\n", v.metrics->normalized_discounted_cumulative_gain_at_10);
+        std::printf("ndcg@10 %.4f%s\n", v.metrics->normalized_discounted_cumulative_gain_at_10,
+                    v.hpo_json.empty() ? "" : "  (tuned)");
       } else {
         std::printf("no metrics\n");
       }

@@ -17,6 +17,7 @@ struct RecommendArgs {
   std::string user, item;
   ServingArgs serving;
   std::string exploration_weight, exploration_cut_off;
+  bool explain = false;
 };
 
 struct RankArgs {
@@ -63,6 +64,14 @@ std::string response_json(const RecommendationResponse& r, const char* list_name
       }
       out += "}";
     }
+    if (!r.items[k].reason.empty()) {
+      out += ",\"reason\":[";
+      for (std::size_t n = 0; n < r.items[k].reason.size(); ++n) {
+        if (n) out += ",";
+        append_json_string(out, r.items[k].reason[n]);
+      }
+      out += "]";
+    }
     out += "}";
   }
   out += "],\"recommendationId\":";
@@ -87,6 +96,7 @@ void print_response(const RecommendationResponse& r, bool json, const char* list
     for (const auto& [column, value] : r.items[k].metadata)
       std::printf(" %s=%s", column.c_str(), value.c_str());
     std::printf("\n");
+    for (const std::string& reason : r.items[k].reason) std::printf("       %s\n", reason.c_str());
   }
   std::printf("recommendation id %s\n", r.recommendation_id.c_str());
 }
@@ -111,6 +121,7 @@ int run_recommend(const Common& common, const RecommendArgs& a) {
   if (!a.exploration_cut_off.empty())
     r.exploration_item_age_cut_off =
         parse_number("--exploration-age-cut-off", a.exploration_cut_off);
+  r.explain = a.explain;
   print_response(campaign->get_recommendations(r), common.json, "itemList");
   return 0;
 }
@@ -139,6 +150,8 @@ void add_serving(CLI::App& app, Common& common, Commands& commands) {
                   "share of slots for new items, 0 to 1 (default: the solution's, 0.3)");
   cmd->add_option("--exploration-age-cut-off", recommend->exploration_cut_off,
                   "days within which an item counts as new (default: the solution's, 30)");
+  cmd->add_flag("--explain", recommend->explain,
+                "give each item its reasons (the history items behind it)");
   commands.push_back({cmd, [&common, recommend] { return run_recommend(common, *recommend); }});
 
   auto rank = std::make_shared<RankArgs>();

@@ -23,6 +23,8 @@ struct TrainArgs {
   std::string mode = "full", event_types, event_value_threshold, event_weights;
   bool event_value_as_weight = false;
   bool mpi = false;
+  bool hpo = false;
+  std::string hpo_config;   // a file holding an hpoConfig
   CLI::App* cmd = nullptr;  // to tell whether --params was given
 };
 
@@ -122,10 +124,16 @@ int run_train(const Common& common, TrainArgs a) {
   if (!a.params.empty() && a.params[0] == '@') a.params = read_text(a.params.substr(1));
   SolutionConfig config{a.solution_name.empty() ? a.recipe : a.solution_name, a.recipe, a.params,
                         events};
+  if (a.hpo || !a.hpo_config.empty()) {
+    config.hpo = a.hpo_config.empty() ? HpoConfig{} : HpoConfig::from_json(read_text(a.hpo_config));
+  }
   std::optional<SolutionVersion> previous;
   if (options.mode == TrainingMode::Update) previous = previous_version(*store, config, a);
   int ranks = 1;
   Solution solution = make_solution(config, a.mpi, ranks);
+  // The search trains its candidates in one process: it would not use the other ranks.
+  TAILOR_THROW_IF(ranks > 1 && config.hpo, ErrorCode::InvalidArgument,
+                  "--hpo: a hyperparameter search runs in one process; run it without mpirun");
   // Under MPI every rank trains; rank 0 alone reports and saves the version.
   const bool root = mpi_rank() == 0;
   options.compute_metrics = !a.no_metrics;
@@ -143,7 +151,7 @@ int run_train(const Common& common, TrainArgs a) {
   if (!root) return 0;
   if (ranks > 1) {
     v = SolutionVersion(v.config(), v.mode(), v.model(), v.metrics(), v.baseline_metrics(),
-                        v.training_seconds(), ranks);
+                        v.training_seconds(), ranks, v.hpo());
   }
   const std::string id = open_store(common, StoreAccess::ReadWrite)->save_version(v);
   print_metrics(v, id, common.json);
@@ -180,6 +188,12 @@ void add_train(CLI::App& app, Common& common, Commands& commands) {
   cmd->add_flag("--mpi", a->mpi,
                 "train user-personalization across MPI ranks (automatic under mpirun with more "
                 "than one rank); rank 0 saves the version");
+  cmd->add_flag("--hpo", a->hpo,
+                "search the hyperparameters first (the recipe's default ranges, 16 trainings) on "
+                "validation users from the training side of the evaluation split");
+  cmd->add_option("--hpo-config", a->hpo_config,
+                  "search as this file's Personalize hpoConfig says (objective, "
+                  "hpoResourceConfig, algorithmHyperParameterRanges; implies --hpo)");
   commands.push_back({cmd, [&common, a] { return run_train(common, *a); }});
 }
 

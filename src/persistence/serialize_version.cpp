@@ -35,6 +35,7 @@ struct VersionImage {
   std::string model_recipe;            // the recipe whose loader reads the sections
   std::vector<SectionImage> sections;  // class version 3; before, the fixed fields below
   std::uint32_t ranks = 1;             // class version 4
+  std::string hpo_json;  // class version 5: the search (HpoResult), empty for none
 
   // Class versions 1 and 2 stored the built-in models' arrays in fixed fields; reading one
   // turns them into sections of the same names (legacy_sections()).
@@ -56,6 +57,7 @@ struct VersionInfoImage {
   MetricsImage metrics;
   double seconds = 0;
   std::uint32_t ranks = 1;  // class version 2
+  std::string hpo_json;     // class version 3
 };
 struct VersionIndexImage {
   std::uint64_t next_id = 1;
@@ -79,8 +81,8 @@ constexpr std::uint64_t kMinBytes<VersionInfoImage> = 2 * kLength + 8 + 1 + kMet
 
 BOOST_CLASS_VERSION(tailor::detail::MetricsImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::SectionImage, 1)
-BOOST_CLASS_VERSION(tailor::detail::VersionImage, 4)
-BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 2)
+BOOST_CLASS_VERSION(tailor::detail::VersionImage, 5)
+BOOST_CLASS_VERSION(tailor::detail::VersionInfoImage, 3)
 BOOST_CLASS_VERSION(tailor::detail::VersionIndexImage, 1)
 
 namespace boost::serialization {
@@ -110,6 +112,9 @@ void serialize(Archive& ar, tailor::detail::VersionImage& x, const unsigned int 
     TAILOR_TEXT(model_recipe);
     tailor::detail::image_vector(ar, x.sections);
     if (version >= 4) ar& x.ranks;
+    if (version >= 5) {
+      TAILOR_TEXT(hpo_json);
+    }
     return;
   }
   ar& x.model_kind;
@@ -133,6 +138,9 @@ void serialize(Archive& ar, tailor::detail::VersionInfoImage& x, const unsigned 
   TAILOR_TEXT(recipe);
   ar& x.created_at& x.mode& x.metrics& x.seconds;
   if (version >= 2) ar& x.ranks;
+  if (version >= 3) {
+    TAILOR_TEXT(hpo_json);
+  }
 }
 template <class Archive>
 void serialize(Archive& ar, tailor::detail::VersionIndexImage& x, const unsigned int) {
@@ -250,6 +258,7 @@ std::string serialize_version(const SolutionVersion& v) {
   img.baseline = metrics_image(v.baseline_metrics());
   img.seconds = v.training_seconds();
   img.ranks = static_cast<std::uint32_t>(v.training_ranks());
+  if (v.hpo()) img.hpo_json = v.hpo()->to_json();
   const Model& m = *v.model();
   img.model_recipe = m.recipe();
   TAILOR_THROW_IF(!RecipeRegistry::has_loader(m.recipe()), ErrorCode::InvalidArgument, "recipe \"",
@@ -301,9 +310,10 @@ SolutionVersion deserialize_version(const std::string& payload, const std::strin
       TAILOR_THROW(ErrorCode::NotFound, what, ": ", e.what(),
                    "; register the recipe (RecipeRegistry::add) before loading its versions");
     }
-    return SolutionVersion(std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full,
-                           std::move(model), metrics_of(img.metrics), metrics_of(img.baseline),
-                           img.seconds, ranks_of(img.ranks));
+    return SolutionVersion(
+        std::move(config), img.mode ? TrainingMode::Update : TrainingMode::Full, std::move(model),
+        metrics_of(img.metrics), metrics_of(img.baseline), img.seconds, ranks_of(img.ranks),
+        img.hpo_json.empty() ? std::nullopt : std::optional(HpoResult::from_json(img.hpo_json)));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::NotFound) throw;
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");
@@ -318,7 +328,7 @@ std::string serialize_version_index(const VersionIndex& index) {
     img.versions.push_back({v.id, v.recipe, v.created_at,
                             static_cast<std::uint8_t>(v.mode == TrainingMode::Update),
                             metrics_image(v.metrics), v.training_seconds,
-                            static_cast<std::uint32_t>(v.training_ranks)});
+                            static_cast<std::uint32_t>(v.training_ranks), v.hpo_json});
   }
   return to_bytes(img);
 }
@@ -334,7 +344,7 @@ VersionIndex deserialize_version_index(const std::string& payload, const std::st
                       static_cast<int>(v.mode));
       index.versions.push_back({v.id, v.created_at, v.recipe,
                                 v.mode ? TrainingMode::Update : TrainingMode::Full,
-                                metrics_of(v.metrics), v.seconds, ranks_of(v.ranks)});
+                                metrics_of(v.metrics), v.seconds, ranks_of(v.ranks), v.hpo_json});
     }
   } catch (const Error& e) {
     TAILOR_THROW(ErrorCode::ParseError, what, ": inconsistent contents (", e.what(), ")");

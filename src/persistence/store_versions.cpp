@@ -83,8 +83,14 @@ std::uint64_t id_number(const std::string& id) {
 }
 
 VersionInfo info_of(const SolutionVersion& v, std::string id, std::int64_t created_at) {
-  return {std::move(id), created_at,           v.config().recipe, v.mode(),
-          v.metrics(),   v.training_seconds(), v.training_ranks()};
+  return {std::move(id),
+          created_at,
+          v.config().recipe,
+          v.mode(),
+          v.metrics(),
+          v.training_seconds(),
+          v.training_ranks(),
+          v.hpo() ? v.hpo()->to_json() : std::string()};
 }
 
 std::int64_t now_seconds() {
@@ -237,10 +243,7 @@ std::string Store::save_version(const SolutionVersion& given) {
   const SolutionVersion version =
       deleted_users.empty() && deleted_items.empty()
           ? given
-          : SolutionVersion(given.config(), given.mode(),
-                            given.model()->without(deleted_users, deleted_items), given.metrics(),
-                            given.baseline_metrics(), given.training_seconds(),
-                            given.training_ranks());
+          : given.with_model(given.model()->without(deleted_users, deleted_items));
   const std::string& name = version.config().name;
   TAILOR_THROW_IF(!valid_solution_name(name), ErrorCode::InvalidArgument, "solution name \"", name,
                   "\" must be 1-63 characters of [A-Za-z0-9_-], starting with a letter or digit");
@@ -344,10 +347,7 @@ void forget_in_versions(const std::string& dir, const std::vector<Index>& users,
   }
   for (const std::string& path : stored_version_files(dir)) {
     const SolutionVersion v = tailor::load_version(path);
-    tailor::save_version(
-        SolutionVersion(v.config(), v.mode(), v.model()->without(users, items), v.metrics(),
-                        v.baseline_metrics(), v.training_seconds(), v.training_ranks()),
-        path);
+    tailor::save_version(v.with_model(v.model()->without(users, items)), path);
   }
 }
 

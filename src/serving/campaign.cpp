@@ -185,10 +185,7 @@ void Campaign::Impl::deploy(SolutionVersion version, std::vector<std::uint32_t> 
     return std::make_pair(g.deleted_users().set_indices(), g.deleted_items().set_indices());
   });
   if (!deleted_users.empty() || !deleted_items.empty()) {
-    version = SolutionVersion(version.config(), version.mode(),
-                              version.model()->without(deleted_users, deleted_items),
-                              version.metrics(), version.baseline_metrics(),
-                              version.training_seconds(), version.training_ranks());
+    version = version.with_model(version.model()->without(deleted_users, deleted_items));
   }
   auto s = std::make_shared<Snapshot>();
   s->softmax_scores = version.model()->score_kind() == ScoreKind::Softmax;

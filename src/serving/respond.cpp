@@ -4,6 +4,7 @@
 // with popular items, and the names under a second short read lock.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -17,6 +18,43 @@
 #include "tailor/recipes/als.hpp"
 
 namespace tailor {
+
+namespace {
+
+constexpr std::size_t kReasonsPerItem = 3;
+
+// An item's reasons: Personalize's "Promoted item" and "Popular item", "New item" for one that
+// exploration chose, the item a similar item is similar to, or the history items the model names.
+std::vector<std::string> reasons(const DatasetGroup& g, const RecommendationRequest& request,
+                                 bool promoted, bool backfill, bool explored,
+                                 const std::vector<std::vector<ScoredItem>>& because,
+                                 std::size_t n) {
+  std::vector<std::string> out;
+  if (promoted) out.push_back("Promoted item");
+  if (backfill) {
+    out.push_back("Popular item");
+    return out;
+  }
+  if (explored) {
+    out.push_back("New item");
+    return out;
+  }
+  if (!request.item_id.empty()) {
+    out.push_back("Similar to " + request.item_id);
+    return out;
+  }
+  if (n >= because.size()) return out;
+  for (const ScoredItem& t : because[n]) {
+    if (t.item >= g.item_ids().size()) continue;
+    char contribution[32];
+    std::snprintf(contribution, sizeof contribution, "%.4g", static_cast<double>(t.score));
+    out.push_back("Interacted with " + std::string(g.item_ids().name(t.item)) + " (contribution " +
+                  contribution + ")");
+  }
+  return out;
+}
+
+}  // namespace
 
 bool Campaign::Impl::dense_scoring(const RecommendationRequest& request, const Snapshot& snap,
                                    const Resolved& r) {
@@ -55,7 +93,8 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     float raw;
     bool softmax;  // gets a softmax score (back-filled items get none)
     bool promoted;
-    bool explored = false;
+    bool backfill = false;  // popular or new, not ranked by the model
+    bool explored = false;  // in a slot exploration gave to new items
   };
   std::vector<Pick> picks;
   // Excluded or already picked: a short list (results and exclusions are capped at 500 each),
@@ -179,7 +218,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
         picks.begin(), picks.end(), [&](const Pick& p) { return p.promoted == promoted; }));
     auto consider = [&](Index i) {
       if (have >= count || (allowed && !allowed->test(i)) || taken(i)) return;
-      picks.push_back({i, 0.0f, false, promoted});
+      picks.push_back({i, 0.0f, false, promoted, true});
       take(i);
       ++have;
     };
@@ -224,7 +263,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
           return i < factors.rows() ? factors.row(i).data() : nullptr;
         });
     for (const ScoredItem& e : explored) {
-      picks.push_back({e.item, e.score, false, false, true});
+      picks.push_back({e.item, e.score, false, false, false, true});
       take(e.item);
     }
     explored_count = explored.size();
@@ -260,15 +299,27 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     }
   }
 
+  // The history items behind each model-ranked item, asked for: still on the snapshot.
+  std::vector<std::vector<ScoredItem>> because;
+  if (request.explain && !similar && !cold) {
+    std::vector<Index> explained;
+    for (const Pick& p : ordered) explained.push_back(p.item < model.num_items() ? p.item : 0);
+    model.explain(user_query(r, snap, request.context), explained, kReasonsPerItem, because);
+  }
+
   // Names under a second short read lock.
   group_->read([&](const DatasetGroup& g) {
-    for (const Pick& p : ordered) {
+    for (std::size_t n = 0; n < ordered.size(); ++n) {
+      const Pick& p = ordered[n];
       RecommendedItem item;
       item.item_id = std::string(g.item_ids().name(p.item));
       if (p.softmax) item.score = std::exp(static_cast<double>(p.raw) - normaliser);
       item.raw_score = p.raw;
       if (p.promoted) item.promotion_name = request.promotion->name;
       item.explored = p.explored;
+      if (request.explain) {
+        item.reason = reasons(g, request, p.promoted, p.backfill, p.explored, because, n);
+      }
       response.items.push_back(std::move(item));
     }
     std::vector<Index> shown;

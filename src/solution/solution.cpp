@@ -81,24 +81,42 @@ SolutionVersion::SolutionVersion(SolutionConfig config, TrainingMode mode,
                                  std::shared_ptr<const Model> model,
                                  std::optional<RankingMetrics> metrics,
                                  std::optional<RankingMetrics> baseline, double training_seconds,
-                                 int training_ranks)
+                                 int training_ranks, std::optional<HpoResult> hpo)
     : config_(std::move(config)),
       mode_(mode),
       model_(std::move(model)),
       metrics_(std::move(metrics)),
       baseline_(std::move(baseline)),
       training_seconds_(training_seconds),
-      training_ranks_(training_ranks) {
+      training_ranks_(training_ranks),
+      hpo_(std::move(hpo)) {
   TAILOR_THROW_IF(!model_, ErrorCode::InvalidArgument, "a solution version needs a model");
   TAILOR_THROW_IF(training_ranks_ < 1, ErrorCode::InvalidArgument,
                   "a solution version's training ranks must be at least 1, found ",
                   training_ranks_);
 }
 
+SolutionVersion SolutionVersion::with_model(std::shared_ptr<const Model> model) const {
+  SolutionVersion copy = *this;
+  TAILOR_THROW_IF(!model, ErrorCode::InvalidArgument, "a solution version needs a model");
+  copy.model_ = std::move(model);
+  return copy;
+}
+
 Solution::Solution(SolutionConfig config)
     : config_(std::move(config)),
       recipe_(RecipeRegistry::create(config_.recipe, config_.params_json)) {
   TAILOR_THROW_IF(config_.name.empty(), ErrorCode::InvalidArgument, "a solution needs a name");
+  if (config_.hpo) {
+    if (!config_.hpo->has_ranges()) {
+      const std::string ranges = recipe_->hpo_ranges_json();
+      TAILOR_THROW_IF(ranges.empty(), ErrorCode::InvalidArgument, "solution ", config_.name,
+                      ": recipe ", recipe_->name(),
+                      " has no default hyperparameter ranges; give algorithmHyperParameterRanges");
+      config_.hpo->set_ranges(ranges);
+    }
+    config_.hpo->check_against(recipe_->name());
+  }
 }
 
 Solution::Solution(SolutionConfig config, std::shared_ptr<const Recipe> recipe)
@@ -215,35 +233,55 @@ SolutionVersion Solution::train(EventColumns events, Index users, Index items,
                   recipe_->name(), " has no UPDATE training mode");
   TAILOR_THROW_IF(events.size() == 0, ErrorCode::InvalidArgument, "solution ", config_.name,
                   ": no interactions left to train on after the event selection");
+  TAILOR_THROW_IF(options.mode == TrainingMode::Update && config_.hpo, ErrorCode::InvalidArgument,
+                  "solution ", config_.name,
+                  ": a hyperparameter search trains a new model; use FULL training");
   TrainContext context;
   context.execution = options.execution;
   context.progress = options.progress;
+
+  // The recipe that trains: this solution's, or the one with the configuration the search chose
+  // (the version records it, and no search, as its config).
+  std::shared_ptr<const Recipe> recipe = recipe_;
+  SolutionConfig config = config_;
+  std::optional<HpoResult> hpo;
+  auto search = [&](const EventColumns& searched) {
+    hpo = search_hyperparameters(recipe_->name(), config_.params_json, *config_.hpo, searched,
+                                 users, items, options.execution, options.evaluation.split,
+                                 options.progress);
+    recipe = RecipeRegistry::create(recipe_->name(), hpo->best_params_json);
+    config.params_json = recipe->params_json();
+    config.hpo.reset();
+  };
 
   std::optional<RankingMetrics> metrics, baseline;
   if (options.compute_metrics) {
     EvaluationOptions eval = options.evaluation;
     eval.execution = options.execution;
     EvaluationSplit split = split_for_evaluation(events, users, eval);
+    // The search sees the training side of the split only: never a test user's held-out events.
+    if (config_.hpo) search(split.train);
     TrainingData train = TrainingData::build(
         users, items, std::move(split.train.users), std::move(split.train.items),
         std::move(split.train.timestamps), std::move(split.train.weights));
     train.item_features = options.item_features;
-    metrics = evaluate(*checked(recipe_->train(train, context)), split, items, options.execution);
+    metrics = evaluate(*checked(recipe->train(train, context)), split, items, options.execution);
     baseline = evaluate(*RecipeRegistry::baseline()->train(train, context), split, items,
                         options.execution);
   }
 
+  if (config_.hpo && !hpo) search(events);
   TrainingData all =
       TrainingData::build(users, items, std::move(events.users), std::move(events.items),
                           std::move(events.timestamps), std::move(events.weights));
   all.item_features = options.item_features;
   std::shared_ptr<const Model> model = checked(
-      options.mode == TrainingMode::Update ? recipe_->update(*previous->model(), all, context)
-                                           : recipe_->train(all, context));
+      options.mode == TrainingMode::Update ? recipe->update(*previous->model(), all, context)
+                                           : recipe->train(all, context));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return SolutionVersion(config_, options.mode, std::move(model), std::move(metrics),
-                         std::move(baseline), seconds);
+  return SolutionVersion(std::move(config), options.mode, std::move(model), std::move(metrics),
+                         std::move(baseline), seconds, 1, std::move(hpo));
 }
 
 }  // namespace tailor

@@ -83,6 +83,12 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   /// the norm of its factors' rounding residual (under 2^−8·‖y_i‖).
   std::unique_ptr<UserScorer> scorer(const UserQuery& query) const override;
 
+  /// Hu, Koren & Volinsky (2008) §5: the score of item i for a user solved from their history
+  /// is Σ_j s_ij c_j over the history items j, with s_ij = y_iᵀ W y_j, W the inverse of the user's
+  /// regularised, confidence-weighted Gram matrix YᵀY + Yᵀ(C − I)Y + λI and c_j = 1 + α·value.
+  /// Each history item's term is its contribution; they sum to the score of fold_in(history).
+  void explain(const UserQuery& query, Span<Index> items, std::size_t k,
+               std::vector<std::vector<ScoredItem>>& out) const override;
   /// The factor vector a request uses: the trained one, or one folded in from the history for an
   /// unknown user or a refresh (zero for an empty history).
   Eigen::VectorXf user_vector(const UserQuery& query) const;
@@ -130,6 +136,8 @@ class TAILOR_EXPORT AlsRecipe : public Recipe {
   explicit AlsRecipe(AlsParams params = {}, std::string name = "user-personalization");
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
+  /// Default search ranges (src/recipes/hpo_ranges.cpp).
+  std::string hpo_ranges_json() const override;
   std::unique_ptr<Model> train(const TrainingData& data,
                                const TrainContext& context) const override;
   bool supports_update() const override { return true; }

@@ -60,6 +60,10 @@ class TAILOR_EXPORT ItemKnnModel : public Model {
   /// Neighbour-sum ranking, back-filled with popular items (score 0) when it runs short.
   void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
                  std::vector<ScoredItem>& out) const override;
+  /// An item's score is Σ_h w_h · sim(h, item) over the history items h it is a neighbour of:
+  /// those terms, largest first.
+  void explain(const UserQuery& query, Span<Index> items, std::size_t k,
+               std::vector<std::vector<ScoredItem>>& out) const override;
   bool has_similar_items() const override { return true; }
   /// The item's neighbours, back-filled with popular items for an unknown or sparse item.
   void similar_items(Index item, std::size_t k, const ItemMask& mask,
@@ -98,6 +102,8 @@ class TAILOR_EXPORT ItemKnnRecipe : public Recipe {
   explicit ItemKnnRecipe(ItemKnnParams params = {});
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
+  /// Default search ranges (src/recipes/hpo_ranges.cpp).
+  std::string hpo_ranges_json() const override;
   std::unique_ptr<Model> train(const TrainingData& data,
                                const TrainContext& context) const override;
 

@@ -143,6 +143,17 @@ class TAILOR_EXPORT Model {
   virtual void recommend(const UserQuery& query, std::size_t k, const ItemMask& mask,
                          std::vector<ScoredItem>& out) const;
 
+  /// Why the user gets these items: for each of `items` (each < num_items()), at most k entries
+  /// of the user's history that contribute most to its score, largest first, each with its
+  /// contribution as the score. `out` gets one list per item. The default explains nothing
+  /// (every list empty): a model says how its scores decompose, if they do.
+  virtual void explain(const UserQuery& query, Span<Index> items, std::size_t k,
+                       std::vector<std::vector<ScoredItem>>& out) const {
+    (void)query;
+    (void)k;
+    out.assign(items.size(), {});
+  }
+
   /// Whether similar_items() is supported.
   virtual bool has_similar_items() const { return false; }
   /// Items most similar to `item`, best first.

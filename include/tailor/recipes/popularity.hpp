@@ -76,6 +76,8 @@ class TAILOR_EXPORT PopularityRecipe : public Recipe {
   explicit PopularityRecipe(PopularityParams params = {});
   const std::string& name() const override { return name_; }
   std::string params_json() const override { return params_.to_json(); }
+  /// Default search ranges (src/recipes/hpo_ranges.cpp).
+  std::string hpo_ranges_json() const override;
   std::unique_ptr<Model> train(const TrainingData& data,
                                const TrainContext& context) const override;
 

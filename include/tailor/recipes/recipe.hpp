@@ -36,6 +36,9 @@ class TAILOR_EXPORT Recipe {
   ///         not one of its models
   virtual std::unique_ptr<Model> update(const Model& previous, const TrainingData& data,
                                         const TrainContext& context) const;
+  /// The ranges a hyperparameter search (HpoConfig) tries when it is given none, as an
+  /// algorithmHyperParameterRanges JSON object; empty (the default) when the recipe has none.
+  virtual std::string hpo_ranges_json() const { return {}; }
 };
 
 /// Makes a recipe from its hyperparameters, a JSON object ("{}" for the defaults).

@@ -44,6 +44,9 @@ struct RecommendationRequest {
   std::optional<float> exploration_item_age_cut_off;
   /// Items fields returned with each item (Personalize's metadataColumns), at most 10.
   std::vector<std::string> metadata_columns;
+  /// Give each item its reasons (RecommendedItem::reason); off by default, as it costs a solve
+  /// per item for user-personalization.
+  bool explain = false;
 };
 
 /// A get_personalized_ranking request.
@@ -71,6 +74,11 @@ struct RecommendedItem {
   /// The requested metadata columns of the item, in the request's order; a null value is left
   /// out. Values are text: categorical values joined by `|`, numbers in decimal.
   std::vector<std::pair<std::string, std::string>> metadata;
+  /// Why the item is here, when the request asked (RecommendationRequest::explain), as
+  /// Personalize's "reason" list: "Promoted item", "Popular item" (back-fill), "New item"
+  /// (exploration), "Similar to ID" (similar items), or the history items that contribute most to its score (Model::explain),
+  /// each as "Interacted with ID (contribution 0.123)".
+  std::vector<std::string> reason;
 };
 
 /// A response: items best first, and a recommendation id unique to this response.

@@ -16,6 +16,7 @@
 #include "tailor/metrics/ranking_metrics.hpp"
 #include "tailor/recipes/item_features.hpp"
 #include "tailor/recipes/recipe.hpp"
+#include "tailor/solution/hpo.hpp"
 
 namespace tailor {
 
@@ -48,6 +49,10 @@ struct TAILOR_EXPORT SolutionConfig {
   std::string recipe;              ///< a RecipeRegistry name
   std::string params_json = "{}";  ///< the recipe's hyperparameters
   EventSelection events;
+  /// Search the hyperparameters first (Personalize's performHPO with an hpoConfig): the best
+  /// configuration found, starting from params_json, trains the version. Without ranges, the
+  /// recipe's defaults (Recipe::hpo_ranges_json()) are searched.
+  std::optional<HpoConfig> hpo = std::nullopt;
 };
 
 /// FULL trains from scratch; UPDATE extends the previous version's model with new users and items.
@@ -75,7 +80,12 @@ class TAILOR_EXPORT SolutionVersion {
  public:
   SolutionVersion(SolutionConfig config, TrainingMode mode, std::shared_ptr<const Model> model,
                   std::optional<RankingMetrics> metrics, std::optional<RankingMetrics> baseline,
-                  double training_seconds, int training_ranks = 1);
+                  double training_seconds, int training_ranks = 1,
+                  std::optional<HpoResult> hpo = std::nullopt);
+
+  /// This version with another model (one that forgot deleted users or items, say); everything
+  /// else is kept.
+  SolutionVersion with_model(std::shared_ptr<const Model> model) const;
 
   const SolutionConfig& config() const { return config_; }
   TrainingMode mode() const { return mode_; }
@@ -87,6 +97,9 @@ class TAILOR_EXPORT SolutionVersion {
   double training_seconds() const { return training_seconds_; }
   /// The processes (MPI ranks) that trained the model: 1 for a single-process fit.
   int training_ranks() const { return training_ranks_; }
+  /// The hyperparameter search that chose config().params_json, when there was one. The
+  /// version's config() then carries no hpo (retraining it trains the chosen configuration).
+  const std::optional<HpoResult>& hpo() const { return hpo_; }
 
  private:
   SolutionConfig config_;
@@ -96,6 +109,7 @@ class TAILOR_EXPORT SolutionVersion {
   std::optional<RankingMetrics> baseline_;
   double training_seconds_;
   int training_ranks_;
+  std::optional<HpoResult> hpo_;
 };
 
 /// A recipe with hyperparameters and training-data choices.
@@ -105,6 +119,7 @@ class TAILOR_EXPORT SolutionVersion {
 class TAILOR_EXPORT Solution {
  public:
   /// @throws tailor::Error(NotFound) for an unknown recipe, InvalidArgument for bad parameters
+  ///         or an hpo config that does not fit the recipe
   explicit Solution(SolutionConfig config);
   /// A solution that trains with `recipe`, an instance of the registry's config.recipe made
   /// elsewhere (e.g. distributed::DistributedAlsRecipe, which trains over MPI).
@@ -127,7 +142,9 @@ class TAILOR_EXPORT Solution {
                         const TrainOptions& options = {},
                         const SolutionVersion* previous = nullptr) const;
 
-  /// Trains a new version. UPDATE needs `previous` (a version of this solution).
+  /// Trains a new version. UPDATE needs `previous` (a version of this solution). With
+  /// config().hpo, the search runs on the training side of the evaluation split (all events
+  /// without metrics), never on its test users.
   /// @throws tailor::Error(InvalidArgument) when there is nothing to train on or UPDATE is not
   ///         possible
   SolutionVersion train(const DatasetGroup& group, const TrainOptions& options = {},

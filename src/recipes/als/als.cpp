@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "detail/huge_pages.hpp"
+#include "recipes/als/als_explain.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
 #include "recipes/als/int8_scan.hpp"
@@ -241,6 +242,11 @@ Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) cons
 Eigen::VectorXf AlsModel::user_vector(const UserQuery& query) const {
   if (query.user < num_users() && !query.refresh) return impl_->users.row(query.user).transpose();
   return fold_in(query.history, query.weights);
+}
+
+void AlsModel::explain(const UserQuery& query, Span<Index> items, std::size_t k,
+                       std::vector<std::vector<ScoredItem>>& out) const {
+  detail::als_explain(impl_->items, impl_->gram, impl_->params.alpha, query, items, k, out);
 }
 
 void AlsModel::Impl::mask_removed(float* scores, Index first, std::size_t n) const {
