@@ -273,8 +273,8 @@ std::string version_index_payload() {
   detail::VersionIndex index;
   index.next_id = 3;
   index.active = "000002";
-  index.versions.push_back({"000001", 100, "sims", TrainingMode::Full, std::nullopt, 1});
-  index.versions.push_back({"000002", 200, "sims", TrainingMode::Update, std::nullopt, 2});
+  index.versions.push_back({"000001", 100, "sims", TrainingMode::Full, std::nullopt, 1, 1, {}});
+  index.versions.push_back({"000002", 200, "sims", TrainingMode::Update, std::nullopt, 2, 1, {}});
   return detail::serialize_version_index(index);
 }
 
