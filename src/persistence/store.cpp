@@ -436,8 +436,10 @@ std::vector<std::pair<std::string, std::string>> Store::filters() const {
 }
 
 Filter Store::filter(const std::string& name) const {
-  for (const auto& [n, expression] : read_catalog(dir_).filters) {
-    if (n == name)
+  for (const auto& saved : read_catalog(dir_).filters) {
+    // `saved.second`, not a structured binding: clang before 16 refuses one in a lambda.
+    const std::string& expression = saved.second;
+    if (saved.first == name)
       return group_->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });
   }
   TAILOR_THROW(ErrorCode::NotFound, "no filter named \"", name, "\" in ", dir_);

@@ -128,7 +128,11 @@ P params_from_json(std::string_view text, const std::vector<ParamField<P>>& fiel
   Json root = parse_json(text.empty() ? std::string_view("{}") : text, what);
   TAILOR_THROW_IF(!root.is_object(), ErrorCode::InvalidArgument, what,
                   ": expected a JSON object, found ", describe(root.kind()));
-  for (const auto& [key, value] : root.members()) {
+  for (const auto& member_of_root : root.members()) {
+    // Named references, not a structured binding: lambdas below use them, which clang before 16
+    // refuses for bindings (the fuzz build compiles the library with clang).
+    const std::string& key = member_of_root.first;
+    const Json& value = member_of_root.second;
     const ParamField<P>* field = nullptr;
     for (const auto& f : fields) {
       if (f.name == key) field = &f;

@@ -276,7 +276,9 @@ HttpService::Impl::Impl(std::unique_ptr<Store> store_, std::shared_ptr<LiveDatas
     solutions.emplace(served->name, std::move(served));
   }
   if (store) {
-    for (const auto& [name, expression] : store->filters()) {
+    for (const auto& saved : store->filters()) {
+      const std::string& name = saved.first;
+      const std::string& expression = saved.second;  // a lambda's: no structured binding
       try {
         Filter f =
             group->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });

@@ -290,6 +290,8 @@ void Server::accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping || !acceptor_.is_open()) return;
     if (!ec) {
+      beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
+      socket.set_option(tcp::no_delay(true), ignored);
       const bool refuse = ++connections > options.max_connections;
       auto session = std::make_shared<Session>(std::move(socket), *this);
       add(session);
