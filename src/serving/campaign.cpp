@@ -145,7 +145,8 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
                                                                     bool similar) const {
   const Model& model = *snap.version->model();
   const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (!g.items() || !(similar || (als && als->metadata()))) return nullptr;
+  const bool uses = als && (als->metadata() || als->params().recency_half_life > 0);
+  if (!g.items() || !(similar || uses)) return nullptr;
   std::lock_guard<std::mutex> lock(content_mutex_);
   const std::uint64_t generation = content_generation_.load();
   const std::uint64_t events = content_events_.load();
@@ -292,14 +293,23 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
   // Items put after training are scored from their metadata (the model's attribute mapping),
   // then the list is ranked again.
   const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (als && als->metadata() && r.content) {
+  if (als && r.content) {
     bool changed = false;
+    // Old items down-weighted (recency_half_life), then re-ranked.
+    if (const float h = als->params().recency_half_life; h > 0) {
+      for (RankedItem& x : ranked) {
+        if (x.known) x.score -= r.content->penalty(x.item, h);
+      }
+      changed = true;
+    }
     Eigen::VectorXf u;
     for (RankedItem& x : ranked) {
       const float* v = x.known || x.item == kNoIndex ? nullptr : r.content->mapped_factors(x.item);
       if (!v) continue;
       if (u.size() == 0) u = als->user_vector(user_query(r, *snap, request.context));
       x.score = Eigen::Map<const Eigen::VectorXf>(v, u.size()).dot(u);
+      if (als->params().recency_half_life > 0)
+        x.score -= r.content->penalty(x.item, als->params().recency_half_life);
       x.known = changed = true;
     }
     if (changed) {

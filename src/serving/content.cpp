@@ -48,10 +48,13 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
     std::sort(aged.begin(), aged.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
+    ci->age_days.assign(ci->catalog, 0.0f);
     for (const auto& [t, i] : aged) {
       ci->by_age.push_back(i);
       ci->created.push_back(t);
     }
+    for (const auto& [t, i] : aged)
+      ci->age_days[i] = static_cast<float>(static_cast<double>(ci->now - t) / kSecondsPerDay);
   }
   ci->tfidf_built = with_tfidf;
   if (with_tfidf) ci->tfidf = ItemFeatureTable::build(items, ci->catalog);

@@ -28,6 +28,7 @@ struct ContentIndex {
   std::vector<Index> by_age;
   std::vector<std::int64_t> created;        // parallel to by_age
   std::vector<std::uint32_t> interactions;  // per item: interaction rows (its exposure)
+  std::vector<float> age_days;              // per item: days since creation (0 without one)
   // Factors from metadata (AttributeMapping::project) of new items and of items past the model,
   // when the model has a metadata mapping: mapped_row[item] is the row in `mapped` or kNoIndex.
   std::vector<Index> mapped_row;
@@ -36,6 +37,16 @@ struct ContentIndex {
   // TF-IDF vectors fitted on the group's items (similar items of new items), or null.
   std::shared_ptr<const ItemFeatureTable> tfidf;
   bool tfidf_built = false;  // tfidf was asked for (it may still be null: no usable metadata)
+
+  // The recency penalty ln 2 · age / half-life of each item (AlsParams::recency_half_life),
+  // subtracted from scores; items past `age_days` get none.
+  void penalise(float* scores, std::size_t n, float half_life) const {
+    const float per_day = 0.69314718f / half_life;
+    for (std::size_t i = 0; i < n && i < age_days.size(); ++i) scores[i] -= per_day * age_days[i];
+  }
+  float penalty(Index item, float half_life) const {
+    return item < age_days.size() ? 0.69314718f / half_life * age_days[item] : 0.0f;
+  }
 
   const float* mapped_factors(Index item) const {
     return item < mapped_row.size() && mapped_row[item] != kNoIndex

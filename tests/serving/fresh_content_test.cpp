@@ -275,6 +275,39 @@ TEST(FreshContent, MetadataColumnsInResponses) {
   EXPECT_THROW(campaign->get_recommendations(req), Error);
 }
 
+TEST(FreshContent, RecencyHalfLifeDownWeightsOldItems) {
+  auto group = sample_group();
+  auto plain = make_campaign(group, "user-personalization");
+  auto recent = make_campaign(group, "user-personalization", R"({"recency_half_life": 14})");
+  auto created = [&](const std::string& id) {
+    return group->read([&](const DatasetGroup& g) {
+      const Column* c = g.items()->column("CREATION_TIMESTAMP");
+      return c->int_at(g.items()->row_of(g.item_ids().find(id)));
+    });
+  };
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 25;
+  auto mean_created = [&](const Campaign& c) {
+    double sum = 0;
+    const RecommendationResponse r = c.get_recommendations(req);
+    for (const RecommendedItem& i : r.items) sum += static_cast<double>(created(i.item_id));
+    return sum / static_cast<double>(r.items.size());
+  };
+  // Two weeks per halving: the lists move to newer items, by more than a month on average.
+  EXPECT_GT(mean_created(*recent), mean_created(*plain) + 30 * 86400.0);
+  // A half-life of minutes: ranking follows creation time, newest first.
+  auto strict = make_campaign(group, "user-personalization", R"({"recency_half_life": 0.001})");
+  RankingRequest rank;
+  rank.user_id = req.user_id;
+  for (int k = 0; k < 10; ++k) rank.input_list.push_back("item-000" + std::to_string(k));
+  const RecommendationResponse ranked = strict->get_personalized_ranking(rank);
+  ASSERT_EQ(ranked.items.size(), 10u);
+  for (std::size_t k = 1; k < ranked.items.size(); ++k)
+    EXPECT_GE(created(ranked.items[k - 1].item_id), created(ranked.items[k].item_id));
+  EXPECT_THROW(Solution({"s", "user-personalization", R"({"recency_half_life": -1})", {}}), Error);
+}
+
 TEST(FreshContent, BadExplorationParametersAreRefused) {
   auto group = sample_group();
   auto campaign = make_campaign(group, "user-personalization");
