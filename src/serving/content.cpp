@@ -124,7 +124,10 @@ std::vector<ScoredItem> explore(const ContentIndex& index, const float* user, in
     if (static_cast<double>(index.now - index.created[k]) >= age_cut_off_days * kSecondsPerDay)
       break;
     const Index i = index.by_age[k];
-    if (!accept(i)) continue;
+    // Items with kContentSettle interactions or more have been explored enough: the model's
+    // own list shows them when they deserve it.
+    const std::uint32_t seen = i < index.interactions.size() ? index.interactions[i] : 0;
+    if (seen >= kContentSettle || !accept(i)) continue;
     float s = 0;
     if (const float* v = user ? factors_of(i) : nullptr) {
       for (int c = 0; c < factors; ++c) s += user[c] * v[c];

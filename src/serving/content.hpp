@@ -55,8 +55,8 @@ struct ContentIndex {
   }
 };
 
-// Interactions at which an item's similar items weigh co-occurrence and metadata equally; items
-// with fewer get content_neighbors().
+// Interactions at which an item's similar items weigh co-occurrence and metadata equally (items
+// with fewer get content_neighbors()), and at which a new item is no longer explored.
 inline constexpr std::uint32_t kContentSettle = 10;
 
 // An item is new, a candidate of exploration, when it was created less than the cut-off
@@ -76,7 +76,8 @@ std::size_t exploration_slots(double weight, std::size_t k);
 // A seed fixed by the user and the recommendation id: the same pair explores the same items.
 std::uint64_t exploration_seed(std::string_view user_id, std::string_view recommendation_id);
 
-// Up to `count` new items (younger than `age_cut_off_days`) that `accept` allows, best first:
+// Up to `count` new items (younger than `age_cut_off_days`, fewer than kContentSettle
+// interactions) that `accept` allows, best first:
 // ranked by their metadata score u·v (v = factors_of(item): Wᵀf for new items, the model's
 // factors otherwise; standardised over the candidates; 0 without a user vector) plus an exposure
 // bonus 1/√(1 + interactions) that shrinks as the item is shown and read, plus a small seeded

@@ -191,7 +191,7 @@ TEST(FreshContent, ExplorationIsDeterministicPerUserAndRecommendationId) {
   for (int k = 0; k < 8; ++k)
     seen.insert(pick(detail::exploration_seed("user-1", "rec-" + std::to_string(k))));
   EXPECT_GT(seen.size(), 1u);
-  // Exposure shrinks the bonus: an item read by many users is explored after unread ones.
+  // Exposure shrinks the bonus, and an item read by 10 users or more is no longer explored.
   std::vector<EventRecord> events;
   for (int u = 0; u < 30; ++u) {
     EventRecord e;
