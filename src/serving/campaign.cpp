@@ -147,24 +147,29 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
   const auto* als = dynamic_cast<const AlsModel*>(&model);
   const bool uses = als && (als->metadata() || als->params().recency_half_life > 0);
   if (!g.items() || !(similar || uses)) return nullptr;
-  std::lock_guard<std::mutex> lock(content_mutex_);
-  const std::uint64_t generation = content_generation_.load();
-  const std::uint64_t events = content_events_.load();
-  const auto now = std::chrono::steady_clock::now();
   // Events only move item exposure and "now": they refresh the index at most once a second,
   // so that a stream of events does not rebuild it for every request.
-  const bool stale_events =
-      events != content_built_events_ && now - content_built_at_ > std::chrono::seconds(1);
-  if (content_ && content_model_ == &model && content_built_ == generation && !stale_events &&
-      (!similar || content_->tfidf_built))
-    return content_;
-  content_ = detail::build_content_index(
+  auto fresh = [&](const std::shared_ptr<const ContentCache>& c) {
+    if (!c || c->model != &model || c->generation != content_generation_.load() ||
+        (similar && !c->index->tfidf_built))
+      return false;
+    return c->events == content_events_.load() ||
+           std::chrono::steady_clock::now() - c->built_at < std::chrono::seconds(1);
+  };
+  std::shared_ptr<const ContentCache> cache = std::atomic_load(&content_);
+  if (fresh(cache)) return cache->index;
+  std::lock_guard<std::mutex> lock(content_mutex_);
+  cache = std::atomic_load(&content_);
+  if (fresh(cache)) return cache->index;  // another request rebuilt it meanwhile
+  auto built = std::make_shared<ContentCache>();
+  built->model = &model;
+  built->generation = content_generation_.load();
+  built->events = content_events_.load();
+  built->built_at = std::chrono::steady_clock::now();
+  built->index = detail::build_content_index(
       g, model, als ? als->params().exploration_item_age_cut_off : 0.0, similar);
-  content_model_ = &model;
-  content_built_ = generation;
-  content_built_events_ = events;
-  content_built_at_ = now;
-  return content_;
+  std::atomic_store(&content_, std::shared_ptr<const ContentCache>(built));
+  return built->index;
 }
 
 std::shared_ptr<const Campaign::Impl::Snapshot> Campaign::Impl::snapshot() const {
