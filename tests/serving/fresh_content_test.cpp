@@ -275,6 +275,28 @@ TEST(FreshContent, MetadataColumnsInResponses) {
   EXPECT_THROW(campaign->get_recommendations(req), Error);
 }
 
+// A column named twice would make "metadata" a JSON object with a key twice: refused.
+TEST(FreshContent, MetadataColumnNamedTwiceIsRefused) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 3;
+  req.metadata_columns = {"COMMUNITY", "TAGS", "COMMUNITY"};
+  try {
+    campaign->get_recommendations(req);
+    FAIL() << "a metadata column named twice was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("COMMUNITY"), std::string::npos);
+  }
+  RankingRequest rank;
+  rank.user_id = req.user_id;
+  rank.input_list = {"item-0000"};
+  rank.metadata_columns = {"TAGS", "TAGS"};
+  EXPECT_THROW(campaign->get_personalized_ranking(rank), Error);
+}
+
 TEST(FreshContent, RecencyHalfLifeDownWeightsOldItems) {
   auto group = sample_group();
   auto plain = make_campaign(group, "user-personalization");
