@@ -21,8 +21,9 @@ namespace tailor::detail {
 // Built under the group's read lock for one served model; immutable afterwards.
 struct ContentIndex {
   Index catalog = 0;
-  // "Now" for item ages: the newest interaction or creation time in the group, so that ages mean
-  // the same in a replayed or imported data set as in a live one (where it is the last event).
+  // "Now" for item ages: the newest interaction in the group (the newest creation time in a group
+  // without interactions), so that ages mean the same in a replayed or imported data set as in a
+  // live one (where it is the last event). Items created after it are of age 0.
   std::int64_t now = 0;
   // Items with a CREATION_TIMESTAMP (not deleted), newest first, and their creation times.
   std::vector<Index> by_age;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -214,6 +216,49 @@ TEST(FreshContent, ExplorationIsDeterministicPerUserAndRecommendationId) {
   EXPECT_EQ(detail::exploration_slots(0.3, 10), 3u);
   EXPECT_EQ(detail::exploration_slots(0.0, 10), 0u);
   EXPECT_EQ(detail::exploration_slots(1.0, 7), 7u);
+}
+
+// One item created far ahead must not age every other item past the cut-off, and one created at
+// the smallest time must not overflow its age into a negative (forever new, boosted) one.
+TEST(FreshContent, ExtremeCreationTimesDoNotMoveNowOrOverflowAges) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  ASSERT_TRUE(campaign
+                  ->put_items({new_item("far-ahead", "Sales Hub", "forecast", "Sales forecast",
+                                        253402300799),  // the year 9999
+                               new_item("far-back", "Sales Hub", "forecast", "Sales forecast",
+                                        std::numeric_limits<std::int64_t>::min())})
+                  .ok());
+  const std::shared_ptr<const Model> model = campaign->version()->model();
+  auto index = group->read(
+      [&](const DatasetGroup& g) { return detail::build_content_index(g, *model, 30.0); });
+  EXPECT_LT(index->now, 253402300799);
+  for (float age : index->age_days) {
+    EXPECT_GE(age, 0.0f);
+    EXPECT_TRUE(std::isfinite(age));
+  }
+  const Index back =
+      group->read([](const DatasetGroup& g) { return g.item_ids().find("far-back"); });
+  EXPECT_GT(index->age_days.at(back), 1e6f);
+  const std::vector<ScoredItem> e = detail::explore(
+      *index, nullptr, 0, 30.0, 10, 1, [](Index) { return true; },
+      [](Index) -> const float* { return nullptr; });
+  EXPECT_EQ(e.size(), 10u);  // the twenty new items are still new
+  for (const ScoredItem& s : e) EXPECT_NE(s.item, back);
+
+  // Through a request: the new items are explored.
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 10;
+  req.exploration_weight = 1.0f;
+  const RecommendationResponse r = campaign->get_recommendations(req);
+  int explored = 0;
+  for (const RecommendedItem& i : r.items) {
+    explored += i.explored;
+    EXPECT_NE(i.item_id, "far-back");
+  }
+  EXPECT_EQ(explored, 10);
 }
 
 TEST(FreshContent, SimilarItemsOfANewItemShareItsMetadata) {
