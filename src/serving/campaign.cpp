@@ -3,9 +3,8 @@
 // any lock (respond.cpp), and names looked up under a second short read lock.
 #include "tailor/serving/campaign.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 #include <utility>
 
 #include "serving/campaign_impl.hpp"
@@ -115,9 +114,11 @@ std::string cell_text(const Column& c, std::uint32_t row) {
   if (f.type == FieldType::Boolean) return c.bool_at(row) ? "true" : "false";
   if (f.is_integral()) return std::to_string(c.int_at(row));
   if (f.is_numeric()) {
-    std::ostringstream out;
-    out << std::setprecision(17) << c.number_at(row);
-    return out.str();
+    // The shortest text that reads back as the value: 0.1 stays "0.1" (17 digits gave
+    // "0.10000000000000001").
+    char buffer[32];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, c.number_at(row));
+    return std::string(buffer, result.ptr);
   }
   return std::string(c.text_at(row));
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/sample.hpp"
+#include "common/schemas.hpp"
 #include "serving/content.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -340,6 +341,34 @@ TEST(FreshContent, MetadataColumnNamedTwiceIsRefused) {
   rank.input_list = {"item-0000"};
   rank.metadata_columns = {"TAGS", "TAGS"};
   EXPECT_THROW(campaign->get_personalized_ranking(rank), Error);
+}
+
+// Numbers come back in their shortest exact form, as they were put: "0.1", not 17 digits.
+TEST(FreshContent, MetadataColumnsWriteNumbersInTheirShortestForm) {
+  DatasetGroup g(Schema::parse(test::kInteractionsSchema, DatasetKind::Interactions), std::nullopt,
+                 Schema::parse(test::kItemsSchema, DatasetKind::Items));
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
+                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n"
+                                "u1,a,100,read,,\nu2,a,101,read,,\nu2,b,102,read,,\n")
+                  .ok());
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items,
+                                "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE,CREATION_TIMESTAMP\n"
+                                "a,cpp,0.1,true,A title,100\nb,cpp,1e300,false,B title,100\n")
+                  .ok());
+  auto group = std::make_shared<LiveDatasetGroup>(std::move(g));
+  auto campaign = make_campaign(group, "popularity-count");
+  RecommendationRequest req;
+  req.user_id = "u3";
+  req.num_results = 2;
+  req.metadata_columns = {"PRICE", "PREMIUM"};
+  const RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].item_id, "a");
+  ASSERT_EQ(r.items[0].metadata.size(), 2u);
+  EXPECT_EQ(r.items[0].metadata[0].second, "0.1");
+  EXPECT_EQ(r.items[0].metadata[1].second, "true");
+  ASSERT_FALSE(r.items[1].metadata.empty());
+  EXPECT_EQ(r.items[1].metadata[0].second, "1e+300");
 }
 
 TEST(FreshContent, RecencyHalfLifeDownWeightsOldItems) {
