@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <unordered_set>
 
 #include "tailor/error.hpp"
@@ -204,18 +205,24 @@ std::vector<SparseFeatures> ItemFeaturizer::features_of_all(const EntityTable& i
 
 void ItemFeaturizer::save(ModelArchive& archive, const std::string& prefix) const {
   std::string fields, names;
-  std::vector<float> bounds;
+  // Bounds are item values, and a value on a bound must fall in the same bucket after a reload:
+  // they are kept exactly, as the bits of their doubles (a float would move 0.7 or 1700000001).
+  std::vector<std::uint64_t> bounds;
   std::vector<std::uint64_t> counts;
   for (const FieldSpec& f : fields_) {
     fields += static_cast<char>(f.kind);
     fields += f.name;
     fields += '\n';
     counts.push_back(f.bounds.size());
-    for (double b : f.bounds) bounds.push_back(static_cast<float>(b));
+    for (double b : f.bounds) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &b, sizeof bits);
+      bounds.push_back(bits);
+    }
   }
   for (const std::string& n : names_) names += n + '\n';
   archive.put_text(prefix + "fields", std::move(fields));
-  archive.put_floats(prefix + "bounds", std::move(bounds));
+  archive.put_integers(prefix + "bound_bits", std::move(bounds));
   archive.put_integers(prefix + "bound_counts", std::move(counts));
   archive.put_text(prefix + "names", std::move(names));
   archive.put_floats(prefix + "idf", idf_);
@@ -236,7 +243,7 @@ ItemFeaturizer ItemFeaturizer::load(const ModelArchive& archive, const std::stri
   ItemFeaturizer z;
   const std::vector<std::string> fields = lines(archive.text(prefix + "fields"));
   const std::vector<std::uint64_t>& counts = archive.integers(prefix + "bound_counts");
-  const std::vector<float>& bounds = archive.floats(prefix + "bounds");
+  const std::vector<std::uint64_t>& bounds = archive.integers(prefix + "bound_bits");
   TAILOR_THROW_IF(counts.size() != fields.size(), ErrorCode::ParseError,
                   "item features: ", counts.size(), " bound counts for ", fields.size(), " fields");
   std::size_t next = 0;
@@ -247,7 +254,11 @@ ItemFeaturizer ItemFeaturizer::load(const ModelArchive& archive, const std::stri
     FieldSpec spec{line.substr(1), static_cast<Kind>(line[0]), {}};
     TAILOR_THROW_IF(counts[k] > bounds.size() - next, ErrorCode::ParseError,
                     "item features: the bucket bounds do not match their counts");
-    for (std::uint64_t b = 0; b < counts[k]; ++b) spec.bounds.push_back(bounds[next++]);
+    for (std::uint64_t b = 0; b < counts[k]; ++b) {
+      double bound = 0;
+      std::memcpy(&bound, &bounds[next++], sizeof bound);
+      spec.bounds.push_back(bound);
+    }
     z.fields_.push_back(std::move(spec));
   }
   TAILOR_THROW_IF(next != bounds.size(), ErrorCode::ParseError,

@@ -3,9 +3,8 @@
 // any lock (respond.cpp), and names looked up under a second short read lock.
 #include "tailor/serving/campaign.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 #include <utility>
 
 #include "serving/campaign_impl.hpp"
@@ -115,9 +114,11 @@ std::string cell_text(const Column& c, std::uint32_t row) {
   if (f.type == FieldType::Boolean) return c.bool_at(row) ? "true" : "false";
   if (f.is_integral()) return std::to_string(c.int_at(row));
   if (f.is_numeric()) {
-    std::ostringstream out;
-    out << std::setprecision(17) << c.number_at(row);
-    return out.str();
+    // The shortest text that reads back as the value: 0.1 stays "0.1" (17 digits gave
+    // "0.10000000000000001").
+    char buffer[32];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, c.number_at(row));
+    return std::string(buffer, result.ptr);
   }
   return std::string(c.text_at(row));
 }
@@ -145,25 +146,31 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
                                                                     bool similar) const {
   const Model& model = *snap.version->model();
   const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (!g.items() || !(similar || (als && als->metadata()))) return nullptr;
-  std::lock_guard<std::mutex> lock(content_mutex_);
-  const std::uint64_t generation = content_generation_.load();
-  const std::uint64_t events = content_events_.load();
-  const auto now = std::chrono::steady_clock::now();
+  const bool uses = als && (als->metadata() || als->params().recency_half_life > 0);
+  if (!g.items() || !(similar || uses)) return nullptr;
   // Events only move item exposure and "now": they refresh the index at most once a second,
   // so that a stream of events does not rebuild it for every request.
-  const bool stale_events =
-      events != content_built_events_ && now - content_built_at_ > std::chrono::seconds(1);
-  if (content_ && content_model_ == &model && content_built_ == generation && !stale_events &&
-      (!similar || content_->tfidf_built))
-    return content_;
-  content_ = detail::build_content_index(
+  auto fresh = [&](const std::shared_ptr<const ContentCache>& c) {
+    if (!c || c->model != &model || c->generation != content_generation_.load() ||
+        (similar && !c->index->tfidf_built))
+      return false;
+    return c->events == content_events_.load() ||
+           std::chrono::steady_clock::now() - c->built_at < std::chrono::seconds(1);
+  };
+  std::shared_ptr<const ContentCache> cache = std::atomic_load(&content_);
+  if (fresh(cache)) return cache->index;
+  std::lock_guard<std::mutex> lock(content_mutex_);
+  cache = std::atomic_load(&content_);
+  if (fresh(cache)) return cache->index;  // another request rebuilt it meanwhile
+  auto built = std::make_shared<ContentCache>();
+  built->model = &model;
+  built->generation = content_generation_.load();
+  built->events = content_events_.load();
+  built->built_at = std::chrono::steady_clock::now();
+  built->index = detail::build_content_index(
       g, model, als ? als->params().exploration_item_age_cut_off : 0.0, similar);
-  content_model_ = &model;
-  content_built_ = generation;
-  content_built_events_ = events;
-  content_built_at_ = now;
-  return content_;
+  std::atomic_store(&content_, std::shared_ptr<const ContentCache>(built));
+  return built->index;
 }
 
 std::shared_ptr<const Campaign::Impl::Snapshot> Campaign::Impl::snapshot() const {
@@ -290,14 +297,23 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
   // Items put after training are scored from their metadata (the model's attribute mapping),
   // then the list is ranked again.
   const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (als && als->metadata() && r.content) {
+  if (als && r.content) {
     bool changed = false;
+    // Old items down-weighted (recency_half_life), then re-ranked.
+    if (const float h = als->params().recency_half_life; h > 0) {
+      for (RankedItem& x : ranked) {
+        if (x.known) x.score -= r.content->penalty(x.item, h);
+      }
+      changed = true;
+    }
     Eigen::VectorXf u;
     for (RankedItem& x : ranked) {
       const float* v = x.known || x.item == kNoIndex ? nullptr : r.content->mapped_factors(x.item);
       if (!v) continue;
       if (u.size() == 0) u = als->user_vector(user_query(r, *snap, request.context));
       x.score = Eigen::Map<const Eigen::VectorXf>(v, u.size()).dot(u);
+      if (als->params().recency_half_life > 0)
+        x.score -= r.content->penalty(x.item, als->params().recency_half_life);
       x.known = changed = true;
     }
     if (changed) {

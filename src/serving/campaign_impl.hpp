@@ -127,14 +127,18 @@ struct Campaign::Impl {
   mutable std::mutex retrain_error_mutex_;
   std::optional<std::string> last_retrain_error_;
   // The content index, rebuilt after the items, the interactions' rows or the model change.
+  // The index and what it was built from; read with std::atomic_load (no lock on the way of a
+  // request), rebuilt under content_mutex_.
+  struct ContentCache {
+    std::shared_ptr<const detail::ContentIndex> index;
+    const Model* model = nullptr;
+    std::uint64_t generation = 0, events = 0;
+    std::chrono::steady_clock::time_point built_at;
+  };
   mutable std::mutex content_mutex_;
-  mutable std::shared_ptr<const detail::ContentIndex> content_;
-  mutable const Model* content_model_ = nullptr;
+  mutable std::shared_ptr<const ContentCache> content_;
   std::atomic<std::uint64_t> content_generation_{0};  // items, rows or the model changed
   std::atomic<std::uint64_t> content_events_{0};      // events appended
-  mutable std::uint64_t content_built_ = ~std::uint64_t{0};
-  mutable std::uint64_t content_built_events_ = 0;
-  mutable std::chrono::steady_clock::time_point content_built_at_;
   LiveDatasetGroup::Subscription subscription_;  // last: unsubscribed before anything else goes
 };
 

@@ -20,6 +20,12 @@ std::uint64_t splitmix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Seconds from `created` to `now`, in double (any two int64 times, without overflow); an item
+// created after "now" is of age 0.
+double age_seconds(std::int64_t now, std::int64_t created) {
+  return std::max(0.0, static_cast<double>(now) - static_cast<double>(created));
+}
+
 }  // namespace
 
 std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, const Model& model,
@@ -32,6 +38,10 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
     if (in.items()[r] < ci->catalog) ++ci->interactions[in.items()[r]];
     ci->now = std::max(ci->now, in.timestamps()[r]);
   }
+  // Creation times set "now" only in a group without interactions: one item put with a creation
+  // time years ahead would otherwise age every other item past the cut-off (and, with recency,
+  // push them all below it).
+  const bool now_from_creation = in.size() == 0;
   const EntityTable* items = g.items();
   if (!items) return ci;
   const Bitmap& deleted = g.deleted_items();
@@ -42,16 +52,19 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
       const std::uint32_t row = items->row_of(i);
       if (row == EntityTable::kNoRow || c->is_null(row) || is_deleted(i)) continue;
       aged.emplace_back(c->int_at(row), i);
-      ci->now = std::max(ci->now, c->int_at(row));
+      if (now_from_creation) ci->now = std::max(ci->now, c->int_at(row));
     }
     // Newest first; ties by index, so that the order is the same on every build.
     std::sort(aged.begin(), aged.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
+    ci->age_days.assign(ci->catalog, 0.0f);
     for (const auto& [t, i] : aged) {
       ci->by_age.push_back(i);
       ci->created.push_back(t);
     }
+    for (const auto& [t, i] : aged)
+      ci->age_days[i] = static_cast<float>(age_seconds(ci->now, t) / kSecondsPerDay);
   }
   ci->tfidf_built = with_tfidf;
   if (with_tfidf) ci->tfidf = ItemFeatureTable::build(items, ci->catalog);
@@ -61,7 +74,7 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
   const AttributeMapping& mapping = *als->metadata();
   std::vector<Index> wanted;
   for (std::size_t k = 0; k < ci->by_age.size(); ++k) {
-    if (static_cast<double>(ci->now - ci->created[k]) >= age_cut_off_days * kSecondsPerDay) break;
+    if (age_seconds(ci->now, ci->created[k]) >= age_cut_off_days * kSecondsPerDay) break;
     wanted.push_back(ci->by_age[k]);
   }
   for (Index i = model.num_items(); i < ci->catalog; ++i) {
@@ -118,10 +131,12 @@ std::vector<ScoredItem> explore(const ContentIndex& index, const float* user, in
   };
   std::vector<Candidate> candidates;
   for (std::size_t k = 0; k < index.by_age.size(); ++k) {
-    if (static_cast<double>(index.now - index.created[k]) >= age_cut_off_days * kSecondsPerDay)
-      break;
+    if (age_seconds(index.now, index.created[k]) >= age_cut_off_days * kSecondsPerDay) break;
     const Index i = index.by_age[k];
-    if (!accept(i)) continue;
+    // Items with kContentSettle interactions or more have been explored enough: the model's
+    // own list shows them when they deserve it.
+    const std::uint32_t seen = i < index.interactions.size() ? index.interactions[i] : 0;
+    if (seen >= kContentSettle || !accept(i)) continue;
     float s = 0;
     if (const float* v = user ? factors_of(i) : nullptr) {
       for (int c = 0; c < factors; ++c) s += user[c] * v[c];

@@ -21,13 +21,15 @@ namespace tailor::detail {
 // Built under the group's read lock for one served model; immutable afterwards.
 struct ContentIndex {
   Index catalog = 0;
-  // "Now" for item ages: the newest interaction or creation time in the group, so that ages mean
-  // the same in a replayed or imported data set as in a live one (where it is the last event).
+  // "Now" for item ages: the newest interaction in the group (the newest creation time in a group
+  // without interactions), so that ages mean the same in a replayed or imported data set as in a
+  // live one (where it is the last event). Items created after it are of age 0.
   std::int64_t now = 0;
   // Items with a CREATION_TIMESTAMP (not deleted), newest first, and their creation times.
   std::vector<Index> by_age;
   std::vector<std::int64_t> created;        // parallel to by_age
   std::vector<std::uint32_t> interactions;  // per item: interaction rows (its exposure)
+  std::vector<float> age_days;              // per item: days since creation (0 without one)
   // Factors from metadata (AttributeMapping::project) of new items and of items past the model,
   // when the model has a metadata mapping: mapped_row[item] is the row in `mapped` or kNoIndex.
   std::vector<Index> mapped_row;
@@ -37,6 +39,16 @@ struct ContentIndex {
   std::shared_ptr<const ItemFeatureTable> tfidf;
   bool tfidf_built = false;  // tfidf was asked for (it may still be null: no usable metadata)
 
+  // The recency penalty ln 2 · age / half-life of each item (AlsParams::recency_half_life),
+  // subtracted from scores; items past `age_days` get none.
+  void penalise(float* scores, std::size_t n, float half_life) const {
+    const float per_day = 0.69314718f / half_life;
+    for (std::size_t i = 0; i < n && i < age_days.size(); ++i) scores[i] -= per_day * age_days[i];
+  }
+  float penalty(Index item, float half_life) const {
+    return item < age_days.size() ? 0.69314718f / half_life * age_days[item] : 0.0f;
+  }
+
   const float* mapped_factors(Index item) const {
     return item < mapped_row.size() && mapped_row[item] != kNoIndex
                ? mapped.row(mapped_row[item]).data()
@@ -44,8 +56,8 @@ struct ContentIndex {
   }
 };
 
-// Interactions at which an item's similar items weigh co-occurrence and metadata equally; items
-// with fewer get content_neighbors().
+// Interactions at which an item's similar items weigh co-occurrence and metadata equally (items
+// with fewer get content_neighbors()), and at which a new item is no longer explored.
 inline constexpr std::uint32_t kContentSettle = 10;
 
 // An item is new, a candidate of exploration, when it was created less than the cut-off
@@ -65,7 +77,8 @@ std::size_t exploration_slots(double weight, std::size_t k);
 // A seed fixed by the user and the recommendation id: the same pair explores the same items.
 std::uint64_t exploration_seed(std::string_view user_id, std::string_view recommendation_id);
 
-// Up to `count` new items (younger than `age_cut_off_days`) that `accept` allows, best first:
+// Up to `count` new items (younger than `age_cut_off_days`, fewer than kContentSettle
+// interactions) that `accept` allows, best first:
 // ranked by their metadata score u·v (v = factors_of(item): Wᵀf for new items, the model's
 // factors otherwise; standardised over the candidates; 0 without a user vector) plus an exposure
 // bonus 1/√(1 + interactions) that shrinks as the item is shown and read, plus a small seeded

@@ -31,6 +31,13 @@ void check_metadata_columns(const std::vector<std::string>& columns) {
   TAILOR_THROW_IF(columns.size() > CampaignLimits::kMaxMetadataColumns, ErrorCode::InvalidArgument,
                   "metadata_columns names ", columns.size(), " columns, more than the limit of ",
                   CampaignLimits::kMaxMetadataColumns);
+  // A column named twice would be a key twice in the response's "metadata" object.
+  for (std::size_t a = 0; a < columns.size(); ++a) {
+    for (std::size_t b = 0; b < a; ++b) {
+      TAILOR_THROW_IF(columns[a] == columns[b], ErrorCode::InvalidArgument, "metadata_columns: \"",
+                      columns[a], "\" is named twice");
+    }
+  }
 }
 
 }  // namespace

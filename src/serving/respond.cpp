@@ -78,9 +78,15 @@ UserQuery Campaign::Impl::user_query(
 
 RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& request,
                                                const Snapshot& snap, Resolved& r,
-                                               const Ranked* precomputed) const {
+                                               const Ranked* batched) const {
   const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
+  // Recency (AlsParams::recency_half_life): scores lowered by the items' ages. The catalog is
+  // then scored exactly (the approximate scan's bounds hold for the model's own scores) and on
+  // its own, not from a batched ranking of unadjusted scores.
+  const auto* als = similar ? nullptr : dynamic_cast<const AlsModel*>(&model);
+  const float half_life = als && r.content ? als->params().recency_half_life : 0.0f;
+  const Ranked* precomputed = half_life > 0 ? nullptr : batched;
   // Score on the snapshot, without locks.
   RecommendationResponse response;
   response.recommendation_id = records_.next_id();
@@ -127,7 +133,12 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     normaliser = precomputed->normaliser;
   } else if (dense) {
     scorer = model.scorer(user_query(r, snap, request.context));
-    bound = scorer->approximate_scores(owned);
+    if (half_life > 0) {
+      scorer->score_all(owned);
+      r.content->penalise(owned.data(), owned.size(), half_life);
+    } else {
+      bound = scorer->approximate_scores(owned);
+    }
     detail::check_score_count(model, owned.size());
     if (snap.softmax_scores) approximate.lse.add(owned.data(), owned.size());
     if (!model.personalized()) {
@@ -141,7 +152,6 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   }
   // Items put after training that have factors from their metadata (the model's attribute
   // mapping): scored with the user's vector and ranked with the model's own items.
-  const auto* als = similar ? nullptr : dynamic_cast<const AlsModel*>(&model);
   const detail::ContentIndex* content = als && als->metadata() ? r.content.get() : nullptr;
   Eigen::VectorXf user;
   if (content) user = als->user_vector(user_query(r, snap, request.context));
@@ -150,7 +160,8 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     for (Index i : content->past_model) {
       if (i >= r.catalog) continue;
       const float* v = content->mapped_factors(i);
-      past_model.push_back({i, Eigen::Map<const Eigen::VectorXf>(v, user.size()).dot(user)});
+      past_model.push_back({i, Eigen::Map<const Eigen::VectorXf>(v, user.size()).dot(user) -
+                                   (half_life > 0 ? content->penalty(i, half_life) : 0.0f)});
     }
     if (snap.softmax_scores && !past_model.empty()) {
       std::vector<float> extra;

@@ -125,6 +125,31 @@ TEST(ItemFeaturizer, SavesAndLoads) {
   EXPECT_THROW(ItemFeaturizer::load(archive, "m."), Error);
 }
 
+// Bucket bounds are item values; values that float cannot hold exactly (0.7, large counts) must
+// land in the same bucket after the featurizer is saved and loaded as before.
+TEST(ItemFeaturizer, BucketsOfValuesOnABoundSurviveSaveAndLoad) {
+  DatasetGroup g = items_group(
+      "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE,CREATION_TIMESTAMP\n"
+      "a,,0.7,,,\n"
+      "b,,0.7,,,\n"
+      "c,,1700000001,,,\n"
+      "d,,1700000001,,,\n"
+      "e,,3000000001,,,\n"
+      "f,,3000000001,,,\n");
+  ItemFeatureOptions o;
+  o.min_items = 1;
+  o.numeric_buckets = 3;
+  const ItemFeaturizer z = ItemFeaturizer::fit(*g.items(), g.item_ids().size(), o);
+  ModelArchive archive;
+  z.save(archive, "m.");
+  const ItemFeaturizer back = ItemFeaturizer::load(archive, "m.");
+  for (Index i = 0; i < g.item_ids().size(); ++i) {
+    const SparseFeatures x = z.features(*g.items(), i), y = back.features(*g.items(), i);
+    ASSERT_EQ(x.indices.size(), 1u);
+    EXPECT_EQ(back.name(y.indices.at(0)), z.name(x.indices[0])) << "item " << i;
+  }
+}
+
 TEST(AttributeMapping, EqualsADenseRidgeSolve) {
   // Random sparse features and factors; every other item is fitted on.
   std::mt19937 rng(7);

@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 
 #include "common/sample.hpp"
+#include "common/schemas.hpp"
 #include "serving/content.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -191,7 +194,7 @@ TEST(FreshContent, ExplorationIsDeterministicPerUserAndRecommendationId) {
   for (int k = 0; k < 8; ++k)
     seen.insert(pick(detail::exploration_seed("user-1", "rec-" + std::to_string(k))));
   EXPECT_GT(seen.size(), 1u);
-  // Exposure shrinks the bonus: an item read by many users is explored after unread ones.
+  // Exposure shrinks the bonus, and an item read by 10 users or more is no longer explored.
   std::vector<EventRecord> events;
   for (int u = 0; u < 30; ++u) {
     EventRecord e;
@@ -214,6 +217,49 @@ TEST(FreshContent, ExplorationIsDeterministicPerUserAndRecommendationId) {
   EXPECT_EQ(detail::exploration_slots(0.3, 10), 3u);
   EXPECT_EQ(detail::exploration_slots(0.0, 10), 0u);
   EXPECT_EQ(detail::exploration_slots(1.0, 7), 7u);
+}
+
+// One item created far ahead must not age every other item past the cut-off, and one created at
+// the smallest time must not overflow its age into a negative (forever new, boosted) one.
+TEST(FreshContent, ExtremeCreationTimesDoNotMoveNowOrOverflowAges) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  ASSERT_TRUE(campaign
+                  ->put_items({new_item("far-ahead", "Sales Hub", "forecast", "Sales forecast",
+                                        253402300799),  // the year 9999
+                               new_item("far-back", "Sales Hub", "forecast", "Sales forecast",
+                                        std::numeric_limits<std::int64_t>::min())})
+                  .ok());
+  const std::shared_ptr<const Model> model = campaign->version()->model();
+  auto index = group->read(
+      [&](const DatasetGroup& g) { return detail::build_content_index(g, *model, 30.0); });
+  EXPECT_LT(index->now, 253402300799);
+  for (float age : index->age_days) {
+    EXPECT_GE(age, 0.0f);
+    EXPECT_TRUE(std::isfinite(age));
+  }
+  const Index back =
+      group->read([](const DatasetGroup& g) { return g.item_ids().find("far-back"); });
+  EXPECT_GT(index->age_days.at(back), 1e6f);
+  const std::vector<ScoredItem> e = detail::explore(
+      *index, nullptr, 0, 30.0, 10, 1, [](Index) { return true; },
+      [](Index) -> const float* { return nullptr; });
+  EXPECT_EQ(e.size(), 10u);  // the twenty new items are still new
+  for (const ScoredItem& s : e) EXPECT_NE(s.item, back);
+
+  // Through a request: the new items are explored.
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 10;
+  req.exploration_weight = 1.0f;
+  const RecommendationResponse r = campaign->get_recommendations(req);
+  int explored = 0;
+  for (const RecommendedItem& i : r.items) {
+    explored += i.explored;
+    EXPECT_NE(i.item_id, "far-back");
+  }
+  EXPECT_EQ(explored, 10);
 }
 
 TEST(FreshContent, SimilarItemsOfANewItemShareItsMetadata) {
@@ -273,6 +319,89 @@ TEST(FreshContent, MetadataColumnsInResponses) {
   }
   req.metadata_columns.assign(11, "TAGS");
   EXPECT_THROW(campaign->get_recommendations(req), Error);
+}
+
+// A column named twice would make "metadata" a JSON object with a key twice: refused.
+TEST(FreshContent, MetadataColumnNamedTwiceIsRefused) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 3;
+  req.metadata_columns = {"COMMUNITY", "TAGS", "COMMUNITY"};
+  try {
+    campaign->get_recommendations(req);
+    FAIL() << "a metadata column named twice was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("COMMUNITY"), std::string::npos);
+  }
+  RankingRequest rank;
+  rank.user_id = req.user_id;
+  rank.input_list = {"item-0000"};
+  rank.metadata_columns = {"TAGS", "TAGS"};
+  EXPECT_THROW(campaign->get_personalized_ranking(rank), Error);
+}
+
+// Numbers come back in their shortest exact form, as they were put: "0.1", not 17 digits.
+TEST(FreshContent, MetadataColumnsWriteNumbersInTheirShortestForm) {
+  DatasetGroup g(Schema::parse(test::kInteractionsSchema, DatasetKind::Interactions), std::nullopt,
+                 Schema::parse(test::kItemsSchema, DatasetKind::Items));
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions,
+                                "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n"
+                                "u1,a,100,read,,\nu2,a,101,read,,\nu2,b,102,read,,\n")
+                  .ok());
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Items,
+                                "ITEM_ID,TAGS,PRICE,PREMIUM,TITLE,CREATION_TIMESTAMP\n"
+                                "a,cpp,0.1,true,A title,100\nb,cpp,1e300,false,B title,100\n")
+                  .ok());
+  auto group = std::make_shared<LiveDatasetGroup>(std::move(g));
+  auto campaign = make_campaign(group, "popularity-count");
+  RecommendationRequest req;
+  req.user_id = "u3";
+  req.num_results = 2;
+  req.metadata_columns = {"PRICE", "PREMIUM"};
+  const RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 2u);
+  EXPECT_EQ(r.items[0].item_id, "a");
+  ASSERT_EQ(r.items[0].metadata.size(), 2u);
+  EXPECT_EQ(r.items[0].metadata[0].second, "0.1");
+  EXPECT_EQ(r.items[0].metadata[1].second, "true");
+  ASSERT_FALSE(r.items[1].metadata.empty());
+  EXPECT_EQ(r.items[1].metadata[0].second, "1e+300");
+}
+
+TEST(FreshContent, RecencyHalfLifeDownWeightsOldItems) {
+  auto group = sample_group();
+  auto plain = make_campaign(group, "user-personalization");
+  auto recent = make_campaign(group, "user-personalization", R"({"recency_half_life": 14})");
+  auto created = [&](const std::string& id) {
+    return group->read([&](const DatasetGroup& g) {
+      const Column* c = g.items()->column("CREATION_TIMESTAMP");
+      return c->int_at(g.items()->row_of(g.item_ids().find(id)));
+    });
+  };
+  RecommendationRequest req;
+  req.user_id = engineer(group);
+  req.num_results = 25;
+  auto mean_created = [&](const Campaign& c) {
+    double sum = 0;
+    const RecommendationResponse r = c.get_recommendations(req);
+    for (const RecommendedItem& i : r.items) sum += static_cast<double>(created(i.item_id));
+    return sum / static_cast<double>(r.items.size());
+  };
+  // Two weeks per halving: the lists move to newer items, by more than a month on average.
+  EXPECT_GT(mean_created(*recent), mean_created(*plain) + 30 * 86400.0);
+  // A half-life of minutes: ranking follows creation time, newest first.
+  auto strict = make_campaign(group, "user-personalization", R"({"recency_half_life": 0.001})");
+  RankingRequest rank;
+  rank.user_id = req.user_id;
+  for (int k = 0; k < 10; ++k) rank.input_list.push_back("item-000" + std::to_string(k));
+  const RecommendationResponse ranked = strict->get_personalized_ranking(rank);
+  ASSERT_EQ(ranked.items.size(), 10u);
+  for (std::size_t k = 1; k < ranked.items.size(); ++k)
+    EXPECT_GE(created(ranked.items[k - 1].item_id), created(ranked.items[k].item_id));
+  EXPECT_THROW(Solution({"s", "user-personalization", R"({"recency_half_life": -1})", {}}), Error);
 }
 
 TEST(FreshContent, BadExplorationParametersAreRefused) {

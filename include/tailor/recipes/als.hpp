@@ -41,6 +41,10 @@ struct TAILOR_EXPORT AlsParams {
   /// Items younger than this many days (CREATION_TIMESTAMP) may be explored, as Personalize's
   /// explorationItemAgeCutOff; requests may override it.
   float exploration_item_age_cut_off = 30.0f;
+  /// When > 0, recommendations and rankings lower an item's score by ln 2 per this many days of
+  /// age (CREATION_TIMESTAMP), so that its softmax share halves every half-life; 0 (the
+  /// default) leaves scores alone.
+  float recency_half_life = 0.0f;
 
   /// Parses a JSON object over the defaults. @throws tailor::Error(InvalidArgument)
   static AlsParams from_json(std::string_view json);

@@ -59,6 +59,12 @@ const std::vector<detail::ParamField<AlsParams>>& als_fields() {
        36500,
        {},
        "days within which an item counts as new"},
+      {"recency_half_life",
+       &AlsParams::recency_half_life,
+       0,
+       36500,
+       {},
+       "days per halving of an old item's share (0: off)"},
   };
   return fields;
 }
