@@ -22,5 +22,6 @@ void add_repair(CLI::App& app, Common& common, Commands& commands);
 /// delete-users and delete-items.
 void add_delete(CLI::App& app, Common& common, Commands& commands);
 void add_inspect(CLI::App& app, Common& common, Commands& commands);
+void add_report(CLI::App& app, Common& common, Commands& commands);
 
 }  // namespace tailor::cli
