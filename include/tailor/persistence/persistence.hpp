@@ -66,7 +66,7 @@ struct VersionInfo {
   std::optional<RankingMetrics> metrics;  ///< absent when trained without metrics
   double training_seconds = 0;
   /// The hyperparameter search that chose its configuration (HpoResult::to_json()), or empty.
-  std::string hpo_json;
+  std::string hpo_json = std::string();
 };
 
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).
