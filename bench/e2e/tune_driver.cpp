@@ -6,7 +6,10 @@
 //               [--test-start TS | --split latest|held-out] [--threads N] [--seed N]
 //
 // --test-start TS: a published split, rows with TIMESTAMP >= TS are the test set (each test
-// user's training items are their input and are never recommended). Otherwise the evaluation
+// user's training items are their input and are never recommended). The published sets' rows
+// carry synthetic timestamps in file order (item-id order within a user), no time: the driver
+// gives each user's training rows a seeded random order, so that the search's validation holds
+// out a random tenth of them rather than the highest item ids. Otherwise the evaluation
 // split of --split (default latest: every user's newest 10%). The search sees the training
 // rows only and validates on users carved from them.
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -29,7 +33,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // The published split: training rows before `test_start`; a test user's truth is their test
 // items not among their training items.
 tailor::EvaluationSplit published_split(const tailor::EventColumns& events, tailor::Index users,
-                                        std::int64_t test_start) {
+                                        std::int64_t test_start, std::uint64_t seed) {
   tailor::EvaluationSplit split;
   split.fold_in_test_users = false;
   std::vector<std::vector<tailor::Index>> input(users), truth(users);
@@ -44,6 +48,9 @@ tailor::EvaluationSplit published_split(const tailor::EventColumns& events, tail
       truth[events.users[e]].push_back(events.items[e]);
     }
   }
+  // A random order of each user's training rows (see the top of this file).
+  std::mt19937_64 rng(seed);
+  std::shuffle(split.train.timestamps.begin(), split.train.timestamps.end(), rng);
   for (tailor::Index u = 0; u < users; ++u) {
     tailor::TestUser t;
     t.user = u;
@@ -139,7 +146,7 @@ int main(int argc, char** argv) try {
       tailor::Solution({recipe, recipe, params, {}}).select_events(group);
   evaluation.execution = execution;
   const tailor::EvaluationSplit split =
-      test_start >= 0 ? published_split(events, users, test_start)
+      test_start >= 0 ? published_split(events, users, test_start, execution.seed)
                       : tailor::split_for_evaluation(events, users, evaluation);
   std::printf("%zu events, %u users, %u items; %zu training events, %zu test users\n",
               events.size(), users, items, split.train.size(), split.tests.size());

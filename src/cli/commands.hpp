@@ -23,5 +23,9 @@ void add_repair(CLI::App& app, Common& common, Commands& commands);
 void add_delete(CLI::App& app, Common& common, Commands& commands);
 /// serve: the group over HTTP.
 void add_serve(CLI::App& app, Common& common, Commands& commands);
+/// inspect: a user's history beside their recommendations.
+void add_inspect(CLI::App& app, Common& common, Commands& commands);
+/// report: an HTML evaluation report of a solution.
+void add_report(CLI::App& app, Common& common, Commands& commands);
 
 }  // namespace tailor::cli

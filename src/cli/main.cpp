@@ -53,6 +53,8 @@ int main(int argc, char** argv) try {
   add_serving(app, common, commands);
   add_batch(app, common, commands);
   add_info(app, common, commands);
+  add_inspect(app, common, commands);
+  add_report(app, common, commands);
   add_activate(app, common, commands);
   add_repair(app, common, commands);
   add_delete(app, common, commands);

@@ -67,7 +67,7 @@ struct VersionInfo {
   double training_seconds = 0;
   int training_ranks = 1;  ///< MPI ranks that trained it (1: a single process)
   /// The hyperparameter search that chose its configuration (HpoResult::to_json()), or empty.
-  std::string hpo_json;
+  std::string hpo_json = std::string();
 };
 
 /// Writes a solution version to `path` (temporary file, fsync, atomic rename, directory fsync).
