@@ -186,8 +186,11 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     }
     // Back-fill with popular items (and items newer than the model) so that a filter never
     // shortens the list while allowed items remain.
-    std::size_t have = static_cast<std::size_t>(std::count_if(
-        picks.begin(), picks.end(), [&](const Pick& p) { return p.promoted == promoted; }));
+    // Explored items fill slots of their own: they do not count here.
+    std::size_t have =
+        static_cast<std::size_t>(std::count_if(picks.begin(), picks.end(), [&](const Pick& p) {
+          return p.promoted == promoted && !p.explored;
+        }));
     auto consider = [&](Index i) {
       if (have >= count || (allowed && !allowed->test(i)) || taken(i)) return;
       picks.push_back({i, 0.0f, false, promoted});

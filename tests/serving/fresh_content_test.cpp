@@ -144,6 +144,33 @@ TEST(FreshContent, ExplorationFillsItsShareWithMarkedNewItems) {
   EXPECT_EQ(r.items.size(), 10u);
 }
 
+// A user without history gets popular items in the slots exploration leaves: the list is full.
+TEST(FreshContent, ExplorationLeavesAFullListForAUserWithoutHistory) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  RecommendationRequest req;
+  req.user_id = "someone-new";
+  req.num_results = 5;
+  req.exploration_weight = 0.6f;  // 3 slots
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 5u);
+  std::set<std::string> ids;
+  int explored = 0;
+  for (const RecommendedItem& i : r.items) {
+    ids.insert(i.item_id);
+    explored += i.explored;
+  }
+  EXPECT_EQ(ids.size(), 5u);
+  EXPECT_EQ(explored, 3);
+  // And for a user with history whose filter leaves few of the model's items.
+  req.user_id = engineer(group);
+  req.num_results = 10;
+  req.exploration_weight = 0.3f;
+  r = campaign->get_recommendations(req);
+  EXPECT_EQ(r.items.size(), 10u);
+}
+
 TEST(FreshContent, FiltersApplyToExploredItems) {
   auto group = sample_group();
   auto campaign = make_campaign(group, "user-personalization");
