@@ -171,6 +171,44 @@ TEST(FreshContent, ExplorationLeavesAFullListForAUserWithoutHistory) {
   EXPECT_EQ(r.items.size(), 10u);
 }
 
+// Promotions take their share first, exploration a share of the rest, the model the remainder:
+// a full list without repeats, each item marked for the slot it fills.
+TEST(FreshContent, PromotionsAndExplorationShareTheList) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  for (const char* user : {"someone-new", "user-0001", "user-0002"}) {
+    for (int n : {1, 2, 10, 25}) {
+      RecommendationRequest req;
+      req.user_id = user;
+      req.num_results = n;
+      req.exploration_weight = 0.5f;
+      Promotion p;
+      p.name = "eng";
+      p.percent_promoted_items = 40;
+      p.filter = group->read([](const DatasetGroup& g) {
+        return Filter::compile(R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Engineering Hub"))", g);
+      });
+      req.promotion = p;
+      const RecommendationResponse r = campaign->get_recommendations(req);
+      ASSERT_EQ(r.items.size(), static_cast<std::size_t>(n)) << user << " " << n;
+      std::set<std::string> ids;
+      int promoted = 0, explored = 0;
+      for (const RecommendedItem& i : r.items) {
+        ids.insert(i.item_id);
+        promoted += !i.promotion_name.empty();
+        explored += i.explored;
+        EXPECT_FALSE(!i.promotion_name.empty() && i.explored);
+      }
+      EXPECT_EQ(ids.size(), r.items.size()) << user << " " << n;
+      const int promoted_slots = (n * 40 + 99) / 100;
+      EXPECT_EQ(promoted, promoted_slots) << user << " " << n;
+      EXPECT_EQ(explored, static_cast<int>(detail::exploration_slots(0.5, n - promoted_slots)))
+          << user << " " << n;
+    }
+  }
+}
+
 TEST(FreshContent, FiltersApplyToExploredItems) {
   auto group = sample_group();
   auto campaign = make_campaign(group, "user-personalization");
