@@ -274,9 +274,13 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     }
   }
 
-  // Names under a second short read lock.
+  // Names under a second short read lock. An item deleted since the scoring has no name any more
+  // and is left out.
   group_->read([&](const DatasetGroup& g) {
+    std::vector<Index> shown;
     for (const Pick& p : ordered) {
+      if (p.item < g.deleted_items().size() && g.deleted_items().test(p.item)) continue;
+      shown.push_back(p.item);
       RecommendedItem item;
       item.item_id = std::string(g.item_ids().name(p.item));
       if (p.softmax) item.score = std::exp(static_cast<double>(p.raw) - normaliser);
@@ -285,8 +289,6 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
       item.explored = p.explored;
       response.items.push_back(std::move(item));
     }
-    std::vector<Index> shown;
-    for (const Pick& p : ordered) shown.push_back(p.item);
     add_metadata(g, request.metadata_columns, shown, response);
     return 0;
   });
