@@ -29,8 +29,17 @@ int run_batch(const Common& common, const BatchArgs& a) {
   options.filter = compile_filter(*store, a.serving.filter, limits);
   options.filter_values = parse_params(a.serving.filter_params);
   options.execution = execution_options(common);
-  if (!a.serving.metadata.empty())
+  if (!a.serving.metadata.empty()) {
     options.metadata_columns = split_list("--metadata", a.serving.metadata);
+    // A job-wide option: a bad column is refused before the job, not on every line.
+    store->group()->read([&](const DatasetGroup& g) {
+      for (const std::string& c : options.metadata_columns) {
+        TAILOR_THROW_IF(!g.items() || !g.items()->column(c), ErrorCode::InvalidArgument,
+                        "--metadata: \"", c, "\" is not a field of the items dataset");
+      }
+      return 0;
+    });
+  }
   const auto start = std::chrono::steady_clock::now();
   const bool root = mpi_rank() == 0;
   auto progress = [&](std::size_t done) {

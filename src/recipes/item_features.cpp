@@ -243,7 +243,18 @@ ItemFeaturizer ItemFeaturizer::load(const ModelArchive& archive, const std::stri
   ItemFeaturizer z;
   const std::vector<std::string> fields = lines(archive.text(prefix + "fields"));
   const std::vector<std::uint64_t>& counts = archive.integers(prefix + "bound_counts");
-  const std::vector<std::uint64_t>& bounds = archive.integers(prefix + "bound_bits");
+  // Archives written before the bounds were kept exactly hold them as floats ("bounds").
+  std::vector<std::uint64_t> bounds;
+  if (archive.has(prefix + "bound_bits")) {
+    bounds = archive.integers(prefix + "bound_bits");
+  } else {
+    for (float b : archive.floats(prefix + "bounds")) {
+      const double exact = b;
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &exact, sizeof bits);
+      bounds.push_back(bits);
+    }
+  }
   TAILOR_THROW_IF(counts.size() != fields.size(), ErrorCode::ParseError,
                   "item features: ", counts.size(), " bound counts for ", fields.size(), " fields");
   std::size_t next = 0;

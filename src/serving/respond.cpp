@@ -23,8 +23,8 @@ namespace {
 
 constexpr std::size_t kReasonsPerItem = 3;
 
-// An item's reasons: Personalize's "Promoted item" and "Popular item", "New item" for one that
-// exploration chose, the item a similar item is similar to, or the history items the model names.
+// An item's reasons: Personalize's "Promoted item", "Popular item" and "Exploration" (an item
+// exploration chose), the item a similar item is similar to, or the history items the model names.
 std::vector<std::string> reasons(const DatasetGroup& g, const RecommendationRequest& request,
                                  bool promoted, bool backfill, bool explored,
                                  const std::vector<std::vector<ScoredItem>>& because,
@@ -36,7 +36,7 @@ std::vector<std::string> reasons(const DatasetGroup& g, const RecommendationRequ
     return out;
   }
   if (explored) {
-    out.push_back("New item");
+    out.push_back("Exploration");
     return out;
   }
   if (!request.item_id.empty()) {
@@ -225,8 +225,11 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     }
     // Back-fill with popular items (and items newer than the model) so that a filter never
     // shortens the list while allowed items remain.
-    std::size_t have = static_cast<std::size_t>(std::count_if(
-        picks.begin(), picks.end(), [&](const Pick& p) { return p.promoted == promoted; }));
+    // Explored items fill slots of their own: they do not count here.
+    std::size_t have =
+        static_cast<std::size_t>(std::count_if(picks.begin(), picks.end(), [&](const Pick& p) {
+          return p.promoted == promoted && !p.explored;
+        }));
     auto consider = [&](Index i) {
       if (have >= count || (allowed && !allowed->test(i)) || taken(i)) return;
       picks.push_back({i, 0.0f, false, promoted, true});
@@ -318,10 +321,14 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     model.explain(user_query(r, snap, request.context), explained, kReasonsPerItem, because);
   }
 
-  // Names under a second short read lock.
+  // Names under a second short read lock. An item deleted since the scoring has no name any more
+  // and is left out.
   group_->read([&](const DatasetGroup& g) {
+    std::vector<Index> shown;
     for (std::size_t n = 0; n < ordered.size(); ++n) {
       const Pick& p = ordered[n];
+      if (p.item < g.deleted_items().size() && g.deleted_items().test(p.item)) continue;
+      shown.push_back(p.item);
       RecommendedItem item;
       item.item_id = std::string(g.item_ids().name(p.item));
       if (p.softmax) item.score = std::exp(static_cast<double>(p.raw) - normaliser);
@@ -333,8 +340,6 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
       }
       response.items.push_back(std::move(item));
     }
-    std::vector<Index> shown;
-    for (const Pick& p : ordered) shown.push_back(p.item);
     add_metadata(g, request.metadata_columns, shown, response);
     return 0;
   });

@@ -279,6 +279,13 @@ TEST(IntegrationCli, FreshContentMetadataColumnsExplorationAndColdItems) {
   Result column = tailor("recommend " + dir + " --user user-0001 --metadata NOPE");
   EXPECT_EQ(column.status, 2);
   EXPECT_NE(column.out.find("NOPE"), std::string::npos) << column.out;
+  // batch refuses a bad column before the job (it failed every line and returned 0).
+  fs::remove(out);
+  Result batch_column =
+      tailor("batch " + dir + " --input " + in + " --output " + out + " --metadata NOPE");
+  EXPECT_EQ(batch_column.status, 2) << batch_column.out;
+  EXPECT_NE(batch_column.out.find("NOPE"), std::string::npos) << batch_column.out;
+  EXPECT_FALSE(fs::exists(out));
   fs::remove_all(dir);
   fs::remove(in);
   fs::remove(out);

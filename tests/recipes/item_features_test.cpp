@@ -148,6 +148,17 @@ TEST(ItemFeaturizer, BucketsOfValuesOnABoundSurviveSaveAndLoad) {
     ASSERT_EQ(x.indices.size(), 1u);
     EXPECT_EQ(back.name(y.indices.at(0)), z.name(x.indices[0])) << "item " << i;
   }
+  // An archive of the earlier layout (float bounds) still loads.
+  ModelArchive old;
+  old.put_text("m.fields", "NPRICE\n");
+  old.put_floats("m.bounds", {0.5f, 2.0f});
+  old.put_integers("m.bound_counts", {2});
+  old.put_text("m.names", "PRICE#0\nPRICE#1\nPRICE#2\n");
+  old.put_floats("m.idf", {1.0f, 1.0f, 1.0f});
+  const ItemFeaturizer earlier = ItemFeaturizer::load(old, "m.");
+  const SparseFeatures a = earlier.features(*g.items(), g.item_ids().find("a"));
+  ASSERT_EQ(a.indices.size(), 1u);
+  EXPECT_EQ(earlier.name(a.indices[0]), "PRICE#1");  // 0.7: above 0.5, not above 2
 }
 
 TEST(AttributeMapping, EqualsADenseRidgeSolve) {

@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "common/sample.hpp"
 #include "common/schemas.hpp"
@@ -142,6 +146,71 @@ TEST(FreshContent, ExplorationFillsItsShareWithMarkedNewItems) {
   r = campaign->get_recommendations(req);
   for (const RecommendedItem& i : r.items) EXPECT_FALSE(i.explored) << i.item_id;
   EXPECT_EQ(r.items.size(), 10u);
+}
+
+// A user without history gets popular items in the slots exploration leaves: the list is full.
+TEST(FreshContent, ExplorationLeavesAFullListForAUserWithoutHistory) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  RecommendationRequest req;
+  req.user_id = "someone-new";
+  req.num_results = 5;
+  req.exploration_weight = 0.6f;  // 3 slots
+  RecommendationResponse r = campaign->get_recommendations(req);
+  ASSERT_EQ(r.items.size(), 5u);
+  std::set<std::string> ids;
+  int explored = 0;
+  for (const RecommendedItem& i : r.items) {
+    ids.insert(i.item_id);
+    explored += i.explored;
+  }
+  EXPECT_EQ(ids.size(), 5u);
+  EXPECT_EQ(explored, 3);
+  // And for a user with history whose filter leaves few of the model's items.
+  req.user_id = engineer(group);
+  req.num_results = 10;
+  req.exploration_weight = 0.3f;
+  r = campaign->get_recommendations(req);
+  EXPECT_EQ(r.items.size(), 10u);
+}
+
+// Promotions take their share first, exploration a share of the rest, the model the remainder:
+// a full list without repeats, each item marked for the slot it fills.
+TEST(FreshContent, PromotionsAndExplorationShareTheList) {
+  auto group = sample_group();
+  auto campaign = make_campaign(group, "user-personalization");
+  put_new_items(*campaign);
+  for (const char* user : {"someone-new", "user-0001", "user-0002"}) {
+    for (int n : {1, 2, 10, 25}) {
+      RecommendationRequest req;
+      req.user_id = user;
+      req.num_results = n;
+      req.exploration_weight = 0.5f;
+      Promotion p;
+      p.name = "eng";
+      p.percent_promoted_items = 40;
+      p.filter = group->read([](const DatasetGroup& g) {
+        return Filter::compile(R"(INCLUDE ItemID WHERE Items.COMMUNITY IN ("Engineering Hub"))", g);
+      });
+      req.promotion = p;
+      const RecommendationResponse r = campaign->get_recommendations(req);
+      ASSERT_EQ(r.items.size(), static_cast<std::size_t>(n)) << user << " " << n;
+      std::set<std::string> ids;
+      int promoted = 0, explored = 0;
+      for (const RecommendedItem& i : r.items) {
+        ids.insert(i.item_id);
+        promoted += !i.promotion_name.empty();
+        explored += i.explored;
+        EXPECT_FALSE(!i.promotion_name.empty() && i.explored);
+      }
+      EXPECT_EQ(ids.size(), r.items.size()) << user << " " << n;
+      const int promoted_slots = (n * 40 + 99) / 100;
+      EXPECT_EQ(promoted, promoted_slots) << user << " " << n;
+      EXPECT_EQ(explored, static_cast<int>(detail::exploration_slots(0.5, n - promoted_slots)))
+          << user << " " << n;
+    }
+  }
 }
 
 TEST(FreshContent, FiltersApplyToExploredItems) {
@@ -426,6 +495,77 @@ TEST(FreshContent, BadExplorationParametersAreRefused) {
       Solution({"s", "user-personalization", R"({"exploration_item_age_cut_off": -3})", {}}),
       Error);
   EXPECT_THROW(Solution({"s", "user-personalization", R"({"item_metadata": 3})", {}}), Error);
+}
+
+// Items put and deleted while requests explore new items and ask for their similar items: every
+// response is whole (no repeats, no empty id), and once a deletion returns the item is never
+// recommended, explored or given as similar again.
+TEST(FreshContent, RequestsWhileItemsArePutAndDeleted) {
+  auto group = sample_group();
+  auto personal = make_campaign(group, "user-personalization");
+  auto sims = make_campaign(group, "sims");
+  put_new_items(*personal);
+  std::atomic<bool> stop{false}, gone{false};
+  std::atomic<int> bad{0}, requests{0};
+  std::mutex first_mutex;
+  std::string first;  // the first bad response, for the failure message
+  auto fail = [&](const std::string& why) {
+    std::lock_guard<std::mutex> lock(first_mutex);
+    if (bad++ == 0) first = why;
+  };
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      for (int k = 0; !stop; ++k) {
+        const bool deleted_before = gone.load();
+        RecommendationResponse r;
+        try {
+          if (t == 0) {
+            RecommendationRequest req;
+            req.item_id = "eng-" + std::to_string(k % 5);
+            req.num_results = 10;
+            r = sims->get_recommendations(req);
+          } else {
+            RecommendationRequest req;
+            req.user_id = t == 1 ? "user-0001" : "someone-new";
+            req.num_results = 10;
+            req.exploration_weight = 0.5f;
+            r = personal->get_recommendations(req);
+          }
+        } catch (const Error& e) {
+          // Similar items of a deleted item: not found, nothing else.
+          if (e.code() != ErrorCode::NotFound) fail(e.what());
+          continue;
+        }
+        std::set<std::string> ids;
+        for (const RecommendedItem& i : r.items) {
+          if (i.item_id.empty() || !ids.insert(i.item_id).second)
+            fail("reader " + std::to_string(t) + ": \"" + i.item_id + "\" repeated or empty");
+          if (deleted_before && i.item_id == "eng-9")
+            fail("reader " + std::to_string(t) + ": a deleted item");
+        }
+        // (A request scored before a deletion and named after it leaves the item out.)
+        if (deleted_before && r.items.size() != 10)
+          fail("reader " + std::to_string(t) + ": " + std::to_string(r.items.size()) + " items");
+        ++requests;
+      }
+    });
+  }
+  for (int k = 0; k < 30; ++k) {
+    ASSERT_TRUE(personal
+                    ->put_items({new_item("more-" + std::to_string(k), "Engineering Hub", "cpp",
+                                          "Engineering cpp notes")})
+                    .ok());
+    if (k == 15) {
+      group->delete_items({"eng-9"});
+      gone = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  while (requests < 60) std::this_thread::yield();
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0) << first;
 }
 
 TEST(FreshContent, MetadataMappingIsSavedAndModelsWithoutOneStillLoad) {

@@ -74,9 +74,9 @@ class TAILOR_EXPORT ItemFeaturizer {
   /// The feature of that name, or kNoIndex.
   Index find(const std::string& name) const;
 
-  /// Writes sections "<prefix>fields", "<prefix>bound_bits" (the bounds' doubles, bit for bit),
-  /// "<prefix>bound_counts",
-  /// "<prefix>names" and "<prefix>idf".
+  /// Writes sections "<prefix>fields", "<prefix>bound_bits" (the bounds' doubles, bit for bit;
+  /// load() also reads float "<prefix>bounds"), "<prefix>bound_counts", "<prefix>names" and
+  /// "<prefix>idf".
   void save(ModelArchive& archive, const std::string& prefix) const;
   /// @throws tailor::Error(ParseError) when the sections do not fit together
   static ItemFeaturizer load(const ModelArchive& archive, const std::string& prefix);
