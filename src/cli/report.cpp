@@ -24,12 +24,10 @@ struct ReportArgs {
   std::size_t users = 6;
 };
 
-// Each test user's top 25 from one model.
-std::vector<std::vector<ScoredItem>> ranked_lists(const Model& model, const EvaluationSplit& split,
-                                                  const ExecutionOptions& execution) {
+// Each test user's top 25 from one model, one user after another (a report is not timed).
+std::vector<std::vector<ScoredItem>> ranked_lists(const Model& model,
+                                                  const EvaluationSplit& split) {
   std::vector<std::vector<ScoredItem>> out(split.tests.size());
-  // One user at a time: the evaluation's own loop is not public, and a report is not timed.
-  (void)execution;
   for (std::size_t k = 0; k < split.tests.size(); ++k) {
     const TestUser& t = split.tests[k];
     UserQuery q;
@@ -135,8 +133,8 @@ int run_report(const Common& common, const ReportArgs& a) {
   const auto model = RecipeRegistry::create(version.config().recipe, version.config().params_json)
                          ->train(data, context);
   const auto baseline = RecipeRegistry::baseline()->train(data, context);
-  const auto model_lists = ranked_lists(*model, split, execution);
-  const auto baseline_lists = ranked_lists(*baseline, split, execution);
+  const auto model_lists = ranked_lists(*model, split);
+  const auto baseline_lists = ranked_lists(*baseline, split);
   const RankingMetrics model_metrics = evaluate(*model, split, d.items, execution);
   const RankingMetrics baseline_metrics = evaluate(*baseline, split, d.items, execution);
   const Curves mc = curves(model_lists, split, d.items),
