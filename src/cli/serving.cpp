@@ -7,11 +7,13 @@
 
 #include "cli/commands.hpp"
 #include "io/json.hpp"
+#include "serving/response_json.hpp"
 
 namespace tailor::cli {
 namespace {
 
 using tailor::detail::append_json_string;
+using tailor::detail::response_json;
 
 struct RecommendArgs {
   std::string user, item;
@@ -36,47 +38,6 @@ float parse_number(const std::string& option, const std::string& text) {
   if (used == 0 || used != text.size() || !std::isfinite(value))
     throw bad_option(option, "a number", text);
   return value;
-}
-
-std::string response_json(const RecommendationResponse& r, const char* list_name) {
-  std::string out = std::string("{\"") + list_name + "\":[";
-  for (std::size_t k = 0; k < r.items.size(); ++k) {
-    if (k) out += ",";
-    out += "{\"itemId\":";
-    append_json_string(out, r.items[k].item_id);
-    if (r.items[k].score) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.6g", *r.items[k].score);
-      out += std::string(",\"score\":") + buffer;
-    }
-    if (!r.items[k].promotion_name.empty()) {
-      out += ",\"promotionName\":";
-      append_json_string(out, r.items[k].promotion_name);
-    }
-    if (r.items[k].explored) out += ",\"exploration\":true";
-    if (!r.items[k].metadata.empty()) {
-      out += ",\"metadata\":{";
-      for (std::size_t c = 0; c < r.items[k].metadata.size(); ++c) {
-        if (c) out += ",";
-        append_json_string(out, r.items[k].metadata[c].first);
-        out += ":";
-        append_json_string(out, r.items[k].metadata[c].second);
-      }
-      out += "}";
-    }
-    if (!r.items[k].reason.empty()) {
-      out += ",\"reason\":[";
-      for (std::size_t n = 0; n < r.items[k].reason.size(); ++n) {
-        if (n) out += ",";
-        append_json_string(out, r.items[k].reason[n]);
-      }
-      out += "]";
-    }
-    out += "}";
-  }
-  out += "],\"recommendationId\":";
-  append_json_string(out, r.recommendation_id);
-  return out + "}";
 }
 
 void print_response(const RecommendationResponse& r, bool json, const char* list_name) {

@@ -12,6 +12,7 @@
 
 #include "io/json.hpp"
 #include "service/service_impl.hpp"
+#include "serving/response_json.hpp"
 #include "tailor/io/records.hpp"
 
 namespace tailor {
@@ -140,6 +141,27 @@ std::vector<std::string> strings_of(dom::element e, std::string_view name) {
   return out;
 }
 
+bool bool_of(dom::element e, std::string_view name) {
+  bool v = false;
+  if (e.get_bool().get(v)) throw invalid(std::string(name) + " must be true or false");
+  return v;
+}
+
+// metadataColumns: {"ITEMS": ["COLUMN", ...]}, Personalize's shape (items columns only: the
+// responses list items). The campaign checks the columns against the schema.
+std::vector<std::string> metadata_columns_of(dom::element e) {
+  std::vector<std::string> columns;
+  each_member(
+      object_of(e, "metadataColumns"),
+      "metadataColumns: ", [&](std::string_view k, dom::element v) {
+        if (k != "ITEMS") {
+          throw invalid("metadataColumns: unknown dataset " + json_quoted(k) + " (expected ITEMS)");
+        }
+        columns = strings_of(v, "metadataColumns.ITEMS");
+      });
+  return columns;
+}
+
 std::size_t count_of(dom::element e, std::string_view name) {
   std::int64_t v = 0;
   if (e.get_int64().get(v) || v < 0 || v > 1000000) {
@@ -164,28 +186,6 @@ std::vector<std::pair<std::string, std::string>> context_of(dom::element e) {
     context.emplace_back(std::string(k), string_of(v, "context." + std::string(k)));
   });
   return context;
-}
-
-std::string response_json(const RecommendationResponse& r, const char* list_name) {
-  std::string out = std::string("{\"") + list_name + "\":[";
-  for (std::size_t k = 0; k < r.items.size(); ++k) {
-    if (k) out += ",";
-    out += "{\"itemId\":";
-    detail::append_json_string(out, r.items[k].item_id);
-    if (r.items[k].score) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.6g", *r.items[k].score);
-      out += std::string(",\"score\":") + buffer;
-    }
-    if (!r.items[k].promotion_name.empty()) {
-      out += ",\"promotionName\":";
-      detail::append_json_string(out, r.items[k].promotion_name);
-    }
-    out += "}";
-  }
-  out += "],\"recommendationId\":";
-  detail::append_json_string(out, r.recommendation_id);
-  return out + "}";
 }
 
 // One record of a put call as the JSON Lines reader takes it: the record's own text with the
@@ -559,53 +559,54 @@ HttpResponse HttpService::Impl::recommendations(const std::string& body) {
             r.promotion = std::move(promotion);
           }
         } else if (key == "metadataColumns") {
-          throw invalid(
-              "metadataColumns: this server does not return item metadata with recommendations");
+          r.metadata_columns = metadata_columns_of(v);
+        } else if (key == "explain") {
+          r.explain = bool_of(v, key);
         } else {
           throw invalid("unknown key " + json_quoted(key) +
                         " (expected userId, itemId, numResults, filterArn, filterValues, context, "
-                        "promotions, campaignArn)");
+                        "promotions, metadataColumns, explain, campaignArn)");
         }
       });
   if (r.user_id.empty() && r.item_id.empty()) throw invalid("give userId or itemId");
   if (!filter_name.empty()) r.filter = filter(filter_name);
   Served& s = solution(campaign);
-  return json_response(200, response_json(s.campaign->get_recommendations(r), "itemList"));
+  return json_response(200, detail::response_json(s.campaign->get_recommendations(r), "itemList"));
 }
 
 HttpResponse HttpService::Impl::ranking(const std::string& body) {
   RankingRequest r;
   std::string campaign, filter_name;
   bool has_list = false;
-  each_member(
-      object_of(parse_body(body), "the body"), "", [&](std::string_view key, dom::element v) {
-        if (key == "userId") {
-          r.user_id = string_of(v, key);
-        } else if (key == "inputList") {
-          r.input_list = strings_of(v, key);
-          has_list = true;
-        } else if (key == "filterArn") {
-          filter_name = string_of(v, key);
-        } else if (key == "filterValues") {
-          r.filter_values = filter_values_of(v);
-        } else if (key == "context") {
-          r.context = context_of(v);
-        } else if (key == "campaignArn") {
-          campaign = string_of(v, key);
-        } else if (key == "metadataColumns") {
-          throw invalid("metadataColumns: this server does not return item metadata with rankings");
-        } else {
-          throw invalid("unknown key " + json_quoted(key) +
-                        " (expected userId, inputList, filterArn, filterValues, context, "
-                        "campaignArn)");
-        }
-      });
+  each_member(object_of(parse_body(body), "the body"), "",
+              [&](std::string_view key, dom::element v) {
+                if (key == "userId") {
+                  r.user_id = string_of(v, key);
+                } else if (key == "inputList") {
+                  r.input_list = strings_of(v, key);
+                  has_list = true;
+                } else if (key == "filterArn") {
+                  filter_name = string_of(v, key);
+                } else if (key == "filterValues") {
+                  r.filter_values = filter_values_of(v);
+                } else if (key == "context") {
+                  r.context = context_of(v);
+                } else if (key == "campaignArn") {
+                  campaign = string_of(v, key);
+                } else if (key == "metadataColumns") {
+                  r.metadata_columns = metadata_columns_of(v);
+                } else {
+                  throw invalid("unknown key " + json_quoted(key) +
+                                " (expected userId, inputList, filterArn, filterValues, context, "
+                                "metadataColumns, campaignArn)");
+                }
+              });
   if (r.user_id.empty()) throw invalid("userId is required");
   if (!has_list) throw invalid("inputList is required");
   if (!filter_name.empty()) r.filter = filter(filter_name);
   Served& s = solution(campaign);
   return json_response(
-      200, response_json(s.campaign->get_personalized_ranking(r), "personalizedRanking"));
+      200, detail::response_json(s.campaign->get_personalized_ranking(r), "personalizedRanking"));
 }
 
 HttpResponse HttpService::Impl::events(const std::string& body) {

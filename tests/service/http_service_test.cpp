@@ -187,6 +187,41 @@ TEST_F(HttpServiceTest, PersonalizedRanking) {
   EXPECT_EQ(r.status, 400);
 }
 
+TEST_F(HttpServiceTest, MetadataColumnsAndReasonsInPersonalizesShape) {
+  serve();
+  auto c = client();
+  Reply r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als",
+      "numResults":3,"metadataColumns":{"ITEMS":["COMMUNITY","TITLE"]},"explain":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(count(r.body, "\"metadata\":{\"COMMUNITY\":"), 3u) << r.body;
+  EXPECT_EQ(count(r.body, ",\"TITLE\":"), 3u) << r.body;
+  EXPECT_EQ(count(r.body, "\"reason\":[\"Interacted with "), 3u) << r.body;
+  r = c->post("/personalize-ranking", R"({"userId":"user-0001","campaignArn":"als",
+      "inputList":["item-0001","item-0002"],"metadataColumns":{"ITEMS":["COMMUNITY"]}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(count(r.body, "\"metadata\":{\"COMMUNITY\":"), 2u) << r.body;
+  // Without the asking, neither appears.
+  r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als","numResults":3})");
+  EXPECT_FALSE(has(r.body, "\"metadata\"")) << r.body;
+  EXPECT_FALSE(has(r.body, "\"reason\"")) << r.body;
+  // A column the items do not have, a dataset other than ITEMS, a list that is not one, a bad
+  // explain: 400 with the reason.
+  r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als",
+      "metadataColumns":{"ITEMS":["NO_SUCH_COLUMN"]}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(has(r.body, "NO_SUCH_COLUMN")) << r.body;
+  r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als",
+      "metadataColumns":{"USERS":["DEPARTMENT"]}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(has(r.body, "expected ITEMS")) << r.body;
+  r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als",
+      "metadataColumns":{"ITEMS":"COMMUNITY"}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = c->post("/recommendations", R"({"userId":"user-0001","campaignArn":"als","explain":1})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(has(r.body, "explain must be true or false")) << r.body;
+}
+
 TEST_F(HttpServiceTest, EventsAreDurableWhenAcknowledged) {
   serve();
   auto c = client();
