@@ -133,6 +133,19 @@ TEST(FreshContent, ExplorationFillsItsShareWithMarkedNewItems) {
   EXPECT_EQ(explored, 3);
   EXPECT_GE(eng, 2) << "exploration should prefer new items matching the user's taste";
 
+  // Asked for reasons, an explored item gives Personalize's "Exploration"; the model's items
+  // give the history behind them.
+  req.explain = true;
+  for (const RecommendedItem& i : campaign->get_recommendations(req).items) {
+    ASSERT_FALSE(i.reason.empty()) << i.item_id;
+    if (i.explored) {
+      EXPECT_EQ(i.reason, std::vector<std::string>{"Exploration"}) << i.item_id;
+    } else {
+      EXPECT_EQ(i.reason[0].rfind("Interacted with ", 0), 0u) << i.item_id << ": " << i.reason[0];
+    }
+  }
+  req.explain = false;
+
   req.exploration_weight = 0.0f;
   for (const RecommendedItem& i : campaign->get_recommendations(req).items)
     EXPECT_FALSE(i.explored);
