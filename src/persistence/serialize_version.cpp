@@ -35,7 +35,7 @@ struct VersionImage {
   std::string model_recipe;            // the recipe whose loader reads the sections
   std::vector<SectionImage> sections;  // class version 3; before, the fixed fields below
   std::uint32_t ranks = 1;             // class version 4
-  std::string hpo_json;  // class version 5: the search (HpoResult), empty for none
+  std::string hpo_json;                // class version 5: the search (HpoResult), empty for none
 
   // Class versions 1 and 2 stored the built-in models' arrays in fixed fields; reading one
   // turns them into sections of the same names (legacy_sections()).

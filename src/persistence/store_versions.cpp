@@ -83,14 +83,10 @@ std::uint64_t id_number(const std::string& id) {
 }
 
 VersionInfo info_of(const SolutionVersion& v, std::string id, std::int64_t created_at) {
-  return {std::move(id),
-          created_at,
-          v.config().recipe,
-          v.mode(),
-          v.metrics(),
-          v.training_seconds(),
-          v.training_ranks(),
-          v.hpo() ? v.hpo()->to_json() : std::string()};
+  return {std::move(id),      created_at,
+          v.config().recipe,  v.mode(),
+          v.metrics(),        v.training_seconds(),
+          v.training_ranks(), v.hpo() ? v.hpo()->to_json() : std::string()};
 }
 
 std::int64_t now_seconds() {

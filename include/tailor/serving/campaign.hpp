@@ -76,8 +76,8 @@ struct RecommendedItem {
   std::vector<std::pair<std::string, std::string>> metadata;
   /// Why the item is here, when the request asked (RecommendationRequest::explain), as
   /// Personalize's "reason" list: "Promoted item", "Popular item" (back-fill), "Exploration"
-  /// (exploration), "Similar to ID" (similar items), or the history items that contribute most to its score (Model::explain),
-  /// each as "Interacted with ID (contribution 0.123)".
+  /// (exploration), "Similar to ID" (similar items), or the history items that contribute most to
+  /// its score (Model::explain), each as "Interacted with ID (contribution 0.123)".
   std::vector<std::string> reason;
 };
 
