@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -88,7 +89,12 @@ int run_serve(const Common& common, const ServeArgs& a) {
   sigwait(&signals, &signal);
   std::fprintf(stderr, "tailor serve: %s, stopping\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   service.stop();  // in-flight requests are answered; acknowledged events are already durable
-  return 0;
+  // A retrain still running is not waited for: it can take minutes on a large group, and a
+  // supervisor waits 5 seconds. Its version is not saved, as after a SIGKILL, which the store
+  // survives (a half-written version file is removed when the group is next opened).
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(0);
 }
 
 }  // namespace

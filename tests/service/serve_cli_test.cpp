@@ -127,6 +127,32 @@ TEST(ServeCli, SigintStopsItToo) {
   EXPECT_EQ(server.stop(SIGINT), 0);
 }
 
+TEST(ServeCli, SigtermDuringARetrainDoesNotWaitForIt) {
+  // A retrain may take minutes on a large group, and a supervisor waits 5 seconds after SIGTERM:
+  // the process exits without the version in training, which is simply not saved.
+  TempDir dir;
+  const std::string group = make_group(dir);
+  ASSERT_EQ(tailor_cli("train " + group + " --recipe user-personalization --solution slow" +
+                       " --params '{\"factors\":128,\"iterations\":60}' --no-metrics"),
+            0);
+  Server server(group);
+  ASSERT_NE(server.port, 0) << server.first_line;
+  HttpClient c(server.port);
+  const Reply r = c.post("/solutions/slow/versions", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  StoreOptions o;
+  o.access = StoreAccess::ReadOnly;
+  EXPECT_EQ(Store::open(group, o)->versions("slow").size(), 1u);
+  Server again(group);  // the abandoned training left nothing that stops a restart
+  ASSERT_NE(again.port, 0) << again.first_line;
+  EXPECT_EQ(HttpClient(again.port)
+                .post("/recommendations", R"({"userId":"user-0001","campaignArn":"slow"})")
+                .status,
+            200);
+  EXPECT_EQ(again.stop(SIGTERM), 0);
+}
+
 TEST(ServeCli, EveryAcknowledgedEventSurvivesSigkillAndARestartServesIt) {
   TempDir dir;
   const std::string group = make_group(dir);
