@@ -198,8 +198,11 @@ std::string record_text(dom::element record, const std::string& prefix) {
 }
 
 std::string put_report_json(const PutReport& r) {
+  // duplicates: accepted events whose eventId was stored before (a retry), not stored again; a
+  // client counting what it stored must not count them twice.
   std::string out = "{\"accepted\":" + std::to_string(r.accepted) +
-                    ",\"rejected\":" + std::to_string(r.rejected) + ",\"errors\":[";
+                    ",\"rejected\":" + std::to_string(r.rejected) +
+                    ",\"duplicates\":" + std::to_string(r.duplicates) + ",\"errors\":[";
   for (std::size_t k = 0; k < r.errors.size(); ++k) {
     if (k) out += ",";
     // RowError::line numbers the records of the call from 1; the API numbers them from 0.

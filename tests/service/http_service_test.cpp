@@ -195,7 +195,13 @@ TEST_F(HttpServiceTest, EventsAreDurableWhenAcknowledged) {
       {"eventId":"e1","eventType":"read","itemId":"item-0001","sentAt":1767314726},
       {"eventId":"e2","eventType":"read","itemId":"item-0002","sentAt":1767314727}]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"errors":[]})");
+  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"duplicates":0,"errors":[]})");
+  // A retry of an acknowledged event is accepted but not stored twice, and says so.
+  r = c->post("/events", R"({"sessionId":"s1","userId":"http-user","eventList":[
+      {"eventId":"e1","eventType":"read","itemId":"item-0001","sentAt":1767314726},
+      {"eventId":"e3","eventType":"read","itemId":"item-0003","sentAt":1767314728}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"duplicates":1,"errors":[]})");
   // Read but refused by the group (a property the schema lacks): the rest is stored.
   r = c->post("/events", R"({"sessionId":"s1","userId":"http-user-2","eventList":[
       {"eventType":"read","itemId":"item-0001","sentAt":1767314726},
@@ -203,7 +209,8 @@ TEST_F(HttpServiceTest, EventsAreDurableWhenAcknowledged) {
        "properties":"{\"device\":\"phone\"}"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(
-      has(r.body, R"({"accepted":1,"rejected":1,"errors":[{"index":1,"field":"properties")"))
+      has(r.body,
+          R"({"accepted":1,"rejected":1,"duplicates":0,"errors":[{"index":1,"field":"properties")"))
       << r.body;
   // One unreadable event refuses the call: nothing of it is stored.
   r = c->post("/events", R"({"sessionId":"s1","userId":"bad-user","eventList":[
