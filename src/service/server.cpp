@@ -71,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
         HttpResponse r;
         r.status = 429;
         r.body = "{\"__type\":\"LimitExceededException\",\"message\":\"too many connections\"}";
+        self->server_.service.metrics.record(Endpoint::Other, r.status, 0);
         self->send(std::move(r), false, true);
       } else {
         self->wait_request();
@@ -106,6 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_header() {
+    version_ = 11;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(server_.options.max_header_bytes, 0xFFFFFFFFu)));
@@ -178,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.authorization = std::string(req[http::field::authorization]);
     request.body = std::move(req.body());
     const bool keep = req.keep_alive();
+    version_ = req.version();
     send(server_.service.handle(request), keep, false);
   }
 
@@ -186,7 +189,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(HttpResponse r, bool keep_alive, bool drain) {
     keep_alive = keep_alive && !server_.stopping;
     response_ = {};
-    response_.version(11);
+    // The request's version: an HTTP/1.0 client keeps the connection only when told keep-alive.
+    response_.version(version_);
     response_.result(static_cast<unsigned>(r.status));
     response_.set(http::field::server, "tailor");
     response_.set(http::field::content_type, r.content_type);
@@ -232,7 +236,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   std::chrono::steady_clock::time_point deadline_;
-  bool idle_ = false;  // waiting for a request (only touched on the session's strand)
+  bool idle_ = false;      // waiting for a request (only touched on the session's strand)
+  unsigned version_ = 11;  // of the request answered (11 for one that could not be read)
 };
 
 Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16_t port,

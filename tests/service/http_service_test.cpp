@@ -543,6 +543,23 @@ TEST_F(HttpServiceTest, ConnectionsBeyondTheLimitAreRefused) {
   const Reply r = c->get("/health");
   EXPECT_EQ(r.status, 429);
   EXPECT_TRUE(has(r.body, "LimitExceededException")) << r.body;
+  // The refusals are counted like every other answer, so that /metrics shows a server at its limit.
+  EXPECT_TRUE(has(a->get("/metrics").body,
+                  "tailor_http_requests_total{endpoint=\"other\",status=\"429\"} 1"));
+}
+
+TEST_F(HttpServiceTest, AnHttp10ClientAskingForKeepAliveIsToldItIsKept) {
+  serve();
+  auto c = client();
+  // An HTTP/1.0 connection closes after the answer unless the answer says keep-alive.
+  ASSERT_TRUE(c->send_raw("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  Reply r = c->read_reply();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "keep-alive");
+  ASSERT_TRUE(c->send_raw("GET /health HTTP/1.0\r\n\r\n"));
+  r = c->read_reply();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(c->closed_by_server());  // without keep-alive, HTTP/1.0 closes
 }
 
 TEST_F(HttpServiceTest, StopAnswersNothingMoreAndRestartServesTheSameState) {
