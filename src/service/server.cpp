@@ -121,6 +121,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    // Only "chunked" is decoded, as the one Transfer-Encoding. With another last coding the
+    // body's length is unknown (RFC 9112 6.3): read as no body, its bytes would be taken for the
+    // next request, one a proxy framing the message differently never saw.
+    const auto& header = parser_->get();
+    const auto codings = header.count(http::field::transfer_encoding);
+    if (codings > 1 ||
+        (codings == 1 && !beast::iequals(header[http::field::transfer_encoding], "chunked"))) {
+      return refuse(400, "InvalidInputException",
+                    "malformed HTTP request: Transfer-Encoding must be chunked alone");
+    }
     // curl and others wait for "100 Continue" before sending a larger body.
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -161,6 +171,11 @@ class Session : public std::enable_shared_from_this<Session> {
       message = "malformed HTTP request: " + ec.message();
     }
     if (!type) return close();  // the peer went away or was too slow: nothing to answer
+    refuse(status, type, message);
+  }
+
+  // Answers a request that is not read further, and closes the connection.
+  void refuse(int status, const char* type, const std::string& message) {
     HttpResponse r;
     r.status = status;
     r.body = std::string("{\"__type\":\"") + type + "\",\"message\":";

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -479,6 +480,47 @@ TEST_F(HttpServiceTest, OversizedBodiesAndHeadersAreRefused) {
     ASSERT_TRUE(c->send_raw("NOT HTTP AT ALL\r\n\r\n"));
     EXPECT_EQ(c->read_reply().status, 400);
   }
+}
+
+TEST_F(HttpServiceTest, ABodyOfUnknownLengthIsRefusedNotReadAsTheNextRequest) {
+  serve();
+  // Only "chunked" is decoded. With another last transfer coding the body's length is unknown;
+  // read as no body, its bytes would run as a second request (smuggled past a proxy that framed
+  // the message differently).
+  ASSERT_EQ(
+      client()
+          ->post(
+              "/filters",
+              R"J({"name":"blogs","filterExpression":"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\")"})J")
+          .status,
+      200);
+  const std::string smuggled = "DELETE /filters/blogs HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string coding : {"chunked, identity", "identity", "gzip, chunked", "gzip"}) {
+    auto c = client();
+    ASSERT_TRUE(c->send_raw("POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+                            coding + "\r\n\r\n" + smuggled));
+    const Reply r = c->read_reply();
+    EXPECT_EQ(r.status, 400) << coding;
+    EXPECT_TRUE(has(r.body, "Transfer-Encoding")) << r.body;
+    EXPECT_EQ(c->read_reply().status, 0) << coding << ": the body ran as a request";
+  }
+  auto c = client();  // a second Transfer-Encoding field is refused too
+  ASSERT_TRUE(
+      c->send_raw("POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  "Transfer-Encoding: identity\r\n\r\n" +
+                  smuggled));
+  EXPECT_EQ(c->read_reply().status, 400);
+  EXPECT_EQ(c->read_reply().status, 0);
+  // Plain chunked bodies are read.
+  auto d = client();
+  const std::string body = R"({"userId":"user-0001","campaignArn":"als"})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  ASSERT_TRUE(d->send_raw(
+      "POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n"));
+  EXPECT_EQ(d->read_reply().status, 200);
+  EXPECT_EQ(client()->get("/filters/blogs").status, 200);
 }
 
 TEST_F(HttpServiceTest, SlowAndIdleClientsAreDisconnected) {
