@@ -53,6 +53,7 @@ class Server {
   net::strand<net::io_context::executor_type> strand_;  // the acceptor's and the timer's
   tcp::acceptor acceptor_;
   net::steady_timer retrain_timer_;
+  net::steady_timer accept_timer_;  // the pause after a failed accept
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
 };
@@ -262,7 +263,8 @@ Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16
       ioc_(threads > 0 ? threads : 1),
       strand_(net::make_strand(ioc_)),
       acceptor_(strand_),
-      retrain_timer_(strand_) {
+      retrain_timer_(strand_),
+      accept_timer_(strand_) {
   beast::error_code ec;
   tcp::endpoint endpoint;
   const net::ip::address address = net::ip::make_address(host, ec);
@@ -309,14 +311,21 @@ Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16
 void Server::accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping || !acceptor_.is_open()) return;
-    if (!ec) {
-      beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
-      socket.set_option(tcp::no_delay(true), ignored);
-      const bool refuse = ++connections > options.max_connections;
-      auto session = std::make_shared<Session>(std::move(socket), *this);
-      add(session);
-      session->run(refuse);
+    if (ec) {
+      // Out of file descriptors, say: accepting again at once fails again at once, a loop that
+      // takes a whole core. The connection waits in the backlog while we wait a little.
+      accept_timer_.expires_after(std::chrono::milliseconds(50));
+      accept_timer_.async_wait([this](beast::error_code e) {
+        if (!e && !stopping) accept();
+      });
+      return;
     }
+    beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
+    socket.set_option(tcp::no_delay(true), ignored);
+    const bool refuse = ++connections > options.max_connections;
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    add(session);
+    session->run(refuse);
     accept();
   });
 }
@@ -356,6 +365,7 @@ void Server::stop() {
     beast::error_code ec;
     acceptor_.close(ec);
     retrain_timer_.cancel();
+    accept_timer_.cancel();
   });
   for (const auto& s : open) s->stop_if_idle();
   open.clear();

@@ -4,10 +4,13 @@
 #include "tailor/service/http_service.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -602,6 +605,51 @@ TEST_F(HttpServiceTest, AnHttp10ClientAskingForKeepAliveIsToldItIsKept) {
   r = c->read_reply();
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(c->closed_by_server());  // without keep-alive, HTTP/1.0 closes
+}
+
+// CPU seconds this process has used.
+double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+TEST_F(HttpServiceTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
+  serve();
+  // A socket made while descriptors remain, connected when none does: the server's accept fails
+  // with EMFILE for as long as the limit holds.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit none = saved;
+  none.rlim_cur = static_cast<rlim_t>(lowest_free);  // every descriptor below it is in use
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const double spent = process_cpu_seconds() - before;
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_EQ(connected, 0);
+  // Retrying accept at once fails at once: a loop that took a whole core (about 0.5 s here).
+  EXPECT_LT(spent, 0.1);
+  // Descriptors back, the waiting connection is accepted and answered.
+  const std::string request = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  timeval tv{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char reply[64] = {};
+  EXPECT_GT(::recv(fd, reply, sizeof reply - 1, 0), 0);
+  EXPECT_TRUE(has(reply, "200 OK")) << reply;
+  ::close(fd);
 }
 
 TEST_F(HttpServiceTest, StopAnswersNothingMoreAndRestartServesTheSameState) {
