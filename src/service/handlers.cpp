@@ -474,7 +474,7 @@ HttpResponse HttpService::Impl::route(const HttpRequest& request, Endpoint& endp
     case Endpoint::ListSolutions:
       return list_solutions();
     case Endpoint::CreateSolutionVersion:
-      return create_solution_version(name);
+      return create_solution_version(name, request.body);
     case Endpoint::Health:
       return json_response(
           200, "{\"status\":\"ok\",\"solutions\":" + std::to_string(solutions.size()) + "}");
@@ -795,15 +795,35 @@ HttpResponse HttpService::Impl::list_solutions() const {
   return json_response(200, out + "]}");
 }
 
-HttpResponse HttpService::Impl::create_solution_version(const std::string& name) {
+HttpResponse HttpService::Impl::create_solution_version(const std::string& name,
+                                                        const std::string& body) {
   Served& s = solution(name);
+  const char* mode = options.retrain_mode == TrainingMode::Update ? "UPDATE" : "FULL";
+  // No body, or CreateSolutionVersion's: the mode is the server's (--retrain-mode), so a request
+  // for another one is refused rather than done differently.
+  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    each_member(object_of(parse_body(body), "the body"), "",
+                [&](std::string_view key, dom::element v) {
+                  if (key == "trainingMode") {
+                    const std::string asked = string_of(v, key);
+                    if (asked != mode) {
+                      throw invalid("trainingMode " + asked + ": this server retrains in " + mode +
+                                    " mode (--retrain-mode)");
+                    }
+                  } else if (key == "solutionArn") {
+                    string_of(v, key);  // the path names the solution
+                  } else {
+                    throw invalid("unknown key " + json_quoted(std::string(key)) +
+                                  " (expected trainingMode, solutionArn)");
+                  }
+                });
+  }
   if (!s.campaign->retrain_async()) {
     throw ApiError{409, "ResourceInUseException",
                    "solution " + json_quoted(s.name) + " is already training a new version"};
   }
   return json_response(202, "{\"solutionArn\":" + json_quoted(s.name) +
-                                ",\"status\":\"CREATE IN_PROGRESS\",\"trainingMode\":\"" +
-                                (options.retrain_mode == TrainingMode::Update ? "UPDATE" : "FULL") +
+                                ",\"status\":\"CREATE IN_PROGRESS\",\"trainingMode\":\"" + mode +
                                 "\"}");
 }
 

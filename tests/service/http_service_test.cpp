@@ -358,6 +358,12 @@ TEST_F(HttpServiceTest, SolutionsListedAndRetrainedInTheBackground) {
       << r.body;
   r = c->post("/solutions/nope/versions", "");
   EXPECT_EQ(r.status, 404);
+  // A body is read, not ignored: a trainingMode other than the server's would not be done.
+  r = c->post("/solutions/pop/versions", R"({"trainingMode":"UPDATE"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(has(r.body, "FULL")) << r.body;
+  EXPECT_EQ(c->post("/solutions/pop/versions", "not json").status, 400);
+  EXPECT_EQ(c->post("/solutions/pop/versions", R"({"trainingMod":"FULL"})").status, 400);
   r = c->get("/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(has(r.headers.at("content-type"), "text/plain")) << r.headers.at("content-type");
