@@ -9,6 +9,7 @@
 #include <exception>
 #include <new>
 #include <string_view>
+#include <unordered_set>
 
 #include "io/json.hpp"
 #include "service/service_impl.hpp"
@@ -105,12 +106,13 @@ dom::element parse_body(const std::string& body) {
 // Calls fn(key, value) for each member that is not null; a key given twice is an error.
 template <typename Fn>
 void each_member(dom::object object, std::string_view where, Fn&& fn) {
-  std::vector<std::string_view> seen;
+  // A set, not a list: a body under the size limit can hold 100,000 keys, and comparing each with
+  // every one before it took seconds of a worker.
+  std::unordered_set<std::string_view> seen;
   for (dom::key_value_pair member : object) {
-    for (std::string_view k : seen) {
-      if (k == member.key) throw invalid(std::string(where) + std::string(member.key) + " twice");
+    if (!seen.insert(member.key).second) {
+      throw invalid(std::string(where) + std::string(member.key) + " twice");
     }
-    seen.push_back(member.key);
     if (member.value.is_null()) continue;
     fn(member.key, member.value);
   }

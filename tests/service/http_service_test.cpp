@@ -658,6 +658,29 @@ TEST_F(HttpServiceTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
   ::close(fd);
 }
 
+TEST_F(HttpServiceTest, AnObjectOfManyKeysIsReadInLinearTime) {
+  serve();
+  // 90,000 keys in a body under the 1 MiB limit: each key was compared with every one before
+  // it (looking for a key given twice), some 4e9 comparisons, seconds of a worker per request.
+  std::string keys;
+  for (int k = 0; k < 90000; ++k) keys += (k ? ",\"" : "\"") + std::to_string(k) + "\":\"\"";
+  const std::string body = R"({"userId":"user-0001","campaignArn":"als","context":{)" + keys + "}}";
+  ASSERT_LT(body.size(), 1048576u);
+  auto c = client();
+  const double before = process_cpu_seconds();
+  const Reply r = c->post("/recommendations", body);
+  const double spent = process_cpu_seconds() - before;
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(has(r.body, "more than the limit of 150")) << r.body;
+  EXPECT_LT(spent, 2.0);  // milliseconds of work when linear
+  // A key given twice is still refused.
+  EXPECT_TRUE(has(
+      c->post("/recommendations",
+              R"({"userId":"user-0001","campaignArn":"als","context":{"a":"1","b":"2","a":"3"}})")
+          .body,
+      "a twice"));
+}
+
 TEST_F(HttpServiceTest, StopAnswersNothingMoreAndRestartServesTheSameState) {
   serve();
   {
