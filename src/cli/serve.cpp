@@ -2,6 +2,7 @@
 // tailor serve: the group's solutions over HTTP (HttpService) until SIGTERM or SIGINT.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +79,15 @@ int run_serve(const Common& common, const ServeArgs& a) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Each connection is a descriptor: under a shell's usual soft limit (1024) the server would run
+  // out of them before its connection limit, and clients past it would wait unanswered instead
+  // of being told 429. The soft limit may be raised to the hard one.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   HttpService service(open_store(common, StoreAccess::ReadWrite), options);
   service.start(a.host, static_cast<std::uint16_t>(a.port), common.threads);
