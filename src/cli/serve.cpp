@@ -2,8 +2,10 @@
 // tailor serve: the group's solutions over HTTP (HttpService) until SIGTERM or SIGINT.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -78,6 +80,15 @@ int run_serve(const Common& common, const ServeArgs& a) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Each connection is a descriptor: under a shell's usual soft limit (1024) the server would run
+  // out of them before its connection limit, and clients past it would wait unanswered instead
+  // of being told 429. The soft limit may be raised to the hard one.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   HttpService service(open_store(common, StoreAccess::ReadWrite), options);
   service.start(a.host, static_cast<std::uint16_t>(a.port), common.threads);
   const bool v6 = a.host.find(':') != std::string::npos;
@@ -88,7 +99,12 @@ int run_serve(const Common& common, const ServeArgs& a) {
   sigwait(&signals, &signal);
   std::fprintf(stderr, "tailor serve: %s, stopping\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   service.stop();  // in-flight requests are answered; acknowledged events are already durable
-  return 0;
+  // A retrain still running is not waited for: it can take minutes on a large group, and a
+  // supervisor waits 5 seconds. Its version is not saved, as after a SIGKILL, which the store
+  // survives (a half-written version file is removed when the group is next opened).
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <exception>
 #include <new>
 #include <string_view>
+#include <unordered_set>
 
 #include "io/json.hpp"
 #include "service/service_impl.hpp"
@@ -106,12 +107,13 @@ dom::element parse_body(const std::string& body) {
 // Calls fn(key, value) for each member that is not null; a key given twice is an error.
 template <typename Fn>
 void each_member(dom::object object, std::string_view where, Fn&& fn) {
-  std::vector<std::string_view> seen;
+  // A set, not a list: a body under the size limit can hold 100,000 keys, and comparing each with
+  // every one before it took seconds of a worker.
+  std::unordered_set<std::string_view> seen;
   for (dom::key_value_pair member : object) {
-    for (std::string_view k : seen) {
-      if (k == member.key) throw invalid(std::string(where) + std::string(member.key) + " twice");
+    if (!seen.insert(member.key).second) {
+      throw invalid(std::string(where) + std::string(member.key) + " twice");
     }
-    seen.push_back(member.key);
     if (member.value.is_null()) continue;
     fn(member.key, member.value);
   }
@@ -198,8 +200,11 @@ std::string record_text(dom::element record, const std::string& prefix) {
 }
 
 std::string put_report_json(const PutReport& r) {
+  // duplicates: accepted events whose eventId was stored before (a retry), not stored again; a
+  // client counting what it stored must not count them twice.
   std::string out = "{\"accepted\":" + std::to_string(r.accepted) +
-                    ",\"rejected\":" + std::to_string(r.rejected) + ",\"errors\":[";
+                    ",\"rejected\":" + std::to_string(r.rejected) +
+                    ",\"duplicates\":" + std::to_string(r.duplicates) + ",\"errors\":[";
   for (std::size_t k = 0; k < r.errors.size(); ++k) {
     if (k) out += ",";
     // RowError::line numbers the records of the call from 1; the API numbers them from 0.
@@ -471,7 +476,7 @@ HttpResponse HttpService::Impl::route(const HttpRequest& request, Endpoint& endp
     case Endpoint::ListSolutions:
       return list_solutions();
     case Endpoint::CreateSolutionVersion:
-      return create_solution_version(name);
+      return create_solution_version(name, request.body);
     case Endpoint::Health:
       return json_response(
           200, "{\"status\":\"ok\",\"solutions\":" + std::to_string(solutions.size()) + "}");
@@ -793,15 +798,35 @@ HttpResponse HttpService::Impl::list_solutions() const {
   return json_response(200, out + "]}");
 }
 
-HttpResponse HttpService::Impl::create_solution_version(const std::string& name) {
+HttpResponse HttpService::Impl::create_solution_version(const std::string& name,
+                                                        const std::string& body) {
   Served& s = solution(name);
+  const char* mode = options.retrain_mode == TrainingMode::Update ? "UPDATE" : "FULL";
+  // No body, or CreateSolutionVersion's: the mode is the server's (--retrain-mode), so a request
+  // for another one is refused rather than done differently.
+  if (body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    each_member(object_of(parse_body(body), "the body"), "",
+                [&](std::string_view key, dom::element v) {
+                  if (key == "trainingMode") {
+                    const std::string asked = string_of(v, key);
+                    if (asked != mode) {
+                      throw invalid("trainingMode " + asked + ": this server retrains in " + mode +
+                                    " mode (--retrain-mode)");
+                    }
+                  } else if (key == "solutionArn") {
+                    string_of(v, key);  // the path names the solution
+                  } else {
+                    throw invalid("unknown key " + json_quoted(std::string(key)) +
+                                  " (expected trainingMode, solutionArn)");
+                  }
+                });
+  }
   if (!s.campaign->retrain_async()) {
     throw ApiError{409, "ResourceInUseException",
                    "solution " + json_quoted(s.name) + " is already training a new version"};
   }
   return json_response(202, "{\"solutionArn\":" + json_quoted(s.name) +
-                                ",\"status\":\"CREATE IN_PROGRESS\",\"trainingMode\":\"" +
-                                (options.retrain_mode == TrainingMode::Update ? "UPDATE" : "FULL") +
+                                ",\"status\":\"CREATE IN_PROGRESS\",\"trainingMode\":\"" + mode +
                                 "\"}");
 }
 

@@ -53,6 +53,7 @@ class Server {
   net::strand<net::io_context::executor_type> strand_;  // the acceptor's and the timer's
   tcp::acceptor acceptor_;
   net::steady_timer retrain_timer_;
+  net::steady_timer accept_timer_;  // the pause after a failed accept
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
 };
@@ -71,6 +72,7 @@ class Session : public std::enable_shared_from_this<Session> {
         HttpResponse r;
         r.status = 429;
         r.body = "{\"__type\":\"LimitExceededException\",\"message\":\"too many connections\"}";
+        self->server_.service.metrics.record(Endpoint::Other, r.status, 0);
         self->send(std::move(r), false, true);
       } else {
         self->wait_request();
@@ -106,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_header() {
+    version_ = 11;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(server_.options.max_header_bytes, 0xFFFFFFFFu)));
@@ -119,6 +122,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    // Only "chunked" is decoded, as the one Transfer-Encoding. With another last coding the
+    // body's length is unknown (RFC 9112 6.3): read as no body, its bytes would be taken for the
+    // next request, one a proxy framing the message differently never saw.
+    const auto& header = parser_->get();
+    const auto codings = header.count(http::field::transfer_encoding);
+    if (codings > 1 ||
+        (codings == 1 && !beast::iequals(header[http::field::transfer_encoding], "chunked"))) {
+      return refuse(400, "InvalidInputException",
+                    "malformed HTTP request: Transfer-Encoding must be chunked alone");
+    }
     // curl and others wait for "100 Continue" before sending a larger body.
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -159,6 +172,11 @@ class Session : public std::enable_shared_from_this<Session> {
       message = "malformed HTTP request: " + ec.message();
     }
     if (!type) return close();  // the peer went away or was too slow: nothing to answer
+    refuse(status, type, message);
+  }
+
+  // Answers a request that is not read further, and closes the connection.
+  void refuse(int status, const char* type, const std::string& message) {
     HttpResponse r;
     r.status = status;
     r.body = std::string("{\"__type\":\"") + type + "\",\"message\":";
@@ -178,6 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.authorization = std::string(req[http::field::authorization]);
     request.body = std::move(req.body());
     const bool keep = req.keep_alive();
+    version_ = req.version();
     send(server_.service.handle(request), keep, false);
   }
 
@@ -186,7 +205,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(HttpResponse r, bool keep_alive, bool drain) {
     keep_alive = keep_alive && !server_.stopping;
     response_ = {};
-    response_.version(11);
+    // The request's version: an HTTP/1.0 client keeps the connection only when told keep-alive.
+    response_.version(version_);
     response_.result(static_cast<unsigned>(r.status));
     response_.set(http::field::server, "tailor");
     response_.set(http::field::content_type, r.content_type);
@@ -232,7 +252,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   std::chrono::steady_clock::time_point deadline_;
-  bool idle_ = false;  // waiting for a request (only touched on the session's strand)
+  bool idle_ = false;      // waiting for a request (only touched on the session's strand)
+  unsigned version_ = 11;  // of the request answered (11 for one that could not be read)
 };
 
 Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16_t port,
@@ -242,7 +263,8 @@ Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16
       ioc_(threads > 0 ? threads : 1),
       strand_(net::make_strand(ioc_)),
       acceptor_(strand_),
-      retrain_timer_(strand_) {
+      retrain_timer_(strand_),
+      accept_timer_(strand_) {
   beast::error_code ec;
   tcp::endpoint endpoint;
   const net::ip::address address = net::ip::make_address(host, ec);
@@ -289,14 +311,21 @@ Server::Server(HttpService::Impl& service_, const std::string& host, std::uint16
 void Server::accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping || !acceptor_.is_open()) return;
-    if (!ec) {
-      beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
-      socket.set_option(tcp::no_delay(true), ignored);
-      const bool refuse = ++connections > options.max_connections;
-      auto session = std::make_shared<Session>(std::move(socket), *this);
-      add(session);
-      session->run(refuse);
+    if (ec) {
+      // Out of file descriptors, say: accepting again at once fails again at once, a loop that
+      // takes a whole core. The connection waits in the backlog while we wait a little.
+      accept_timer_.expires_after(std::chrono::milliseconds(50));
+      accept_timer_.async_wait([this](beast::error_code e) {
+        if (!e && !stopping) accept();
+      });
+      return;
     }
+    beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
+    socket.set_option(tcp::no_delay(true), ignored);
+    const bool refuse = ++connections > options.max_connections;
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    add(session);
+    session->run(refuse);
     accept();
   });
 }
@@ -336,6 +365,7 @@ void Server::stop() {
     beast::error_code ec;
     acceptor_.close(ec);
     retrain_timer_.cancel();
+    accept_timer_.cancel();
   });
   for (const auto& s : open) s->stop_if_idle();
   open.clear();

@@ -83,7 +83,7 @@ struct HttpService::Impl {
   HttpResponse describe_filter(const std::string& name) const;
   HttpResponse delete_filter(const std::string& name);
   HttpResponse list_solutions() const;
-  HttpResponse create_solution_version(const std::string& name);
+  HttpResponse create_solution_version(const std::string& name, const std::string& body);
 };
 
 }  // namespace tailor

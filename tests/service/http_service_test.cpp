@@ -4,9 +4,13 @@
 #include "tailor/service/http_service.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -230,7 +234,13 @@ TEST_F(HttpServiceTest, EventsAreDurableWhenAcknowledged) {
       {"eventId":"e1","eventType":"read","itemId":"item-0001","sentAt":1767314726},
       {"eventId":"e2","eventType":"read","itemId":"item-0002","sentAt":1767314727}]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"errors":[]})");
+  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"duplicates":0,"errors":[]})");
+  // A retry of an acknowledged event is accepted but not stored twice, and says so.
+  r = c->post("/events", R"({"sessionId":"s1","userId":"http-user","eventList":[
+      {"eventId":"e1","eventType":"read","itemId":"item-0001","sentAt":1767314726},
+      {"eventId":"e3","eventType":"read","itemId":"item-0003","sentAt":1767314728}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"accepted":2,"rejected":0,"duplicates":1,"errors":[]})");
   // Read but refused by the group (a property the schema lacks): the rest is stored.
   r = c->post("/events", R"({"sessionId":"s1","userId":"http-user-2","eventList":[
       {"eventType":"read","itemId":"item-0001","sentAt":1767314726},
@@ -238,7 +248,8 @@ TEST_F(HttpServiceTest, EventsAreDurableWhenAcknowledged) {
        "properties":"{\"device\":\"phone\"}"}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(
-      has(r.body, R"({"accepted":1,"rejected":1,"errors":[{"index":1,"field":"properties")"))
+      has(r.body,
+          R"({"accepted":1,"rejected":1,"duplicates":0,"errors":[{"index":1,"field":"properties")"))
       << r.body;
   // One unreadable event refuses the call: nothing of it is stored.
   r = c->post("/events", R"({"sessionId":"s1","userId":"bad-user","eventList":[
@@ -382,6 +393,12 @@ TEST_F(HttpServiceTest, SolutionsListedAndRetrainedInTheBackground) {
       << r.body;
   r = c->post("/solutions/nope/versions", "");
   EXPECT_EQ(r.status, 404);
+  // A body is read, not ignored: a trainingMode other than the server's would not be done.
+  r = c->post("/solutions/pop/versions", R"({"trainingMode":"UPDATE"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(has(r.body, "FULL")) << r.body;
+  EXPECT_EQ(c->post("/solutions/pop/versions", "not json").status, 400);
+  EXPECT_EQ(c->post("/solutions/pop/versions", R"({"trainingMod":"FULL"})").status, 400);
   r = c->get("/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_TRUE(has(r.headers.at("content-type"), "text/plain")) << r.headers.at("content-type");
@@ -509,6 +526,47 @@ TEST_F(HttpServiceTest, OversizedBodiesAndHeadersAreRefused) {
   }
 }
 
+TEST_F(HttpServiceTest, ABodyOfUnknownLengthIsRefusedNotReadAsTheNextRequest) {
+  serve();
+  // Only "chunked" is decoded. With another last transfer coding the body's length is unknown;
+  // read as no body, its bytes would run as a second request (smuggled past a proxy that framed
+  // the message differently).
+  ASSERT_EQ(
+      client()
+          ->post(
+              "/filters",
+              R"J({"name":"blogs","filterExpression":"EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN (\"read\")"})J")
+          .status,
+      200);
+  const std::string smuggled = "DELETE /filters/blogs HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string coding : {"chunked, identity", "identity", "gzip, chunked", "gzip"}) {
+    auto c = client();
+    ASSERT_TRUE(c->send_raw("POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " +
+                            coding + "\r\n\r\n" + smuggled));
+    const Reply r = c->read_reply();
+    EXPECT_EQ(r.status, 400) << coding;
+    EXPECT_TRUE(has(r.body, "Transfer-Encoding")) << r.body;
+    EXPECT_EQ(c->read_reply().status, 0) << coding << ": the body ran as a request";
+  }
+  auto c = client();  // a second Transfer-Encoding field is refused too
+  ASSERT_TRUE(
+      c->send_raw("POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  "Transfer-Encoding: identity\r\n\r\n" +
+                  smuggled));
+  EXPECT_EQ(c->read_reply().status, 400);
+  EXPECT_EQ(c->read_reply().status, 0);
+  // Plain chunked bodies are read.
+  auto d = client();
+  const std::string body = R"({"userId":"user-0001","campaignArn":"als"})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  ASSERT_TRUE(d->send_raw(
+      "POST /recommendations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n"));
+  EXPECT_EQ(d->read_reply().status, 200);
+  EXPECT_EQ(client()->get("/filters/blogs").status, 200);
+}
+
 TEST_F(HttpServiceTest, SlowAndIdleClientsAreDisconnected) {
   HttpServiceOptions options;
   options.read_timeout = std::chrono::milliseconds(200);
@@ -571,6 +629,91 @@ TEST_F(HttpServiceTest, ConnectionsBeyondTheLimitAreRefused) {
   const Reply r = c->get("/health");
   EXPECT_EQ(r.status, 429);
   EXPECT_TRUE(has(r.body, "LimitExceededException")) << r.body;
+  // The refusals are counted like every other answer, so that /metrics shows a server at its limit.
+  EXPECT_TRUE(has(a->get("/metrics").body,
+                  "tailor_http_requests_total{endpoint=\"other\",status=\"429\"} 1"));
+}
+
+TEST_F(HttpServiceTest, AnHttp10ClientAskingForKeepAliveIsToldItIsKept) {
+  serve();
+  auto c = client();
+  // An HTTP/1.0 connection closes after the answer unless the answer says keep-alive.
+  ASSERT_TRUE(c->send_raw("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  Reply r = c->read_reply();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "keep-alive");
+  ASSERT_TRUE(c->send_raw("GET /health HTTP/1.0\r\n\r\n"));
+  r = c->read_reply();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(c->closed_by_server());  // without keep-alive, HTTP/1.0 closes
+}
+
+// CPU seconds this process has used.
+double process_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+TEST_F(HttpServiceTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
+  serve();
+  // A socket made while descriptors remain, connected when none does: the server's accept fails
+  // with EMFILE for as long as the limit holds.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit none = saved;
+  none.rlim_cur = static_cast<rlim_t>(lowest_free);  // every descriptor below it is in use
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const double spent = process_cpu_seconds() - before;
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_EQ(connected, 0);
+  // Retrying accept at once fails at once: a loop that took a whole core (about 0.5 s here).
+  EXPECT_LT(spent, 0.1);
+  // Descriptors back, the waiting connection is accepted and answered.
+  const std::string request = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  timeval tv{20, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char reply[64] = {};
+  EXPECT_GT(::recv(fd, reply, sizeof reply - 1, 0), 0);
+  EXPECT_TRUE(has(reply, "200 OK")) << reply;
+  ::close(fd);
+}
+
+TEST_F(HttpServiceTest, AnObjectOfManyKeysIsReadInLinearTime) {
+  serve();
+  // 90,000 keys in a body under the 1 MiB limit: each key was compared with every one before
+  // it (looking for a key given twice), some 4e9 comparisons, seconds of a worker per request.
+  std::string keys;
+  for (int k = 0; k < 90000; ++k) keys += (k ? ",\"" : "\"") + std::to_string(k) + "\":\"\"";
+  const std::string body = R"({"userId":"user-0001","campaignArn":"als","context":{)" + keys + "}}";
+  ASSERT_LT(body.size(), 1048576u);
+  auto c = client();
+  const double before = process_cpu_seconds();
+  const Reply r = c->post("/recommendations", body);
+  const double spent = process_cpu_seconds() - before;
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(has(r.body, "more than the limit of 150")) << r.body;
+  EXPECT_LT(spent, 2.0);  // milliseconds of work when linear
+  // A key given twice is still refused.
+  EXPECT_TRUE(has(
+      c->post("/recommendations",
+              R"({"userId":"user-0001","campaignArn":"als","context":{"a":"1","b":"2","a":"3"}})")
+          .body,
+      "a twice"));
 }
 
 TEST_F(HttpServiceTest, StopAnswersNothingMoreAndRestartServesTheSameState) {

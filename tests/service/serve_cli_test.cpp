@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,11 +69,18 @@ struct Server {
   std::uint16_t port = 0;
   std::string first_line;
 
-  explicit Server(const std::string& group, const std::vector<std::string>& extra = {}) {
+  // `open_files`: when not 0, the child's soft limit on descriptors (as a shell's ulimit -n).
+  explicit Server(const std::string& group, const std::vector<std::string>& extra = {},
+                  rlim_t open_files = 0) {
     int out[2];
     if (::pipe(out) != 0) return;
     pid = ::fork();
     if (pid == 0) {
+      rlimit files{};
+      if (open_files != 0 && ::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+        files.rlim_cur = open_files;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+      }
       ::dup2(out[1], 1);
       ::close(out[0]);
       ::close(out[1]);
@@ -125,6 +134,51 @@ TEST(ServeCli, SigintStopsItToo) {
   Server server(make_group(dir));
   ASSERT_NE(server.port, 0) << server.first_line;
   EXPECT_EQ(server.stop(SIGINT), 0);
+}
+
+TEST(ServeCli, SigtermDuringARetrainDoesNotWaitForIt) {
+  // A retrain may take minutes on a large group, and a supervisor waits 5 seconds after SIGTERM:
+  // the process exits without the version in training, which is simply not saved.
+  TempDir dir;
+  const std::string group = make_group(dir);
+  ASSERT_EQ(tailor_cli("train " + group + " --recipe user-personalization --solution slow" +
+                       " --params '{\"factors\":128,\"iterations\":60}' --no-metrics"),
+            0);
+  Server server(group);
+  ASSERT_NE(server.port, 0) << server.first_line;
+  HttpClient c(server.port);
+  const Reply r = c.post("/solutions/slow/versions", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  StoreOptions o;
+  o.access = StoreAccess::ReadOnly;
+  EXPECT_EQ(Store::open(group, o)->versions("slow").size(), 1u);
+  Server again(group);  // the abandoned training left nothing that stops a restart
+  ASSERT_NE(again.port, 0) << again.first_line;
+  EXPECT_EQ(HttpClient(again.port)
+                .post("/recommendations", R"({"userId":"user-0001","campaignArn":"slow"})")
+                .status,
+            200);
+  EXPECT_EQ(again.stop(SIGTERM), 0);
+}
+
+TEST(ServeCli, ALowDescriptorLimitDoesNotCapConnectionsBelowTheirLimit) {
+  // Each connection is a descriptor. Under a shell's usual soft limit (1024, here 64) the server
+  // ran out of them before its own connection limit (1024): the next clients waited unanswered
+  // instead of being served or told 429. It raises the soft limit to the hard one.
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_max != RLIM_INFINITY && files.rlim_max < 256) GTEST_SKIP() << "hard limit";
+  TempDir dir;
+  Server server(make_group(dir), {}, 64);
+  ASSERT_NE(server.port, 0) << server.first_line;
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int k = 0; k < 100; ++k) {
+    clients.push_back(std::make_unique<HttpClient>(server.port, 5));
+    ASSERT_EQ(clients.back()->get("/health").status, 200) << "client " << k;
+  }
+  clients.clear();
+  EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
 TEST(ServeCli, EveryAcknowledgedEventSurvivesSigkillAndARestartServesIt) {
