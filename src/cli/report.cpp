@@ -24,24 +24,6 @@ struct ReportArgs {
   std::size_t users = 6;
 };
 
-// Each test user's top 25 from one model, one user after another (a report is not timed).
-std::vector<std::vector<ScoredItem>> ranked_lists(const Model& model,
-                                                  const EvaluationSplit& split) {
-  std::vector<std::vector<ScoredItem>> out(split.tests.size());
-  for (std::size_t k = 0; k < split.tests.size(); ++k) {
-    const TestUser& t = split.tests[k];
-    UserQuery q;
-    q.user = t.user;
-    q.history = t.input;
-    q.weights = t.input_weights;
-    q.refresh = split.fold_in_test_users;
-    ItemMask mask;
-    mask.excluded = t.input;
-    model.recommend(q, kMaxK, mask, out[k]);
-  }
-  return out;
-}
-
 struct Curves {
   std::vector<double> ndcg, precision, recall, coverage;
 };
@@ -133,8 +115,8 @@ int run_report(const Common& common, const ReportArgs& a) {
   const auto model = RecipeRegistry::create(version.config().recipe, version.config().params_json)
                          ->train(data, context);
   const auto baseline = RecipeRegistry::baseline()->train(data, context);
-  const auto model_lists = ranked_lists(*model, split);
-  const auto baseline_lists = ranked_lists(*baseline, split);
+  const auto model_lists = recommend_test_users(*model, split, kMaxK, execution);
+  const auto baseline_lists = recommend_test_users(*baseline, split, kMaxK, execution);
   const RankingMetrics model_metrics = evaluate(*model, split, d.items, execution);
   const RankingMetrics baseline_metrics = evaluate(*baseline, split, d.items, execution);
   const Curves mc = curves(model_lists, split, d.items),

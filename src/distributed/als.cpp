@@ -182,12 +182,8 @@ std::unique_ptr<AlsModel> train_als(MPI_Comm comm, const AlsParams& params, cons
   detail::init_rows(items, 0, params.init_scale, rng);
   detail::init_rows(users, 0, params.init_scale, rng);
 
-  detail::AlsKernelArgs args;
-  args.regularization = params.regularization;
-  args.alpha = params.alpha;
-  args.cg_steps = params.cg_steps;
-  args.cholesky = params.solver == AlsSolver::Cholesky;
-  args.threads = context.execution.num_threads;
+  const detail::AlsKernelArgs args =
+      detail::AlsKernelArgs::of(params, context.execution.num_threads);
 
   MPI_Datatype row_type;
   MPI_Type_contiguous(f, MPI_FLOAT, &row_type);

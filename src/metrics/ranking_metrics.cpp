@@ -140,14 +140,13 @@ EvaluationSplit split_for_evaluation(const EventColumns& events, Index num_users
   return split;
 }
 
-RankingMetrics evaluate(const Model& model, const EvaluationSplit& split, Index catalog_size,
-                        const ExecutionOptions& execution) {
-  RankingMetrics m;
-  const std::size_t n = split.tests.size();
-  if (n == 0) return m;
-  std::vector<std::vector<ScoredItem>> recs(n);
-  detail::parallel_for(n, execution.num_threads, [&](std::size_t k) {
-    const TestUser& t = split.tests[k];
+std::vector<std::vector<ScoredItem>> recommend_test_users(const Model& model,
+                                                          const EvaluationSplit& split,
+                                                          std::size_t k,
+                                                          const ExecutionOptions& execution) {
+  std::vector<std::vector<ScoredItem>> recs(split.tests.size());
+  detail::parallel_for(split.tests.size(), execution.num_threads, [&](std::size_t n) {
+    const TestUser& t = split.tests[n];
     UserQuery q;
     q.user = t.user;
     q.history = t.input;
@@ -155,8 +154,18 @@ RankingMetrics evaluate(const Model& model, const EvaluationSplit& split, Index 
     q.refresh = split.fold_in_test_users;
     ItemMask mask;
     mask.excluded = t.input;  // items already in the input are never counted
-    model.recommend(q, 25, mask, recs[k]);
+    model.recommend(q, k, mask, recs[n]);
   });
+  return recs;
+}
+
+RankingMetrics evaluate(const Model& model, const EvaluationSplit& split, Index catalog_size,
+                        const ExecutionOptions& execution) {
+  RankingMetrics m;
+  const std::size_t n = split.tests.size();
+  if (n == 0) return m;
+  const std::vector<std::vector<ScoredItem>> recs =
+      recommend_test_users(model, split, 25, execution);
   std::vector<char> recommended(std::max<Index>(catalog_size, model.num_items()), 0);
   std::vector<Index> ranked;
   for (std::size_t k = 0; k < n; ++k) {

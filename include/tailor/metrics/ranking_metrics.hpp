@@ -84,6 +84,13 @@ struct EvaluationSplit {
 TAILOR_EXPORT EvaluationSplit split_for_evaluation(const EventColumns& events, Index num_users,
                                                    const EvaluationOptions& options);
 
+/// The top `k` items for each test user, in split.tests' order, as evaluate() sees them: the
+/// user's input events are the history (folded in when split.fold_in_test_users) and are never
+/// recommended.
+TAILOR_EXPORT std::vector<std::vector<ScoredItem>> recommend_test_users(
+    const Model& model, const EvaluationSplit& split, std::size_t k,
+    const ExecutionOptions& execution = {});
+
 /// Recommends 25 items for each test user (their input excluded) and averages the metrics.
 /// `catalog_size` is the number of items coverage is measured against.
 TAILOR_EXPORT RankingMetrics evaluate(const Model& model, const EvaluationSplit& split,

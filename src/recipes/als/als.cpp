@@ -69,16 +69,6 @@ const std::vector<detail::ParamField<AlsParams>>& als_fields() {
   return fields;
 }
 
-detail::AlsKernelArgs kernel_args(const AlsParams& p, const TrainContext& context) {
-  detail::AlsKernelArgs args;
-  args.regularization = p.regularization;
-  args.alpha = p.alpha;
-  args.cg_steps = p.cg_steps;
-  args.cholesky = p.solver == AlsSolver::Cholesky;
-  args.threads = context.execution.num_threads;
-  return args;
-}
-
 detail::CsrView user_rows(const TrainingData& d) {
   return {d.user_offsets.data(), d.user_items.data(), d.user_values.data(), d.num_users};
 }
@@ -427,7 +417,8 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
   FactorMatrix users(data.num_users, params_.factors);
   detail::init_rows(items, 0, params_.init_scale, rng);
   detail::init_rows(users, 0, params_.init_scale, rng);
-  const detail::AlsKernelArgs args = kernel_args(params_, context);
+  const detail::AlsKernelArgs args =
+      detail::AlsKernelArgs::of(params_, context.execution.num_threads);
 
   for (int it = 1; it <= params_.iterations; ++it) {
     detail::als_solve_rows(users, items, user_rows(data), 0, args);
@@ -472,7 +463,7 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
   detail::init_rows(users, old_users, params_.init_scale, rng);
   // New items against the existing users, then new users against all items, then the new items
   // once more now that the new users have factors. Existing rows stay as trained.
-  detail::AlsKernelArgs args = kernel_args(params_, context);
+  detail::AlsKernelArgs args = detail::AlsKernelArgs::of(params_, context.execution.num_threads);
   args.cholesky = true;  // one exact solve per new row: there is no earlier solution to warm-start
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
   detail::als_solve_rows(users, items, user_rows(data), old_users, args);

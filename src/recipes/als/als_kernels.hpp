@@ -26,6 +26,17 @@ struct AlsKernelArgs {
   int cg_steps = 3;
   bool cholesky = false;
   int threads = 0;
+
+  /// The solver settings of a fit with `params` (the single-process and the distributed one).
+  static AlsKernelArgs of(const AlsParams& params, int threads) {
+    AlsKernelArgs args;
+    args.regularization = params.regularization;
+    args.alpha = params.alpha;
+    args.cg_steps = params.cg_steps;
+    args.cholesky = params.solver == AlsSolver::Cholesky;
+    args.threads = threads;
+    return args;
+  }
 };
 
 /// Gram matrix YᵀY + λI (f×f, exactly symmetric), computed once per sweep.
