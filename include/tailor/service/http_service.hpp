@@ -68,15 +68,16 @@ struct HttpResponse {
 ///
 /// Endpoints take and give Personalize's runtime JSON shapes (field names as in the AWS API):
 /// - `POST /recommendations` {userId | itemId, numResults, filterArn, filterValues, context,
-///   promotions, campaignArn} → {"itemList":[{"itemId","score","promotionName"}],
-///   "recommendationId"}. campaignArn names a solution (a plain name or the last part of an ARN;
-///   optional when the group has one); filterArn names a saved filter likewise.
+///   promotions, metadataColumns: {"ITEMS":[...]}, explain, campaignArn} →
+///   {"itemList":[{"itemId","score","promotionName","metadata","reason"}],"recommendationId"}.
+///   campaignArn names a solution (a plain name or the last part of an ARN; optional when the
+///   group has one); filterArn names a saved filter likewise.
 /// - `POST /personalize-ranking` {userId, inputList, filterArn, filterValues, context,
-///   campaignArn} → {"personalizedRanking":[...],"recommendationId"}.
+///   metadataColumns, campaignArn} → {"personalizedRanking":[...],"recommendationId"}.
 /// - `POST /events` {sessionId, userId, eventList:[1-10 events]}: answered 200 once the accepted
 ///   events are durable (concurrent requests share one sync), with
-///   {"accepted","rejected","errors"}; 400 when an event cannot be read (then none is stored) or
-///   none is accepted.
+///   {"accepted","rejected","duplicates","errors"}; 400 when an event cannot be read (then none is
+///   stored) or none is accepted.
 /// - `POST /users` {users:[{userId, properties}]}, `POST /items` {items:[{itemId, properties}]},
 ///   `POST /delete-users` {userIds:[...]}, `POST /delete-items` {itemIds:[...]}.
 /// - `POST /filters` {name, filterExpression}, `GET /filters`, `GET|DELETE /filters/{name}`.
