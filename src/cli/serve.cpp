@@ -42,9 +42,12 @@ std::string read_token(const std::string& path) {
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
     token.pop_back();
   }
-  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+  if (token.empty()) {
+    throw Error(ErrorCode::InvalidArgument, "--token-file " + path + " holds no token");
+  }
+  if (token.find_first_of(" \t\r\n") != std::string::npos) {
     throw Error(ErrorCode::InvalidArgument,
-                "--token-file " + path + " must hold one token (no spaces), found none");
+                "--token-file " + path + " must hold one token, without spaces or line breaks");
   }
   return token;
 }

@@ -246,6 +246,11 @@ TEST(ServeCli, BadOptionsExitTwoWithoutTakingTheLock) {
   EXPECT_EQ(tailor_cli("serve " + group + " --retrain-mode SOMETIMES"), 2);
   EXPECT_EQ(tailor_cli("serve " + group + " --port 70000"), 2);
   EXPECT_EQ(tailor_cli("serve " + group + " --token-file " + dir.path + "/missing"), 5);
+  // A token file must hold one token: empty, or two words, is refused before anything starts.
+  std::ofstream(dir.path + "/empty") << "\n";
+  EXPECT_EQ(tailor_cli("serve " + group + " --token-file " + dir.path + "/empty"), 2);
+  std::ofstream(dir.path + "/two") << "one two\n";
+  EXPECT_EQ(tailor_cli("serve " + group + " --token-file " + dir.path + "/two"), 2);
 }
 
 }  // namespace
