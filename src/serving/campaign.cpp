@@ -151,8 +151,9 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
   // Events only move item exposure and "now": they refresh the index at most once a second,
   // so that a stream of events does not rebuild it for every request.
   auto fresh = [&](const std::shared_ptr<const ContentCache>& c) {
+    // An event may name an item the group has not seen: the index must then cover it at once.
     if (!c || c->model != &model || c->generation != content_generation_.load() ||
-        (similar && !c->index->tfidf_built))
+        c->index->catalog != g.item_ids().size() || (similar && !c->index->tfidf_built))
       return false;
     return c->events == content_events_.load() ||
            std::chrono::steady_clock::now() - c->built_at < std::chrono::seconds(1);
@@ -231,7 +232,7 @@ Campaign::Impl::Resolved Campaign::Impl::resolve(const RecommendationRequest& re
                       "\" is not in the dataset group");
       const std::size_t want = request.num_results + request.excluded_item_ids.size() + 1;
       out.content = content(g, snap, true);
-      if (out.content && out.content->tfidf &&
+      if (out.content && out.content->tfidf && out.item < out.content->interactions.size() &&
           out.content->interactions[out.item] < detail::kContentSettle) {
         // An item with few interactions: its metadata's neighbours, blended with co-occurrence.
         out.live_neighbors = detail::content_neighbors(
