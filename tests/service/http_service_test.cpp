@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/sample.hpp"
+#include "common/temp_dir.hpp"
 #include "service/http_client.hpp"
 #include "tailor/error.hpp"
 #include "tailor/persistence/persistence.hpp"
@@ -29,16 +30,8 @@ namespace fs = std::filesystem;
 using test::HttpClient;
 using test::Reply;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    static int counter = 0;
-    path = (fs::temp_directory_path() /
-            ("tailor-service-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-               .string();
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("tailor-service") {}
 };
 
 // Trained once for the whole suite: each test gets a fresh store holding them.

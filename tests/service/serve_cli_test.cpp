@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/sample.hpp"
+#include "common/temp_dir.hpp"
 #include "service/http_client.hpp"
 #include "tailor/persistence/persistence.hpp"
 
@@ -29,17 +30,8 @@ namespace fs = std::filesystem;
 using test::HttpClient;
 using test::Reply;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    static int counter = 0;
-    path = (fs::temp_directory_path() /
-            ("tailor-serve-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-               .string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("tailor-serve", true) {}
 };
 
 // Runs the CLI to the end; returns its exit status.
