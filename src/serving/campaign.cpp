@@ -28,6 +28,7 @@ Campaign::Impl::Impl(std::shared_ptr<LiveDatasetGroup> group, Solution solution,
 }
 
 Campaign::Impl::~Impl() {
+  closing_ = true;
   subscription_.reset();  // no change reaches a campaign being destroyed
   wait_for_retrain();
 }

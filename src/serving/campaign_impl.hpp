@@ -122,6 +122,9 @@ struct Campaign::Impl {
   std::mutex retrain_mutex_;
   std::thread retrain_thread_;
   std::atomic<bool> retraining_{false};
+  // Set by the destructor: a background retrain stops at its training's next progress step and
+  // deploys nothing, so that destroying a campaign does not wait for a whole training.
+  std::atomic<bool> closing_{false};
   std::atomic<std::size_t> events_since_training_{0};
   std::atomic<double> last_training_seconds_{0};
   mutable std::mutex retrain_error_mutex_;

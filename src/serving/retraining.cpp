@@ -11,6 +11,10 @@
 namespace tailor {
 
 namespace {
+// Thrown from a training's progress callback when the campaign is being destroyed; not an error:
+// nothing reports it, and it never leaves the retrain thread.
+struct RetrainCancelled {};
+
 double seconds_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -52,9 +56,14 @@ SolutionVersion Campaign::Impl::train_and_deploy() {
   const std::shared_ptr<const SolutionVersion> served = snapshot()->version;
   TrainOptions training = options_.training;
   if (!training.item_features) training.item_features = std::move(c.features);
+  training.progress = [this, report = std::move(training.progress)](const TrainingProgress& p) {
+    if (closing_.load()) throw RetrainCancelled{};
+    if (report) report(p);
+  };
   SolutionVersion trained =
       solution_.train(std::move(c.events), c.users, c.items, training,
                       options_.training.mode == TrainingMode::Update ? served.get() : nullptr);
+  if (closing_.load()) throw RetrainCancelled{};
   deploy(trained, std::move(c.lengths), c.rows);  // a copy shares the model
   return trained;
 }
@@ -70,6 +79,8 @@ void Campaign::Impl::retrain() {
   std::optional<SolutionVersion> trained;
   try {
     trained = train_and_deploy();
+  } catch (const RetrainCancelled&) {
+    throw;  // the campaign is being destroyed: nobody is left to tell
   } catch (const std::exception& e) {
     failed(e.what());
     throw;

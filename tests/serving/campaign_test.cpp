@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <random>
 #include <set>
+#include <string>
+#include <thread>
 #include <tuple>
 
 #include "common/cpu_targets.hpp"
@@ -332,6 +335,41 @@ TEST(ServingCampaign, RetrainSwapsTheVersionWhileServing) {
   campaign->wait_for_retrain();
   EXPECT_NE(campaign->version(), first);
   EXPECT_EQ(campaign->get_recommendations(req).items.size(), 25u);
+}
+
+TEST(ServingCampaign, DestroyingACampaignStopsItsBackgroundRetrainAtTheNextIteration) {
+  auto group = sample_group();
+  // Seconds of training: without the stop the destructor would wait for all of it.
+  constexpr int kIterations = 1000;  // the most a solution may ask for
+  Solution solution({"als",
+                     "user-personalization",
+                     R"({"factors": 64, "iterations": )" + std::to_string(kIterations) + "}",
+                     {}});
+  SolutionVersion v = group->read([&](const DatasetGroup& g) {
+    TrainOptions o;
+    o.compute_metrics = false;
+    Solution quick({"als", "user-personalization", R"({"factors": 8, "iterations": 1})", {}});
+    return quick.train(g, o);
+  });
+  std::atomic<int> iterations{0};
+  std::atomic<int> reports{0};
+  CampaignOptions options;
+  options.training.compute_metrics = false;
+  options.training.progress = [&](const TrainingProgress&) { ++iterations; };
+  options.on_retrain_error = [&](const std::string&) { ++reports; };
+  options.on_retrain_success = [&](const SolutionVersion&) { ++reports; };
+  auto campaign = std::make_unique<Campaign>(group, solution, std::move(v), options);
+  ASSERT_TRUE(campaign->retrain_async());
+  while (iterations.load() < 2) std::this_thread::yield();  // the training is under way
+  campaign.reset();
+  const int stopped_at = iterations.load();
+  EXPECT_LT(stopped_at, kIterations);
+  EXPECT_EQ(reports.load(), 0) << "a cancelled retrain is neither an error nor a success";
+  // The group is untouched and serves a new campaign.
+  auto again = make_campaign(group, "popularity-count");
+  RecommendationRequest req;
+  req.user_id = "user-0001";
+  EXPECT_EQ(again->get_recommendations(req).items.size(), 25u);
 }
 
 TEST(ServingCampaign, AutoRetrainAfterEnoughEvents) {

@@ -106,7 +106,8 @@ class TAILOR_EXPORT HttpService {
   /// filters saved through the API are kept in memory.
   HttpService(std::shared_ptr<LiveDatasetGroup> group, std::vector<SolutionVersion> versions,
               HttpServiceOptions options = {});
-  /// stop()s.
+  /// stop()s, then stops a background retrain at its training's next step (Campaign's
+  /// destructor): what it trained is neither saved nor served.
   ~HttpService();
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
@@ -117,8 +118,9 @@ class TAILOR_EXPORT HttpService {
   ///         host or when already started
   void start(const std::string& host = "127.0.0.1", std::uint16_t port = 8080, int threads = 0);
   /// Stops accepting, lets requests in flight finish and answers them, closes idle connections,
-  /// and joins the threads (forcing the rest closed after 4 seconds). Background retraining is
-  /// waited for. Safe to call more than once.
+  /// and joins the threads (forcing the rest closed after 4 seconds). A background retrain goes
+  /// on (and is saved and served when it ends); the destructor stops it. Safe to call more than
+  /// once.
   void stop();
   /// The bound port (the chosen one after start() with port 0); 0 before start().
   std::uint16_t port() const;

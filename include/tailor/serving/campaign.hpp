@@ -138,6 +138,8 @@ class TAILOR_EXPORT Campaign {
   /// @throws tailor::Error(NotFound) when the version's recipe is not registered
   Campaign(std::shared_ptr<LiveDatasetGroup> group, SolutionVersion version,
            CampaignOptions options = {});
+  /// Stops a background retrain at its training's next progress step (for ALS, the end of the
+  /// current iteration) and waits only for that; nothing it trained is deployed or reported.
   ~Campaign();
   Campaign(const Campaign&) = delete;
   Campaign& operator=(const Campaign&) = delete;
