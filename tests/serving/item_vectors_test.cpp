@@ -1,21 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The plug-in path of fresh content: a recipe defined here, outside the library, implements
-// Model::item_vectors() and Model::serving_settings(), and a campaign scores its items put after
-// training from their metadata, explores new items and applies recency, as it does for
+// The plug-in path of fresh content: a recipe outside the library (common/community_recipe.hpp)
+// implements Model::item_vectors() and Model::serving_settings(), and a campaign scores its items
+// put after training from their metadata, explores new items and applies recency, as it does for
 // user-personalization.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/community_recipe.hpp"
 #include "common/sample.hpp"
-#include "tailor/error.hpp"
 #include "tailor/recipes/item_features.hpp"
-#include "tailor/recipes/recipe.hpp"
 #include "tailor/serving/campaign.hpp"
 
 namespace tailor {
@@ -25,108 +22,9 @@ namespace {
 constexpr std::int64_t kNow = 1790000000;
 constexpr double kSecondsPerDay = 86400;
 
-// Two dimensions, one per community: an item's vector is its metadata's weight on
-// "COMMUNITY=Engineering Hub" and on "COMMUNITY=Sales Hub" (a hand-made attribute mapping over
-// the solution's featurizer), a user's the sum of their history's vectors.
-class CommunityModel : public Model, private ItemVectorSpace {
- public:
-  CommunityModel(std::string recipe, ServingSettings settings, bool softmax, AttributeMapping map,
-                 std::vector<float> vectors)
-      : recipe_(std::move(recipe)),
-        settings_(settings),
-        softmax_(softmax),
-        mapping_(std::move(map)),
-        vectors_(std::move(vectors)) {}
-
-  const std::string& recipe() const override { return recipe_; }
-  Index num_items() const override { return static_cast<Index>(vectors_.size() / 2); }
-  Index num_users() const override { return 0; }
-  bool personalized() const override { return true; }
-  ScoreKind score_kind() const override { return softmax_ ? ScoreKind::Softmax : ScoreKind::None; }
-  ServingSettings serving_settings() const override { return settings_; }
-  const ItemVectorSpace* item_vectors() const override { return this; }
-  void score_all(const UserQuery& query, std::vector<float>& scores) const override {
-    float u[2];
-    user_vector(query, u);
-    scores.resize(num_items());
-    for (Index i = 0; i < num_items(); ++i)
-      scores[i] = u[0] * vectors_[2 * i] + u[1] * vectors_[2 * i + 1];
-  }
-
- private:
-  std::size_t dimensions() const override { return 2; }
-  const float* item_vector(Index item) const override { return vectors_.data() + 2 * item; }
-  void user_vector(const UserQuery& query, float* out) const override {
-    out[0] = out[1] = 0;
-    for (Index i : query.history) {
-      if (i >= num_items()) continue;
-      out[0] += vectors_[2 * i];
-      out[1] += vectors_[2 * i + 1];
-    }
-  }
-  const AttributeMapping* attribute_mapping() const override { return &mapping_; }
-
-  std::string recipe_;
-  ServingSettings settings_;
-  bool softmax_;
-  AttributeMapping mapping_;
-  std::vector<float> vectors_;  // num_items × 2, row-major
-};
-
-class CommunityRecipe : public Recipe {
- public:
-  // `params`: "{}", or an object whose optional "recency_half_life" (days) sets recency and
-  // whose "softmax": false makes the model's responses carry no score.
-  CommunityRecipe(std::string name, std::string params)
-      : name_(std::move(name)), params_(std::move(params)) {
-    settings_.exploration_weight = 0.5f;
-    settings_.exploration_item_age_cut_off = 30;
-    if (const auto at = params_.find("\"recency_half_life\":"); at != std::string::npos)
-      settings_.recency_half_life = std::strtof(params_.c_str() + at + 20, nullptr);
-    softmax_ = params_.find("\"softmax\":false") == std::string::npos;
-  }
-  const std::string& name() const override { return name_; }
-  std::string params_json() const override { return params_; }
-  std::unique_ptr<Model> train(const TrainingData& data, const TrainContext&) const override {
-    TAILOR_THROW_IF(!data.item_features, ErrorCode::InvalidArgument, "no item features");
-    const ItemFeatureTable& table = *data.item_features;
-    AttributeMapping mapping;
-    mapping.featurizer = table.featurizer;
-    mapping.weights.setZero(static_cast<Eigen::Index>(table.featurizer.size()), 2);
-    const Index eng = table.featurizer.find("COMMUNITY=Engineering Hub");
-    const Index sales = table.featurizer.find("COMMUNITY=Sales Hub");
-    TAILOR_THROW_IF(eng == kNoIndex || sales == kNoIndex, ErrorCode::InvalidArgument,
-                    "no community features");
-    mapping.weights(eng, 0) = 1;
-    mapping.weights(sales, 1) = 1;
-    std::vector<float> vectors(2 * static_cast<std::size_t>(data.num_items), 0.0f);
-    for (Index i = 0; i < data.num_items && i < table.rows.size(); ++i) {
-      if (table.rows[i].empty()) continue;
-      const Eigen::VectorXf v = mapping.project(table.rows[i]);
-      vectors[2 * i] = v[0];
-      vectors[2 * i + 1] = v[1];
-    }
-    return std::make_unique<CommunityModel>(name_, settings_, softmax_, std::move(mapping),
-                                            std::move(vectors));
-  }
-
- private:
-  std::string name_, params_;
-  ServingSettings settings_;
-  bool softmax_ = true;
-};
-
 std::unique_ptr<Campaign> community_campaign(const std::shared_ptr<LiveDatasetGroup>& group,
                                              const std::string& params = "{}") {
-  static std::once_flag registered;
-  std::call_once(registered, [] {
-    RecipeRegistry::add("community-vectors",
-                        [](std::string_view json) {
-                          return std::make_unique<CommunityRecipe>("community-vectors",
-                                                                   std::string(json));
-                        },
-                        {});  // served only, never saved: no loader
-  });
+  test::add_community_recipe();
   Solution solution({"community", "community-vectors", params, {}});
   TrainOptions o;
   o.compute_metrics = false;
@@ -153,11 +51,13 @@ User engineer(const std::shared_ptr<LiveDatasetGroup>& group, const Model& model
       std::vector<Index> history;
       for (std::size_t r : g.interaction_rows_of(u)) history.push_back(g.interactions().items()[r]);
       UserQuery q;
+      q.user = u;  // as the campaign asks: the trained user's vector
       q.history = history;
       float v[2];
       model.item_vectors()->user_vector(q, v);
       if (v[0] > 2 * v[1] + 1) {
         out.id = std::string(g.user_ids().name(u));
+        out.query.user = u;
         out.history = std::move(history);
         break;
       }
