@@ -13,7 +13,6 @@
 #include "serving/request_checks.hpp"
 #include "serving/softmax.hpp"
 #include "tailor/error.hpp"
-#include "tailor/recipes/als.hpp"
 #include "tailor/recipes/ranking.hpp"
 
 namespace tailor {
@@ -146,8 +145,9 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
                                                                     const Snapshot& snap,
                                                                     bool similar) const {
   const Model& model = *snap.version->model();
-  const auto* als = dynamic_cast<const AlsModel*>(&model);
-  const bool uses = als && (als->metadata() || als->params().recency_half_life > 0);
+  const ServingSettings settings = model.serving_settings();
+  const ItemVectorSpace* space = model.item_vectors();
+  const bool uses = (space && space->attribute_mapping()) || settings.recency_half_life > 0;
   if (!g.items() || !(similar || uses)) return nullptr;
   // Events only move item exposure and "now": they refresh the index at most once a second,
   // so that a stream of events does not rebuild it for every request.
@@ -169,8 +169,8 @@ std::shared_ptr<const detail::ContentIndex> Campaign::Impl::content(const Datase
   built->generation = content_generation_.load();
   built->events = content_events_.load();
   built->built_at = std::chrono::steady_clock::now();
-  built->index = detail::build_content_index(
-      g, model, als ? als->params().exploration_item_age_cut_off : 0.0, similar);
+  built->index =
+      detail::build_content_index(g, model, settings.exploration_item_age_cut_off, similar);
   std::atomic_store(&content_, std::shared_ptr<const ContentCache>(built));
   return built->index;
 }
@@ -296,26 +296,31 @@ RecommendationResponse Campaign::Impl::get_personalized_ranking(
     positions.push_back(k);
   }
   std::vector<RankedItem> ranked = rank_items(model, user_query(r, *snap, request.context), kept);
-  // Items put after training are scored from their metadata (the model's attribute mapping),
-  // then the list is ranked again.
-  const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (als && r.content) {
+  // Items put after training are scored from their metadata (the attribute mapping of the
+  // model's ItemVectorSpace), then the list is ranked again.
+  if (r.content) {
     bool changed = false;
-    // Old items down-weighted (recency_half_life), then re-ranked.
-    if (const float h = als->params().recency_half_life; h > 0) {
+    // Old items down-weighted (ServingSettings::recency_half_life), then re-ranked.
+    const float h = model.serving_settings().recency_half_life;
+    if (h > 0) {
       for (RankedItem& x : ranked) {
         if (x.known) x.score -= r.content->penalty(x.item, h);
       }
       changed = true;
     }
-    Eigen::VectorXf u;
+    // Mapped vectors exist only for a model with an ItemVectorSpace (build_content_index).
+    const ItemVectorSpace* space = model.item_vectors();
+    std::vector<float> u;
     for (RankedItem& x : ranked) {
-      const float* v = x.known || x.item == kNoIndex ? nullptr : r.content->mapped_factors(x.item);
+      const float* v =
+          x.known || x.item == kNoIndex || !space ? nullptr : r.content->mapped_factors(x.item);
       if (!v) continue;
-      if (u.size() == 0) u = als->user_vector(user_query(r, *snap, request.context));
-      x.score = Eigen::Map<const Eigen::VectorXf>(v, u.size()).dot(u);
-      if (als->params().recency_half_life > 0)
-        x.score -= r.content->penalty(x.item, als->params().recency_half_life);
+      if (u.empty()) {
+        u.resize(space->dimensions());
+        space->user_vector(user_query(r, *snap, request.context), u.data());
+      }
+      x.score = detail::dot(v, u.data(), u.size());
+      if (h > 0) x.score -= r.content->penalty(x.item, h);
       x.known = changed = true;
     }
     if (changed) {

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "detail/topk.hpp"
+#include "tailor/error.hpp"
 
 namespace tailor::detail {
 
@@ -69,9 +70,12 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
   ci->tfidf_built = with_tfidf;
   if (with_tfidf) ci->tfidf = ItemFeatureTable::build(items, ci->catalog);
 
-  const auto* als = dynamic_cast<const AlsModel*>(&model);
-  if (!als || !als->metadata()) return ci;
-  const AttributeMapping& mapping = *als->metadata();
+  const ItemVectorSpace* space = model.item_vectors();
+  const AttributeMapping* mapping = space ? space->attribute_mapping() : nullptr;
+  if (!mapping) return ci;
+  TAILOR_THROW_IF(static_cast<std::size_t>(mapping->weights.cols()) != space->dimensions(),
+                  ErrorCode::Internal, "recipe ", model.recipe(), ": its attribute mapping gives ",
+                  mapping->weights.cols(), " dimensions, its vectors have ", space->dimensions());
   std::vector<Index> wanted;
   for (std::size_t k = 0; k < ci->by_age.size(); ++k) {
     if (age_seconds(ci->now, ci->created[k]) >= age_cut_off_days * kSecondsPerDay) break;
@@ -85,13 +89,13 @@ std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, c
   ci->mapped_row.assign(ci->catalog, kNoIndex);
   std::vector<Eigen::VectorXf> rows;
   for (Index i : wanted) {
-    const SparseFeatures f = mapping.featurizer.features(*items, i);
+    const SparseFeatures f = mapping->featurizer.features(*items, i);
     if (f.empty()) continue;
     ci->mapped_row[i] = static_cast<Index>(rows.size());
-    rows.push_back(mapping.project(f));
+    rows.push_back(mapping->project(f));
     if (i >= model.num_items()) ci->past_model.push_back(i);
   }
-  ci->mapped.resize(static_cast<Eigen::Index>(rows.size()), mapping.weights.cols());
+  ci->mapped.resize(static_cast<Eigen::Index>(rows.size()), mapping->weights.cols());
   for (std::size_t r = 0; r < rows.size(); ++r)
     ci->mapped.row(static_cast<Eigen::Index>(r)) = rows[r].transpose();
   return ci;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "tailor/data/dataset_group.hpp"
-#include "tailor/recipes/als.hpp"
 #include "tailor/recipes/item_features.hpp"
+#include "tailor/recipes/model.hpp"
 #include "tailor/types.hpp"
 
 namespace tailor::detail {
@@ -30,16 +30,17 @@ struct ContentIndex {
   std::vector<std::int64_t> created;        // parallel to by_age
   std::vector<std::uint32_t> interactions;  // per item: interaction rows (its exposure)
   std::vector<float> age_days;              // per item: days since creation (0 without one)
-  // Factors from metadata (AttributeMapping::project) of new items and of items past the model,
-  // when the model has a metadata mapping: mapped_row[item] is the row in `mapped` or kNoIndex.
+  // Vectors from metadata (AttributeMapping::project) of new items and of items past the model,
+  // when the model's ItemVectorSpace has an attribute mapping: mapped_row[item] is the row in
+  // `mapped` or kNoIndex.
   std::vector<Index> mapped_row;
-  FactorMatrix mapped;
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> mapped;
   std::vector<Index> past_model;  // items past the model's rows that have mapped factors
   // TF-IDF vectors fitted on the group's items (similar items of new items), or null.
   std::shared_ptr<const ItemFeatureTable> tfidf;
   bool tfidf_built = false;  // tfidf was asked for (it may still be null: no usable metadata)
 
-  // The recency penalty ln 2 · age / half-life of each item (AlsParams::recency_half_life),
+  // The recency penalty ln 2 · age / half-life of each item (ServingSettings::recency_half_life),
   // subtracted from scores; items past `age_days` get none.
   void penalise(float* scores, std::size_t n, float half_life) const {
     const float per_day = 0.69314718f / half_life;
@@ -56,6 +57,12 @@ struct ContentIndex {
   }
 };
 
+// v·u, both of n floats: an item's score from its vector and the user's (ItemVectorSpace).
+inline float dot(const float* v, const float* u, std::size_t n) {
+  const auto size = static_cast<Eigen::Index>(n);
+  return Eigen::Map<const Eigen::VectorXf>(v, size).dot(Eigen::Map<const Eigen::VectorXf>(u, size));
+}
+
 // Interactions at which an item's similar items weigh co-occurrence and metadata equally (items
 // with fewer get content_neighbors()), and at which a new item is no longer explored.
 inline constexpr std::uint32_t kContentSettle = 10;
@@ -64,9 +71,10 @@ inline constexpr std::uint32_t kContentSettle = 10;
 // (in days) before `now`.
 inline constexpr double kSecondsPerDay = 86400.0;
 
-// Builds the index; `model` is the served one (its metadata mapping, when an ALS model has one,
-// gives factors to the new items and to items put after training). `age_cut_off_days` bounds
-// which items get mapped factors for exploration; `with_tfidf` builds `tfidf` (similar items).
+// Builds the index; `model` is the served one (the attribute mapping of its ItemVectorSpace, when
+// it has one, gives vectors to the new items and to items put after training). `age_cut_off_days`
+// bounds which items get mapped vectors for exploration; `with_tfidf` builds `tfidf` (similar
+// items).
 std::shared_ptr<const ContentIndex> build_content_index(const DatasetGroup& g, const Model& model,
                                                         double age_cut_off_days,
                                                         bool with_tfidf = true);

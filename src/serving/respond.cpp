@@ -15,7 +15,6 @@
 #include "serving/campaign_impl.hpp"
 #include "serving/candidates.hpp"
 #include "serving/softmax.hpp"
-#include "tailor/recipes/als.hpp"
 
 namespace tailor {
 
@@ -60,7 +59,10 @@ bool Campaign::Impl::dense_scoring(const RecommendationRequest& request, const S
                                    const Resolved& r) {
   const Model& model = *snap.version->model();
   const bool cold = request.item_id.empty() && model.personalized() && r.history.empty();
-  return request.item_id.empty() && !cold && (snap.softmax_scores || !model.personalized());
+  // A request with item content (recency, vectors of items put after training: content()) ranks
+  // every item's score, adjusted or added: the catalog is scored whole, whatever the score kind.
+  return request.item_id.empty() && !cold &&
+         (snap.softmax_scores || !model.personalized() || r.content);
 }
 
 UserQuery Campaign::Impl::user_query(
@@ -81,11 +83,11 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
                                                const Ranked* batched) const {
   const Model& model = *snap.version->model();
   const bool similar = !request.item_id.empty();
-  // Recency (AlsParams::recency_half_life): scores lowered by the items' ages. The catalog is
-  // then scored exactly (the approximate scan's bounds hold for the model's own scores) and on
+  // Recency (ServingSettings::recency_half_life): scores lowered by the items' ages. The catalog
+  // is then scored exactly (the approximate scan's bounds hold for the model's own scores) and on
   // its own, not from a batched ranking of unadjusted scores.
-  const auto* als = similar ? nullptr : dynamic_cast<const AlsModel*>(&model);
-  const float half_life = als && r.content ? als->params().recency_half_life : 0.0f;
+  const ServingSettings settings = model.serving_settings();
+  const float half_life = !similar && r.content ? settings.recency_half_life : 0.0f;
   const Ranked* precomputed = half_life > 0 ? nullptr : batched;
   // Score on the snapshot, without locks.
   RecommendationResponse response;
@@ -150,17 +152,22 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     scores = owned.data();
     score_count = owned.size();
   }
-  // Items put after training that have factors from their metadata (the model's attribute
-  // mapping): scored with the user's vector and ranked with the model's own items.
-  const detail::ContentIndex* content = als && als->metadata() ? r.content.get() : nullptr;
-  Eigen::VectorXf user;
-  if (content) user = als->user_vector(user_query(r, snap, request.context));
+  // Items put after training that have vectors from their metadata (the attribute mapping of the
+  // model's ItemVectorSpace): scored with the user's vector and ranked with the model's own items.
+  const ItemVectorSpace* space = similar ? nullptr : model.item_vectors();
+  const detail::ContentIndex* content =
+      space && space->attribute_mapping() ? r.content.get() : nullptr;
+  std::vector<float> user;
+  if (content) {
+    user.resize(space->dimensions());
+    space->user_vector(user_query(r, snap, request.context), user.data());
+  }
   std::vector<ScoredItem> past_model;
   if (content && dense) {
     for (Index i : content->past_model) {
       if (i >= r.catalog) continue;
       const float* v = content->mapped_factors(i);
-      past_model.push_back({i, Eigen::Map<const Eigen::VectorXf>(v, user.size()).dot(user) -
+      past_model.push_back({i, detail::dot(v, user.data(), user.size()) -
                                    (half_life > 0 ? content->penalty(i, half_life) : 0.0f)});
     }
     if (snap.softmax_scores && !past_model.empty()) {
@@ -257,15 +264,14 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   // and recommendation id explore the same items.
   std::size_t explored_count = 0;
   if (content) {
-    const float weight = request.exploration_weight.value_or(als->params().exploration_weight);
+    const float weight = request.exploration_weight.value_or(settings.exploration_weight);
     const float cut_off =
-        request.exploration_item_age_cut_off.value_or(als->params().exploration_item_age_cut_off);
+        request.exploration_item_age_cut_off.value_or(settings.exploration_item_age_cut_off);
     const std::size_t slots = detail::exploration_slots(weight, k - promoted_count);
     const std::uint64_t seed =
         detail::exploration_seed(request.user_id, response.recommendation_id);
     std::vector<Index> seen = r.history;  // items the user knows are not explored
     std::sort(seen.begin(), seen.end());
-    const FactorMatrix& factors = als->item_factors();
     const std::vector<ScoredItem> explored = detail::explore(
         *content, user.data(), static_cast<int>(user.size()), cut_off, slots, seed,
         [&](Index i) {
@@ -274,7 +280,7 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
         },
         [&](Index i) -> const float* {
           if (const float* v = content->mapped_factors(i)) return v;
-          return i < factors.rows() ? factors.row(i).data() : nullptr;
+          return i < model.num_items() ? space->item_vector(i) : nullptr;
         });
     for (const ScoredItem& e : explored) {
       picks.push_back({e.item, e.score, false, false, false, true});

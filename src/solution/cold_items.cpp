@@ -12,7 +12,6 @@
 
 #include "serving/content.hpp"
 #include "tailor/error.hpp"
-#include "tailor/recipes/als.hpp"
 
 namespace tailor {
 
@@ -158,9 +157,13 @@ ColdItemReport evaluate_cold_items(const DatasetGroup& g, const SolutionConfig& 
   TAILOR_THROW_IF(!t.item_features, ErrorCode::InvalidArgument,
                   "cold-item evaluation: no item has a usable metadata feature");
   const SolutionVersion version = solution.train(train, n_users, n_items, t);
-  const auto* als = dynamic_cast<const AlsModel*>(version.model().get());
-  TAILOR_THROW_IF(!als || !als->metadata(), ErrorCode::InvalidArgument,
-                  "cold-item evaluation needs a user-personalization solution with item_metadata");
+  const Model& model = *version.model();
+  const ItemVectorSpace* space = model.item_vectors();
+  TAILOR_THROW_IF(!space || !space->attribute_mapping(), ErrorCode::InvalidArgument,
+                  "cold-item evaluation needs a solution whose recipe maps item metadata into "
+                  "item vectors (e.g. user-personalization with item_metadata); the model of "
+                  "recipe ",
+                  model.recipe(), " maps none");
 
   ColdItemReport report;
   report.cold_items = cold.size();
@@ -178,7 +181,7 @@ ColdItemReport evaluate_cold_items(const DatasetGroup& g, const SolutionConfig& 
   for (Index u : users) {
     UserQuery q;
     q.user = u;
-    als->score(q, cold, scores);
+    model.score(q, cold, scores);
     const std::vector<Index> ranked = by_score(cold, scores);
     report.cold_ndcg_at_10 += ndcg_at_k(ranked, held[u], 10) / n_test;
     report.cold_recall_at_25 += recall_at(ranked, held[u], 25) / n_test;
@@ -198,7 +201,6 @@ ColdItemReport evaluate_cold_items(const DatasetGroup& g, const SolutionConfig& 
   content.by_age = cold;
   content.created.assign(cold.size(), 0);
   content.interactions.assign(n_items, 0);
-  const FactorMatrix& factors = als->item_factors();
   constexpr std::size_t kList = 25;
   for (double w : o.exploration_weights) {
     ColdCatalogueRow row;
@@ -206,15 +208,16 @@ ColdItemReport evaluate_cold_items(const DatasetGroup& g, const SolutionConfig& 
     for (Index u : users) {
       UserQuery q;
       q.user = u;
-      const Eigen::VectorXf vec = als->user_vector(q);
+      std::vector<float> vec(space->dimensions());
+      space->user_vector(q, vec.data());
       const std::uint64_t seed =
           detail::exploration_seed(std::string(g.user_ids().name(u)), "cold-item-evaluation");
       const std::vector<ScoredItem> explored = detail::explore(
           content, vec.data(), static_cast<int>(vec.size()), 1.0,
           detail::exploration_slots(w, kList), seed,
           [&](Index i) { return !std::binary_search(seen[u].begin(), seen[u].end(), i); },
-          [&](Index i) { return factors.row(i).data(); });
-      als->score_all(q, scores);
+          [&](Index i) { return space->item_vector(i); });
+      model.score_all(q, scores);
       for (Index i : seen[u]) scores[i] = -std::numeric_limits<float>::infinity();
       for (const ScoredItem& e : explored) scores[e.item] = -std::numeric_limits<float>::infinity();
       std::vector<Index> all(n_items);
@@ -300,19 +303,17 @@ ColdItemReport evaluate_cold_items(const DatasetGroup& g, const SolutionConfig& 
     }
   }
 
-  // NDCG@10 on the usual split, with the metadata mapping and without.
+  // NDCG@10 on the usual split, with the metadata mapping and without: a recipe given no item
+  // features (TrainingData::item_features null) learns no mapping, whatever its parameters.
   TrainOptions usual;
   usual.execution = o.execution;
   usual.item_features = t.item_features;
   report.usual_ndcg_at_10_metadata = solution.train(events, n_users, n_items, usual)
                                          .metrics()
                                          ->normalized_discounted_cumulative_gain_at_10;
-  AlsParams plain = AlsParams::from_json(config.params_json);
-  plain.item_metadata = false;
-  SolutionConfig plain_config = config;
-  plain_config.params_json = plain.to_json();
-  report.usual_ndcg_at_10_plain = Solution(plain_config)
-                                      .train(std::move(events), n_users, n_items, usual)
+  TrainOptions plain = usual;
+  plain.item_features = nullptr;
+  report.usual_ndcg_at_10_plain = solution.train(std::move(events), n_users, n_items, plain)
                                       .metrics()
                                       ->normalized_discounted_cumulative_gain_at_10;
   return report;

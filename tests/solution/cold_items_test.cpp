@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/community_recipe.hpp"
 #include "common/sample.hpp"
 #include "tailor/error.hpp"
 
@@ -50,6 +51,40 @@ TEST(ColdItems, RefusesWhatItCannotEvaluate) {
   o.cold_share = 0.1;
   o.genre_field = "TITLE";  // not categorical
   EXPECT_THROW(evaluate_cold_items(g, {"s", "user-personalization", "{}", {}}, o), Error);
+}
+
+TEST(ColdItems, AModelThatMapsNoMetadataIsRefusedNamingWhatIsNeeded) {
+  const DatasetGroup g = test::sample_group();
+  for (const char* params : {R"({"item_metadata":false})", "{}"}) {
+    const std::string recipe = params[1] == '"' ? "user-personalization" : "popularity-count";
+    try {
+      evaluate_cold_items(g, {"s", recipe, params, {}});
+      ADD_FAILURE() << recipe << " was evaluated";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+      const std::string what = e.what();
+      EXPECT_NE(what.find("maps item metadata"), std::string::npos) << what;
+      EXPECT_NE(what.find("recipe " + recipe), std::string::npos) << what;
+    }
+  }
+}
+
+// A recipe outside the library that implements Model::item_vectors() is evaluated as
+// user-personalization is: its vectors rank the held-out items, and exploration shows them.
+TEST(ColdItems, ARecipeWithItemVectorsIsEvaluatedThroughTheHook) {
+  test::add_community_recipe();
+  const DatasetGroup g = test::sample_group();
+  ColdItemOptions o;
+  o.genre_field = "COMMUNITY";
+  const ColdItemReport r = evaluate_cold_items(g, {"s", "community-vectors", "{}", {}}, o);
+  EXPECT_EQ(r.cold_items, 120u);
+  // The users' community taste ranks the held-out items better than chance.
+  EXPECT_GE(r.cold_ndcg_at_10, 1.5 * r.random_ndcg_at_10);
+  ASSERT_EQ(r.catalogue.size(), 3u);
+  EXPECT_LT(r.catalogue[1].new_item_share, r.catalogue[2].new_item_share);
+  EXPECT_NEAR(r.catalogue[2].new_item_share, 1.0, 1e-9);
+  // Without item features the recipe learns nothing: every score is zero.
+  EXPECT_GT(r.usual_ndcg_at_10_metadata, r.usual_ndcg_at_10_plain);
 }
 
 }  // namespace

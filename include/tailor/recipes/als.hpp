@@ -61,7 +61,7 @@ using FactorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 /// A trained ALS model: user and item factors; scores are dot products.
 ///
 /// Thread safety: immutable; every const member is safe to call concurrently.
-class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
+class TAILOR_EXPORT AlsModel : public Model, private BlockScorer, private ItemVectorSpace {
  public:
   /// `removed_items`: items deleted since training (see without()), which score -infinity.
   /// `metadata`: the attribute-to-feature mapping learnt with the factors, or null.
@@ -80,6 +80,10 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   ScoreKind score_kind() const override { return ScoreKind::Softmax; }
   /// Scores blocks of user vectors against panels of the item factors.
   const BlockScorer* block_scorer() const override { return this; }
+  /// The params' recency_half_life, exploration_weight and exploration_item_age_cut_off.
+  ServingSettings serving_settings() const override;
+  /// Its factors: user_vector() and item_factors() rows, and metadata() as the mapping.
+  const ItemVectorSpace* item_vectors() const override { return this; }
   void score_all(const UserQuery& query, std::vector<float>& scores) const override;
   void score(const UserQuery& query, Span<Index> items, std::vector<float>& scores) const override;
   /// Holds the user's vector (user_vector()). Its approximate_scores() read a bfloat16 copy of
@@ -130,6 +134,11 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer {
   std::size_t state_size() const override;
   void user_state(const UserQuery& query, float* state) const override;
   Index chunk_alignment() const override;
+  // ItemVectorSpace: the factors.
+  std::size_t dimensions() const override;
+  const float* item_vector(Index item) const override;
+  void user_vector(const UserQuery& query, float* out) const override;
+  const AttributeMapping* attribute_mapping() const override;
 
   std::unique_ptr<const Impl> impl_;
 };

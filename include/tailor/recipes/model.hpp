@@ -17,6 +17,8 @@
 
 namespace tailor {
 
+struct AttributeMapping;  // tailor/recipes/item_features.hpp
+
 /// The user a request is for.
 struct UserQuery {
   /// The user's dataset-group index, or kNoIndex for an anonymous or brand-new user.
@@ -107,6 +109,46 @@ class TAILOR_EXPORT BlockScorer {
                            float* out, std::size_t out_stride) const = 0;
 };
 
+/// How serving treats a model's recommendations beyond its scores, from its solution's parameters
+/// (a recipe copies them from its own, as user-personalization does from AlsParams). The
+/// defaults change nothing: no recency, no exploration.
+struct ServingSettings {
+  /// When > 0, recommendations and rankings lower an item's score by ln 2 per this many days of
+  /// age (the items' CREATION_TIMESTAMP), so that its softmax share halves every half-life; 0
+  /// leaves scores alone.
+  float recency_half_life = 0.0f;
+  /// Share of a request's slots (at most round(weight × numResults)) given to exploring new
+  /// items, as Personalize's explorationWeight; requests may override it. Exploration needs the
+  /// model's ItemVectorSpace with an attribute mapping.
+  float exploration_weight = 0.0f;
+  /// Items younger than this many days may be explored (and get vectors from their metadata),
+  /// as Personalize's explorationItemAgeCutOff; requests may override it.
+  float exploration_item_age_cut_off = 30.0f;
+};
+
+/// The space of a model that scores an item for a user by the dot product of a user vector and
+/// the item's vector (ALS's factors), and that may map item metadata into it. Serving uses it
+/// for items the model has not learnt from interactions: an item put after training, or a new
+/// one, gets the vector attribute_mapping() gives its metadata, is scored u·v and ranked with
+/// the model's own items, and exploration ranks new items by u·v.
+///
+/// Thread safety: const members are safe to call concurrently.
+class TAILOR_EXPORT ItemVectorSpace {
+ public:
+  virtual ~ItemVectorSpace() = default;
+  /// Floats in a user's and an item's vector.
+  virtual std::size_t dimensions() const = 0;
+  /// The vector of item `item` < Model::num_items() (dimensions() floats, owned by the model).
+  virtual const float* item_vector(Index item) const = 0;
+  /// Writes the vector of the request's user (dimensions() floats) to `out`: Model::score() of
+  /// a trained item is its dot product with item_vector().
+  virtual void user_vector(const UserQuery& query, float* out) const = 0;
+  /// The mapping from item metadata to vectors (its weights have dimensions() columns), owned by
+  /// the model, or null when the model maps no metadata (then serving neither scores items put
+  /// after training nor explores).
+  virtual const AttributeMapping* attribute_mapping() const { return nullptr; }
+};
+
 /// A trained model.
 ///
 /// Thread safety: all const members are safe to call concurrently; a model is immutable once
@@ -129,6 +171,11 @@ class TAILOR_EXPORT Model {
   /// A scorer of many users at once for batch jobs, owned by the model, or null (the default)
   /// when the model scores one user at a time.
   virtual const BlockScorer* block_scorer() const { return nullptr; }
+  /// What serving does beyond the scores (recency, exploration); the default does nothing.
+  virtual ServingSettings serving_settings() const { return {}; }
+  /// The model's user and item vectors, owned by the model, or null (the default) when its
+  /// scores are not dot products of vectors.
+  virtual const ItemVectorSpace* item_vectors() const { return nullptr; }
 
   /// Score of every item for the user; `scores` gets num_items() entries, higher is better.
   virtual void score_all(const UserQuery& query, std::vector<float>& scores) const = 0;

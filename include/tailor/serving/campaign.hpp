@@ -38,7 +38,7 @@ struct RecommendationRequest {
   std::vector<std::pair<std::string, std::string>> context;  ///< recorded and passed on
   std::vector<std::string> excluded_item_ids;                ///< never returned
   std::optional<Promotion> promotion;
-  /// Overrides the solution's exploration_weight (0-1) for this request (user-personalization).
+  /// Overrides the model's exploration_weight (0-1, ServingSettings) for this request.
   std::optional<float> exploration_weight;
   /// Overrides the solution's exploration_item_age_cut_off (days, >= 0) for this request.
   std::optional<float> exploration_item_age_cut_off;

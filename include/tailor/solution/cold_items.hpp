@@ -60,12 +60,13 @@ struct TAILOR_EXPORT ColdItemReport {
   std::string to_json() const;
 };
 
-/// Runs the cold-item evaluation of a user-personalization solution on `group`: holds out the
-/// newest cold_share of items (by CREATION_TIMESTAMP, or a seeded random share) with all their
-/// interactions, trains on the rest with every item's metadata, and scores the users who had
-/// held-out interactions. See ColdItemReport for the figures.
-/// @throws tailor::Error(InvalidArgument) when the group has no items metadata, the solution is
-///         not user-personalization, or nothing is left to evaluate
+/// Runs the cold-item evaluation on `group` of a solution whose model maps item metadata into its
+/// item vectors (Model::item_vectors() with an attribute mapping, as user-personalization's):
+/// holds out the newest cold_share of items (by CREATION_TIMESTAMP, or a seeded random share)
+/// with all their interactions, trains on the rest with every item's metadata, and scores the
+/// users who had held-out interactions. See ColdItemReport for the figures.
+/// @throws tailor::Error(InvalidArgument) when the group has no items metadata, the solution's
+///         model maps no item metadata, or nothing is left to evaluate
 TAILOR_EXPORT ColdItemReport evaluate_cold_items(const DatasetGroup& group,
                                                  const SolutionConfig& config,
                                                  const ColdItemOptions& options = {});

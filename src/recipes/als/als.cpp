@@ -211,6 +211,18 @@ const std::shared_ptr<const AttributeMapping>& AlsModel::metadata() const {
 }
 std::size_t AlsModel::state_size() const { return static_cast<std::size_t>(impl_->items.cols()); }
 
+ServingSettings AlsModel::serving_settings() const {
+  ServingSettings s;
+  s.recency_half_life = impl_->params.recency_half_life;
+  s.exploration_weight = impl_->params.exploration_weight;
+  s.exploration_item_age_cut_off = impl_->params.exploration_item_age_cut_off;
+  return s;
+}
+std::size_t AlsModel::dimensions() const { return static_cast<std::size_t>(impl_->items.cols()); }
+const float* AlsModel::item_vector(Index item) const { return impl_->items.row(item).data(); }
+void AlsModel::user_vector(const UserQuery& query, float* out) const { user_state(query, out); }
+const AttributeMapping* AlsModel::attribute_mapping() const { return impl_->metadata.get(); }
+
 Eigen::VectorXf AlsModel::fold_in(Span<Index> history, Span<float> weights) const {
   // Sum repeated items, as training does, and skip items the model has not seen.
   std::vector<std::pair<Index, float>> entries;
