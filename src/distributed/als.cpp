@@ -268,7 +268,16 @@ std::unique_ptr<Model> DistributedAlsRecipe::train(const TrainingData& data,
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm_, &rank);
   MPI_Comm_size(comm_, &ranks);
-  return train_als(comm_, params(), shard_of(data, rank, ranks), context, name());
+  std::unique_ptr<AlsModel> model =
+      train_als(comm_, params(), shard_of(data, rank, ranks), context, name());
+  // Every rank holds the whole factors and the whole data: each learns the same metadata mapping
+  // as a single-process fit would (rank 0's is the one saved).
+  FactorMatrix items = model->item_factors();
+  std::shared_ptr<const AttributeMapping> metadata = map_metadata(data, items);
+  if (!metadata) return model;
+  FactorMatrix users = model->user_factors();
+  return std::make_unique<AlsModel>(name(), params(), std::move(users), std::move(items),
+                                    std::vector<Index>{}, std::move(metadata));
 }
 
 }  // namespace tailor::distributed

@@ -173,6 +173,34 @@ TEST(DistributedAls, SolutionTrainsTheRecipeOverMpiWithMetrics) {
                Error);
 }
 
+TEST(DistributedAls, LearnsTheItemMetadataMappingAsOneProcessDoes) {
+  const std::string params = R"({"factors": 8, "iterations": 4})";
+  DatasetGroup g = test::sample_group(false, true);
+  TrainOptions o;
+  o.execution.seed = 3;
+  o.compute_metrics = false;
+  auto distributed_solution = [&](const std::string& p) {
+    return Solution({"s", "user-personalization", p, {}},
+                    std::make_shared<distributed::DistributedAlsRecipe>(MPI_COMM_WORLD,
+                                                                        AlsParams::from_json(p)));
+  };
+  const SolutionVersion a = Solution({"s", "user-personalization", params, {}}).train(g, o);
+  const SolutionVersion b = distributed_solution(params).train(g, o);
+  const auto& ma = dynamic_cast<const AlsModel&>(*a.model());
+  const auto& mb = dynamic_cast<const AlsModel&>(*b.model());
+  ASSERT_TRUE(ma.metadata() && mb.metadata());
+  const auto& wa = ma.metadata()->weights;
+  const auto& wb = mb.metadata()->weights;
+  ASSERT_EQ(wa.rows(), wb.rows());
+  ASSERT_EQ(wa.cols(), wb.cols());
+  EXPECT_LE((wa - wb).cwiseAbs().maxCoeff() / wa.cwiseAbs().maxCoeff(), 1e-3);
+  // Told not to, the distributed fit maps nothing either.
+  const SolutionVersion c =
+      distributed_solution(R"({"factors": 8, "iterations": 4, "item_metadata": false})")
+          .train(g, o);
+  EXPECT_FALSE(dynamic_cast<const AlsModel&>(*c.model()).metadata());
+}
+
 // Batch inference: rank 0's output is the single-process job's, byte for byte.
 struct BatchFiles {
   std::string in, single, many;

@@ -158,6 +158,14 @@ class TAILOR_EXPORT AlsRecipe : public Recipe {
                                 const TrainContext& context) const override;
   const AlsParams& params() const { return params_; }
 
+ protected:
+  /// The attribute-to-factor mapping learnt from trained item factors (null without item
+  /// metadata, or when item_metadata is off); items with features but no interactions get their
+  /// projected factors in `items`. Every trainer of the recipe (the distributed one too) calls it
+  /// after its fit.
+  std::shared_ptr<const AttributeMapping> map_metadata(const TrainingData& data,
+                                                       FactorMatrix& items) const;
+
  private:
   AlsParams params_;
   std::string name_;

@@ -89,15 +89,14 @@ void init_rows(FactorMatrix& M, Index first, float scale, std::mt19937_64& rng) 
 
 }  // namespace detail
 
-namespace {
-
 // The attribute-to-feature mapping (Gantner et al., ICDM 2010): a ridge regression from item
 // metadata features to the factors just fitted, learnt on the items with interactions. Items
 // without interactions but with features get Wᵀf in place of their (zero) factors; known items
 // keep their own (their factors were solved against no data, near zero). Null when the recipe is
 // told not to, or there are no features.
-std::shared_ptr<const AttributeMapping> map_metadata(const AlsParams& p, const TrainingData& data,
-                                                     FactorMatrix& items) {
+std::shared_ptr<const AttributeMapping> AlsRecipe::map_metadata(const TrainingData& data,
+                                                                FactorMatrix& items) const {
+  const AlsParams& p = params_;
   if (!p.item_metadata || !data.item_features) return nullptr;
   const ItemFeatureTable& table = *data.item_features;
   const Index n = std::min<Index>(data.num_items, static_cast<Index>(table.rows.size()));
@@ -117,8 +116,6 @@ std::shared_ptr<const AttributeMapping> map_metadata(const AlsParams& p, const T
   }
   return mapping;
 }
-
-}  // namespace
 
 AlsParams AlsParams::from_json(std::string_view json) {
   return detail::params_from_json(json, als_fields(), "user-personalization");
@@ -449,7 +446,7 @@ std::unique_ptr<Model> AlsRecipe::train(const TrainingData& data,
       if (context.progress) context.progress(p);
     }
   }
-  std::shared_ptr<const AttributeMapping> metadata = map_metadata(params_, data, items);
+  std::shared_ptr<const AttributeMapping> metadata = map_metadata(data, items);
   return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items),
                                     std::vector<Index>{}, std::move(metadata));
 }
@@ -480,7 +477,7 @@ std::unique_ptr<Model> AlsRecipe::update(const Model& previous, const TrainingDa
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
   detail::als_solve_rows(users, items, user_rows(data), old_users, args);
   detail::als_solve_rows(items, users, item_rows(data), old_items, args);
-  std::shared_ptr<const AttributeMapping> metadata = map_metadata(params_, data, items);
+  std::shared_ptr<const AttributeMapping> metadata = map_metadata(data, items);
   // Items deleted from the previous model stay deleted (their factors stay zero).
   return std::make_unique<AlsModel>(name_, params_, std::move(users), std::move(items),
                                     old->removed_items(), std::move(metadata));
