@@ -20,6 +20,7 @@ struct ServeArgs {
   std::string token_file;
   std::string retrain_every, retrain_after_events, retrain_mode = "FULL";
   std::string max_body = "1048576", read_timeout = "10s", idle_timeout = "60s";
+  std::string max_connections = "1024", max_connections_per_client = "256";
 };
 
 // "90" or "90s", "250ms", "15m", "2h", "1d", as milliseconds.
@@ -72,6 +73,15 @@ int run_serve(const Common& common, const ServeArgs& a) {
     throw bad_option("--retrain-mode", "FULL or UPDATE", a.retrain_mode);
   }
   options.max_body_bytes = parse_count("--max-body-bytes", a.max_body);
+  // A limit of 0 would refuse every connection: at least 1.
+  auto connection_limit = [](const std::string& option, const std::string& text) {
+    const std::size_t n = parse_count(option, text);
+    if (n == 0) throw bad_option(option, "a whole number >= 1", text);
+    return n;
+  };
+  options.max_connections = connection_limit("--max-connections", a.max_connections);
+  options.max_connections_per_client =
+      connection_limit("--max-connections-per-client", a.max_connections_per_client);
   options.read_timeout = parse_duration("--read-timeout", a.read_timeout);
   options.idle_timeout = parse_duration("--idle-timeout", a.idle_timeout);
 
@@ -127,6 +137,10 @@ void add_serve(CLI::App& app, Common& common, Commands& commands) {
                   "retrain a solution after this many new events");
   cmd->add_option("--retrain-mode", a->retrain_mode, "FULL (default) or UPDATE");
   cmd->add_option("--max-body-bytes", a->max_body, "largest request body (default 1048576)");
+  cmd->add_option("--max-connections", a->max_connections,
+                  "connections open at once; one more is answered 429 (default 1024)");
+  cmd->add_option("--max-connections-per-client", a->max_connections_per_client,
+                  "connections open at once from one client address (default 256)");
   cmd->add_option("--read-timeout", a->read_timeout,
                   "a request must arrive within this time of its first byte (default 10s)");
   cmd->add_option("--idle-timeout", a->idle_timeout,

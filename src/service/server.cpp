@@ -37,6 +37,10 @@ class Server {
 
   void add(const std::shared_ptr<Session>& session);
   void remove(Session* session);
+  // Counts a new connection of `client` (its address); false when that client is at its limit.
+  bool admit(const std::string& client);
+  // The end of a connection that admit() counted.
+  void release(const std::string& client);
 
  private:
   void accept();
@@ -48,6 +52,7 @@ class Server {
   std::size_t running_ = 0;  // threads still in run()
   bool stopped_ = false;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::size_t> per_client_;  // open connections by address
   net::io_context ioc_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   net::strand<net::io_context::executor_type> strand_;  // the acceptor's and the timer's
@@ -60,9 +65,11 @@ class Server {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket&& socket, Server& server, std::string client)
+      : stream_(std::move(socket)), server_(server), client_(std::move(client)) {}
   ~Session() {
     server_.remove(this);
+    server_.release(client_);
     --server_.connections;
   }
 
@@ -248,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Server& server_;
+  const std::string client_;  // the client's address, counted by Server::admit()
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -322,8 +330,10 @@ void Server::accept() {
     }
     beast::error_code ignored;  // answers are whole writes: no reason to wait for more bytes
     socket.set_option(tcp::no_delay(true), ignored);
-    const bool refuse = ++connections > options.max_connections;
-    auto session = std::make_shared<Session>(std::move(socket), *this);
+    const std::string client = socket.remote_endpoint(ignored).address().to_string();
+    const bool admitted = admit(client);  // counted even when refused: the session releases it
+    const bool refuse = ++connections > options.max_connections || !admitted;
+    auto session = std::make_shared<Session>(std::move(socket), *this, client);
     add(session);
     session->run(refuse);
     accept();
@@ -348,6 +358,17 @@ void Server::add(const std::shared_ptr<Session>& session) {
 void Server::remove(Session* session) {
   std::lock_guard<std::mutex> lock(mutex_);
   sessions_.erase(session);
+}
+
+bool Server::admit(const std::string& client) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ++per_client_[client] <= options.max_connections_per_client;
+}
+
+void Server::release(const std::string& client) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = per_client_.find(client);
+  if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
 void Server::stop() {

@@ -25,9 +25,21 @@ struct Reply {
 
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port, int receive_timeout_seconds = 20) {
+  /// Connects to 127.0.0.1:port, from `source` (another loopback address such as 127.0.0.2,
+  /// to be a second client) when given.
+  explicit HttpClient(std::uint16_t port, int receive_timeout_seconds = 20,
+                      const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) throw std::runtime_error("socket");
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        ::close(fd_);
+        throw std::runtime_error("bind");
+      }
+    }
     timeval tv{receive_timeout_seconds, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int one = 1;

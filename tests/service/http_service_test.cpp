@@ -627,6 +627,30 @@ TEST_F(HttpServiceTest, ConnectionsBeyondTheLimitAreRefused) {
                   "tailor_http_requests_total{endpoint=\"other\",status=\"429\"} 1"));
 }
 
+TEST_F(HttpServiceTest, OneClientAtItsConnectionLimitLeavesRoomForOthers) {
+  HttpServiceOptions options;
+  options.max_connections_per_client = 2;
+  serve(options);
+  auto a = client();
+  auto b = client();
+  EXPECT_EQ(a->get("/health").status, 200);
+  EXPECT_EQ(b->get("/health").status, 200);
+  const Reply refused = client()->get("/health");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_TRUE(has(refused.body, "LimitExceededException")) << refused.body;
+  // Another address is another client: it is served while the first is at its limit.
+  HttpClient other(port_, 20, "127.0.0.2");
+  EXPECT_EQ(other.get("/health").status, 200);
+  // A closed connection gives its place back (once the server has seen it close).
+  a.reset();
+  int status = 0;
+  for (int attempt = 0; attempt < 200 && status != 200; ++attempt) {
+    status = client()->get("/health").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+}
+
 TEST_F(HttpServiceTest, AnHttp10ClientAskingForKeepAliveIsToldItIsKept) {
   serve();
   auto c = client();

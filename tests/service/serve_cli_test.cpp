@@ -237,6 +237,8 @@ TEST(ServeCli, BadOptionsExitTwoWithoutTakingTheLock) {
   EXPECT_EQ(tailor_cli("serve " + group + " --retrain-every soon"), 2);
   EXPECT_EQ(tailor_cli("serve " + group + " --retrain-mode SOMETIMES"), 2);
   EXPECT_EQ(tailor_cli("serve " + group + " --port 70000"), 2);
+  EXPECT_EQ(tailor_cli("serve " + group + " --max-connections 0"), 2);
+  EXPECT_EQ(tailor_cli("serve " + group + " --max-connections-per-client -1"), 2);
   EXPECT_EQ(tailor_cli("serve " + group + " --token-file " + dir.path + "/missing"), 5);
   // A token file must hold one token: empty, or two words, is refused before anything starts.
   std::ofstream(dir.path + "/empty") << "\n";

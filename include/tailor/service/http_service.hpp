@@ -34,6 +34,9 @@ struct HttpServiceOptions {
   std::chrono::milliseconds write_timeout{10000};
   /// Connections open at once; one more is answered 429 LimitExceededException and closed.
   std::size_t max_connections = 1024;
+  /// Connections open at once from one client address; one more is answered 429 too, so that a
+  /// single client cannot hold every connection while others wait.
+  std::size_t max_connections_per_client = 256;
   /// When not empty, every request needs `Authorization: Bearer <token>` (else 401).
   std::string token;
   /// How retraining trains: FULL or UPDATE of the served version.
