@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   tailor::test::HttpClient client(port);
   std::vector<double> micros;
   micros.reserve(static_cast<std::size_t>(requests));
-  char user[16];
+  char user[24];
   for (int k = -1000; k < requests; ++k) {  // the first 1000 warm up
     std::snprintf(user, sizeof user, "user-%04d", (k + 1000) % 1000);
     const std::string body =

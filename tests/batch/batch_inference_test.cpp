@@ -46,7 +46,7 @@ TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
   {
     std::ofstream f(in);
     for (int u = 0; u < 25; ++u) {
-      char id[16];
+      char id[24];
       std::snprintf(id, sizeof id, "user-%04d", u);
       f << "{\"userId\":\"" << id << "\"}\n";
     }
@@ -74,7 +74,7 @@ TEST(BatchInference, AnswersEveryLineInOrderWithPerLineErrors) {
   const auto rows = read_lines(out);
   ASSERT_EQ(rows.size(), 30u);
   for (int u = 0; u < 25; ++u) {
-    char id[16];
+    char id[24];
     std::snprintf(id, sizeof id, "user-%04d", u);
     ASSERT_EQ(rows[u].find("input")->find("userId")->as_string(), id);
     ASSERT_EQ(rows[u].find("output")->find("recommendedItems")->items().size(), 3u);

@@ -216,7 +216,7 @@ struct BatchFiles {
     if (rank() == 0) {
       std::ofstream f(in);
       for (int u = 0; u < 97; ++u) {
-        char id[16];
+        char id[24];
         std::snprintf(id, sizeof id, "user-%04d", u * 5);
         f << "{\"userId\":\"" << id << "\",\"numResults\":" << (u % 7) + 1 << "}\n";
       }

@@ -354,7 +354,7 @@ TEST(PersistenceVersions, SavingKeepsTheLastFiveAndTheNewestIsActive) {
   auto store = Store::create(dir.path, sample_group());
   const auto before = std::chrono::system_clock::now();
   for (int k = 1; k <= 7; ++k) {
-    char expected[8];
+    char expected[16];
     std::snprintf(expected, sizeof expected, "%06d", k);
     EXPECT_EQ(store->save_version(marked_version(*store, "pop", k)), expected);
     EXPECT_EQ(store->active_version("pop"), expected);

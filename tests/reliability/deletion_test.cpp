@@ -55,12 +55,12 @@ TEST(ReliabilityDeletion, DeletedUsersAndItemsLeaveNoByteInAnyFileAndAreNeverSer
   // is recommended widely.
   std::string events;
   for (int k = 0; k < 300; ++k) {
-    char user[16];
+    char user[24];
     std::snprintf(user, sizeof user, "user-%04d", k);
     events += event_line(user, "gone-item-xq", "gone-evt-" + std::to_string(k), 1780000000 + k);
   }
   for (int k = 0; k < 60; ++k) {
-    char item[16];
+    char item[24];
     std::snprintf(item, sizeof item, "item-%04d", k * 7);
     events +=
         event_line(k % 2 ? "forget-me-alpha" : "forget-me-beta", k % 5 ? item : "gone-item-xq",
@@ -87,7 +87,7 @@ TEST(ReliabilityDeletion, DeletedUsersAndItemsLeaveNoByteInAnyFileAndAreNeverSer
   // Everyone, the deleted users included, as batch input.
   std::string everyone;
   for (int k = 0; k < 600; ++k) {
-    char user[16];
+    char user[24];
     std::snprintf(user, sizeof user, "user-%04d", k);
     everyone += "{\"userId\":\"" + std::string(user) + "\"}\n";
   }

@@ -44,7 +44,7 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
   group->read([&](const DatasetGroup& d) {
     const Interactions& in = d.interactions();
     for (int u = 0; u < 100; ++u) {
-      char id[16];
+      char id[24];
       std::snprintf(id, sizeof id, "user-%04d", u);
       for (std::uint32_t r : d.interaction_rows_of(d.user_ids().find(id))) {
         if (in.event_type_names().name(in.event_types()[r]) == "read")
@@ -70,7 +70,7 @@ TEST(ServingCampaignStress, ReadersWritersAndSwaps) {
       int k = t;
       while (!stop) {
         const int u = k++ % 100;
-        char id[16];
+        char id[24];
         std::snprintf(id, sizeof id, "user-%04d", u);
         RecommendationRequest req;
         req.user_id = id;

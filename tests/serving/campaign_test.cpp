@@ -903,7 +903,7 @@ TEST(ServingCampaign, DeletedUsersAreUnknownAndDeletedItemsNeverComeBack) {
   EXPECT_EQ(group->delete_users({"user-0001"}).deleted, 1u);
   EXPECT_TRUE(als->get_recommendations(req).cold_start);
   for (int u = 2; u < 60; ++u) {
-    char id[16];
+    char id[24];
     std::snprintf(id, sizeof id, "user-%04d", u);
     req.user_id = id;
     req.num_results = 100;
