@@ -79,6 +79,10 @@ struct DataAccess {
     return in.intern_event_type(name);
   }
   static std::vector<Column>& extra_columns(Interactions& in) { return in.extras_; }
+  /// The EVENT_VALUE presence of each row: 1 present, 0 absent.
+  static const std::vector<std::uint8_t>& value_present(const Interactions& in) {
+    return in.value_present_;
+  }
   static void reserve(Interactions& in, std::size_t rows) { in.reserve(rows); }
   /// Drops every row; event-type codes stay.
   static void clear(Interactions& in) { in.clear(); }

@@ -5,37 +5,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "detail/hash64.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
 
-namespace {
-inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
-  // 64x64 -> 128 multiply folded to 64 bits (the wyhash mixing step).
-  __uint128_t r = static_cast<__uint128_t>(a) * b;
-  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
-}
-constexpr std::uint64_t kP0 = 0xa0761d6478bd642fULL;
-constexpr std::uint64_t kP1 = 0xe7037ed1a0b428dbULL;
-}  // namespace
-
 std::uint64_t IdMap::hash(std::string_view s) noexcept {
-  std::uint64_t h = kP0 ^ (s.size() * kP1);
-  const char* p = s.data();
-  std::size_t n = s.size();
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = mix(h ^ w, kP1);
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = mix(h ^ w, kP0);
-  }
-  return mix(h, kP1 ^ 0x8ebc6af09c88c6e3ULL);
+  const std::size_t words = s.size() / 8;
+  const std::uint64_t h = detail::hash_words(detail::hash_start(s.size()), s.data(), words);
+  return detail::hash_finish(h, s.data() + 8 * words, s.size() % 8);
 }
 
 IdMap::Slot IdMap::make_slot(std::string_view id, std::uint64_t h, Index index) {

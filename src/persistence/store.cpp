@@ -140,8 +140,7 @@ class Store::Files : public detail::Journal {
     // A store from before group ids gets one now, in the snapshot and the log alike.
     if (group_id_.empty()) group_id_ = detail::new_group_id();
     const std::uint64_t last = next_sequence_ - 1;
-    const std::string bytes = detail::serialize_group(group, {last, group_id_});
-    write_atomic(snapshot_path(dir_), frame(kKindSnapshot, bytes));
+    detail::write_group_snapshot(snapshot_path(dir_), group, {last, group_id_});
     // A crash here leaves the old log beside the new snapshot: the next open skips the records
     // the snapshot holds and starts a new log.
     reset_log(last);

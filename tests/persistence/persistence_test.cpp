@@ -21,6 +21,7 @@
 
 #include "common/sample.hpp"
 #include "persistence/fault_injection.hpp"
+#include "persistence/files.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -1091,6 +1092,97 @@ TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTh
   EXPECT_EQ(read_bytes(log).size(), kLogHeader);  // the record went into a new snapshot
   EXPECT_NE(writer->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }),
             kNoIndex);
+}
+
+// A group whose snapshot spans several of the writer's 1 MiB buffers.
+DatasetGroup large_group() {
+  DatasetGroup g = sample_group();
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  for (int r = 0; r < 60000; ++r) {
+    csv += "user" + std::to_string(r % 997) + ",item" + std::to_string(r % 313) + "," +
+           std::to_string(1600000000 + r) + "," + (r % 3 ? "read" : "buy") + "\n";
+  }
+  ImportOptions incremental;
+  incremental.mode = ImportMode::Incremental;
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv, incremental).applied);
+  return g;
+}
+
+TEST(PersistenceFiles, AStreamedSnapshotHoldsTheBytesOfTheFramedPayload) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/group.snapshot";
+  for (const DatasetGroup& g : {sample_group(), large_group()}) {
+    const detail::SnapshotMeta meta{42, "group-identity"};
+    detail::write_group_snapshot(path, g, meta);
+    const std::string expected =
+        detail::frame(detail::kKindSnapshot, detail::serialize_group(g, meta));
+    EXPECT_EQ(read_bytes(path), expected);
+    detail::SnapshotMeta back;
+    const DatasetGroup loaded = detail::deserialize_group(
+        detail::unframe(read_bytes(path), detail::kKindSnapshot, path), back, path);
+    EXPECT_EQ(fingerprint(loaded), fingerprint(g));
+    EXPECT_EQ(back.last_sequence, 42u);
+    EXPECT_EQ(back.group_id, "group-identity");
+  }
+  EXPECT_GT(fs::file_size(path), std::uintmax_t{2} << 20);
+}
+
+TEST(PersistenceFiles, StreamedPayloadsOfEverySizeAroundTheBufferAreFramedAndChecksummed) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/file";
+  const std::size_t buffer = std::size_t{1} << 20;
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{13},
+        buffer - detail::kHeaderSize - 1, buffer - detail::kHeaderSize,
+        buffer - detail::kHeaderSize + 1, buffer, 3 * buffer + 5}) {
+    std::string payload(size, '\0');
+    for (std::size_t k = 0; k < size; ++k) payload[k] = static_cast<char>(k * 131 + k / 7);
+    // Written in uneven pieces and single characters, as an archive does.
+    detail::write_framed_atomic(path, detail::kKindCatalog, [&](std::streambuf& out) {
+      std::size_t k = 0;
+      for (std::size_t piece = 1; k < size; piece = piece * 3 + 1) {
+        if (piece % 2) {
+          out.sputc(payload[k++]);
+          continue;
+        }
+        const std::size_t n = std::min(piece, size - k);
+        out.sputn(payload.data() + k, static_cast<std::streamsize>(n));
+        k += n;
+      }
+    });
+    const std::string bytes = read_bytes(path);
+    EXPECT_EQ(bytes, detail::frame(detail::kKindCatalog, payload)) << size << " bytes";
+    EXPECT_EQ(detail::unframe(bytes, detail::kKindCatalog, path), payload);
+  }
+}
+
+TEST(PersistenceFiles, AFailedOrInconsistentStreamedWriteLeavesTheOldFile) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/group.snapshot";
+  const DatasetGroup g = large_group();
+  detail::write_group_snapshot(path, sample_group(), {1, "old"});
+  const std::string before = read_bytes(path);
+  detail::fail_writes_after(std::uint64_t{3} << 19);  // midway through the second buffer
+  try {
+    detail::write_group_snapshot(path, g, {2, "new"});
+    ADD_FAILURE() << "a full disk went unnoticed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+  }
+  detail::fail_writes_after(0);
+  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  // A payload that writes different bytes the second time is refused, not framed wrongly.
+  int calls = 0;
+  EXPECT_THROW(detail::write_framed_atomic(
+                   path, detail::kKindSnapshot,
+                   [&](std::streambuf& out) { out.sputn("abcdef", ++calls == 1 ? 6 : 5); }),
+               Error);
+  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
 
 }  // namespace
