@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/schemas.hpp"
+#include "common/temp_dir.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -423,6 +424,50 @@ TEST(DataDatasetGroup, ParallelImportEqualsSerial) {
       EXPECT_EQ(ra.errors[e].reason, rb.errors[e].reason);
     }
     expect_same_group(a, b);
+  }
+}
+
+TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
+  test::TempDir dir("tailor-csv-file", true);
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
+  std::string page = header;  // exactly 2 MiB (a huge page), ending in a newline
+  for (int r = 0; page.size() < (std::size_t{2} << 20) - 64; ++r)
+    page += "u" + std::to_string(r % 77) + ",i" + std::to_string(r % 31) + ",5,click,1\n";
+  page += "u,i,5,click," + std::string((std::size_t{2} << 20) - page.size() - 13, '1') + "\n";
+  ASSERT_EQ(page.size(), std::size_t{2} << 20);
+  const std::vector<std::string> texts = {
+      "",                                                // empty: refused with line 1
+      "USER_ID,ITEM_ID,TIMESTAMP",                       // a header without a newline and no rows
+      header + "u1,i1,100,click,2.5",                    // no newline after the last row
+      header + "u1,i1,100,click,2.5\nu2,i2,x,click,\n",  // a bad row, reported by line
+      page,
+      messy_csv(60000, true)};
+  ImportOptions parallel = skip_invalid();
+  parallel.min_parallel_bytes = 0;
+  parallel.execution.num_threads = 2;
+  for (const ImportOptions& options : {ImportOptions(), parallel}) {
+    for (std::size_t t = 0; t < texts.size(); ++t) {
+      const std::string path = dir.path + "/" + std::to_string(t) + ".csv";
+      std::ofstream(path, std::ios::binary) << texts[t];
+      DatasetGroup a = make_group();
+      DatasetGroup b = make_group();
+      const ImportReport from_file = a.import_csv(DatasetKind::Interactions, path, options);
+      const ImportReport from_text =
+          b.import_csv_text(DatasetKind::Interactions, texts[t], options);
+      EXPECT_EQ(from_file.summary(), from_text.summary()) << "file " << t;
+      const bool skip = options.policy == ImportPolicy::SkipInvalid;
+      EXPECT_EQ(from_file.applied, t == 2 || t == 4 || (t > 2 && skip))
+          << "file " << t << ": " << from_file.summary();
+      expect_same_group(a, b);
+    }
+  }
+  DatasetGroup g = make_group();
+  try {
+    g.import_csv(DatasetKind::Interactions, dir.path);  // a directory
+    FAIL() << "a directory was read as a CSV file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.path), std::string::npos) << e.what();
   }
 }
 
