@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/parallel.hpp"
 #include "tailor/bitmap.hpp"
 #include "tailor/data/column.hpp"
 #include "tailor/data/entity_table.hpp"
@@ -68,6 +69,32 @@ struct DataAccess {
   }
   /// Grows the core columns to `rows` rows, for set_core() to fill (in parallel if need be).
   static void resize_core(Interactions& in, std::size_t rows) { in.resize_core(rows); }
+  /// resize_core() with the columns grown on up to `threads` threads: zero-filling a hundred MB of
+  /// fresh memory (and faulting it in) is most of its cost.
+  static void resize_core(Interactions& in, std::size_t rows, int threads) {
+    parallel_for(6, threads, [&](std::size_t c) {
+      switch (c) {
+        case 0:
+          in.timestamps_.resize(rows);
+          break;
+        case 1:
+          in.users_.resize(rows);
+          break;
+        case 2:
+          in.items_.resize(rows);
+          break;
+        case 3:
+          in.event_values_.resize(rows);
+          break;
+        case 4:
+          in.event_types_.resize(rows);
+          break;
+        default:
+          in.value_present_.resize(rows);
+          break;
+      }
+    });
+  }
   /// Sets the core fields of row `row` (< size()).
   static void set_core(Interactions& in, std::size_t row, Index user, Index item,
                        std::int64_t timestamp, std::uint16_t event_type, float event_value,

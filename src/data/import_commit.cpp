@@ -2,6 +2,7 @@
 // Bulk CSV import, commit: a staged job's chunk-local dictionaries are merged into the group's
 // ids in file order, so global ids are those of a single-threaded import, and its rows are
 // appended (or replace the dataset in FULL mode). A job that is not committable changes nothing.
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,15 @@ std::vector<std::vector<Index>> merge_dictionaries(const std::vector<StagedChunk
   return luts;
 }
 
+// Prepares `ids` for the ids of the chunks' dictionaries: at least as many new ones as the
+// largest dictionary holds (a table grown from its first slots rehashes every id several times).
+void reserve_for(IdMap& ids, const std::vector<StagedChunk>& chunks,
+                 const IdMap StagedChunk::*dict) {
+  std::size_t most = 0;
+  for (const StagedChunk& c : chunks) most = std::max<std::size_t>(most, (c.*dict).size());
+  DataAccess::reserve(ids, ids.size() + most);
+}
+
 }  // namespace
 
 ImportReport DatasetGroup::import_csv_text(DatasetKind kind, std::string_view csv,
@@ -49,20 +59,31 @@ ImportReport DatasetGroup::commit(StagedImport job) {
   // Everything before only read the group; from here on it changes.
   const Index items_before = item_ids_.size();
   if (kind == DatasetKind::Interactions) {
-    auto user_lut = merge_dictionaries(staged, &StagedChunk::user_dict, [&](std::string_view s) {
-      return DataAccess::insert(user_ids_, s);
-    });
-    auto item_lut = merge_dictionaries(staged, &StagedChunk::item_dict, [&](std::string_view s) {
-      return DataAccess::insert(item_ids_, s);
-    });
-    auto event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
-      return static_cast<Index>(DataAccess::intern_event_type(interactions_, s));
+    // Users, items and event types go into three different maps: merged side by side, each map
+    // sized first for the most ids one chunk found.
+    std::vector<std::vector<Index>> user_lut, item_lut, event_lut;
+    detail::parallel_for(3, threads, [&](std::size_t k) {
+      if (k == 0) {
+        reserve_for(user_ids_, staged, &StagedChunk::user_dict);
+        user_lut = merge_dictionaries(staged, &StagedChunk::user_dict, [&](std::string_view s) {
+          return DataAccess::insert(user_ids_, s);
+        });
+      } else if (k == 1) {
+        reserve_for(item_ids_, staged, &StagedChunk::item_dict);
+        item_lut = merge_dictionaries(staged, &StagedChunk::item_dict, [&](std::string_view s) {
+          return DataAccess::insert(item_ids_, s);
+        });
+      } else {
+        event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
+          return static_cast<Index>(DataAccess::intern_event_type(interactions_, s));
+        });
+      }
     });
     if (options.mode == ImportMode::Full) DataAccess::clear(interactions_);
     const std::size_t first_row = interactions_.size();
     std::vector<std::size_t> offsets(staged.size() + 1, first_row);
     for (std::size_t c = 0; c < staged.size(); ++c) offsets[c + 1] = offsets[c] + staged[c].rows;
-    DataAccess::resize_core(interactions_, offsets.back());
+    DataAccess::resize_core(interactions_, offsets.back(), threads);
     // Core columns: chunks write disjoint row ranges, in parallel.
     detail::parallel_for(staged.size(), threads, [&](std::size_t c) {
       const StagedChunk& s = staged[c];
@@ -74,12 +95,42 @@ ImportReport DatasetGroup::commit(StagedImport job) {
             s.values[r], s.has_value[r] != 0);
       }
     });
-    // Per-user row lists (what filters read as a user's history).
+    // Per-user row lists (what filters read as a user's history): each thread counts its share
+    // of the new rows per user, each list is grown once, and each thread writes its rows into
+    // its own places in the lists (no branch on the user, no reallocation).
     if (options.mode == ImportMode::Full) user_rows_.clear();
     user_rows_.resize(user_ids_.size());
-    for (std::size_t row = first_row; row < offsets.back(); ++row) {
-      user_rows_[interactions_.users()[row]].push_back(static_cast<std::uint32_t>(row));
+    const std::vector<Index>& row_users = interactions_.users();
+    const std::size_t parts = static_cast<std::size_t>(std::max(threads, 1));
+    const std::size_t new_rows = offsets.back() - first_row;
+    auto rows_of = [&](std::size_t part) {
+      return std::make_pair(first_row + new_rows * part / parts,
+                            first_row + new_rows * (part + 1) / parts);
+    };
+    // next[part][user]: first the part's count, then where its next row goes.
+    std::vector<std::vector<std::uint32_t>> next(parts);
+    detail::parallel_for(parts, threads, [&](std::size_t part) {
+      next[part].assign(user_rows_.size(), 0);
+      const auto [begin, end] = rows_of(part);
+      for (std::size_t row = begin; row < end; ++row) ++next[part][row_users[row]];
+    });
+    for (std::size_t u = 0; u < user_rows_.size(); ++u) {
+      auto place = static_cast<std::uint32_t>(user_rows_[u].size());
+      for (std::size_t part = 0; part < parts; ++part) {
+        const std::uint32_t count = next[part][u];
+        next[part][u] = place;
+        place += count;
+      }
+      if (place != user_rows_[u].size()) user_rows_[u].resize(place);
     }
+    detail::parallel_for(parts, threads, [&](std::size_t part) {
+      std::vector<std::uint32_t>& places = next[part];
+      const auto [begin, end] = rows_of(part);
+      for (std::size_t row = begin; row < end; ++row) {
+        const Index u = row_users[row];
+        user_rows_[u][places[u]++] = static_cast<std::uint32_t>(row);
+      }
+    });
     // Extra columns re-intern their categorical values, so they are appended in order.
     auto& extras = DataAccess::extra_columns(interactions_);
     for (std::size_t k = 0; k < extras.size(); ++k) {

@@ -391,6 +391,11 @@ void expect_same_group(const DatasetGroup& a, const DatasetGroup& b) {
   EXPECT_EQ(x.timestamps(), y.timestamps());
   EXPECT_EQ(x.event_types(), y.event_types());
   EXPECT_EQ(x.event_values(), y.event_values());
+  for (Index u = 0; u < a.user_ids().size(); ++u) {
+    const Span<std::uint32_t> ra = a.interaction_rows_of(u), rb = b.interaction_rows_of(u);
+    ASSERT_EQ(std::vector<std::uint32_t>(ra.begin(), ra.end()),
+              std::vector<std::uint32_t>(rb.begin(), rb.end()));
+  }
   const Column& dx = *x.column("DEVICE");
   const Column& dy = *y.column("DEVICE");
   for (std::size_t r = 0; r < x.size(); ++r) {
@@ -424,6 +429,54 @@ TEST(DataDatasetGroup, ParallelImportEqualsSerial) {
       EXPECT_EQ(ra.errors[e].reason, rb.errors[e].reason);
     }
     expect_same_group(a, b);
+  }
+}
+
+// Each user's rows, in dataset order, computed the slow way.
+void expect_user_rows_match_the_rows(const DatasetGroup& g) {
+  std::vector<std::vector<std::uint32_t>> expected(g.user_ids().size());
+  const std::vector<Index>& users = g.interactions().users();
+  for (std::size_t r = 0; r < users.size(); ++r)
+    expected[users[r]].push_back(static_cast<std::uint32_t>(r));
+  for (Index u = 0; u < g.user_ids().size(); ++u) {
+    const Span<std::uint32_t> rows = g.interaction_rows_of(u);
+    ASSERT_EQ(std::vector<std::uint32_t>(rows.begin(), rows.end()), expected[u]) << "user " << u;
+  }
+}
+
+TEST(DataDatasetGroup, EachUsersRowsFollowFullAndIncrementalParallelImports) {
+  for (int threads : {1, 2, 3}) {
+    ImportOptions full;
+    full.execution.num_threads = threads;
+    full.min_parallel_bytes = 0;
+    full.policy = ImportPolicy::SkipInvalid;
+    ImportOptions incremental = full;
+    incremental.mode = ImportMode::Incremental;
+    DatasetGroup g = make_group();
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions, messy_csv(30000, false), full).applied);
+    expect_user_rows_match_the_rows(g);
+    const std::size_t before = g.interactions().size();
+    ASSERT_TRUE(
+        g.import_csv_text(
+             DatasetKind::Interactions,
+             "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nnew-user,i1,5,a\nu1,i2,6,a\nu1,i3,7,a\n",
+             incremental)
+            .applied);
+    EXPECT_EQ(g.interactions().size(), before + 3);
+    expect_user_rows_match_the_rows(g);
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions, messy_csv(5000, false), incremental).applied);
+    expect_user_rows_match_the_rows(g);
+    // A FULL import replaces the rows: users of the old rows only have none left.
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions,
+                          "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nu1,i1,5,a\nu2,i1,6,a\nu1,i2,7,a\n",
+                          full)
+            .applied);
+    EXPECT_EQ(g.interactions().size(), 3u);
+    expect_user_rows_match_the_rows(g);
+    EXPECT_EQ(g.interaction_rows_of(g.user_ids().find("new-user")).size(), 0u);
   }
 }
 
