@@ -11,14 +11,11 @@
 namespace tailor {
 
 std::uint64_t IdMap::hash(std::string_view s) noexcept {
-  const std::size_t words = s.size() / 8;
-  const std::uint64_t h = detail::hash_words(detail::hash_start(s.size()), s.data(), words);
-  return detail::hash_finish(h, s.data() + 8 * words, s.size() % 8);
+  return detail::hash_bytes(s.data(), s.size());
 }
 
 IdMap::Slot IdMap::make_slot(std::string_view id, std::uint64_t h, Index index) {
-  Slot slot{0, 0, index + 1};
-  std::memcpy(&slot.prefix, id.data(), id.size() < 8 ? id.size() : 8);
+  Slot slot{detail::prefix_word(id.data(), id.size()), 0, index + 1};
   slot.tag = static_cast<std::uint32_t>(h >> 40) << 8 |
              static_cast<std::uint32_t>(id.size() < 255 ? id.size() : 255);
   return slot;

@@ -14,6 +14,7 @@
 
 #include "data/data_access.hpp"
 #include "data/import_cells.hpp"
+#include "detail/hash64.hpp"
 #include "detail/parallel.hpp"
 #include "io/csv.hpp"
 #include "io/json.hpp"
@@ -174,12 +175,12 @@ class Importer {
         switch (p.role) {
           case Role::UserId:
             id.user = cell.s;
-            id.user_hash = IdMap::hash(cell.s);
+            id.user_hash = detail::hash_bytes(cell.s.data(), cell.s.size());
             DataAccess::prefetch(out.user_dict, id.user_hash);
             break;
           case Role::ItemId:
             id.item = cell.s;
-            id.item_hash = IdMap::hash(cell.s);
+            id.item_hash = detail::hash_bytes(cell.s.data(), cell.s.size());
             DataAccess::prefetch(out.item_dict, id.item_hash);
             break;
           case Role::Timestamp:

@@ -27,14 +27,38 @@ inline std::uint64_t hash_words(std::uint64_t h, const char* p, std::size_t word
   }
   return h;
 }
+/// The `n` (< 8) bytes at `p` as a little-endian word, zero-padded. Whole loads of 4 bytes, not a
+/// copy of `n` bytes: those are stored byte by byte and then read back as a word, which stalls.
+inline std::uint64_t hash_tail_word(const char* p, std::size_t n) noexcept {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian words");
+  if (n >= 4) {
+    std::uint32_t low, high;
+    std::memcpy(&low, p, 4);
+    std::memcpy(&high, p + n - 4, 4);  // bytes n-4 .. n-1: the top n-4 are bytes 4 .. n-1
+    return low | (static_cast<std::uint64_t>(high) >> (8 * (8 - n)) << 32);
+  }
+  if (n == 0) return 0;
+  const auto byte = [p](std::size_t k) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(p[k]));
+  };
+  return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
+}
+/// The first min(n, 8) bytes at `p` as a little-endian word, zero-padded.
+inline std::uint64_t prefix_word(const char* p, std::size_t n) noexcept {
+  if (n < 8) return hash_tail_word(p, n);
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
 /// Folds the last `n` (< 8) bytes at `p` into `h` and finishes the hash.
 inline std::uint64_t hash_finish(std::uint64_t h, const char* p, std::size_t n) noexcept {
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = hash_mix(h ^ w, kHashP0);
-  }
+  if (n > 0) h = hash_mix(h ^ hash_tail_word(p, n), kHashP0);
   return hash_mix(h, kHashP1 ^ 0x8ebc6af09c88c6e3ULL);
+}
+/// IdMap::hash(): the hash of the `n` bytes at `p`.
+inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
+  const std::size_t words = n / 8;
+  return hash_finish(hash_words(hash_start(n), p, words), p + 8 * words, n % 8);
 }
 
 }  // namespace tailor::detail
