@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "detail/parallel.hpp"
 #include "tailor/io/csv.hpp"
 
@@ -40,6 +44,26 @@ struct SpecialTable {
   constexpr bool operator[](unsigned char c) const { return table[c]; }
 };
 constexpr SpecialTable kSpecial;
+
+// The first special character in [p, end), or end. Sixteen bytes at a time where the CPU has
+// SSE2 (every x86-64 does): most fields are found in one step.
+inline const char* find_special(const char* p, const char* end) {
+#ifdef __SSE2__
+  const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r'), quote = _mm_set1_epi8('"');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, newline)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+    const int mask = _mm_movemask_epi8(hits);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && !kSpecial[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
 }  // namespace
 
 void CsvReader::skip_to_line_end() {
@@ -117,13 +141,9 @@ bool CsvReader::next(CsvRecord& rec) {
     }
     // Unquoted field: runs to a comma or the end of the line.
     const char* start = p_;
-    while (p_ < end_) {
-      char c = *p_;
-      if (!kSpecial[static_cast<unsigned char>(c)]) {
-        ++p_;
-        continue;
-      }
-      if (c == '\r' && !(p_ + 1 < end_ && p_[1] == '\n')) {  // a lone CR is data
+    for (;;) {
+      p_ = find_special(p_, end_);
+      if (p_ < end_ && *p_ == '\r' && !(p_ + 1 < end_ && p_[1] == '\n')) {  // a lone CR is data
         ++p_;
         continue;
       }

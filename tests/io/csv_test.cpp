@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,45 @@ TEST(IoCsv, LoneCarriageReturnIsData) {
   auto rows = read_all("a\rb,c\n");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], "a\rb");
+}
+
+// Records of `text` read from a buffer of exactly its size (nothing readable past its end).
+std::vector<std::vector<std::string>> read_exact(const std::string& text, bool* all_ok) {
+  std::unique_ptr<char[]> buffer(new char[text.size() + 1]);
+  std::copy(text.begin(), text.end(), buffer.get());
+  CsvReader reader(buffer.get(), buffer.get() + text.size(), 1);
+  CsvRecord rec;
+  std::vector<std::vector<std::string>> out;
+  *all_ok = true;
+  while (reader.next(rec)) {
+    *all_ok = *all_ok && rec.ok;
+    out.emplace_back(rec.fields.begin(), rec.fields.end());
+  }
+  return out;
+}
+
+TEST(IoCsv, EverySeparatorIsFoundAtEveryPlaceInLongFieldsAndAtTheEnd) {
+  using Rows = std::vector<std::vector<std::string>>;
+  for (std::size_t before = 0; before < 40; ++before) {
+    for (std::size_t after = 0; after < 20; ++after) {
+      const std::string x(before, 'x'), y(after, 'y');
+      bool ok = false;
+      EXPECT_EQ(read_exact(x + "," + y, &ok), (Rows{{x, y}})) << before << "," << after;
+      EXPECT_TRUE(ok);
+      Rows lines;  // a line with nothing before its end is blank, and skipped
+      if (before) lines.push_back({x});
+      if (after) lines.push_back({y});
+      EXPECT_EQ(read_exact(x + "\n" + y, &ok), lines) << before << "," << after;
+      EXPECT_EQ(read_exact(x + "\r\n" + y, &ok), lines) << before << "," << after;
+      EXPECT_EQ(read_exact(x + "\r" + y, &ok), (Rows{{x + "\r" + y}})) << before << "," << after;
+      EXPECT_EQ(read_exact(x + y + "\r", &ok), (Rows{{x + y + "\r"}})) << before << "," << after;
+      EXPECT_TRUE(ok);
+      if (before > 0) {
+        read_exact(x + "\"" + y + "\n", &ok);
+        EXPECT_FALSE(ok) << "a quote inside an unquoted field, after " << before << " bytes";
+      }
+    }
+  }
 }
 
 TEST(IoCsv, TrailingCommaAtEndOfFileIsAnEmptyField) {
