@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "detail/parallel.hpp"
@@ -94,6 +95,18 @@ struct DataAccess {
           break;
       }
     });
+  }
+  /// Replaces the core columns of an empty Interactions by these, of equal lengths.
+  static void adopt_core(Interactions& in, std::vector<Index>&& users, std::vector<Index>&& items,
+                         std::vector<std::int64_t>&& timestamps,
+                         std::vector<std::uint16_t>&& event_types, std::vector<float>&& values,
+                         std::vector<std::uint8_t>&& value_present) {
+    in.users_ = std::move(users);
+    in.items_ = std::move(items);
+    in.timestamps_ = std::move(timestamps);
+    in.event_types_ = std::move(event_types);
+    in.event_values_ = std::move(values);
+    in.value_present_ = std::move(value_present);
   }
   /// Sets the core fields of row `row` (< size()).
   static void set_core(Interactions& in, std::size_t row, Index user, Index item,

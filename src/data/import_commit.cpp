@@ -83,18 +83,68 @@ ImportReport DatasetGroup::commit(StagedImport job) {
     const std::size_t first_row = interactions_.size();
     std::vector<std::size_t> offsets(staged.size() + 1, first_row);
     for (std::size_t c = 0; c < staged.size(); ++c) offsets[c + 1] = offsets[c] + staged[c].rows;
-    DataAccess::resize_core(interactions_, offsets.back(), threads);
-    // Core columns: chunks write disjoint row ranges, in parallel.
-    detail::parallel_for(staged.size(), threads, [&](std::size_t c) {
-      const StagedChunk& s = staged[c];
-      for (std::size_t r = 0, row = offsets[c]; r < s.rows; ++r, ++row) {
-        Index et = s.event_types[r];
-        DataAccess::set_core(
-            interactions_, row, user_lut[c][s.users[r]], item_lut[c][s.items[r]], s.timestamps[r],
-            et == kNoIndex ? kNoEventType : static_cast<std::uint16_t>(event_lut[c][et]),
-            s.values[r], s.has_value[r] != 0);
-      }
-    });
+    auto event_code = [&](std::size_t c, Index local) {
+      return local == kNoIndex ? kNoEventType : static_cast<std::uint16_t>(event_lut[c][local]);
+    };
+    if (first_row == 0 && !staged.empty()) {
+      // An empty dataset takes over the first chunk's columns (reserved for the whole file) and
+      // appends the others': no zero-filled columns to overwrite, no copy of the first chunk.
+      // Each column is a task of its own.
+      StagedChunk& head = staged[0];
+      std::vector<std::uint16_t> event_types;
+      auto take_ids = [&](std::vector<Index>& head_ids, std::vector<Index> StagedChunk::*ids,
+                          const std::vector<std::vector<Index>>& lut) {
+        for (Index& id : head_ids) id = lut[0][id];
+        for (std::size_t c = 1; c < staged.size(); ++c) {
+          for (Index id : staged[c].*ids) head_ids.push_back(lut[c][id]);
+        }
+      };
+      auto append = [&](auto& head_column, auto StagedChunk::*column) {
+        for (std::size_t c = 1; c < staged.size(); ++c) {
+          const auto& more = staged[c].*column;
+          head_column.insert(head_column.end(), more.begin(), more.end());
+        }
+      };
+      detail::parallel_for(6, threads, [&](std::size_t task) {
+        switch (task) {
+          case 0:
+            take_ids(head.users, &StagedChunk::users, user_lut);
+            break;
+          case 1:
+            take_ids(head.items, &StagedChunk::items, item_lut);
+            break;
+          case 2:
+            append(head.timestamps, &StagedChunk::timestamps);
+            break;
+          case 3:
+            append(head.values, &StagedChunk::values);
+            break;
+          case 4:
+            append(head.has_value, &StagedChunk::has_value);
+            break;
+          default:
+            event_types.reserve(good_rows);
+            for (std::size_t c = 0; c < staged.size(); ++c) {
+              for (Index local : staged[c].event_types) event_types.push_back(event_code(c, local));
+            }
+            break;
+        }
+      });
+      DataAccess::adopt_core(interactions_, std::move(head.users), std::move(head.items),
+                             std::move(head.timestamps), std::move(event_types),
+                             std::move(head.values), std::move(head.has_value));
+    } else {
+      DataAccess::resize_core(interactions_, offsets.back(), threads);
+      // Core columns: chunks write disjoint row ranges, in parallel.
+      detail::parallel_for(staged.size(), threads, [&](std::size_t c) {
+        const StagedChunk& s = staged[c];
+        for (std::size_t r = 0, row = offsets[c]; r < s.rows; ++r, ++row) {
+          DataAccess::set_core(interactions_, row, user_lut[c][s.users[r]], item_lut[c][s.items[r]],
+                               s.timestamps[r], event_code(c, s.event_types[r]), s.values[r],
+                               s.has_value[r] != 0);
+        }
+      });
+    }
     // Per-user row lists (what filters read as a user's history): each thread counts its share
     // of the new rows per user, each list is grown once, and each thread writes its rows into
     // its own places in the lists (no branch on the user, no reallocation).

@@ -480,6 +480,31 @@ TEST(DataDatasetGroup, EachUsersRowsFollowFullAndIncrementalParallelImports) {
   }
 }
 
+TEST(DataDatasetGroup, AnImportIntoAnEmptyDatasetEqualsOneAppendedToRows) {
+  // Into an empty dataset, the first chunk's columns are taken over; onto rows, all are copied.
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
+  const std::string first = header + "u1,i1,1,buy,,tv\nu2,i2,2,read,0.5,\n";
+  std::string rest = messy_csv(40000, false);
+  for (int threads : {1, 2, 3}) {
+    ImportOptions full = skip_invalid();
+    full.execution.num_threads = threads;
+    full.min_parallel_bytes = 0;
+    ImportOptions incremental = full;
+    incremental.mode = ImportMode::Incremental;
+    DatasetGroup whole = make_group();
+    ASSERT_TRUE(
+        whole.import_csv_text(DatasetKind::Interactions, first + rest.substr(header.size()), full)
+            .applied);
+    DatasetGroup appended = make_group();
+    const ImportReport head = appended.import_csv_text(DatasetKind::Interactions, first, full);
+    ASSERT_TRUE(head.applied) << head.summary();
+    ASSERT_TRUE(appended.import_csv_text(DatasetKind::Interactions, rest, incremental).applied);
+    expect_same_group(whole, appended);
+    EXPECT_GT(whole.interactions().size(), 30000u);
+    EXPECT_FALSE(whole.interactions().has_event_value(0));
+  }
+}
+
 TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
   test::TempDir dir("tailor-csv-file", true);
   const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
