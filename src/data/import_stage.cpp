@@ -57,6 +57,7 @@ class Importer {
         p.role = Role::EventValue;
       if (p.role == Role::Column)
         p.column = static_cast<int>(columns_.size()), columns_.push_back(&f);
+      detail::plan_fast_check(p);
       plans_.push_back(p);
     }
     columns_in_file_ = header.fields.size();
