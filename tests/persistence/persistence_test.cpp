@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1183,6 +1184,56 @@ TEST(PersistenceFiles, AFailedOrInconsistentStreamedWriteLeavesTheOldFile) {
                Error);
   EXPECT_EQ(read_bytes(path), before);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+TEST(PersistenceStore, ACheckpointKeepsALogThatIsAlreadyTheEmptyLogItWouldStart) {
+  TempDir dir;
+  Store::create(dir.path, sample_group());
+  const std::string log = dir.path + "/updates.log";
+  const std::string empty = read_bytes(log);
+  ASSERT_EQ(empty.size(), kLogHeader);
+  const ino_t first = inode_of(log);
+  std::string imported;
+  {
+    // A bulk import is not logged: the snapshot changes, the empty log stays as it was.
+    auto store = Store::open(dir.path);
+    ImportOptions incremental;
+    incremental.mode = ImportMode::Incremental;
+    ASSERT_TRUE(store->group()
+                    ->import_csv_text(DatasetKind::Interactions,
+                                      "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nnew,x1,5,read\n",
+                                      incremental)
+                    .applied);
+    imported = state_of(*store);
+    EXPECT_EQ(read_bytes(log), empty);
+    EXPECT_EQ(inode_of(log), first);
+    // A logged put, then a checkpoint: a new empty log, after the put's sequence.
+    ASSERT_TRUE(store->put_events({event("a", "x1", 1)}).ok());
+    EXPECT_GT(read_bytes(log).size(), kLogHeader);
+    store->checkpoint();
+    EXPECT_EQ(read_bytes(log).size(), kLogHeader);
+    EXPECT_NE(read_bytes(log), empty);
+    EXPECT_NE(inode_of(log), first);
+    imported = state_of(*store);
+  }
+  auto reopened = Store::open(dir.path);
+  EXPECT_EQ(state_of(*reopened), imported);
+  // The kept log is the one a checkpoint starts: another checkpoint keeps it too.
+  const std::string kept = read_bytes(log);
+  const ino_t inode = inode_of(log);
+  reopened->checkpoint();
+  EXPECT_EQ(read_bytes(log), kept);
+  EXPECT_EQ(inode_of(log), inode);
+  ASSERT_TRUE(reopened->put_events({event("b", "x2", 2)}).ok());
+  const std::string after_put = state_of(*reopened);
+  reopened.reset();
+  EXPECT_EQ(state_of(*Store::open(dir.path)), after_put);
 }
 
 }  // namespace
