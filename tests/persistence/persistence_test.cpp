@@ -1166,14 +1166,31 @@ TEST(PersistenceFiles, AFailedOrInconsistentStreamedWriteLeavesTheOldFile) {
   const DatasetGroup g = large_group();
   detail::write_group_snapshot(path, sample_group(), {1, "old"});
   const std::string before = read_bytes(path);
-  detail::fail_writes_after(std::uint64_t{3} << 19);  // midway through the second buffer
-  try {
-    detail::write_group_snapshot(path, g, {2, "new"});
-    ADD_FAILURE() << "a full disk went unnoticed";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+  // The disk fills in the first buffer, midway through the second, in the last (the snapshot is
+  // over 2 MiB) and at its checksum.
+  const std::uint64_t size =
+      detail::kHeaderSize + detail::serialize_group(g, {2, "new"}).size() + 8;
+  for (std::uint64_t room : {std::uint64_t{100}, std::uint64_t{3} << 19, size - 1000, size - 4}) {
+    detail::fail_writes_after(room);
+    try {
+      detail::write_group_snapshot(path, g, {2, "new"});
+      ADD_FAILURE() << "a full disk after " << room << " bytes went unnoticed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+    }
+    detail::fail_writes_after(0);
+    EXPECT_EQ(read_bytes(path), before);
+    EXPECT_FALSE(fs::exists(path + ".tmp"));
   }
-  detail::fail_writes_after(0);
+  // A payload that fails after several buffers were handed to the writer.
+  const std::string mib(std::size_t{1} << 20, 'm');
+  EXPECT_THROW(detail::write_framed_atomic(path, detail::kKindSnapshot,
+                                           [&](std::streambuf& out) {
+                                             for (int k = 0; k < 5; ++k)
+                                               out.sputn(mib.data(), 1 << 20);
+                                             throw std::runtime_error("payload failed");
+                                           }),
+               std::runtime_error);
   EXPECT_EQ(read_bytes(path), before);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   // A payload that writes different bytes the second time is refused, not framed wrongly.
