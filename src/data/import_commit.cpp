@@ -3,6 +3,7 @@
 // ids in file order, so global ids are those of a single-threaded import, and its rows are
 // appended (or replace the dataset in FULL mode). A job that is not committable changes nothing.
 #include <algorithm>
+#include <numeric>
 #include <string_view>
 #include <vector>
 
@@ -32,13 +33,33 @@ std::vector<std::vector<Index>> merge_dictionaries(const std::vector<StagedChunk
   return luts;
 }
 
-// Prepares `ids` for the ids of the chunks' dictionaries: at least as many new ones as the
-// largest dictionary holds (a table grown from its first slots rehashes every id several times).
-void reserve_for(IdMap& ids, const std::vector<StagedChunk>& chunks,
-                 const IdMap StagedChunk::*dict) {
+// Maps each chunk's local ids to ids of `ids`, inserting the new ones in chunk order. An empty
+// map takes over the first chunk's dictionary instead, whose ids are in first-seen order as the
+// map's would be: that chunk's codes are then the global ones (`first_is_identity`). The map is
+// sized first for the most ids one remaining chunk found (a table grown from its first slots
+// rehashes every id several times).
+std::vector<std::vector<Index>> merge_ids(IdMap& ids, std::vector<StagedChunk>& chunks,
+                                          IdMap StagedChunk::*dict, bool& first_is_identity) {
+  std::vector<std::vector<Index>> luts(chunks.size());
+  std::size_t first = 0;
+  first_is_identity = ids.size() == 0 && !chunks.empty();
+  if (first_is_identity) {
+    ids = std::move(chunks[0].*dict);
+    chunks[0].*dict = IdMap();
+    luts[0].resize(ids.size());
+    std::iota(luts[0].begin(), luts[0].end(), Index{0});
+    first = 1;
+  }
   std::size_t most = 0;
-  for (const StagedChunk& c : chunks) most = std::max<std::size_t>(most, (c.*dict).size());
+  for (std::size_t c = first; c < chunks.size(); ++c)
+    most = std::max<std::size_t>(most, (chunks[c].*dict).size());
   DataAccess::reserve(ids, ids.size() + most);
+  for (std::size_t c = first; c < chunks.size(); ++c) {
+    const IdMap& d = chunks[c].*dict;
+    luts[c].resize(d.size());
+    for (Index l = 0; l < d.size(); ++l) luts[c][l] = DataAccess::insert(ids, d.name(l));
+  }
+  return luts;
 }
 
 }  // namespace
@@ -62,17 +83,12 @@ ImportReport DatasetGroup::commit(StagedImport job) {
     // Users, items and event types go into three different maps: merged side by side, each map
     // sized first for the most ids one chunk found.
     std::vector<std::vector<Index>> user_lut, item_lut, event_lut;
+    bool users_first_identity = false, items_first_identity = false;
     detail::parallel_for(3, threads, [&](std::size_t k) {
       if (k == 0) {
-        reserve_for(user_ids_, staged, &StagedChunk::user_dict);
-        user_lut = merge_dictionaries(staged, &StagedChunk::user_dict, [&](std::string_view s) {
-          return DataAccess::insert(user_ids_, s);
-        });
+        user_lut = merge_ids(user_ids_, staged, &StagedChunk::user_dict, users_first_identity);
       } else if (k == 1) {
-        reserve_for(item_ids_, staged, &StagedChunk::item_dict);
-        item_lut = merge_dictionaries(staged, &StagedChunk::item_dict, [&](std::string_view s) {
-          return DataAccess::insert(item_ids_, s);
-        });
+        item_lut = merge_ids(item_ids_, staged, &StagedChunk::item_dict, items_first_identity);
       } else {
         event_lut = merge_dictionaries(staged, &StagedChunk::event_dict, [&](std::string_view s) {
           return static_cast<Index>(DataAccess::intern_event_type(interactions_, s));
@@ -93,8 +109,10 @@ ImportReport DatasetGroup::commit(StagedImport job) {
       StagedChunk& head = staged[0];
       std::vector<std::uint16_t> event_types;
       auto take_ids = [&](std::vector<Index>& head_ids, std::vector<Index> StagedChunk::*ids,
-                          const std::vector<std::vector<Index>>& lut) {
-        for (Index& id : head_ids) id = lut[0][id];
+                          const std::vector<std::vector<Index>>& lut, bool first_is_identity) {
+        if (!first_is_identity) {
+          for (Index& id : head_ids) id = lut[0][id];
+        }
         for (std::size_t c = 1; c < staged.size(); ++c) {
           for (Index id : staged[c].*ids) head_ids.push_back(lut[c][id]);
         }
@@ -108,10 +126,10 @@ ImportReport DatasetGroup::commit(StagedImport job) {
       detail::parallel_for(6, threads, [&](std::size_t task) {
         switch (task) {
           case 0:
-            take_ids(head.users, &StagedChunk::users, user_lut);
+            take_ids(head.users, &StagedChunk::users, user_lut, users_first_identity);
             break;
           case 1:
-            take_ids(head.items, &StagedChunk::items, item_lut);
+            take_ids(head.items, &StagedChunk::items, item_lut, items_first_identity);
             break;
           case 2:
             append(head.timestamps, &StagedChunk::timestamps);
