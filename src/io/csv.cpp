@@ -3,6 +3,7 @@
 #include "io/csv.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #ifdef __SSE2__
@@ -72,6 +73,47 @@ void CsvReader::skip_to_line_end() {
   ++line_;
 }
 
+bool CsvReader::read_plain_line(CsvRecord& rec) {
+#ifdef __SSE2__
+  // The next 64 bytes, as bit masks of their commas, newlines, and quotes or carriage returns. A
+  // line that ends in them with neither a quote nor a carriage return (most lines of most files)
+  // is split at its commas here, at once; any other line is read field by field below, with the
+  // same result for a line of this kind.
+  constexpr std::ptrdiff_t kWindow = 64;
+  if (end_ - p_ < kWindow) return false;
+  const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r'), quote = _mm_set1_epi8('"');
+  std::uint64_t commas = 0, newlines = 0, others = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + 16 * k));
+    const auto bits = [&](__m128i hits) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(hits)))
+             << (16 * k);
+    };
+    commas |= bits(_mm_cmpeq_epi8(v, comma));
+    newlines |= bits(_mm_cmpeq_epi8(v, newline));
+    others |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+  }
+  if (newlines == 0) return false;
+  const int end = __builtin_ctzll(newlines);
+  const std::uint64_t before = (std::uint64_t{1} << end) - 1;
+  if ((others & before) != 0) return false;
+  const char* start = p_;
+  for (std::uint64_t c = commas & before; c != 0; c &= c - 1) {
+    const char* at = p_ + __builtin_ctzll(c);
+    rec.fields.emplace_back(start, static_cast<std::size_t>(at - start));
+    start = at + 1;
+  }
+  rec.fields.emplace_back(start, static_cast<std::size_t>(p_ + end - start));
+  p_ += end + 1;
+  ++line_;
+  return true;
+#else
+  (void)rec;
+  return false;
+#endif
+}
+
 bool CsvReader::next(CsvRecord& rec) {
   // Blank lines are not records.
   while (p_ < end_ && (*p_ == '\n' || (*p_ == '\r' && p_ + 1 < end_ && p_[1] == '\n'))) {
@@ -84,6 +126,7 @@ bool CsvReader::next(CsvRecord& rec) {
   rec.ok = true;
   rec.error.clear();
   rec.line = line_;
+  if (read_plain_line(rec)) return true;
 
   for (;;) {
     if (p_ < end_ && *p_ == '"') {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,59 @@ TEST(IoCsv, EverySeparatorIsFoundAtEveryPlaceInLongFieldsAndAtTheEnd) {
       }
     }
   }
+}
+
+TEST(IoCsv, LinesOfEveryLengthReadTheSameWhereverTheyEndAndWhateverFollows) {
+  // Plain lines of 1 to 90 bytes (read at once when they end within 64 bytes of their start),
+  // mixed with quoted lines, CRLF endings and lone carriage returns (read field by field).
+  std::mt19937 rng(3);
+  std::string text;
+  std::vector<std::vector<std::string>> expected;
+  for (int round = 0; round < 4; ++round) {
+    for (std::size_t length = 1; length <= 90; ++length) {
+      std::string line;
+      std::vector<std::string> fields(1);
+      for (std::size_t k = 0; k < length; ++k) {
+        if (rng() % 5 == 0) {
+          line += ',';
+          fields.emplace_back();
+        } else {
+          const char c = static_cast<char>('a' + rng() % 26);
+          line += c;
+          fields.back() += c;
+        }
+      }
+      text += line + "\n";
+      expected.push_back(fields);
+      switch ((length + round) % 9) {
+        case 0:
+          text += "\"p,q\",r\n";
+          expected.push_back({"p,q", "r"});
+          break;
+        case 3:
+          text += "u,v\r\n";
+          expected.push_back({"u", "v"});
+          break;
+        case 5:
+          text += "w\rx,y\n";
+          expected.push_back({"w\rx", "y"});
+          break;
+        case 7:
+          text += "\n";  // a blank line
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  text += "last,line";
+  expected.push_back({"last", "line"});
+  bool ok = false;
+  EXPECT_EQ(read_exact(text, &ok), expected);
+  EXPECT_TRUE(ok);
+  std::vector<std::size_t> lines;
+  read_all(text, &lines);
+  EXPECT_EQ(lines.back(), static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
 }
 
 TEST(IoCsv, TrailingCommaAtEndOfFileIsAnEmptyField) {
