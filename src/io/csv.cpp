@@ -98,17 +98,25 @@ bool CsvReader::read_plain_line(CsvRecord& rec) {
   const int end = __builtin_ctzll(newlines);
   const std::uint64_t before = (std::uint64_t{1} << end) - 1;
   if ((others & before) != 0) return false;
-  // Sized once (most lines have as many fields as the last) and filled in place.
-  std::uint64_t c = commas & before;
-  rec.fields.resize(static_cast<std::size_t>(__builtin_popcountll(c)) + 1);
-  std::string_view* field = rec.fields.data();
+  // The last record's fields are overwritten in place (most lines have as many): a store per
+  // field, not a call.
+  std::size_t count = 0;
+  const auto add = [&](const char* begin, const char* stop) {
+    const std::string_view field(begin, static_cast<std::size_t>(stop - begin));
+    if (count < rec.fields.size())
+      rec.fields[count] = field;
+    else
+      rec.fields.push_back(field);
+    ++count;
+  };
   const char* start = p_;
-  for (; c != 0; c &= c - 1) {
+  for (std::uint64_t c = commas & before; c != 0; c &= c - 1) {
     const char* at = p_ + __builtin_ctzll(c);
-    *field++ = std::string_view(start, static_cast<std::size_t>(at - start));
+    add(start, at);
     start = at + 1;
   }
-  *field = std::string_view(start, static_cast<std::size_t>(p_ + end - start));
+  add(start, p_ + end);
+  rec.fields.resize(count);
   p_ += end + 1;
   ++line_;
   return true;
