@@ -33,6 +33,13 @@ std::vector<std::vector<Index>> merge_dictionaries(const std::vector<StagedChunk
   return luts;
 }
 
+// Frees a staged column once it is copied (on the thread that copied it, not one by one when
+// the job ends).
+template <typename T>
+void release(std::vector<T>& v) {
+  std::vector<T>().swap(v);
+}
+
 // Maps each chunk's local ids to ids of `ids`, inserting the new ones in chunk order. An empty
 // map takes over the first chunk's dictionary instead, whose ids are in first-seen order as the
 // map's would be: that chunk's codes are then the global ones (`first_is_identity`). The map is
@@ -58,6 +65,7 @@ std::vector<std::vector<Index>> merge_ids(IdMap& ids, std::vector<StagedChunk>& 
     const IdMap& d = chunks[c].*dict;
     luts[c].resize(d.size());
     for (Index l = 0; l < d.size(); ++l) luts[c][l] = DataAccess::insert(ids, d.name(l));
+    chunks[c].*dict = IdMap();  // released here, on this task's thread
   }
   return luts;
 }
@@ -115,12 +123,14 @@ ImportReport DatasetGroup::commit(StagedImport job) {
         }
         for (std::size_t c = 1; c < staged.size(); ++c) {
           for (Index id : staged[c].*ids) head_ids.push_back(lut[c][id]);
+          release(staged[c].*ids);
         }
       };
       auto append = [&](auto& head_column, auto StagedChunk::*column) {
         for (std::size_t c = 1; c < staged.size(); ++c) {
-          const auto& more = staged[c].*column;
+          auto& more = staged[c].*column;
           head_column.insert(head_column.end(), more.begin(), more.end());
+          release(more);
         }
       };
       detail::parallel_for(6, threads, [&](std::size_t task) {
@@ -144,6 +154,7 @@ ImportReport DatasetGroup::commit(StagedImport job) {
             event_types.reserve(good_rows);
             for (std::size_t c = 0; c < staged.size(); ++c) {
               for (Index local : staged[c].event_types) event_types.push_back(event_code(c, local));
+              release(staged[c].event_types);
             }
             break;
         }
@@ -182,15 +193,18 @@ ImportReport DatasetGroup::commit(StagedImport job) {
       const auto [begin, end] = rows_of(part);
       for (std::size_t row = begin; row < end; ++row) ++next[part][row_users[row]];
     });
-    for (std::size_t u = 0; u < user_rows_.size(); ++u) {
-      auto place = static_cast<std::uint32_t>(user_rows_[u].size());
-      for (std::size_t part = 0; part < parts; ++part) {
-        const std::uint32_t count = next[part][u];
-        next[part][u] = place;
-        place += count;
+    detail::parallel_for(parts, threads, [&](std::size_t part) {
+      const std::size_t users = user_rows_.size();
+      for (std::size_t u = users * part / parts; u < users * (part + 1) / parts; ++u) {
+        auto place = static_cast<std::uint32_t>(user_rows_[u].size());
+        for (std::size_t p = 0; p < parts; ++p) {
+          const std::uint32_t count = next[p][u];
+          next[p][u] = place;
+          place += count;
+        }
+        if (place != user_rows_[u].size()) user_rows_[u].resize(place);
       }
-      if (place != user_rows_[u].size()) user_rows_[u].resize(place);
-    }
+    });
     detail::parallel_for(parts, threads, [&](std::size_t part) {
       std::vector<std::uint32_t>& places = next[part];
       const auto [begin, end] = rows_of(part);
