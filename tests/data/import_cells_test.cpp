@@ -82,7 +82,22 @@ TEST(DataImportCells, InlineChecksAgreeWithTheFullRulesForEveryKindOfValue) {
       std::string(1001, 'c'),
       std::string(128, '\xC3') + std::string(128, '\xA9'),  // 128 two-byte characters
       "caf\xC3\xA9",
-      "a|b||c"};
+      "a|b||c",
+      "12345678",
+      "-12345678",
+      "99999999",
+      "1234a678901",
+      "12345678x",
+      "/0000000",
+      ":0000000",
+      "0000000/",
+      "0000000:",
+      "1600000000",
+      "-1600000000",
+      "00000000",
+      "1234567\x80",
+      "1234567\xB9",
+      "\xB0\xB1\xB2\xB3\xB4\xB5\xB6\xB7"};
   struct Case {
     FieldType type;
     Role role;
@@ -123,6 +138,26 @@ TEST(DataImportCells, InlineChecksAgreeWithTheFullRulesForEveryKindOfValue) {
       EXPECT_EQ(fast.s, full.s) << what;
     }
   }
+}
+
+TEST(DataImportCells, EightDigitsAtOnceAcceptOnlyDigitsInEveryPlace) {
+  for (std::size_t place = 0; place < 8; ++place) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = "31415926";
+      text[place] = static_cast<char>(byte);
+      std::uint64_t value = 0;
+      const bool digit = byte >= '0' && byte <= '9';
+      EXPECT_EQ(parse_eight_digits(text.data(), value), digit) << place << " " << byte;
+      if (digit) {
+        EXPECT_EQ(value, std::stoull(text)) << text;
+      }
+    }
+  }
+  std::uint64_t value = 0;
+  EXPECT_TRUE(parse_eight_digits("00000000", value));
+  EXPECT_EQ(value, 0u);
+  EXPECT_TRUE(parse_eight_digits("99999999", value));
+  EXPECT_EQ(value, 99999999u);
 }
 
 TEST(DataImportCells, CommonValuesHaveAnInlineCheck) {
