@@ -1134,28 +1134,39 @@ TEST(PersistenceFiles, StreamedPayloadsOfEverySizeAroundTheBufferAreFramedAndChe
   fs::create_directories(dir.path);
   const std::string path = dir.path + "/file";
   const std::size_t buffer = std::size_t{1} << 20;
-  for (std::size_t size :
-       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{13},
-        buffer - detail::kHeaderSize - 1, buffer - detail::kHeaderSize,
-        buffer - detail::kHeaderSize + 1, buffer, 3 * buffer + 5}) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8},
+                           std::size_t{13}, buffer - detail::kHeaderSize - 1,
+                           buffer - detail::kHeaderSize, buffer - detail::kHeaderSize + 1, buffer,
+                           2 * buffer - detail::kHeaderSize, 3 * buffer + 5}) {
     std::string payload(size, '\0');
     for (std::size_t k = 0; k < size; ++k) payload[k] = static_cast<char>(k * 131 + k / 7);
-    // Written in uneven pieces and single characters, as an archive does.
-    detail::write_framed_atomic(path, detail::kKindCatalog, [&](std::streambuf& out) {
-      std::size_t k = 0;
-      for (std::size_t piece = 1; k < size; piece = piece * 3 + 1) {
-        if (piece % 2) {
-          out.sputc(payload[k++]);
-          continue;
+    // Written in uneven pieces and single characters, as an archive does; at once; and at once
+    // after a few bytes.
+    for (int mode = 0; mode < 3; ++mode) {
+      detail::write_framed_atomic(path, detail::kKindCatalog, [&](std::streambuf& out) {
+        std::size_t k = 0;
+        if (mode == 2)
+          k = static_cast<std::size_t>(
+              out.sputn(payload.data(), std::min<std::streamsize>(3, size)));
+        if (mode > 0) {
+          out.sputn(payload.data() + k, static_cast<std::streamsize>(size - k));
+          return;
         }
-        const std::size_t n = std::min(piece, size - k);
-        out.sputn(payload.data() + k, static_cast<std::streamsize>(n));
-        k += n;
-      }
-    });
-    const std::string bytes = read_bytes(path);
-    EXPECT_EQ(bytes, detail::frame(detail::kKindCatalog, payload)) << size << " bytes";
-    EXPECT_EQ(detail::unframe(bytes, detail::kKindCatalog, path), payload);
+        for (std::size_t piece = 1; k < size; piece = piece * 3 + 1) {
+          if (piece % 2) {
+            out.sputc(payload[k++]);
+            continue;
+          }
+          const std::size_t n = std::min(piece, size - k);
+          out.sputn(payload.data() + k, static_cast<std::streamsize>(n));
+          k += n;
+        }
+      });
+      const std::string bytes = read_bytes(path);
+      EXPECT_EQ(bytes, detail::frame(detail::kKindCatalog, payload))
+          << size << " bytes, mode " << mode;
+      EXPECT_EQ(detail::unframe(bytes, detail::kKindCatalog, path), payload);
+    }
   }
 }
 
