@@ -83,9 +83,11 @@ inline bool parse_simple_decimal(std::string_view raw, double& out) {
 // The eight ASCII digits at `p` as a number (eight at once, as simdjson does); false when one of
 // them is not a digit.
 inline bool parse_eight_digits(const char* p, std::uint64_t& out) {
-  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the first digit in the lowest byte");
   std::uint64_t v;
   std::memcpy(&v, p, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  v = __builtin_bswap64(v);  // the first digit in the lowest byte
+#endif
   // Every byte is 0x30..0x39: its high nibble is 3, and adding 6 leaves it 3.
   if (((v & 0xF0F0F0F0F0F0F0F0) | (((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) !=
       0x3333333333333333)

@@ -27,10 +27,15 @@ inline std::uint64_t hash_words(std::uint64_t h, const char* p, std::size_t word
   }
   return h;
 }
-/// The `n` (< 8) bytes at `p` as a little-endian word, zero-padded. Whole loads of 4 bytes, not a
-/// copy of `n` bytes: those are stored byte by byte and then read back as a word, which stalls.
+/// The `n` (< 8) bytes at `p` as a word, zero-padded (as copied into a zero word). Whole loads of
+/// 4 bytes, not a copy of `n` bytes: those are stored byte by byte and then read back as a word,
+/// which stalls.
 inline std::uint64_t hash_tail_word(const char* p, std::size_t n) noexcept {
-  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian words");
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  return w;
+#endif
   if (n >= 4) {
     std::uint32_t low, high;
     std::memcpy(&low, p, 4);
@@ -43,7 +48,7 @@ inline std::uint64_t hash_tail_word(const char* p, std::size_t n) noexcept {
   };
   return byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1));
 }
-/// The first min(n, 8) bytes at `p` as a little-endian word, zero-padded.
+/// The first min(n, 8) bytes at `p` as a word, zero-padded.
 inline std::uint64_t prefix_word(const char* p, std::size_t n) noexcept {
   if (n < 8) return hash_tail_word(p, n);
   std::uint64_t w;
