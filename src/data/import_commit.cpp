@@ -133,29 +133,30 @@ ImportReport DatasetGroup::commit(StagedImport job) {
           release(more);
         }
       };
+      // The largest tasks first, so that the threads finish together.
       detail::parallel_for(6, threads, [&](std::size_t task) {
         switch (task) {
           case 0:
-            take_ids(head.users, &StagedChunk::users, user_lut, users_first_identity);
-            break;
-          case 1:
-            take_ids(head.items, &StagedChunk::items, item_lut, items_first_identity);
-            break;
-          case 2:
-            append(head.timestamps, &StagedChunk::timestamps);
-            break;
-          case 3:
-            append(head.values, &StagedChunk::values);
-            break;
-          case 4:
-            append(head.has_value, &StagedChunk::has_value);
-            break;
-          default:
             event_types.reserve(good_rows);
             for (std::size_t c = 0; c < staged.size(); ++c) {
               for (Index local : staged[c].event_types) event_types.push_back(event_code(c, local));
               release(staged[c].event_types);
             }
+            break;
+          case 1:
+            append(head.timestamps, &StagedChunk::timestamps);
+            break;
+          case 2:
+            take_ids(head.users, &StagedChunk::users, user_lut, users_first_identity);
+            break;
+          case 3:
+            take_ids(head.items, &StagedChunk::items, item_lut, items_first_identity);
+            break;
+          case 4:
+            append(head.values, &StagedChunk::values);
+            break;
+          default:
+            append(head.has_value, &StagedChunk::has_value);
             break;
         }
       });
