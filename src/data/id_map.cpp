@@ -67,12 +67,23 @@ void IdMap::grow() {
 void IdMap::rehash(std::size_t capacity) {
   std::vector<Slot> fresh(capacity, Slot{0, 0, 0});
   const std::size_t mask = capacity - 1;
-  for (Index i = 0; i < size(); ++i) {
-    if (is_erased(i)) continue;
-    const std::uint64_t h = hash(name(i));
-    std::size_t pos = h & mask;
-    while (fresh[pos].index != 0) pos = (pos + 1) & mask;
-    fresh[pos] = make_slot(name(i), h, i);
+  // Ids are hashed a few at a time and their slots fetched before any is placed, so that the
+  // table's cache misses overlap; they are placed in index order, as one at a time would.
+  constexpr Index kAhead = 16;
+  std::uint64_t hashes[kAhead];
+  for (Index first = 0; first < size(); first += kAhead) {
+    const Index count = std::min<Index>(kAhead, size() - first);
+    for (Index k = 0; k < count; ++k) {
+      hashes[k] = hash(name(first + k));
+      detail::prefetch_read(&fresh[hashes[k] & mask]);
+    }
+    for (Index k = 0; k < count; ++k) {
+      const Index i = first + k;
+      if (is_erased(i)) continue;
+      std::size_t pos = hashes[k] & mask;
+      while (fresh[pos].index != 0) pos = (pos + 1) & mask;
+      fresh[pos] = make_slot(name(i), hashes[k], i);
+    }
   }
   slots_.swap(fresh);
 }
