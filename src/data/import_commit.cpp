@@ -64,7 +64,18 @@ std::vector<std::vector<Index>> merge_ids(IdMap& ids, std::vector<StagedChunk>& 
   for (std::size_t c = first; c < chunks.size(); ++c) {
     const IdMap& d = chunks[c].*dict;
     luts[c].resize(d.size());
-    for (Index l = 0; l < d.size(); ++l) luts[c][l] = DataAccess::insert(ids, d.name(l));
+    // Sixteen ids hashed and their slots fetched before they are looked up (as the parse does).
+    constexpr Index kAhead = 16;
+    std::uint64_t hashes[kAhead];
+    for (Index l = 0; l < d.size(); l += kAhead) {
+      const Index count = std::min<Index>(kAhead, d.size() - l);
+      for (Index k = 0; k < count; ++k) {
+        hashes[k] = IdMap::hash(d.name(l + k));
+        DataAccess::prefetch(ids, hashes[k]);
+      }
+      for (Index k = 0; k < count; ++k)
+        luts[c][l + k] = DataAccess::insert(ids, d.name(l + k), hashes[k]);
+    }
     chunks[c].*dict = IdMap();  // released here, on this task's thread
   }
   return luts;
