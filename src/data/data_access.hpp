@@ -9,8 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "detail/parallel.hpp"
 #include "tailor/bitmap.hpp"
 #include "tailor/data/column.hpp"
 #include "tailor/data/entity_table.hpp"
@@ -68,6 +70,44 @@ struct DataAccess {
   }
   /// Grows the core columns to `rows` rows, for set_core() to fill (in parallel if need be).
   static void resize_core(Interactions& in, std::size_t rows) { in.resize_core(rows); }
+  /// resize_core() with the columns grown on up to `threads` threads: zero-filling a hundred MB of
+  /// fresh memory (and faulting it in) is most of its cost.
+  static void resize_core(Interactions& in, std::size_t rows, int threads) {
+    parallel_for(6, threads, [&](std::size_t c) {
+      switch (c) {
+        case 0:
+          in.timestamps_.resize(rows);
+          break;
+        case 1:
+          in.users_.resize(rows);
+          break;
+        case 2:
+          in.items_.resize(rows);
+          break;
+        case 3:
+          in.event_values_.resize(rows);
+          break;
+        case 4:
+          in.event_types_.resize(rows);
+          break;
+        default:
+          in.value_present_.resize(rows);
+          break;
+      }
+    });
+  }
+  /// Replaces the core columns of an empty Interactions by these, of equal lengths.
+  static void adopt_core(Interactions& in, std::vector<Index>&& users, std::vector<Index>&& items,
+                         std::vector<std::int64_t>&& timestamps,
+                         std::vector<std::uint16_t>&& event_types, std::vector<float>&& values,
+                         std::vector<std::uint8_t>&& value_present) {
+    in.users_ = std::move(users);
+    in.items_ = std::move(items);
+    in.timestamps_ = std::move(timestamps);
+    in.event_types_ = std::move(event_types);
+    in.event_values_ = std::move(values);
+    in.value_present_ = std::move(value_present);
+  }
   /// Sets the core fields of row `row` (< size()).
   static void set_core(Interactions& in, std::size_t row, Index user, Index item,
                        std::int64_t timestamp, std::uint16_t event_type, float event_value,
@@ -79,6 +119,10 @@ struct DataAccess {
     return in.intern_event_type(name);
   }
   static std::vector<Column>& extra_columns(Interactions& in) { return in.extras_; }
+  /// The EVENT_VALUE presence of each row: 1 present, 0 absent.
+  static const std::vector<std::uint8_t>& value_present(const Interactions& in) {
+    return in.value_present_;
+  }
   static void reserve(Interactions& in, std::size_t rows) { in.reserve(rows); }
   /// Drops every row; event-type codes stay.
   static void clear(Interactions& in) { in.clear(); }

@@ -2,10 +2,16 @@
 // DatasetGroup: construction and accessors (import lives in import_stage.cpp, import_commit.cpp).
 #include "tailor/data/dataset_group.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
+#include "detail/huge_pages.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -91,19 +97,35 @@ ImportReport DatasetGroup::import_csv(DatasetKind kind, const std::string& path,
 StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
                                      const ImportOptions& options) const {
   schema(kind);  // a missing dataset is an error before any I/O
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  TAILOR_THROW_IF(!f, ErrorCode::Io, "cannot open CSV file ", path);
-  std::string data;
-  bool failed = std::fseek(f, 0, SEEK_END) != 0;
-  const long size = failed ? -1 : std::ftell(f);
-  failed = failed || size < 0 || std::fseek(f, 0, SEEK_SET) != 0;
-  if (!failed) {
-    data.resize(static_cast<std::size_t>(size));
-    failed = std::fread(data.data(), 1, data.size(), f) != data.size();
+  // The file is read whole into memory that is neither zero-filled first nor grown (on huge pages
+  // where the system has them, a 150 MB file is under a hundred page faults instead of 37,000).
+  struct File {
+    int fd = -1;
+    char* data = nullptr;
+    std::size_t size = 0;
+    ~File() {
+      if (data) detail::free_large(data, size);
+      if (fd >= 0) ::close(fd);
+    }
+  } file;
+  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  TAILOR_THROW_IF(file.fd < 0, ErrorCode::Io, "cannot open CSV file ", path, ": ",
+                  std::strerror(errno));
+  struct stat st {};
+  TAILOR_THROW_IF(::fstat(file.fd, &st) != 0 || st.st_size < 0, ErrorCode::Io,
+                  "error while reading CSV file ", path, ": ", std::strerror(errno));
+  file.size = static_cast<std::size_t>(st.st_size);
+  file.data = static_cast<char*>(detail::allocate_large(file.size));
+  for (std::size_t done = 0; done < file.size;) {
+    const ssize_t n = ::read(file.fd, file.data + done, file.size - done);
+    if (n < 0 && errno == EINTR) continue;
+    TAILOR_THROW_IF(n < 0, ErrorCode::Io, "error while reading CSV file ", path, ": ",
+                    std::strerror(errno));
+    TAILOR_THROW_IF(n == 0, ErrorCode::Io, "error while reading CSV file ", path,
+                    ": it became shorter while it was read");
+    done += static_cast<std::size_t>(n);
   }
-  std::fclose(f);
-  TAILOR_THROW_IF(failed, ErrorCode::Io, "error while reading CSV file ", path);
-  return stage_csv_text(kind, data, options);
+  return stage_csv_text(kind, std::string_view(file.data, file.size), options);
 }
 
 std::size_t DatasetGroup::memory_bytes() const {

@@ -5,42 +5,17 @@
 #include <algorithm>
 #include <cstring>
 
+#include "detail/hash64.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
 
-namespace {
-inline std::uint64_t mix(std::uint64_t a, std::uint64_t b) noexcept {
-  // 64x64 -> 128 multiply folded to 64 bits (the wyhash mixing step).
-  __uint128_t r = static_cast<__uint128_t>(a) * b;
-  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
-}
-constexpr std::uint64_t kP0 = 0xa0761d6478bd642fULL;
-constexpr std::uint64_t kP1 = 0xe7037ed1a0b428dbULL;
-}  // namespace
-
 std::uint64_t IdMap::hash(std::string_view s) noexcept {
-  std::uint64_t h = kP0 ^ (s.size() * kP1);
-  const char* p = s.data();
-  std::size_t n = s.size();
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = mix(h ^ w, kP1);
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = mix(h ^ w, kP0);
-  }
-  return mix(h, kP1 ^ 0x8ebc6af09c88c6e3ULL);
+  return detail::hash_bytes(s.data(), s.size());
 }
 
 IdMap::Slot IdMap::make_slot(std::string_view id, std::uint64_t h, Index index) {
-  Slot slot{0, 0, index + 1};
-  std::memcpy(&slot.prefix, id.data(), id.size() < 8 ? id.size() : 8);
+  Slot slot{detail::prefix_word(id.data(), id.size()), 0, index + 1};
   slot.tag = static_cast<std::uint32_t>(h >> 40) << 8 |
              static_cast<std::uint32_t>(id.size() < 255 ? id.size() : 255);
   return slot;
@@ -92,12 +67,23 @@ void IdMap::grow() {
 void IdMap::rehash(std::size_t capacity) {
   std::vector<Slot> fresh(capacity, Slot{0, 0, 0});
   const std::size_t mask = capacity - 1;
-  for (Index i = 0; i < size(); ++i) {
-    if (is_erased(i)) continue;
-    const std::uint64_t h = hash(name(i));
-    std::size_t pos = h & mask;
-    while (fresh[pos].index != 0) pos = (pos + 1) & mask;
-    fresh[pos] = make_slot(name(i), h, i);
+  // Ids are hashed a few at a time and their slots fetched before any is placed, so that the
+  // table's cache misses overlap; they are placed in index order, as one at a time would.
+  constexpr Index kAhead = 16;
+  std::uint64_t hashes[kAhead];
+  for (Index first = 0; first < size(); first += kAhead) {
+    const Index count = std::min<Index>(kAhead, size() - first);
+    for (Index k = 0; k < count; ++k) {
+      hashes[k] = hash(name(first + k));
+      detail::prefetch_read(&fresh[hashes[k] & mask]);
+    }
+    for (Index k = 0; k < count; ++k) {
+      const Index i = first + k;
+      if (is_erased(i)) continue;
+      std::size_t pos = hashes[k] & mask;
+      while (fresh[pos].index != 0) pos = (pos + 1) & mask;
+      fresh[pos] = make_slot(name(i), hashes[k], i);
+    }
   }
   slots_.swap(fresh);
 }

@@ -33,39 +33,6 @@ std::size_t utf8_length(std::string_view s) {
   return chars;
 }
 
-// Parses the common simple decimals ("1", "-3.25") exactly and fast: with at most 15 digits the
-// mantissa is exact in a double and one division by an exact power of ten rounds correctly.
-// Returns false for anything else, which then goes to std::from_chars.
-bool parse_simple_decimal(std::string_view raw, double& out) {
-  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-  std::size_t i = 0;
-  bool negative = false;
-  if (raw[0] == '-') {
-    negative = true;
-    i = 1;
-  }
-  std::uint64_t mantissa = 0;
-  int digits = 0, fraction = 0;
-  bool dot = false;
-  for (; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c >= '0' && c <= '9') {
-      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-      ++digits;
-      fraction += dot;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else {
-      return false;
-    }
-  }
-  if (digits == 0 || digits > 15) return false;
-  double v = static_cast<double>(mantissa) / kPow10[fraction];
-  out = negative ? -v : v;
-  return true;
-}
-
 // Whether a number that std::from_chars found out of range is too small (it underflows to
 // zero) rather than too large: its decimal exponent, leading digit's place plus the written
 // exponent, is negative. `raw` is a valid decimal number here.
@@ -119,8 +86,44 @@ bool parse_real(std::string_view raw, double& out, bool& overflow) {
 
 }  // namespace
 
-bool convert(const FieldPlan& plan, std::string_view raw, bool check_bytes, Cell& out,
-             std::string& reason) {
+void plan_fast_check(FieldPlan& plan) {
+  const Field& f = *plan.field;
+  plan.fast = FastCheck::None;
+  switch (f.type) {
+    case FieldType::Int:
+      plan.fast = FastCheck::Integer;
+      plan.fast_max = 9;  // below 10^9: always an int
+      return;
+    case FieldType::Long:
+      plan.fast = FastCheck::Integer;
+      plan.fast_max = 18;  // below 10^18: always a long
+      return;
+    case FieldType::Float:
+      plan.fast = FastCheck::Real32;
+      return;
+    case FieldType::Double:
+      plan.fast = FastCheck::Real64;
+      return;
+    case FieldType::Boolean:
+      return;
+    case FieldType::String:
+      break;
+  }
+  // The limits of convert_full() are in characters: a value of no more bytes is within them.
+  if (plan.role == Role::UserId || plan.role == Role::ItemId || plan.role == Role::EventType) {
+    plan.fast_max = Limits::kMaxIdLength;
+  } else if (f.categorical) {
+    plan.fast_max = Limits::kMaxCategoricalLength;
+  } else if (f.textual) {
+    return;  // truncated to its limit, not checked
+  } else {
+    plan.fast_max = Limits::kMaxStringLength;
+  }
+  plan.fast = FastCheck::Text;
+}
+
+bool convert_full(const FieldPlan& plan, std::string_view raw, bool check_bytes, Cell& out,
+                  std::string& reason) {
   const Field& f = *plan.field;
   out.null = false;
   if (raw.empty()) {

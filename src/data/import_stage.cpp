@@ -14,6 +14,7 @@
 
 #include "data/data_access.hpp"
 #include "data/import_cells.hpp"
+#include "detail/hash64.hpp"
 #include "detail/parallel.hpp"
 #include "io/csv.hpp"
 #include "io/json.hpp"
@@ -56,6 +57,7 @@ class Importer {
         p.role = Role::EventValue;
       if (p.role == Role::Column)
         p.column = static_cast<int>(columns_.size()), columns_.push_back(&f);
+      detail::plan_fast_check(p);
       plans_.push_back(p);
     }
     columns_in_file_ = header.fields.size();
@@ -80,8 +82,11 @@ class Importer {
     return true;
   }
 
-  // Parses one chunk; its line numbers count from `first_line`.
-  StagedChunk parse(const char* data, const detail::CsvChunk& chunk, std::size_t first_line) const {
+  // Parses one chunk; its line numbers count from `first_line`. The core columns are reserved for
+  // the rows of `reserve_bytes` of text: the first chunk's for the whole file, so that a commit
+  // into an empty dataset can take them over and append the other chunks without reallocating.
+  StagedChunk parse(const char* data, const detail::CsvChunk& chunk, std::size_t first_line,
+                    std::size_t reserve_bytes) const {
     StagedChunk out;
     for (const Field* f : columns_) out.columns.emplace_back(*f);
     // Validate UTF-8 and look for NUL bytes in the whole chunk at once; only a chunk that fails
@@ -97,18 +102,19 @@ class Importer {
     std::string_view last_event_type;
     Index last_event_code = kNoIndex;
     const std::size_t expected_rows = (chunk.end - chunk.begin) / 24 + 16;
-    out.users.reserve(expected_rows);
-    out.items.reserve(expected_rows);
+    const std::size_t reserved_rows = std::max(reserve_bytes / 24 + 16, expected_rows);
+    out.users.reserve(reserved_rows);
+    out.items.reserve(reserved_rows);
     // Small jobs (a put_* call stages its records here) size their dictionaries once instead of
     // growing them from 16 slots; large ones keep growing to the distinct ids they find.
     const std::size_t small_dict = std::min<std::size_t>(expected_rows, 1024);
     DataAccess::reserve(out.user_dict, small_dict);
     DataAccess::reserve(out.item_dict, small_dict);
     if (kind_ == DatasetKind::Interactions) {
-      out.timestamps.reserve(expected_rows);
-      out.event_types.reserve(expected_rows);
-      out.values.reserve(expected_rows);
-      out.has_value.reserve(expected_rows);
+      out.timestamps.reserve(reserved_rows);
+      out.event_types.reserve(expected_rows);  // converted to 16-bit codes, never taken over
+      out.values.reserve(reserved_rows);
+      out.has_value.reserve(reserved_rows);
     }
     std::string reason;
     auto reject = [&](std::size_t line, std::string column, std::string why) {
@@ -174,12 +180,12 @@ class Importer {
         switch (p.role) {
           case Role::UserId:
             id.user = cell.s;
-            id.user_hash = IdMap::hash(cell.s);
+            id.user_hash = detail::hash_bytes(cell.s.data(), cell.s.size());
             DataAccess::prefetch(out.user_dict, id.user_hash);
             break;
           case Role::ItemId:
             id.item = cell.s;
-            id.item_hash = IdMap::hash(cell.s);
+            id.item_hash = detail::hash_bytes(cell.s.data(), cell.s.size());
             DataAccess::prefetch(out.item_dict, id.item_hash);
             break;
           case Role::Timestamp:
@@ -278,8 +284,10 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
           : std::vector<detail::CsvChunk>{{body, csv.size()}};
   std::vector<StagedChunk> staged(chunks.size());
   // Chunks count lines from 0; errors are moved to file lines once all chunks are known.
-  detail::parallel_for(chunks.size(), threads,
-                       [&](std::size_t c) { staged[c] = importer.parse(data, chunks[c], 0); });
+  detail::parallel_for(chunks.size(), threads, [&](std::size_t c) {
+    const std::size_t reserve = c == 0 ? csv.size() - body : chunks[c].end - chunks[c].begin;
+    staged[c] = importer.parse(data, chunks[c], 0, reserve);
+  });
   std::size_t line = body_line;
   for (StagedChunk& s : staged) {
     for (RowError& e : s.errors) e.line += line;
@@ -291,7 +299,7 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
                                      [](const StagedChunk& s) { return s.malformed_quoting; });
   if (malformed && staged.size() > 1) {
     staged.clear();
-    staged.push_back(importer.parse(data, {body, csv.size()}, body_line));
+    staged.push_back(importer.parse(data, {body, csv.size()}, body_line, csv.size() - body));
   }
 
   std::size_t good_rows = 0;

@@ -37,6 +37,9 @@ class CsvReader {
 
  private:
   void skip_to_line_end();
+  // Reads the record at p_ when it is one line without quotes or carriage returns that ends in
+  // the next 64 bytes; false (reading nothing) otherwise.
+  bool read_plain_line(CsvRecord& rec);
   const char* p_;
   const char* end_;
   std::size_t line_;

@@ -9,12 +9,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
+#include "detail/hash64.hpp"
 #include "persistence/fault_injection.hpp"
 #include "tailor/data/id_map.hpp"
 #include "tailor/error.hpp"
@@ -81,13 +84,16 @@ std::string frame(std::uint32_t kind, const std::string& payload) {
   return out;
 }
 
+namespace {
+
 // Temporary file, fsync, atomic rename, directory fsync: the old file survives any failure.
-void write_atomic(const std::string& path, const std::string& bytes) {
+template <typename Write>
+void replace_file(const std::string& path, Write&& write) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   TAILOR_THROW_IF(fd < 0, ErrorCode::Io, io_error("cannot create", tmp));
   try {
-    write_all(fd, bytes, tmp);
+    write(fd, tmp);
     TAILOR_THROW_IF(::fsync(fd) != 0, ErrorCode::Io, io_error("cannot sync", tmp));
   } catch (...) {
     ::close(fd);
@@ -98,6 +104,117 @@ void write_atomic(const std::string& path, const std::string& bytes) {
   TAILOR_THROW_IF(::rename(tmp.c_str(), path.c_str()) != 0, ErrorCode::Io,
                   io_error("cannot rename to", path));
   sync_directory(std::filesystem::path(path).parent_path().string());
+}
+
+// Counts the bytes written to it and keeps none.
+class CountingBuffer : public std::streambuf {
+ public:
+  std::uint64_t count() const { return count_; }
+
+ protected:
+  std::streamsize xsputn(const char*, std::streamsize n) override {
+    count_ += static_cast<std::uint64_t>(n);
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) ++count_;
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::uint64_t count_ = 0;
+};
+
+// Writes what it is given to a file through a small buffer, folding it into the checksum of
+// `size` bytes as it goes. The buffer's size is a multiple of 8, so
+// every write but the last hands the checksum whole words.
+class ChecksummingFileBuffer : public std::streambuf {
+ public:
+  ChecksummingFileBuffer(int fd, const std::string& path, std::uint64_t size)
+      : fd_(fd), path_(path), hash_(hash_start(size)), buffer_(kSize) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  // Writes out the rest and returns the checksum of every byte written.
+  std::uint64_t finish() {
+    const std::size_t n = static_cast<std::size_t>(pptr() - pbase());
+    hash_ = hash_words(hash_, pbase(), n / 8);
+    hash_ = hash_finish(hash_, pbase() + n / 8 * 8, n % 8);
+    write_all(fd_, std::string_view(pbase(), n), path_);
+    written_ += n;
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return hash_;
+  }
+  std::uint64_t written() const { return written_ + static_cast<std::uint64_t>(pptr() - pbase()); }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::streamsize done = 0;
+    while (done < n) {
+      if (pptr() == epptr()) flush_full();
+      const std::streamsize k = std::min<std::streamsize>(epptr() - pptr(), n - done);
+      std::memcpy(pptr(), s + done, static_cast<std::size_t>(k));
+      pbump(static_cast<int>(k));
+      done += k;
+    }
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    if (pptr() == epptr()) flush_full();
+    *pptr() = traits_type::to_char_type(c);
+    pbump(1);
+    return c;
+  }
+
+ private:
+  static constexpr std::size_t kSize = std::size_t{1} << 20;
+  void flush_full() {
+    hash_ = hash_words(hash_, pbase(), kSize / 8);
+    write_all(fd_, std::string_view(pbase(), kSize), path_);
+    written_ += kSize;
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+#ifdef SYNC_FILE_RANGE_WRITE
+    // Starts writing the last few MiB to the disk now, while the rest is produced, so that the
+    // closing fsync (which still decides durability) has little left to wait for. Advice only:
+    // an error here is fsync's to report.
+    if (written_ % kWriteBehind == 0)
+      (void)::sync_file_range(fd_, static_cast<off_t>(written_ - kWriteBehind), kWriteBehind,
+                              SYNC_FILE_RANGE_WRITE);
+#endif
+  }
+  static constexpr std::size_t kWriteBehind = std::size_t{8} << 20;
+  int fd_;
+  const std::string& path_;
+  std::uint64_t hash_;
+  std::uint64_t written_ = 0;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+void write_atomic(const std::string& path, const std::string& bytes) {
+  replace_file(path, [&](int fd, const std::string& tmp) { write_all(fd, bytes, tmp); });
+}
+
+void write_framed_atomic(const std::string& path, std::uint32_t kind,
+                         const std::function<void(std::streambuf&)>& payload) {
+  CountingBuffer counter;
+  payload(counter);
+  const std::uint64_t size = counter.count();
+  std::string header(kMagic, sizeof kMagic);
+  put(header, kind == kKindLog ? kLogFormatVersion : kFormatVersion);
+  put(header, kind);
+  put<std::uint64_t>(header, size);
+  replace_file(path, [&](int fd, const std::string& tmp) {
+    ChecksummingFileBuffer out(fd, tmp, kHeaderSize + size);
+    out.sputn(header.data(), static_cast<std::streamsize>(header.size()));
+    payload(out);
+    TAILOR_THROW_IF(out.written() != kHeaderSize + size, ErrorCode::Internal, tmp,
+                    ": the payload changed between measuring and writing it");
+    std::string sum;
+    put(sum, out.finish());
+    write_all(fd, sum, tmp);
+  });
 }
 
 std::string read_file(const std::string& path) {

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <streambuf>
 #include <string>
 #include <string_view>
 
@@ -52,6 +54,13 @@ std::string frame(std::uint32_t kind, const std::string& payload);
 
 /// Replaces `path` by `bytes` so that the old file survives any failure.
 void write_atomic(const std::string& path, const std::string& bytes);
+
+/// write_atomic(path, frame(kind, payload)) without holding the file in memory: `payload` writes
+/// the payload into the stream it is given, and is called twice, to measure the payload and then to
+/// write it (through a small buffer), so it must write the same bytes both times.
+/// @throws Error(Io), or whatever `payload` throws; either way the old file is left as it was
+void write_framed_atomic(const std::string& path, std::uint32_t kind,
+                         const std::function<void(std::streambuf&)>& payload);
 
 /// A whole file. @throws Error(NotFound) when it does not exist, Error(Io)
 std::string read_file(const std::string& path);

@@ -21,6 +21,11 @@ struct SnapshotMeta {
 
 /// The dataset group as bytes.
 std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta);
+/// Replaces the snapshot file `path` by the group, framed as frame(kKindSnapshot,
+/// serialize_group(group, meta)) and written atomically, without a copy of it in memory.
+/// @throws Error(Io); the old file is then left as it was
+void write_group_snapshot(const std::string& path, const DatasetGroup& group,
+                          const SnapshotMeta& meta);
 /// The group back. Every length is checked against the bytes left before anything is allocated,
 /// every index against its range. @throws Error(ParseError) naming `what`
 DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tailor/error.hpp"
+#include "tailor/types.hpp"
 
 namespace tailor::detail {
 
@@ -40,6 +41,13 @@ class PayloadScope {
 
 template <typename A, typename T>
 void save_array(A& ar, const std::vector<T>& v) {
+  const std::uint64_t n = v.size();
+  ar << n;
+  if (n) ar.save_binary(v.data(), n * sizeof(T));
+}
+// An array saved from where it lies, in the same bytes as a vector of it.
+template <typename A, typename T>
+void save_array(A& ar, const Span<T>& v) {
   const std::uint64_t n = v.size();
   ar << n;
   if (n) ar.save_binary(v.data(), n * sizeof(T));
@@ -105,6 +113,13 @@ void image_vector(Archive& ar, std::vector<T>& v) {
     v.resize(n);
   }
   for (T& item : v) ar& item;
+}
+
+/// Writes `image` into `out`, in the bytes of to_bytes(image).
+template <typename Image>
+void save_to(std::streambuf& out, const Image& image) {
+  boost::archive::binary_oarchive ar(out, boost::archive::no_header);
+  ar << image;
 }
 
 template <typename Image>

@@ -6,6 +6,7 @@
 
 #include "data/data_access.hpp"
 #include "detail/text.hpp"
+#include "persistence/files.hpp"
 #include "persistence/serialize.hpp"
 #include "persistence/serialize_archive.hpp"
 
@@ -157,21 +158,30 @@ struct EntityImage {
   std::vector<ColumnImage> columns;
 };
 
-struct GroupImage {
+// The group's image; `Array` holds its interaction columns: owned vectors when loading, views of
+// the group's own columns when saving (the largest arrays, not copied to be written).
+template <typename T>
+using Owned = std::vector<T>;
+template <typename T>
+using Viewed = Span<T>;
+template <template <typename> class Array>
+struct GroupImageOf {
   std::string interactions_schema, users_schema, items_schema;
   Names users, items, event_types;
-  std::vector<Index> row_users, row_items;
-  std::vector<std::int64_t> timestamps;
-  std::vector<std::uint16_t> event_type_codes;
-  std::vector<float> values;
-  std::vector<std::uint8_t> value_present;
+  Array<Index> row_users, row_items;
+  Array<std::int64_t> timestamps;
+  Array<std::uint16_t> event_type_codes;
+  Array<float> values;
+  Array<std::uint8_t> value_present;
   std::vector<ColumnImage> extras;
   EntityImage user_table, item_table;
   std::uint64_t items_version = 0;
   std::uint64_t last_sequence = 0;
-  std::string group_id;                  // version 2
-  std::vector<std::uint64_t> event_ids;  // version 2: hashes of stored events' eventId
+  std::string group_id;            // version 2
+  Array<std::uint64_t> event_ids;  // version 2: hashes of stored events' eventId
 };
+using GroupImage = GroupImageOf<Owned>;
+using GroupView = GroupImageOf<Viewed>;
 
 }  // namespace
 
@@ -186,6 +196,7 @@ BOOST_CLASS_VERSION(tailor::detail::Names, 2)
 BOOST_CLASS_VERSION(tailor::detail::ColumnImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::EntityImage, 1)
 BOOST_CLASS_VERSION(tailor::detail::GroupImage, 2)
+BOOST_CLASS_VERSION(tailor::detail::GroupView, 2)
 
 namespace boost::serialization {
 
@@ -220,8 +231,9 @@ void serialize(Archive& ar, tailor::detail::EntityImage& x, const unsigned int) 
   tailor::detail::image_vector(ar, x.columns);
 }
 
-template <class Archive>
-void serialize(Archive& ar, tailor::detail::GroupImage& x, const unsigned int version) {
+// A GroupView is only saved, in the bytes of the GroupImage it views.
+template <class Archive, template <typename> class Array>
+void serialize(Archive& ar, tailor::detail::GroupImageOf<Array>& x, const unsigned int version) {
   TAILOR_TEXT(interactions_schema);
   TAILOR_TEXT(users_schema);
   TAILOR_TEXT(items_schema);
@@ -286,8 +298,10 @@ std::optional<Schema> optional_schema(const std::string& json, DatasetKind kind)
 }  // namespace
 
 struct GroupSerializer {
-  static std::string save(const DatasetGroup& g, const SnapshotMeta& meta) {
-    GroupImage img;
+  // The image to save; `event_ids` holds the sorted event ids it views.
+  static GroupView view(const DatasetGroup& g, const SnapshotMeta& meta,
+                        std::vector<std::uint64_t>& event_ids) {
+    GroupView img;
     img.interactions_schema = g.interactions_schema_.json();
     if (g.users_) img.users_schema = g.users_->schema().json();
     if (g.items_) img.items_schema = g.items_->schema().json();
@@ -300,8 +314,7 @@ struct GroupSerializer {
     img.timestamps = in.timestamps();
     img.event_type_codes = in.event_types();
     img.values = in.event_values();
-    for (std::size_t r = 0; r < in.size(); ++r)
-      img.value_present.push_back(in.has_event_value(r) ? 1 : 0);
+    img.value_present = DataAccess::value_present(in);
     for (const Column& c : in.extra_columns())
       img.extras.push_back(image_of(c, IndexRange{in.size()}));
     if (g.users_) img.user_table = entity_image(*g.users_, g.user_ids_.size());
@@ -309,9 +322,21 @@ struct GroupSerializer {
     img.items_version = g.items_version_;
     img.last_sequence = meta.last_sequence;
     img.group_id = meta.group_id;
-    img.event_ids.assign(g.event_ids_.begin(), g.event_ids_.end());
-    std::sort(img.event_ids.begin(), img.event_ids.end());  // the same group, the same bytes
-    return to_bytes(img);
+    event_ids.assign(g.event_ids_.begin(), g.event_ids_.end());
+    std::sort(event_ids.begin(), event_ids.end());  // the same group, the same bytes
+    img.event_ids = event_ids;
+    return img;
+  }
+
+  static std::string save(const DatasetGroup& g, const SnapshotMeta& meta) {
+    std::vector<std::uint64_t> event_ids;
+    return to_bytes(view(g, meta, event_ids));
+  }
+
+  static void write(const std::string& path, const DatasetGroup& g, const SnapshotMeta& meta) {
+    std::vector<std::uint64_t> event_ids;
+    const GroupView img = view(g, meta, event_ids);
+    write_framed_atomic(path, kKindSnapshot, [&](std::streambuf& out) { save_to(out, img); });
   }
 
   static DatasetGroup load(const std::string& payload, SnapshotMeta& meta,
@@ -368,6 +393,11 @@ struct GroupSerializer {
 
 std::string serialize_group(const DatasetGroup& group, const SnapshotMeta& meta) {
   return GroupSerializer::save(group, meta);
+}
+
+void write_group_snapshot(const std::string& path, const DatasetGroup& group,
+                          const SnapshotMeta& meta) {
+  GroupSerializer::write(path, group, meta);
 }
 
 DatasetGroup deserialize_group(const std::string& payload, SnapshotMeta& meta,

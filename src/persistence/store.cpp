@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "persistence/files.hpp"
 #include "persistence/serialize.hpp"
@@ -138,14 +139,19 @@ class Store::Files : public detail::Journal {
     }
     synced_ = written_;
     // A store from before group ids gets one now, in the snapshot and the log alike.
-    if (group_id_.empty()) group_id_ = detail::new_group_id();
+    const bool new_id = group_id_.empty();
+    if (new_id) group_id_ = detail::new_group_id();
     const std::uint64_t last = next_sequence_ - 1;
-    const std::string bytes = detail::serialize_group(group, {last, group_id_});
-    write_atomic(snapshot_path(dir_), frame(kKindSnapshot, bytes));
+    detail::write_group_snapshot(snapshot_path(dir_), group, {last, group_id_});
     // A crash here leaves the old log beside the new snapshot: the next open skips the records
-    // the snapshot holds and starts a new log.
+    // the snapshot holds and starts a new log. A log that already holds nothing after `last`
+    // (as after a bulk import, which is not logged) is the new log, byte for byte: kept.
+    if (!new_id && empty_log_base_ == last) return;
     reset_log(last);
   }
+
+  // The log file is empty_log(group id, base) exactly, with nothing appended since.
+  void log_is_empty_after(std::uint64_t base) { empty_log_base_ = base; }
 
   void forget(const std::vector<Index>& users, const std::vector<Index>& items) override;
   void check_forgettable() override;
@@ -160,6 +166,7 @@ class Store::Files : public detail::Journal {
     bytes_ = valid_bytes;
     next_sequence_ = next_sequence;
     written_ = synced_ = next_sequence - 1;
+    empty_log_base_.reset();
   }
 
   void set_group_id(std::string id) { group_id_ = std::move(id); }
@@ -182,6 +189,7 @@ class Store::Files : public detail::Journal {
     TAILOR_THROW_IF(failed_, ErrorCode::Io, log_path(dir_),
                     ": an earlier write or sync failed; reopen the store");
     const std::string record = detail::log_record(kind, next_sequence_, payload);
+    empty_log_base_.reset();
     try {
       detail::write_all(fd_, record, log_path(dir_));
     } catch (...) {
@@ -202,6 +210,7 @@ class Store::Files : public detail::Journal {
     const std::string bytes = detail::empty_log(group_id_, base);
     write_atomic(log_path(dir_), bytes);
     open_log(bytes.size(), base + 1);
+    empty_log_base_ = base;
   }
 
   std::string dir_;
@@ -217,6 +226,7 @@ class Store::Files : public detail::Journal {
   std::uint64_t synced_ = 0;   // last sequence known to be on stable storage
   bool syncing_ = false;
   bool failed_ = false;
+  std::optional<std::uint64_t> empty_log_base_;  // set while the log is an empty one from base
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
 };
 
@@ -280,6 +290,9 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreOptions options)
     files.set_group_id(meta.group_id);
     if (files.writable()) {
       files.open_log(log.valid_bytes, last + 1);
+      if (log.records.empty() &&
+          log_bytes.compare(0, log.valid_bytes, detail::empty_log(meta.group_id, log.base)) == 0)
+        files.log_is_empty_after(log.base);
       // A format-1 log, one left beside a newer snapshot by a crash, or one grown long enough to
       // slow every open down, is replaced by a checkpoint.
       if (log.format < 2 || log.base < meta.last_sequence ||

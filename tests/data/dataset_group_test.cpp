@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/schemas.hpp"
+#include "common/temp_dir.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -390,6 +391,11 @@ void expect_same_group(const DatasetGroup& a, const DatasetGroup& b) {
   EXPECT_EQ(x.timestamps(), y.timestamps());
   EXPECT_EQ(x.event_types(), y.event_types());
   EXPECT_EQ(x.event_values(), y.event_values());
+  for (Index u = 0; u < a.user_ids().size(); ++u) {
+    const Span<std::uint32_t> ra = a.interaction_rows_of(u), rb = b.interaction_rows_of(u);
+    ASSERT_EQ(std::vector<std::uint32_t>(ra.begin(), ra.end()),
+              std::vector<std::uint32_t>(rb.begin(), rb.end()));
+  }
   const Column& dx = *x.column("DEVICE");
   const Column& dy = *y.column("DEVICE");
   for (std::size_t r = 0; r < x.size(); ++r) {
@@ -423,6 +429,123 @@ TEST(DataDatasetGroup, ParallelImportEqualsSerial) {
       EXPECT_EQ(ra.errors[e].reason, rb.errors[e].reason);
     }
     expect_same_group(a, b);
+  }
+}
+
+// Each user's rows, in dataset order, computed the slow way.
+void expect_user_rows_match_the_rows(const DatasetGroup& g) {
+  std::vector<std::vector<std::uint32_t>> expected(g.user_ids().size());
+  const std::vector<Index>& users = g.interactions().users();
+  for (std::size_t r = 0; r < users.size(); ++r)
+    expected[users[r]].push_back(static_cast<std::uint32_t>(r));
+  for (Index u = 0; u < g.user_ids().size(); ++u) {
+    const Span<std::uint32_t> rows = g.interaction_rows_of(u);
+    ASSERT_EQ(std::vector<std::uint32_t>(rows.begin(), rows.end()), expected[u]) << "user " << u;
+  }
+}
+
+TEST(DataDatasetGroup, EachUsersRowsFollowFullAndIncrementalParallelImports) {
+  for (int threads : {1, 2, 3}) {
+    ImportOptions full;
+    full.execution.num_threads = threads;
+    full.min_parallel_bytes = 0;
+    full.policy = ImportPolicy::SkipInvalid;
+    ImportOptions incremental = full;
+    incremental.mode = ImportMode::Incremental;
+    DatasetGroup g = make_group();
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions, messy_csv(30000, false), full).applied);
+    expect_user_rows_match_the_rows(g);
+    const std::size_t before = g.interactions().size();
+    ASSERT_TRUE(
+        g.import_csv_text(
+             DatasetKind::Interactions,
+             "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nnew-user,i1,5,a\nu1,i2,6,a\nu1,i3,7,a\n",
+             incremental)
+            .applied);
+    EXPECT_EQ(g.interactions().size(), before + 3);
+    expect_user_rows_match_the_rows(g);
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions, messy_csv(5000, false), incremental).applied);
+    expect_user_rows_match_the_rows(g);
+    // A FULL import replaces the rows: users of the old rows only have none left.
+    ASSERT_TRUE(
+        g.import_csv_text(DatasetKind::Interactions,
+                          "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nu1,i1,5,a\nu2,i1,6,a\nu1,i2,7,a\n",
+                          full)
+            .applied);
+    EXPECT_EQ(g.interactions().size(), 3u);
+    expect_user_rows_match_the_rows(g);
+    EXPECT_EQ(g.interaction_rows_of(g.user_ids().find("new-user")).size(), 0u);
+  }
+}
+
+TEST(DataDatasetGroup, AnImportIntoAnEmptyDatasetEqualsOneAppendedToRows) {
+  // Into an empty dataset, the first chunk's columns are taken over; onto rows, all are copied.
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
+  const std::string first = header + "u1,i1,1,buy,,tv\nu2,i2,2,read,0.5,\n";
+  std::string rest = messy_csv(40000, false);
+  for (int threads : {1, 2, 3}) {
+    ImportOptions full = skip_invalid();
+    full.execution.num_threads = threads;
+    full.min_parallel_bytes = 0;
+    ImportOptions incremental = full;
+    incremental.mode = ImportMode::Incremental;
+    DatasetGroup whole = make_group();
+    ASSERT_TRUE(
+        whole.import_csv_text(DatasetKind::Interactions, first + rest.substr(header.size()), full)
+            .applied);
+    DatasetGroup appended = make_group();
+    const ImportReport head = appended.import_csv_text(DatasetKind::Interactions, first, full);
+    ASSERT_TRUE(head.applied) << head.summary();
+    ASSERT_TRUE(appended.import_csv_text(DatasetKind::Interactions, rest, incremental).applied);
+    expect_same_group(whole, appended);
+    EXPECT_GT(whole.interactions().size(), 30000u);
+    EXPECT_FALSE(whole.interactions().has_event_value(0));
+  }
+}
+
+TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
+  test::TempDir dir("tailor-csv-file", true);
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
+  std::string page = header;  // exactly 2 MiB (a huge page), ending in a newline
+  for (int r = 0; page.size() < (std::size_t{2} << 20) - 64; ++r)
+    page += "u" + std::to_string(r % 77) + ",i" + std::to_string(r % 31) + ",5,click,1\n";
+  page += "u,i,5,click," + std::string((std::size_t{2} << 20) - page.size() - 13, '1') + "\n";
+  ASSERT_EQ(page.size(), std::size_t{2} << 20);
+  const std::vector<std::string> texts = {
+      "",                                                // empty: refused with line 1
+      "USER_ID,ITEM_ID,TIMESTAMP",                       // a header without a newline and no rows
+      header + "u1,i1,100,click,2.5",                    // no newline after the last row
+      header + "u1,i1,100,click,2.5\nu2,i2,x,click,\n",  // a bad row, reported by line
+      page,
+      messy_csv(60000, true)};
+  ImportOptions parallel = skip_invalid();
+  parallel.min_parallel_bytes = 0;
+  parallel.execution.num_threads = 2;
+  for (const ImportOptions& options : {ImportOptions(), parallel}) {
+    for (std::size_t t = 0; t < texts.size(); ++t) {
+      const std::string path = dir.path + "/" + std::to_string(t) + ".csv";
+      std::ofstream(path, std::ios::binary) << texts[t];
+      DatasetGroup a = make_group();
+      DatasetGroup b = make_group();
+      const ImportReport from_file = a.import_csv(DatasetKind::Interactions, path, options);
+      const ImportReport from_text =
+          b.import_csv_text(DatasetKind::Interactions, texts[t], options);
+      EXPECT_EQ(from_file.summary(), from_text.summary()) << "file " << t;
+      const bool skip = options.policy == ImportPolicy::SkipInvalid;
+      EXPECT_EQ(from_file.applied, t == 2 || t == 4 || (t > 2 && skip))
+          << "file " << t << ": " << from_file.summary();
+      expect_same_group(a, b);
+    }
+  }
+  DatasetGroup g = make_group();
+  try {
+    g.import_csv(DatasetKind::Interactions, dir.path);  // a directory
+    FAIL() << "a directory was read as a CSV file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.path), std::string::npos) << e.what();
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -70,6 +71,42 @@ TEST(DataIdMap, ReserveKeepsContents) {
   DataAccess::reserve(m, 100000, 1000000);
   EXPECT_EQ(m.find("b"), 1u);
   EXPECT_GT(m.memory_bytes(), 100000u);
+}
+
+// The hash as first written (word by word, the tail copied into a zero word): event ids in
+// snapshots and the checksums of every file are these values, so they must never change.
+std::uint64_t reference_hash(std::string_view s) {
+  auto mix = [](std::uint64_t a, std::uint64_t b) {
+    __uint128_t r = static_cast<__uint128_t>(a) * b;
+    return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+  };
+  constexpr std::uint64_t p0 = 0xa0761d6478bd642fULL, p1 = 0xe7037ed1a0b428dbULL;
+  std::uint64_t h = p0 ^ (s.size() * p1);
+  std::size_t k = 0;
+  for (; k + 8 <= s.size(); k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + k, 8);
+    h = mix(h ^ w, p1);
+  }
+  if (k < s.size()) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + k, s.size() - k);
+    h = mix(h ^ w, p0);
+  }
+  return mix(h, p1 ^ 0x8ebc6af09c88c6e3ULL);
+}
+
+TEST(DataIdMap, TheHashOfEveryLengthIsTheOriginalOne) {
+  std::mt19937 rng(5);
+  std::string bytes(100, '\0');
+  for (char& c : bytes) c = static_cast<char>(rng());
+  for (std::size_t offset = 0; offset < 8; ++offset) {
+    for (std::size_t n = 0; offset + n <= 48; ++n) {
+      const std::string_view s(bytes.data() + offset, n);
+      EXPECT_EQ(IdMap::hash(s), reference_hash(s)) << n << " bytes at " << offset;
+    }
+  }
+  EXPECT_EQ(IdMap::hash("user-1"), reference_hash("user-1"));
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,98 @@ TEST(IoCsv, LoneCarriageReturnIsData) {
   auto rows = read_all("a\rb,c\n");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], "a\rb");
+}
+
+// Records of `text` read from a buffer of exactly its size (nothing readable past its end).
+std::vector<std::vector<std::string>> read_exact(const std::string& text, bool* all_ok) {
+  std::unique_ptr<char[]> buffer(new char[text.size() + 1]);
+  std::copy(text.begin(), text.end(), buffer.get());
+  CsvReader reader(buffer.get(), buffer.get() + text.size(), 1);
+  CsvRecord rec;
+  std::vector<std::vector<std::string>> out;
+  *all_ok = true;
+  while (reader.next(rec)) {
+    *all_ok = *all_ok && rec.ok;
+    out.emplace_back(rec.fields.begin(), rec.fields.end());
+  }
+  return out;
+}
+
+TEST(IoCsv, EverySeparatorIsFoundAtEveryPlaceInLongFieldsAndAtTheEnd) {
+  using Rows = std::vector<std::vector<std::string>>;
+  for (std::size_t before = 0; before < 40; ++before) {
+    for (std::size_t after = 0; after < 20; ++after) {
+      const std::string x(before, 'x'), y(after, 'y');
+      bool ok = false;
+      EXPECT_EQ(read_exact(x + "," + y, &ok), (Rows{{x, y}})) << before << "," << after;
+      EXPECT_TRUE(ok);
+      Rows lines;  // a line with nothing before its end is blank, and skipped
+      if (before) lines.push_back({x});
+      if (after) lines.push_back({y});
+      EXPECT_EQ(read_exact(x + "\n" + y, &ok), lines) << before << "," << after;
+      EXPECT_EQ(read_exact(x + "\r\n" + y, &ok), lines) << before << "," << after;
+      EXPECT_EQ(read_exact(x + "\r" + y, &ok), (Rows{{x + "\r" + y}})) << before << "," << after;
+      EXPECT_EQ(read_exact(x + y + "\r", &ok), (Rows{{x + y + "\r"}})) << before << "," << after;
+      EXPECT_TRUE(ok);
+      if (before > 0) {
+        read_exact(x + "\"" + y + "\n", &ok);
+        EXPECT_FALSE(ok) << "a quote inside an unquoted field, after " << before << " bytes";
+      }
+    }
+  }
+}
+
+TEST(IoCsv, LinesOfEveryLengthReadTheSameWhereverTheyEndAndWhateverFollows) {
+  // Plain lines of 1 to 90 bytes (read at once when they end within 64 bytes of their start),
+  // mixed with quoted lines, CRLF endings and lone carriage returns (read field by field).
+  std::mt19937 rng(3);
+  std::string text;
+  std::vector<std::vector<std::string>> expected;
+  for (int round = 0; round < 4; ++round) {
+    for (std::size_t length = 1; length <= 90; ++length) {
+      std::string line;
+      std::vector<std::string> fields(1);
+      for (std::size_t k = 0; k < length; ++k) {
+        if (rng() % 5 == 0) {
+          line += ',';
+          fields.emplace_back();
+        } else {
+          const char c = static_cast<char>('a' + rng() % 26);
+          line += c;
+          fields.back() += c;
+        }
+      }
+      text += line + "\n";
+      expected.push_back(fields);
+      switch ((length + round) % 9) {
+        case 0:
+          text += "\"p,q\",r\n";
+          expected.push_back({"p,q", "r"});
+          break;
+        case 3:
+          text += "u,v\r\n";
+          expected.push_back({"u", "v"});
+          break;
+        case 5:
+          text += "w\rx,y\n";
+          expected.push_back({"w\rx", "y"});
+          break;
+        case 7:
+          text += "\n";  // a blank line
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  text += "last,line";
+  expected.push_back({"last", "line"});
+  bool ok = false;
+  EXPECT_EQ(read_exact(text, &ok), expected);
+  EXPECT_TRUE(ok);
+  std::vector<std::size_t> lines;
+  read_all(text, &lines);
+  EXPECT_EQ(lines.back(), static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
 }
 
 TEST(IoCsv, TrailingCommaAtEndOfFileIsAnEmptyField) {

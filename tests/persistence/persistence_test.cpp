@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 
 #include "common/sample.hpp"
 #include "persistence/fault_injection.hpp"
+#include "persistence/files.hpp"
 #include "persistence/serialize.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -1091,6 +1093,175 @@ TEST(PersistenceStore, AReadOnlyStoreChangesNothingAndALongLogIsCheckpointedByTh
   EXPECT_EQ(read_bytes(log).size(), kLogHeader);  // the record went into a new snapshot
   EXPECT_NE(writer->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }),
             kNoIndex);
+}
+
+// A group whose snapshot spans several of the writer's 1 MiB buffers.
+DatasetGroup large_group() {
+  DatasetGroup g = sample_group();
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n";
+  for (int r = 0; r < 60000; ++r) {
+    csv += "user" + std::to_string(r % 997) + ",item" + std::to_string(r % 313) + "," +
+           std::to_string(1600000000 + r) + "," + (r % 3 ? "read" : "buy") + "\n";
+  }
+  ImportOptions incremental;
+  incremental.mode = ImportMode::Incremental;
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv, incremental).applied);
+  return g;
+}
+
+TEST(PersistenceFiles, AStreamedSnapshotHoldsTheBytesOfTheFramedPayload) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/group.snapshot";
+  for (const DatasetGroup& g : {sample_group(), large_group()}) {
+    const detail::SnapshotMeta meta{42, "group-identity"};
+    detail::write_group_snapshot(path, g, meta);
+    const std::string expected =
+        detail::frame(detail::kKindSnapshot, detail::serialize_group(g, meta));
+    EXPECT_EQ(read_bytes(path), expected);
+    detail::SnapshotMeta back;
+    const DatasetGroup loaded = detail::deserialize_group(
+        detail::unframe(read_bytes(path), detail::kKindSnapshot, path), back, path);
+    EXPECT_EQ(fingerprint(loaded), fingerprint(g));
+    EXPECT_EQ(back.last_sequence, 42u);
+    EXPECT_EQ(back.group_id, "group-identity");
+  }
+  EXPECT_GT(fs::file_size(path), std::uintmax_t{2} << 20);
+}
+
+TEST(PersistenceFiles, StreamedPayloadsOfEverySizeAroundTheBufferAreFramedAndChecksummed) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/file";
+  const std::size_t buffer = std::size_t{1} << 20;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8},
+                           std::size_t{13}, buffer - detail::kHeaderSize - 1,
+                           buffer - detail::kHeaderSize, buffer - detail::kHeaderSize + 1, buffer,
+                           2 * buffer - detail::kHeaderSize, 3 * buffer + 5}) {
+    std::string payload(size, '\0');
+    for (std::size_t k = 0; k < size; ++k) payload[k] = static_cast<char>(k * 131 + k / 7);
+    // Written in uneven pieces and single characters, as an archive does; at once; and at once
+    // after a few bytes.
+    for (int mode = 0; mode < 3; ++mode) {
+      detail::write_framed_atomic(path, detail::kKindCatalog, [&](std::streambuf& out) {
+        std::size_t k = 0;
+        if (mode == 2)
+          k = static_cast<std::size_t>(
+              out.sputn(payload.data(), std::min<std::streamsize>(3, size)));
+        if (mode > 0) {
+          out.sputn(payload.data() + k, static_cast<std::streamsize>(size - k));
+          return;
+        }
+        for (std::size_t piece = 1; k < size; piece = piece * 3 + 1) {
+          if (piece % 2) {
+            out.sputc(payload[k++]);
+            continue;
+          }
+          const std::size_t n = std::min(piece, size - k);
+          out.sputn(payload.data() + k, static_cast<std::streamsize>(n));
+          k += n;
+        }
+      });
+      const std::string bytes = read_bytes(path);
+      EXPECT_EQ(bytes, detail::frame(detail::kKindCatalog, payload))
+          << size << " bytes, mode " << mode;
+      EXPECT_EQ(detail::unframe(bytes, detail::kKindCatalog, path), payload);
+    }
+  }
+}
+
+TEST(PersistenceFiles, AFailedOrInconsistentStreamedWriteLeavesTheOldFile) {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  const std::string path = dir.path + "/group.snapshot";
+  const DatasetGroup g = large_group();
+  detail::write_group_snapshot(path, sample_group(), {1, "old"});
+  const std::string before = read_bytes(path);
+  // The disk fills in the first buffer, midway through the second, in the last (the snapshot is
+  // over 2 MiB) and at its checksum.
+  const std::uint64_t size =
+      detail::kHeaderSize + detail::serialize_group(g, {2, "new"}).size() + 8;
+  for (std::uint64_t room : {std::uint64_t{100}, std::uint64_t{3} << 19, size - 1000, size - 4}) {
+    detail::fail_writes_after(room);
+    try {
+      detail::write_group_snapshot(path, g, {2, "new"});
+      ADD_FAILURE() << "a full disk after " << room << " bytes went unnoticed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+    }
+    detail::fail_writes_after(0);
+    EXPECT_EQ(read_bytes(path), before);
+    EXPECT_FALSE(fs::exists(path + ".tmp"));
+  }
+  // A payload that fails after several buffers were handed to the writer.
+  const std::string mib(std::size_t{1} << 20, 'm');
+  EXPECT_THROW(detail::write_framed_atomic(path, detail::kKindSnapshot,
+                                           [&](std::streambuf& out) {
+                                             for (int k = 0; k < 5; ++k)
+                                               out.sputn(mib.data(), 1 << 20);
+                                             throw std::runtime_error("payload failed");
+                                           }),
+               std::runtime_error);
+  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  // A payload that writes different bytes the second time is refused, not framed wrongly.
+  int calls = 0;
+  EXPECT_THROW(detail::write_framed_atomic(
+                   path, detail::kKindSnapshot,
+                   [&](std::streambuf& out) { out.sputn("abcdef", ++calls == 1 ? 6 : 5); }),
+               Error);
+  EXPECT_EQ(read_bytes(path), before);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+TEST(PersistenceStore, ACheckpointKeepsALogThatIsAlreadyTheEmptyLogItWouldStart) {
+  TempDir dir;
+  Store::create(dir.path, sample_group());
+  const std::string log = dir.path + "/updates.log";
+  const std::string empty = read_bytes(log);
+  ASSERT_EQ(empty.size(), kLogHeader);
+  const ino_t first = inode_of(log);
+  std::string imported;
+  {
+    // A bulk import is not logged: the snapshot changes, the empty log stays as it was.
+    auto store = Store::open(dir.path);
+    ImportOptions incremental;
+    incremental.mode = ImportMode::Incremental;
+    ASSERT_TRUE(store->group()
+                    ->import_csv_text(DatasetKind::Interactions,
+                                      "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nnew,x1,5,read\n",
+                                      incremental)
+                    .applied);
+    imported = state_of(*store);
+    EXPECT_EQ(read_bytes(log), empty);
+    EXPECT_EQ(inode_of(log), first);
+    // A logged put, then a checkpoint: a new empty log, after the put's sequence.
+    ASSERT_TRUE(store->put_events({event("a", "x1", 1)}).ok());
+    EXPECT_GT(read_bytes(log).size(), kLogHeader);
+    store->checkpoint();
+    EXPECT_EQ(read_bytes(log).size(), kLogHeader);
+    EXPECT_NE(read_bytes(log), empty);
+    EXPECT_NE(inode_of(log), first);
+    imported = state_of(*store);
+  }
+  auto reopened = Store::open(dir.path);
+  EXPECT_EQ(state_of(*reopened), imported);
+  // The kept log is the one a checkpoint starts: another checkpoint keeps it too.
+  const std::string kept = read_bytes(log);
+  const ino_t inode = inode_of(log);
+  reopened->checkpoint();
+  EXPECT_EQ(read_bytes(log), kept);
+  EXPECT_EQ(inode_of(log), inode);
+  ASSERT_TRUE(reopened->put_events({event("b", "x2", 2)}).ok());
+  const std::string after_put = state_of(*reopened);
+  reopened.reset();
+  EXPECT_EQ(state_of(*Store::open(dir.path)), after_put);
 }
 
 }  // namespace
