@@ -2,11 +2,17 @@
 // DatasetGroup import: every CSV edge case, both policies, both modes, parallel == serial.
 #include "tailor/data/dataset_group.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "common/schemas.hpp"
 #include "common/temp_dir.hpp"
@@ -547,6 +553,45 @@ TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
     EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
     EXPECT_NE(std::string(e.what()).find(dir.path), std::string::npos) << e.what();
   }
+}
+
+TEST(DataDatasetGroup, AFifoImportsAsTheTextWrittenIntoIt) {
+  // A pipe has no size (`--csv /dev/stdin` under `cat file |`, or a named pipe): it is read to its
+  // end, not taken for an empty file. The text is larger than a pipe's buffer.
+  test::TempDir dir("tailor-csv-fifo", true);
+  const std::string path = dir.path + "/events.csv";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  const std::string text = messy_csv(20000, false);
+  ASSERT_GT(text.size(), std::size_t{256} << 10);
+  std::thread writer([&] {
+    // A reader that stops early makes write() fail with EPIPE here rather than kill the test.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    const int fd = ::open(path.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    for (std::size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  });
+  DatasetGroup from_fifo = make_group();
+  ImportReport r;
+  try {
+    r = from_fifo.import_csv(DatasetKind::Interactions, path, skip_invalid());
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+  writer.join();
+  DatasetGroup from_text = make_group();
+  const ImportReport expected =
+      from_text.import_csv_text(DatasetKind::Interactions, text, skip_invalid());
+  ASSERT_TRUE(expected.applied);
+  EXPECT_EQ(r.summary(), expected.summary());
+  expect_same_group(from_fifo, from_text);
 }
 
 TEST(DataDatasetGroup, ParallelImportWithBrokenQuotingEqualsSerial) {
