@@ -1290,6 +1290,19 @@ TEST(PersistenceStore, AnEmptyLogWithATornRecordIsCutBeforeACheckpointKeepsIt) {
   EXPECT_EQ(state_of(*store), imported);
   EXPECT_NE(store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("b"); }),
             kNoIndex);
+  // Opened with a record to replay, the log is not the empty one: an import's checkpoint starts a
+  // new log after that record.
+  ImportOptions incremental;
+  incremental.mode = ImportMode::Incremental;
+  ASSERT_TRUE(store->group()
+                  ->import_csv_text(DatasetKind::Interactions,
+                                    "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nm,x4,6,read\n",
+                                    incremental)
+                  .applied);
+  EXPECT_EQ(read_bytes(log).size(), kLogHeader);
+  imported = state_of(*store);
+  store.reset();
+  EXPECT_EQ(state_of(*Store::open(dir.path)), imported);
 }
 
 }  // namespace
