@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "detail/huge_pages.hpp"
@@ -114,6 +115,20 @@ StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
   struct stat st {};
   TAILOR_THROW_IF(::fstat(file.fd, &st) != 0 || st.st_size < 0, ErrorCode::Io,
                   "error while reading CSV file ", path, ": ", std::strerror(errno));
+  // A pipe or a character device has no size to read up to (st_size is 0): read to its end.
+  if (!S_ISREG(st.st_mode)) {
+    std::string data;
+    char buffer[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      TAILOR_THROW_IF(n < 0, ErrorCode::Io, "error while reading CSV file ", path, ": ",
+                      std::strerror(errno));
+      if (n == 0) break;
+      data.append(buffer, static_cast<std::size_t>(n));
+    }
+    return stage_csv_text(kind, data, options);
+  }
   file.size = static_cast<std::size_t>(st.st_size);
   file.data = static_cast<char*>(detail::allocate_large(file.size));
   for (std::size_t done = 0; done < file.size;) {

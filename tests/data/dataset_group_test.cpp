@@ -2,11 +2,20 @@
 // DatasetGroup import: every CSV edge case, both policies, both modes, parallel == serial.
 #include "tailor/data/dataset_group.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "common/schemas.hpp"
 #include "common/temp_dir.hpp"
@@ -546,6 +555,109 @@ TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
     EXPECT_NE(std::string(e.what()).find(dir.path), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataDatasetGroup, AFifoImportsAsTheTextWrittenIntoIt) {
+  // A pipe has no size (`--csv /dev/stdin` under `cat file |`, or a named pipe): it is read to its
+  // end, not taken for an empty file. The text is larger than a pipe's buffer.
+  test::TempDir dir("tailor-csv-fifo", true);
+  const std::string path = dir.path + "/events.csv";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  const std::string text = messy_csv(20000, false);
+  ASSERT_GT(text.size(), std::size_t{256} << 10);
+  std::thread writer([&] {
+    // A reader that stops early makes write() fail with EPIPE here rather than kill the test.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+    const int fd = ::open(path.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    for (std::size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  });
+  DatasetGroup from_fifo = make_group();
+  ImportReport r;
+  try {
+    r = from_fifo.import_csv(DatasetKind::Interactions, path, skip_invalid());
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+  writer.join();
+  DatasetGroup from_text = make_group();
+  const ImportReport expected =
+      from_text.import_csv_text(DatasetKind::Interactions, text, skip_invalid());
+  ASSERT_TRUE(expected.applied);
+  EXPECT_EQ(r.summary(), expected.summary());
+  expect_same_group(from_fifo, from_text);
+}
+
+// Text that ends right before a page the process may not read: a read past its end (a file is
+// read into a buffer with no terminator or slack after it) faults instead of going unnoticed.
+class GuardedText {
+ public:
+  explicit GuardedText(const std::string& text) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    size_ = (text.size() + page - 1) / page * page + page;
+    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    base_ = static_cast<char*>(p);
+    if (::mprotect(base_ + size_ - page, page, PROT_NONE) != 0) {
+      ::munmap(base_, size_);
+      throw std::runtime_error("mprotect failed");
+    }
+    char* start = base_ + size_ - page - text.size();
+    std::memcpy(start, text.data(), text.size());
+    view_ = std::string_view(start, text.size());
+  }
+  ~GuardedText() { ::munmap(base_, size_); }
+  GuardedText(const GuardedText&) = delete;
+  GuardedText& operator=(const GuardedText&) = delete;
+  std::string_view view() const { return view_; }
+
+ private:
+  char* base_ = nullptr;
+  std::size_t size_ = 0;
+  std::string_view view_;
+};
+
+TEST(DataDatasetGroup, TextEndingAtAPageEdgeIsReadNoFurtherThanItsEnd) {
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
+  const std::string long_id(70, 'u');
+  const std::vector<std::string> endings = {
+      "u1,i1,100,click,2.5,tv",            // a number then a field, no newline
+      "u1,i1,100,click,,",                 // an empty last field
+      "u1,i1,100,click,2.5",               // too few fields, ending in a number
+      "u1,i1,100",                         // ending in an integer
+      "u1,i1,100,click,2.5,\"tv|phone\"",  // a quoted last field
+      "u1,i1,100,click,2.5,\"tv",          // an unterminated quote
+      "u1,i1,100,click,2.5,tv\r",          // a carriage return at the very end
+      "u1,i1,100,click,2.5,tv\r\n",
+      long_id + ",i1,100,click,2.5,tv",  // a line longer than the 64-byte window
+      long_id + ",i1,100,click,2.5,tv\n",
+      ""};
+  ImportOptions parallel = skip_invalid();
+  parallel.min_parallel_bytes = 0;
+  parallel.execution.num_threads = 2;
+  const std::string rows = messy_csv(300, true).substr(header.size());
+  for (const std::string& ending : endings) {
+    for (const std::string& text : {header + ending, header + rows + ending, ending}) {
+      for (const ImportOptions& options : {skip_invalid(), parallel}) {
+        const GuardedText guarded(text);
+        DatasetGroup a = make_group();
+        DatasetGroup b = make_group();
+        const ImportReport at_edge =
+            a.import_csv_text(DatasetKind::Interactions, guarded.view(), options);
+        const ImportReport in_string = b.import_csv_text(DatasetKind::Interactions, text, options);
+        EXPECT_EQ(at_edge.summary(), in_string.summary()) << ending;
+        expect_same_group(a, b);
+      }
+    }
   }
 }
 

@@ -1264,5 +1264,57 @@ TEST(PersistenceStore, ACheckpointKeepsALogThatIsAlreadyTheEmptyLogItWouldStart)
   EXPECT_EQ(state_of(*Store::open(dir.path)), after_put);
 }
 
+TEST(PersistenceStore, AnEmptyLogWithATornRecordIsCutBeforeACheckpointKeepsIt) {
+  TempDir dir;
+  const std::string log = dir.path + "/updates.log";
+  {
+    auto store = Store::create(dir.path, sample_group());
+    ASSERT_TRUE(store->put_events({event("a", "x1", 1)}).ok());
+  }
+  // A put killed in the middle of its record: the log holds the first bytes of record 1 only.
+  const std::string with_record = read_bytes(log);
+  ASSERT_GT(with_record.size(), kLogHeader + 5);
+  write_bytes(log, with_record.substr(0, with_record.size() - 5));
+  std::string imported;
+  {
+    auto store = Store::open(dir.path);
+    EXPECT_EQ(read_bytes(log).size(), kLogHeader);  // cut to the empty log
+    ImportOptions incremental;
+    incremental.mode = ImportMode::Incremental;
+    ASSERT_TRUE(store->group()
+                    ->import_csv_text(DatasetKind::Interactions,
+                                      "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nn,x2,5,read\n",
+                                      incremental)
+                    .applied);
+    EXPECT_EQ(read_bytes(log).size(), kLogHeader);
+    imported = state_of(*store);
+  }
+  {
+    auto store = Store::open(dir.path);
+    EXPECT_EQ(state_of(*store), imported);
+    EXPECT_EQ(store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("a"); }),
+              kNoIndex);
+    ASSERT_TRUE(store->put_events({event("b", "x3", 3)}).ok());
+    imported = state_of(*store);
+  }
+  auto store = Store::open(dir.path);
+  EXPECT_EQ(state_of(*store), imported);
+  EXPECT_NE(store->group()->read([](const DatasetGroup& g) { return g.user_ids().find("b"); }),
+            kNoIndex);
+  // Opened with a record to replay, the log is not the empty one: an import's checkpoint starts a
+  // new log after that record.
+  ImportOptions incremental;
+  incremental.mode = ImportMode::Incremental;
+  ASSERT_TRUE(store->group()
+                  ->import_csv_text(DatasetKind::Interactions,
+                                    "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nm,x4,6,read\n",
+                                    incremental)
+                  .applied);
+  EXPECT_EQ(read_bytes(log).size(), kLogHeader);
+  imported = state_of(*store);
+  store.reset();
+  EXPECT_EQ(state_of(*Store::open(dir.path)), imported);
+}
+
 }  // namespace
 }  // namespace tailor

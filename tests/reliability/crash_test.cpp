@@ -181,5 +181,125 @@ TEST(ReliabilityCrash, KilledPutEventsProcessesLeaveAGroupThatOpensAndKeepsWhatT
   }
 }
 
+// Imports and checkpoints killed at random moments: generation g is a FULL import of rows by
+// users "g<g>-u<k>" (sizes spanning several of the snapshot writer's buffers), then a put of a
+// batch by user "g<g>-p", then every other time a checkpoint. The import is not logged, so a
+// checkpoint after it may keep the empty log; a put after it is.
+constexpr int kImported = 0, kPut = 1;
+
+std::size_t generation_rows(int g) { return 20000 + static_cast<std::size_t>(g % 3) * 25000; }
+
+std::string generation_csv(int g) {
+  std::string csv = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n";
+  const std::string user = "g" + std::to_string(g) + "-u";
+  for (std::size_t k = 0; k < generation_rows(g); ++k) {
+    csv += user + std::to_string(k % 500) + ",i" + std::to_string(k % 700) + "," +
+           std::to_string(1700000000 + k) + ",read," + (k % 2 ? "0.5" : "") + "\n";
+  }
+  return csv;
+}
+
+std::vector<EventRecord> generation_put(int g) {
+  std::vector<EventRecord> events = batch_of(0, 0, g);
+  for (EventRecord& e : events) {
+    e.user_id = "g" + std::to_string(g) + "-p";
+    e.event_id = e.user_id + e.event_id;
+  }
+  return events;
+}
+
+[[noreturn]] void import_until_killed(const std::string& group, const std::string& csv, int first,
+                                      int ack_fd) {
+  try {
+    auto store = Store::open(group);
+    ImportOptions options;
+    options.execution.num_threads = 1;  // no thread pool in a forked child
+    for (int g = first; g < first + 1000; ++g) {
+      write_bytes(csv, generation_csv(g));
+      if (!store->import_csv(DatasetKind::Interactions, csv, options).applied) ::_exit(3);
+      Ack ack{kImported, g};
+      if (::write(ack_fd, &ack, sizeof ack) != sizeof ack) ::_exit(4);
+      if (!store->put_events(generation_put(g)).ok()) ::_exit(3);
+      ack = Ack{kPut, g};
+      if (::write(ack_fd, &ack, sizeof ack) != sizeof ack) ::_exit(4);
+      if (g % 2) store->checkpoint();
+    }
+  } catch (...) {
+    ::_exit(5);
+  }
+  ::_exit(6);
+}
+
+TEST(ReliabilityCrash, SigkillDuringImportsAndCheckpointsLeavesTheLastOrTheNextImportWhole) {
+  TempDir dir("sigkill-import");
+  const std::string group = dir / "g";
+  create_group(dir.path, group);
+  std::mt19937 rng(20261201);
+  int imported = -1;  // the last acknowledged generation
+  bool put = false;   // whether its put was acknowledged
+  for (int round = 0; round < 8; ++round) {
+    int acks[2];
+    ASSERT_EQ(::pipe(acks), 0);
+    const int first = round * 1000;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(acks[0]);
+      import_until_killed(group, dir / "rows.csv", first, acks[1]);
+    }
+    ::close(acks[1]);
+    Ack ack{};
+    ASSERT_EQ(::read(acks[0], &ack, sizeof ack), static_cast<ssize_t>(sizeof ack))
+        << "round " << round;
+    imported = ack.batch;
+    put = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the child stopped by itself with status " << WEXITSTATUS(status);
+    while (::read(acks[0], &ack, sizeof ack) == static_cast<ssize_t>(sizeof ack)) {
+      if (ack.thread == kImported) {
+        imported = ack.batch;
+        put = false;
+      } else if (ack.batch == imported) {
+        put = true;
+      }
+    }
+    ::close(acks[0]);
+
+    // The writer's open (which cuts a torn record off and may checkpoint) finds the last
+    // acknowledged generation, or the next one whole, with its put whole or not at all.
+    std::unique_ptr<Store> store;
+    ASSERT_NO_THROW(store = Store::open(group)) << "round " << round;
+    const auto rows = store->group()->read([](const DatasetGroup& g) {
+      std::map<std::string, std::size_t> out;  // "g<g>-u" or "g<g>-p" -> rows
+      const std::vector<Index>& users = g.interactions().users();
+      for (Index u : users) {
+        const std::string name(g.user_ids().name(u));
+        out[name.substr(0, name.find('-') + 2)] += 1;
+      }
+      return out;
+    });
+    std::string seen;
+    for (const auto& [prefix, n] : rows) seen += " " + prefix + ":" + std::to_string(n);
+    const std::string last = "g" + std::to_string(imported);
+    const std::string next = "g" + std::to_string(imported + 1);
+    const bool is_last = rows.count(last + "-u") != 0;
+    const int generation = is_last ? imported : imported + 1;
+    const std::string at = is_last ? last : next;
+    ASSERT_TRUE(is_last || rows.count(next + "-u")) << "round " << round << ":" << seen;
+    EXPECT_EQ(rows.at(at + "-u"), generation_rows(generation)) << "round " << round << ":" << seen;
+    const std::size_t puts = rows.count(at + "-p") ? rows.at(at + "-p") : 0;
+    EXPECT_TRUE(puts == 0 || puts == static_cast<std::size_t>(kBatch))
+        << "round " << round << ":" << seen;
+    if (is_last && put) {
+      EXPECT_EQ(puts, static_cast<std::size_t>(kBatch)) << "round " << round;
+    }
+    EXPECT_EQ(rows.size(), puts ? 2u : 1u) << "round " << round << ":" << seen;
+  }
+}
+
 }  // namespace
 }  // namespace tailor::reliability
