@@ -2,9 +2,7 @@
 // recommend_all: many recommendation requests answered at once for batch jobs; a model with a
 // block scorer scores the users of whole-catalog requests in blocks, per pass over its items.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -144,11 +142,11 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         // summed in float, within a relative 2^−24 of the exact sums: a threshold lowered by
         // more misses none, and each item found is checked again in double.
         detail::LogSumExp& lse = normalisers[j].lse;
-        const float chunk_top = softmax.max(row, static_cast<std::size_t>(c));
-        if (!(chunk_top > -std::numeric_limits<float>::infinity())) continue;
-        if (chunk_top > lse.top) {
-          lse.sum *= std::exp(lse.top - static_cast<double>(chunk_top));
-          lse.top = chunk_top;
+        if (lse.top == -std::numeric_limits<double>::infinity()) {
+          // The first row with a score: the sum starts relative to its largest.
+          const float first = softmax.max(row, static_cast<std::size_t>(c));
+          if (!(first > -std::numeric_limits<float>::infinity())) continue;
+          lse.top = first;
         }
         if (user.count > 0 && user.lower.size() < user.count) {
           detail::TopK best(user.count);
@@ -169,9 +167,26 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         const float at_least = user.count == 0 ? std::numeric_limits<float>::infinity()
                                                : static_cast<float>(t - 2 * margin);
         std::fill(hits.begin() + (c + 15) / 16, hits.end(), std::uint16_t{0});
-        lse.sum += static_cast<double>(
-            kernels.fold_row(row, static_cast<std::size_t>(c), static_cast<float>(lse.top),
-                             bound.radii + c0, bound.scale, at_least, hits.data()));
+        // The terms relative to the largest score so far (each below e^88 unless the row's
+        // largest is further above it, then again relative to that), then the sum kept relative
+        // to the new largest.
+        float row_top = 0;
+        float shift = static_cast<float>(lse.top);
+        float sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+                                     bound.scale, at_least, hits.data(), &row_top);
+        if (row_top > shift + 80.0f) {
+          shift = row_top;
+          sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+                                 bound.scale, at_least, hits.data(), &row_top);
+        }
+        if (static_cast<double>(shift) == lse.top && !(row_top > shift)) {
+          lse.sum += static_cast<double>(sum);
+        } else {
+          const double largest = std::max(lse.top, static_cast<double>(row_top));
+          lse.sum = lse.sum * std::exp(lse.top - largest) +
+                    static_cast<double>(sum) * std::exp(static_cast<double>(shift) - largest);
+          lse.top = largest;
+        }
         if (user.count == 0) continue;
         above.clear();
         // Four words of hits at a time (the row's last ones are zero past it).

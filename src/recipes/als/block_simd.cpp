@@ -168,14 +168,15 @@ TAILOR_VNNI_TARGET void score_block_int8(const std::uint32_t* panels, const floa
   }
 }
 
-// e^x lane by lane for x ≤ 0, as Cephes' expf (the softmax kernels' exp_lanes): x = n·ln 2 + r,
+// e^x lane by lane for x ≤ 88, as Cephes' expf (the softmax kernels' exp_lanes): x = n·ln 2 + r,
 // |r| ≤ ln 2 / 2, e^r by its degree-5 polynomial (relative error below 2^−23), then times 2^n by
 // vscalefps, which also takes n below the normal range to a subnormal or 0.
-TAILOR_VNNI_INLINE __m512 exp_nonpositive(__m512 x) {
+TAILOR_VNNI_INLINE __m512 exp_lanes(__m512 x) {
   // The masked forms, with x as the pass-through: the plain ones' undefined operand trips the
   // compiler's uninitialised-use warning.
   constexpr __mmask16 kAll = 0xffff;
   x = _mm512_mask_max_ps(x, kAll, x, _mm512_set1_ps(-104.0f));  // e^−104 is 0 in float
+  x = _mm512_mask_min_ps(x, kAll, x, _mm512_set1_ps(88.0f));
   const __m512 n =
       _mm512_mask_roundscale_ps(x, kAll, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -193,10 +194,10 @@ TAILOR_VNNI_INLINE __m512 exp_nonpositive(__m512 x) {
 
 // fold_row in one pass over the row: 16 items a step, the tail by masked loads.
 TAILOR_VNNI_TARGET float fold_row(const float* row, std::size_t n, float shift, const float* radii,
-                                  float scale, float threshold, std::uint16_t* hits) {
+                                  float scale, float threshold, std::uint16_t* hits, float* top) {
   const __m512 low = _mm512_set1_ps(-__builtin_inff()), by = _mm512_set1_ps(scale),
-               at_least = _mm512_set1_ps(threshold), top = _mm512_set1_ps(shift);
-  __m512 sum = _mm512_setzero_ps();
+               at_least = _mm512_set1_ps(threshold), by_top = _mm512_set1_ps(shift);
+  __m512 sum = _mm512_setzero_ps(), largest = low;
   for (std::size_t i = 0, b = 0; i < n; i += kScorePanel, ++b) {
     const __mmask16 lanes = n - i >= kScorePanel ? static_cast<__mmask16>(0xffff)
                                                  : static_cast<__mmask16>((1u << (n - i)) - 1);
@@ -205,12 +206,18 @@ TAILOR_VNNI_TARGET float fold_row(const float* row, std::size_t n, float shift, 
     const __mmask16 live = _mm512_mask_cmp_ps_mask(lanes, x, low, _CMP_GT_OQ);
     hits[b] = static_cast<std::uint16_t>(
         _mm512_mask_cmp_ps_mask(live, _mm512_fmadd_ps(r, by, x), at_least, _CMP_GE_OQ));
-    sum = _mm512_mask_add_ps(sum, live, sum, exp_nonpositive(_mm512_sub_ps(x, top)));
+    largest = _mm512_mask_max_ps(largest, live, largest, x);
+    sum = _mm512_mask_add_ps(sum, live, sum, exp_lanes(_mm512_sub_ps(x, by_top)));
   }
-  float lanes[kScorePanel];
+  float lanes[kScorePanel], tops[kScorePanel];
   _mm512_storeu_ps(lanes, sum);
-  float total = 0;
-  for (float v : lanes) total += v;
+  _mm512_storeu_ps(tops, largest);
+  float total = 0, most = -__builtin_inff();
+  for (std::size_t i = 0; i < kScorePanel; ++i) {
+    total += lanes[i];
+    most = tops[i] > most ? tops[i] : most;
+  }
+  *top = most;
   return total;
 }
 
