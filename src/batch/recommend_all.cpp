@@ -111,11 +111,11 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
                       Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
   const std::size_t count = users.size(), state_size = scorer.state_size();
   const std::size_t approximate_size = scorer.approximate_state_size();
-  // Compact scores are a quarter of float32's bytes or less: four times the items a chunk for the
-  // same cache, and a quarter of the users a group for the same scores.
+  // Compact item factors are a quarter of float32's bytes or less: twice the items a chunk (half
+  // the rows to fold per user), and half the users a group for the same scores.
   const Index exact_chunk = chunk;
-  chunk *= 4;
-  constexpr std::size_t kGroup = kExactGroup / 4;
+  chunk *= 2;
+  constexpr std::size_t kGroup = kExactGroup / 2;
   std::vector<Candidates> candidates(count);
   std::vector<detail::Normaliser> normalisers(count);
   for (std::size_t j = 0; j < count; ++j) candidates[j].count = users[j].count;
