@@ -168,16 +168,15 @@ TAILOR_VNNI_TARGET void score_block_int8(const std::uint32_t* panels, const floa
   }
 }
 
-// e^x lane by lane for x ≤ 88 as 2^t, t = x·log₂e = n + f with n an integer and |f| ≤ 1/2: 2^f
-// by a polynomial of degree 5 fitted to its relative error (under 2^−22 in float), times 2^n by
-// vscalefps, which also takes n below the normal range to a subnormal or 0. Rounding t costs
-// |t|·2^−24 more (relative), under 2^−21 for the |x| ≤ 10 of a catalogue's scores near the top.
+// e^x lane by lane as 2^t, t = x·log₂e = n + f with n an integer and |f| ≤ 1/2: 2^f by a
+// polynomial of degree 5 fitted to its relative error (under 2^−22 in float), times 2^n by
+// vscalefps, which also takes n below the normal range to a subnormal or 0 (and far above it to
+// infinity; −infinity gives NaN, so callers mask such lanes out). Rounding t costs |t|·2^−24
+// more (relative), under 2^−21 for the |x| ≤ 10 of a catalogue's scores near the top.
 TAILOR_VNNI_INLINE __m512 exp_lanes(__m512 x) {
-  // The masked forms, with x as the pass-through: the plain ones' undefined operand trips the
+  // The masked forms, with t as the pass-through: the plain ones' undefined operand trips the
   // compiler's uninitialised-use warning.
   constexpr __mmask16 kAll = 0xffff;
-  x = _mm512_mask_max_ps(x, kAll, x, _mm512_set1_ps(-104.0f));  // e^−104 is 0 in float
-  x = _mm512_mask_min_ps(x, kAll, x, _mm512_set1_ps(88.0f));
   const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
   const __m512 n =
       _mm512_mask_roundscale_ps(t, kAll, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
