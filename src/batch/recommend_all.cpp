@@ -94,7 +94,9 @@ struct Candidates {
   std::vector<double> lower;
   std::vector<ScoredItem> items;
   double seed = -std::numeric_limits<double>::infinity();
-  double threshold() const { return lower.size() == count ? std::max(seed, lower.front()) : seed; }
+  double threshold() const {
+    return count > 0 && lower.size() == count ? std::max(seed, lower.front()) : seed;
+  }
   std::size_t count = 0;
 };
 
