@@ -2,12 +2,19 @@
 // recommend_all: many recommendation requests answered at once for batch jobs; a model with a
 // block scorer scores the users of whole-catalog requests in blocks, per pass over its items.
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
 #include <optional>
 
 #include "detail/parallel.hpp"
+#include "detail/softmax_simd.hpp"
 #include "detail/topk.hpp"
+#include "recipes/als/block_simd.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/softmax.hpp"
+#include "tailor/detail/bits.hpp"
 #include "tailor/error.hpp"
 #include "tailor/serving/campaign.hpp"
 
@@ -27,6 +34,252 @@ void fail(RecommendationResult& result) {
   }
   result.response = {};
 }
+// A user of a block: their request, how many items they rank (the request's results and its
+// exclusions), the items they may get, and how far their approximate scores may be from the
+// exact ones (exact: the user is scored by score_block()).
+struct BlockUser {
+  std::size_t request;
+  std::size_t count;
+  const Bitmap* allowed;
+  ScoreBound bound;
+};
+
+// Users per score_block() or approximate_block() call: its tiles sweep them all.
+constexpr std::size_t kExactGroup = 64;
+
+// The exact ranking of `users` (their states consecutive rows of `states`): chunks of items, each
+// scored for a group of users at a time, every row folded into its user's running softmax
+// normaliser and top-k. ranked[j] gets user j's.
+void rank_exact(const BlockScorer& scorer, const float* states, const std::vector<BlockUser>& users,
+                Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
+  const std::size_t count = users.size(), state_size = scorer.state_size();
+  std::vector<detail::TopK> heaps;
+  for (const BlockUser& user : users) heaps.emplace_back(user.count);
+  std::vector<detail::LogSumExp> normalisers(count);
+  constexpr std::size_t kGroup = kExactGroup;
+  std::vector<float> scores(std::min(kGroup, count) * static_cast<std::size_t>(chunk));
+  for (Index c0 = 0; c0 < num_items && count > 0; c0 += chunk) {
+    const Index c = std::min<Index>(chunk, num_items - c0);
+    for (std::size_t g = 0; g < count; g += kGroup) {
+      const std::size_t group = std::min(kGroup, count - g);
+      scorer.score_block(states + g * state_size, group, c0, c, scores.data(),
+                         static_cast<std::size_t>(chunk));
+      for (std::size_t j = g; j < g + group; ++j) {
+        const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
+        // Running log-sum-exp over the whole catalog (the softmax normaliser).
+        const float chunk_top = normalisers[j].add(row, static_cast<std::size_t>(c));
+        // Running top-k among allowed items; equal scores keep the earlier item. A chunk
+        // whose best score cannot enter a full heap is skipped whole.
+        detail::TopK& heap = heaps[j];
+        if (heap.full() && !(chunk_top > heap.worst())) continue;
+        heap.push_all(row, static_cast<std::size_t>(c), c0, users[j].allowed);
+      }
+    }
+  }
+  ranked.assign(count, {});
+  for (std::size_t j = 0; j < count; ++j) {
+    ranked[j].normaliser = normalisers[j].value();
+    heaps[j].take_sorted(ranked[j].top);
+  }
+}
+
+// One user's candidates while the approximate scores of the catalog stream past: the `count` best
+// lower bounds so far (a min-heap; the worst of them, once there are `count`, is a score the
+// user's count-th best exact score reaches), and the items whose upper bounds reached it when
+// they came, with their approximate scores.
+// `seed`: the smallest lower bound of `count` items of one row, the best by approximate score,
+// taken before that row's items join (so that the first rows do not make every item a
+// candidate); the heap reaches it once they have joined, so it is a threshold too.
+struct Candidates {
+  std::vector<double> lower;
+  std::vector<ScoredItem> items;
+  double seed = -std::numeric_limits<double>::infinity();
+  double threshold() const {
+    return count > 0 && lower.size() == count ? std::max(seed, lower.front()) : seed;
+  }
+  std::size_t count = 0;
+};
+
+// The ranking of `users` from approximate scores, as a single request ranks
+// (detail::top_k_within): approximate scores of every chunk for a group of users at a time
+// (approximate_block()), each row folded into its user's softmax normaliser and candidates; at the
+// end the candidates whose upper bounds reach the count-th best lower bound are scored exactly
+// (score_items()) and ranked. Every item of the exact top `count` is among them, so the items,
+// their order and their scores are those of rank_exact(). The normaliser is the log-sum-exp of
+// the approximate scores with the candidates' terms made exact (detail::Normaliser), as a
+// single request's: within the largest bound of the exact one.
+void rank_approximate(const BlockScorer& scorer, const float* states,
+                      const float* approximate_states, const std::vector<BlockUser>& users,
+                      Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
+  const std::size_t count = users.size(), state_size = scorer.state_size();
+  const std::size_t approximate_size = scorer.approximate_state_size();
+  // Compact item factors are a quarter of float32's bytes or less: twice the items a chunk (half
+  // the rows to fold per user), and half the users a group for the same scores.
+  const Index exact_chunk = chunk;
+  chunk *= 2;
+  constexpr std::size_t kGroup = kExactGroup / 2;
+  std::vector<Candidates> candidates(count);
+  std::vector<detail::Normaliser> normalisers(count);
+  for (std::size_t j = 0; j < count; ++j) candidates[j].count = users[j].count;
+  std::vector<float> scores(std::min(kGroup, count) * static_cast<std::size_t>(chunk));
+  std::vector<Index> above;
+  // Whole 64-bit words of hits, zero past the row's last.
+  std::vector<std::uint16_t> hits((static_cast<std::size_t>(chunk) + 63) / 64 * 4);
+  std::vector<ScoredItem> seeds;
+  const detail::BlockSimd& kernels = detail::block_simd();
+  const detail::SoftmaxSimd& softmax = detail::softmax_simd();
+  for (Index c0 = 0; c0 < num_items && count > 0; c0 += chunk) {
+    const Index c = std::min<Index>(chunk, num_items - c0);
+    for (std::size_t g = 0; g < count; g += kGroup) {
+      const std::size_t group = std::min(kGroup, count - g);
+      scorer.approximate_block(approximate_states + g * approximate_size, group, c0, c,
+                               scores.data(), static_cast<std::size_t>(chunk));
+      for (std::size_t j = g; j < g + group; ++j) {
+        const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
+        Candidates& user = candidates[j];
+        const ScoreBound& bound = users[j].bound;
+        // The softmax normaliser's running log-sum-exp (detail::LogSumExp::add, its sum kept
+        // relative to the largest score so far), and the items whose upper bounds reach the
+        // threshold, in one pass over the row (BlockSimd::fold_row). The upper bounds are
+        // summed in float, within a relative 2^−24 of the exact sums: a threshold lowered by
+        // more misses none, and each item found is checked again in double.
+        detail::LogSumExp& lse = normalisers[j].lse;
+        if (lse.top == -std::numeric_limits<double>::infinity()) {
+          // The first row with a score: the sum starts relative to its largest.
+          const float first = softmax.max(row, static_cast<std::size_t>(c));
+          if (!(first > -std::numeric_limits<float>::infinity())) continue;
+          lse.top = first;
+        }
+        if (user.count > 0 && user.lower.size() < user.count) {
+          detail::TopK best(user.count);
+          best.push_all(row, static_cast<std::size_t>(c), c0, users[j].allowed);
+          if (best.full()) {
+            best.take_sorted(seeds);
+            double seed = std::numeric_limits<double>::infinity();
+            for (const ScoredItem& s : seeds) {
+              seed = std::min(seed,
+                              static_cast<double>(s.score) - static_cast<double>(bound.of(s.item)));
+            }
+            user.seed = std::max(user.seed, seed);
+          }
+        }
+        // t − 2·margin rounds to a float at most t − margin: its rounding is under 2^−24 of it.
+        const double t = user.threshold();
+        const double margin = (std::abs(t) + static_cast<double>(bound.max())) * 0x1p-20;
+        const float at_least = user.count == 0 ? std::numeric_limits<float>::infinity()
+                                               : static_cast<float>(t - 2 * margin);
+        std::fill(hits.begin() + (c + 15) / 16, hits.end(), std::uint16_t{0});
+        // The terms relative to the largest score so far (each below e^88 unless the row's
+        // largest is further above it, then again relative to that), then the sum kept relative
+        // to the new largest.
+        float row_top = 0;
+        float shift = static_cast<float>(lse.top);
+        float sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+                                     bound.scale, at_least, hits.data(), &row_top);
+        if (row_top > shift + 80.0f) {
+          shift = row_top;
+          sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+                                 bound.scale, at_least, hits.data(), &row_top);
+        }
+        if (static_cast<double>(shift) == lse.top && !(row_top > shift)) {
+          lse.sum += static_cast<double>(sum);
+        } else {
+          const double largest = std::max(lse.top, static_cast<double>(row_top));
+          lse.sum = lse.sum * std::exp(lse.top - largest) +
+                    static_cast<double>(sum) * std::exp(static_cast<double>(shift) - largest);
+          lse.top = largest;
+        }
+        if (user.count == 0) continue;
+        above.clear();
+        // Four words of hits at a time (the row's last ones are zero past it).
+        for (std::size_t h = 0; h < hits.size(); h += 4) {
+          std::uint64_t bits;
+          std::memcpy(&bits, &hits[h], sizeof bits);
+          for (; bits != 0; bits &= bits - 1) {
+            above.push_back(static_cast<Index>(h * 16 + detail::countr_zero64(bits)));
+          }
+        }
+        for (Index i : above) {
+          const Index item = c0 + i;
+          if (users[j].allowed &&
+              !(item < users[j].allowed->size() && users[j].allowed->test(item)))
+            continue;
+          const double a = row[i], radius = bound.of(item);
+          if (a + radius < user.threshold()) continue;
+          user.items.push_back({item, row[i]});
+          // The lower bound joins the count best.
+          if (user.lower.size() < user.count) {
+            user.lower.push_back(a - radius);
+            std::push_heap(user.lower.begin(), user.lower.end(), std::greater<double>());
+          } else if (a - radius > user.lower.front()) {
+            std::pop_heap(user.lower.begin(), user.lower.end(), std::greater<double>());
+            user.lower.back() = a - radius;
+            std::push_heap(user.lower.begin(), user.lower.end(), std::greater<double>());
+          }
+        }
+        // Candidates that fell below the risen threshold go, now and then.
+        if (user.items.size() > 4 * user.count + 256) {
+          const double now = user.threshold();
+          user.items.erase(std::remove_if(user.items.begin(), user.items.end(),
+                                          [&](const ScoredItem& s) {
+                                            return static_cast<double>(s.score) +
+                                                       static_cast<double>(bound.of(s.item)) <
+                                                   now;
+                                          }),
+                           user.items.end());
+        }
+      }
+    }
+  }
+  ranked.assign(count, {});
+  std::vector<Index> items;
+  std::vector<float> exact;
+  for (std::size_t j = 0; j < count; ++j) {
+    Candidates& user = candidates[j];
+    const ScoreBound& bound = users[j].bound;
+    const double t = user.threshold();
+    items.clear();
+    for (const ScoredItem& s : user.items) {
+      if (static_cast<double>(s.score) + static_cast<double>(bound.of(s.item)) >= t)
+        items.push_back(s.item);
+    }
+    const float* state = states + j * state_size;
+    std::vector<ScoredItem>& top = ranked[j].top;
+    if (items.size() > static_cast<std::size_t>(num_items) / 4) {
+      // Near-ties over a large part of the catalog: all of it exactly in one pass, cheaper than
+      // item by item.
+      exact.resize(static_cast<std::size_t>(num_items));
+      std::vector<float> row(static_cast<std::size_t>(exact_chunk));
+      detail::TopK heap(user.count);
+      detail::LogSumExp lse;
+      for (Index c0 = 0; c0 < num_items; c0 += exact_chunk) {
+        const Index c = std::min<Index>(exact_chunk, num_items - c0);
+        scorer.score_block(state, 1, c0, c, row.data(), row.size());
+        lse.add(row.data(), static_cast<std::size_t>(c));
+        heap.push_all(row.data(), static_cast<std::size_t>(c), c0, users[j].allowed);
+      }
+      heap.take_sorted(top);
+      ranked[j].normaliser = lse.value();
+      continue;
+    }
+    exact.resize(items.size());
+    scorer.score_items(state, items, exact.data());
+    // Candidates in increasing item order (as they came), so the sort's ties keep the lower index.
+    top.resize(items.size());
+    std::size_t s = 0;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      while (user.items[s].item != items[k]) ++s;
+      top[k] = {items[k], exact[k]};
+      normalisers[j].set_exact(items[k], user.items[s].score, exact[k]);
+    }
+    const std::size_t keep = std::min(user.count, top.size());
+    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),
+                      detail::better);
+    top.resize(keep);
+    ranked[j].normaliser = normalisers[j].lse.value();
+  }
+}
+
 }  // namespace
 
 std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
@@ -73,52 +326,48 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   // that cache too while each row is folded into its user's running softmax normaliser and top-k.
   // The whole score matrix never exists.
   constexpr std::size_t kUsers = 512;
-  constexpr std::size_t kGroup = 64;  // users a score_block() call: its tiles sweep them all
   // About 512 items a chunk, a multiple of the scorer's alignment: the chunk's factors (128 KiB
   // at 64 factors) and the group's scores fit together in a 512 KiB second-level cache.
   const Index align = blocks_of ? std::max<Index>(1, blocks_of->chunk_alignment()) : 1;
   const Index chunk = std::max<Index>(1, 512 / align) * align;
+  const Index num_items = snap->version->model()->num_items();
+  const std::size_t approximate_size = blocks_of ? blocks_of->approximate_state_size() : 0;
   const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
-    const std::size_t count = end - begin;
     const std::size_t state_size = blocks_of->state_size();
-    std::vector<float> states(count * state_size);
-    std::vector<detail::TopK> heaps;
-    std::vector<detail::LogSumExp> normalisers(count);
-    for (std::size_t j = 0; j < count; ++j) {
-      const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-      const UserQuery q = Campaign::Impl::user_query(r, *snap, requests[dense[begin + j]].context);
-      blocks_of->user_state(q, states.data() + j * state_size);
+    // The users of the block with approximate states, and the others.
+    std::vector<float> states, approximate_states, exact_states;
+    std::vector<BlockUser> approximate_users, exact_users;
+    std::vector<float> state(state_size), approximate(approximate_size);
+    for (std::size_t d = begin; d < end; ++d) {
+      const Campaign::Impl::Resolved& r = *resolved[dense[d]];
+      const UserQuery q = Campaign::Impl::user_query(r, *snap, requests[dense[d]].context);
+      blocks_of->user_state(q, state.data());
       // Room for the excluded items too: respond() drops them, and k others must remain.
-      heaps.emplace_back(requests[dense[begin + j]].num_results + r.excluded.size());
-    }
-    const Index num_items = snap->version->model()->num_items();
-    std::vector<float> scores(std::min(kGroup, count) * static_cast<std::size_t>(chunk));
-    for (Index c0 = 0; c0 < num_items; c0 += chunk) {
-      const Index c = std::min<Index>(chunk, num_items - c0);
-      for (std::size_t g = 0; g < count; g += kGroup) {
-        const std::size_t group = std::min(kGroup, count - g);
-        blocks_of->score_block(states.data() + g * state_size, group, c0, c, scores.data(),
-                               static_cast<std::size_t>(chunk));
-        for (std::size_t j = g; j < g + group; ++j) {
-          const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
-          // Running log-sum-exp over the whole catalog (the softmax normaliser).
-          const float chunk_top = normalisers[j].add(row, static_cast<std::size_t>(c));
-          // Running top-k among allowed items; equal scores keep the earlier item. A chunk
-          // whose best score cannot enter a full heap is skipped whole.
-          detail::TopK& heap = heaps[j];
-          if (heap.full() && !(chunk_top > heap.worst())) continue;
-          const Campaign::Impl::Resolved& r = *resolved[dense[begin + j]];
-          heap.push_all(row, static_cast<std::size_t>(c), c0, r.allowed ? &*r.allowed : nullptr);
-        }
+      BlockUser user{dense[d],
+                     requests[dense[d]].num_results + r.excluded.size(),
+                     r.allowed ? &*r.allowed : nullptr,
+                     {}};
+      if (approximate_size > 0) {
+        user.bound = blocks_of->approximate_state(state.data(), approximate.data());
+      }
+      if (!user.bound.exact()) {
+        approximate_states.insert(approximate_states.end(), approximate.begin(), approximate.end());
+        states.insert(states.end(), state.begin(), state.end());
+        approximate_users.push_back(user);
+      } else {
+        exact_states.insert(exact_states.end(), state.begin(), state.end());
+        exact_users.push_back(user);
       }
     }
-    for (std::size_t j = 0; j < count; ++j) {
-      Campaign::Impl::Ranked ranked;
-      ranked.normaliser = normalisers[j].value();
-      heaps[j].take_sorted(ranked.top);
-      answer(dense[begin + j], &ranked);
+    std::vector<Campaign::Impl::Ranked> ranked;
+    rank_exact(*blocks_of, exact_states.data(), exact_users, num_items, chunk, ranked);
+    for (std::size_t j = 0; j < exact_users.size(); ++j) answer(exact_users[j].request, &ranked[j]);
+    rank_approximate(*blocks_of, states.data(), approximate_states.data(), approximate_users,
+                     num_items, chunk, ranked);
+    for (std::size_t j = 0; j < approximate_users.size(); ++j) {
+      answer(approximate_users[j].request, &ranked[j]);
     }
   });
   // Everything else (similar items, cold users, other recipes) one by one.

@@ -26,6 +26,22 @@ void Model::score(const UserQuery& query, Span<Index> items, std::vector<float>&
   }
 }
 
+void BlockScorer::score_items(const float* state, Span<Index> items, float* out) const {
+  // Items [first, item] of the item's aligned chunk: within the catalog, as `item` is.
+  const Index align = std::max<Index>(1, chunk_alignment());
+  std::vector<float> row(static_cast<std::size_t>(align));
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const Index first = items[k] - items[k] % align;
+    score_block(state, 1, first, items[k] - first + 1, row.data(), row.size());
+    out[k] = row[static_cast<std::size_t>(items[k] - first)];
+  }
+}
+
+void BlockScorer::approximate_block(const float*, std::size_t, Index, Index, float*,
+                                    std::size_t) const {
+  TAILOR_THROW(ErrorCode::InvalidArgument, "this block scorer has no approximate scores");
+}
+
 namespace {
 
 // The default scorer: the model's own score_all() and score() with the query.

@@ -3,14 +3,17 @@
 // offers a block scorer, and the block scorer used when it does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/cpu_targets.hpp"
 #include "common/sample.hpp"
+#include "recipes/als/block_simd.hpp"
 #include "tailor/error.hpp"
 #include "tailor/serving/campaign.hpp"
 
@@ -196,6 +199,103 @@ TEST(BatchRecommendAll, EveryUserInGroupsAndChunksGetsTheOneByOneAnswerOnEveryTa
             << requests[k].user_id << " rank " << i;
       }
     }
+  }
+}
+
+TEST(BatchRecommendAll, ApproximateBlocksRankAsAFullSortOfTheExactScoresOnEveryTarget) {
+  // Where the CPU has fast 8-bit products, batch jobs rank from approximate scores and re-score
+  // the few candidates exactly (detail::batch_int8); elsewhere from float32 block scores. Either
+  // way each user's items, their order and raw scores are those of a full sort of score_all()
+  // (ties by lower index) without the excluded items, and the softmax normaliser is within the
+  // user's bound of the exact log-sum-exp. Some requests ask for no results. Two users have zero
+  // factors (deleted): they have no approximate state and are ranked from exact scores among the
+  // others of their block.
+  auto group = std::make_shared<LiveDatasetGroup>(test::sample_group());
+  Solution solution({"als", "user-personalization", R"({"factors": 16, "iterations": 3})", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  const SolutionVersion trained =
+      group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+  const std::vector<Index> deleted = {3, 10};
+  const std::shared_ptr<const Model> model = trained.model()->without(deleted, {});
+  ASSERT_GT(model->num_items(), 1024u);
+  Campaign campaign(
+      group, solution,
+      SolutionVersion(solution.config(), TrainingMode::Full, model, std::nullopt, std::nullopt, 0));
+  std::vector<RecommendationRequest> requests;
+  std::vector<std::vector<Index>> excluded;
+  group->read([&](const DatasetGroup& g) {
+    for (Index u = 0; u < g.user_ids().size(); ++u) {
+      RecommendationRequest r;
+      r.user_id = std::string(g.user_ids().name(u));
+      r.num_results = u % 37;  // zero results too
+      excluded.emplace_back();
+      if (u % 3 == 1) {
+        for (Index i : {Index{8}, Index{16} + u % 5, Index{1000}}) {
+          r.excluded_item_ids.push_back(std::string(g.item_ids().name(i)));
+          excluded.back().push_back(i);
+        }
+      }
+      requests.push_back(r);
+    }
+  });
+  const BlockScorer& blocks = *model->block_scorer();
+  ExecutionOptions two;
+  two.num_threads = 2;
+  std::size_t approximate_users = 0;
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    test::ScopedCpuTarget scope(target);
+    const std::size_t approximate_size = blocks.approximate_state_size();
+    EXPECT_EQ(approximate_size > 0, detail::batch_int8(target));
+    const std::vector<RecommendationResult> all = recommend_all(campaign, requests, two);
+    ASSERT_EQ(all.size(), requests.size());
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+      ASSERT_TRUE(all[k].ok()) << all[k].message;
+      UserQuery query;
+      query.user = static_cast<Index>(k);
+      std::vector<float> exact;
+      model->score_all(query, exact);
+      // The user's bound, as recommend_all() gets it.
+      std::vector<float> state(blocks.state_size()), approximate(approximate_size);
+      blocks.user_state(query, state.data());
+      const ScoreBound bound = approximate_size > 0
+                                   ? blocks.approximate_state(state.data(), approximate.data())
+                                   : ScoreBound{};
+      approximate_users += bound.exact() ? 0 : 1;
+      if (std::find(deleted.begin(), deleted.end(), query.user) != deleted.end()) {
+        EXPECT_TRUE(bound.exact()) << "a user of zero factors has no approximate state";
+      }
+      // The reference: a full sort, ties by lower index.
+      std::vector<Index> order;
+      double top = -std::numeric_limits<double>::infinity();
+      for (Index i = 0; i < exact.size(); ++i) {
+        top = std::max(top, static_cast<double>(exact[i]));
+        const std::vector<Index>& out = excluded[k];
+        if (std::find(out.begin(), out.end(), i) == out.end()) order.push_back(i);
+      }
+      std::stable_sort(order.begin(), order.end(),
+                       [&](Index a, Index b) { return exact[a] > exact[b]; });
+      double sum = 0;
+      for (float s : exact) sum += std::exp(static_cast<double>(s) - top);
+      const double normaliser = top + std::log(sum);
+      const std::vector<RecommendedItem>& items = all[k].response.items;
+      ASSERT_EQ(items.size(), requests[k].num_results) << requests[k].user_id;
+      for (std::size_t r = 0; r < items.size(); ++r) {
+        const Index item = order[r];
+        const std::string name = group->read(
+            [&](const DatasetGroup& g) { return std::string(g.item_ids().name(item)); });
+        ASSERT_EQ(items[r].item_id, name) << requests[k].user_id << " rank " << r;
+        ASSERT_EQ(items[r].raw_score, exact[item]) << requests[k].user_id << " rank " << r;
+        ASSERT_TRUE(items[r].score.has_value());
+        // |log softmax − (raw − exact normaliser)| ≤ the bound, and float rounding.
+        ASSERT_LE(std::abs(std::log(*items[r].score) - (exact[item] - normaliser)),
+                  static_cast<double>(bound.max()) + 1e-5)
+            << requests[k].user_id << " rank " << r;
+      }
+    }
+  }
+  if (detail::batch_int8(detail::cpu_best_target())) {
+    EXPECT_GT(approximate_users, 0u) << "the approximate path was not taken";
   }
 }
 

@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "common/cpu_targets.hpp"
 #include "common/random_data.hpp"
 #include "recipes/als/als_kernels.hpp"
+#include "recipes/als/int8_scan.hpp"
 
 namespace tailor {
 namespace {
@@ -130,6 +133,143 @@ TEST(RecipesBlockSimd, ScoresAreBitwiseTheCatalogueScansOnEveryTarget) {
           ASSERT_EQ(std::memcmp(&block[j * stride + i], &scan[i], sizeof(float)), 0)
               << "f=" << f << " user " << j << " item " << i << ": " << block[j * stride + i]
               << " vs " << scan[i];
+        }
+      }
+    }
+  }
+}
+
+// Users quantised as batch jobs quantise them (AlsModel::approximate_state): each row the user's
+// words from int8_user(), then s_u's bits, then Σ v_k; and each user's bound scale.
+std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, std::vector<float>& scales,
+                                           std::vector<float>& bounds) {
+  const std::size_t f = static_cast<std::size_t>(U.cols()), quads = (f + 3) / 4;
+  const std::size_t words = detail::int8_user_words(quads);
+  std::vector<std::uint32_t> rows(static_cast<std::size_t>(U.rows()) * words);
+  scales.assign(static_cast<std::size_t>(U.rows()), 0.0f);
+  bounds.assign(static_cast<std::size_t>(U.rows()), 0.0f);
+  for (Eigen::Index j = 0; j < U.rows(); ++j) {
+    std::uint32_t* row = rows.data() + static_cast<std::size_t>(j) * words;
+    const Eigen::VectorXf u = U.row(j).transpose();
+    bounds[j] = detail::int8_user(u.data(), static_cast<int>(f), row, &scales[j]);
+    std::int32_t sum = 0;
+    for (std::size_t g = 0; g < quads; ++g) {
+      for (unsigned b = 0; b < 32; b += 8) sum += static_cast<std::int8_t>((row[g] >> b) & 0xff);
+    }
+    std::memcpy(&row[quads], &scales[j], sizeof(float));
+    std::memcpy(&row[quads + 1], &sum, sizeof sum);
+  }
+  return rows;
+}
+
+TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTarget) {
+  // The 8-bit block kernel (AVX-512 VNNI where the CPU has it, a portable loop elsewhere) against
+  // a scalar reference: the exact integer dot product v·q_i, as a float, times the product of
+  // the two scales, bitwise, for every tile shape; and within the proven bound S·r_i of the
+  // exact dot product of the float32 factors.
+  for (int f : kWidths) {
+    const Index n = 9 * kScorePanel - 3;
+    const FactorMatrix Y = random_matrix(n, f, 11);
+    const detail::Int8Panels panels = detail::int8_panels(Y);
+    const std::vector<float> radii = detail::int8_error_radii(panels, Y);
+    ASSERT_FALSE(panels.empty());
+    const FactorMatrix U = random_matrix(29, f, 12);
+    std::vector<float> user_scales, bounds;
+    const std::vector<std::uint32_t> users = quantised_users(U, user_scales, bounds);
+    const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
+    const std::size_t words = detail::int8_user_words(quads);
+    for (CpuTarget target : detail::cpu_supported_targets()) {
+      test::ScopedCpuTarget scope(target);
+      for (std::size_t count = 1; count <= 29; ++count) {
+        for (std::size_t panel_count :
+             {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8}, std::size_t{9}}) {
+          const std::size_t first_panel = 9 - panel_count;
+          const std::size_t stride = panel_count * kScorePanel + 3;
+          std::vector<float> out(count * stride, -7.0f);
+          detail::block_simd().score_block_int8(
+              panels.words.data() + first_panel * quads * kScorePanel,
+              panels.scales.data() + first_panel * kScorePanel, quads, users.data(), count,
+              panel_count, out.data(), stride);
+          for (std::size_t j = 0; j < count; ++j) {
+            for (std::size_t c = 0; c < panel_count * kScorePanel; ++c) {
+              const std::size_t item = first_panel * kScorePanel + c;
+              const float got = out[j * stride + c];
+              if (item >= static_cast<std::size_t>(n)) {
+                ASSERT_EQ(got, 0.0f);  // padding items: zero bytes, scale 0
+                continue;
+              }
+              std::int32_t dot = 0;
+              double exact = 0;
+              for (int k = 0; k < f; ++k) {
+                const std::uint32_t word = users[j * words + static_cast<std::size_t>(k) / 4];
+                const auto v = static_cast<std::int8_t>((word >> (8 * (k % 4))) & 0xff);
+                dot += v * detail::int8_factor(panels, static_cast<std::size_t>(f), item,
+                                               static_cast<std::size_t>(k));
+                exact += static_cast<double>(U(static_cast<Eigen::Index>(j), k)) *
+                         Y(static_cast<Eigen::Index>(item), k);
+              }
+              const float expected =
+                  static_cast<float>(dot) * (panels.scales[item] * user_scales[j]);
+              ASSERT_EQ(std::memcmp(&got, &expected, sizeof got), 0)
+                  << "f=" << f << " users=" << count << " panels=" << panel_count << " user " << j
+                  << " item " << item << ": " << got << " vs " << expected;
+              ASSERT_LE(std::abs(static_cast<double>(got) - exact),
+                        static_cast<double>(bounds[j] * radii[item]))
+                  << "f=" << f << " user " << j << " item " << item;
+            }
+            for (std::size_t c = panel_count * kScorePanel; c < stride; ++c) {
+              ASSERT_EQ(out[j * stride + c], -7.0f) << "past the panels, untouched";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(RecipesBlockSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryTarget) {
+  // fold_row against a reference in double: Σ exp(s − shift) over the items above −infinity
+  // (relative error of a float32 sum of float32 exponentials), the largest score, and the items
+  // whose upper bound s + scale·r reaches the threshold (those within a float rounding of it
+  // may go either way).
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> score(-3.0f, 2.0f), radius(0.0f, 0.05f);
+  for (std::size_t n :
+       {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{100}, std::size_t{2048}}) {
+    std::vector<float> row(n), radii(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      row[i] = i % 13 == 5 ? -std::numeric_limits<float>::infinity() : score(rng);
+      radii[i] = radius(rng);
+    }
+    const float scale = 1.5f;
+    for (float shift : {2.0f, 0.5f, -4.0f}) {
+      for (float threshold : {-std::numeric_limits<float>::max(), 0.25f, 1.9f}) {
+        for (CpuTarget target : detail::cpu_supported_targets()) {
+          test::ScopedCpuTarget scope(target);
+          std::vector<std::uint16_t> hits((n + 15) / 16, 0xdead);
+          float top = 0;
+          const float sum = detail::block_simd().fold_row(row.data(), n, shift, radii.data(), scale,
+                                                          threshold, hits.data(), &top);
+          double expected = 0, magnitude = 0;
+          float largest = -std::numeric_limits<float>::infinity();
+          for (std::size_t i = 0; i < n; ++i) {
+            if (row[i] == -std::numeric_limits<float>::infinity()) {
+              ASSERT_FALSE((hits[i / 16] >> (i % 16)) & 1) << "item " << i << " is knocked out";
+              continue;
+            }
+            largest = std::max(largest, row[i]);
+            const double e = std::exp(static_cast<double>(row[i]) - shift);
+            expected += e;
+            magnitude += e;
+            const double upper =
+                static_cast<double>(row[i]) + static_cast<double>(scale) * radii[i];
+            if (std::abs(upper - threshold) <= 1e-5) continue;
+            ASSERT_EQ((hits[i / 16] >> (i % 16)) & 1, upper >= threshold ? 1 : 0)
+                << "n=" << n << " item " << i << " upper " << upper << " threshold " << threshold;
+          }
+          ASSERT_EQ(top, largest) << "n=" << n;
+          ASSERT_NEAR(sum, expected, (gamma(static_cast<int>(n)) + 1e-6) * magnitude + 1e-30)
+              << "n=" << n << " shift " << shift;
         }
       }
     }

@@ -110,6 +110,16 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer, private ItemVe
   /// factors serves many users.
   void score_block(const float* users, std::size_t users_count, Index first, Index count,
                    float* out, std::size_t out_stride) const override;
+  /// Exact scores of `items` for the user whose factors are `user`, equal to score_block()'s.
+  void score_items(const float* user, Span<Index> items, float* out) const override;
+  /// Batch jobs' approximate scores, where the CPU has fast 8-bit dot products
+  /// (detail::batch_int8): an 8-bit copy of the item factors (int8_scan.hpp), made on first use,
+  /// and the user quantised the same way; item i's score is within S·r_i of score_block()'s
+  /// (S about ‖u‖, r_i about the norm of its factors' rounding residual).
+  std::size_t approximate_state_size() const override;
+  ScoreBound approximate_state(const float* user, float* approximate) const override;
+  void approximate_block(const float* approximate_states, std::size_t users_count, Index first,
+                         Index count, float* out, std::size_t out_stride) const override;
   /// Zeroes the users' and items' factors (and every copy derived from the item factors) and
   /// marks the items removed.
   std::shared_ptr<const Model> without(Span<Index> users, Span<Index> items) const override;

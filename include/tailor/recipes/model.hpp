@@ -107,6 +107,32 @@ class TAILOR_EXPORT BlockScorer {
   /// past `count` are scratch.
   virtual void score_block(const float* states, std::size_t users_count, Index first, Index count,
                            float* out, std::size_t out_stride) const = 0;
+  /// Exact scores of `items` (each < the model's num_items()) for the user whose state is
+  /// `state`: out[j] equal to score_block()'s score of items[j]. The default scores each item's
+  /// aligned chunk with score_block().
+  virtual void score_items(const float* state, Span<Index> items, float* out) const;
+
+  /// Floats in one user's approximate state, or 0 (the default) when the scorer has no
+  /// approximate scores for blocks on the CPU target in force. Batch jobs then rank as a single
+  /// request does (UserScorer::approximate_scores): approximate scores of the whole catalog
+  /// (approximate_block()), the exact scores (score_items()) of the few items whose bounds can
+  /// reach the top.
+  virtual std::size_t approximate_state_size() const { return 0; }
+  /// Writes the approximate state of the user whose state() is `state` to `approximate`
+  /// (approximate_state_size() floats) and returns how far that user's approximate scores may
+  /// be from score_block()'s; an exact bound (scale 0) when the user has no approximate state
+  /// (then score them with score_block()). The default has none.
+  virtual ScoreBound approximate_state(const float* state, float* approximate) const {
+    (void)state;
+    (void)approximate;
+    return {};
+  }
+  /// score_block() on approximate states: row j gets user j's approximate scores, each within
+  /// the bound approximate_state() returned for the user. Only called when
+  /// approximate_state_size() is not 0; the default throws InvalidArgument.
+  virtual void approximate_block(const float* approximate_states, std::size_t users_count,
+                                 Index first, Index count, float* out,
+                                 std::size_t out_stride) const;
 };
 
 /// How serving treats a model's recommendations beyond its scores, from its solution's parameters

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <utility>
 
@@ -12,6 +14,7 @@
 #include "recipes/als/als_explain.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
+#include "recipes/als/block_simd.hpp"
 #include "recipes/als/int8_scan.hpp"
 #include "recipes/params.hpp"
 #include "tailor/error.hpp"
@@ -153,6 +156,26 @@ struct AlsModel::Impl {
   float max_radius = 0;
   std::vector<Index> removed_items;  // ascending, no repeats
   std::shared_ptr<const AttributeMapping> metadata;
+
+  // Batch jobs' 8-bit copy of the item factors and its radii (BlockScorer::approximate_block),
+  // made by the first batch job that ranks on it: serving may scan another copy, and most models
+  // never see a batch job.
+  struct Int8Copy {
+    detail::Int8Panels panels;
+    std::vector<float> radii;
+    float max_radius = 0;
+  };
+  const Int8Copy& batch_int8() const {
+    std::call_once(batch_int8_once, [&] {
+      batch_int8_copy.panels = detail::int8_panels(items);
+      batch_int8_copy.radii = detail::int8_error_radii(batch_int8_copy.panels, items);
+      for (float r : batch_int8_copy.radii)
+        batch_int8_copy.max_radius = std::max(batch_int8_copy.max_radius, r);
+    });
+    return batch_int8_copy;
+  }
+  mutable std::once_flag batch_int8_once;
+  mutable Int8Copy batch_int8_copy;
 };
 
 AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix user_factors,
@@ -406,6 +429,74 @@ void AlsModel::score_block(const float* users, std::size_t users_count, Index fi
                   panels * detail::kScorePanel);
   detail::score_panels_block(impl_->panels, static_cast<int>(impl_->items.cols()), users,
                              users_count, first / panel, panels, out, out_stride);
+  for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
+    impl_->mask_removed(out + j * out_stride, first, count);
+  }
+}
+
+void AlsModel::score_items(const float* user, Span<Index> items, float* out) const {
+  for (Index i : items) {
+    TAILOR_THROW_IF(i >= num_items(), ErrorCode::NotFound, "item index ", i,
+                    " is unknown to the model");
+  }
+  // The catalogue scan's sums (score_rows), which score_block() gives bitwise.
+  detail::score_rows(impl_->items, items.data(), items.size(), user, out);
+  if (impl_->removed_items.empty()) return;
+  for (std::size_t k = 0; k < items.size(); ++k) impl_->mask_removed(&out[k], items[k], 1);
+}
+
+std::size_t AlsModel::approximate_state_size() const {
+  if (!detail::batch_int8(detail::cpu_target())) return 0;
+  const std::size_t quads = (static_cast<std::size_t>(impl_->items.cols()) + 3) / 4;
+  return detail::int8_user_words(quads);
+}
+
+ScoreBound AlsModel::approximate_state(const float* user, float* approximate) const {
+  const Impl::Int8Copy& copy = impl_->batch_int8();
+  if (copy.panels.empty()) return {};
+  const int f = static_cast<int>(impl_->items.cols());
+  const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
+  std::vector<std::uint32_t> words(detail::int8_user_words(quads));
+  float user_scale = 0;
+  const float scale = detail::int8_user(user, f, words.data(), &user_scale);
+  if (!(scale > 0)) return {};
+  std::int32_t sum = 0;
+  for (std::size_t g = 0; g < quads; ++g) {
+    for (unsigned b = 0; b < 32; b += 8)
+      sum += static_cast<std::int8_t>(static_cast<std::uint8_t>(words[g] >> b));
+  }
+  std::memcpy(&words[quads], &user_scale, sizeof user_scale);
+  std::memcpy(&words[quads + 1], &sum, sizeof sum);
+  std::memcpy(approximate, words.data(), words.size() * sizeof(std::uint32_t));
+  return {scale, copy.radii.data(), copy.max_radius};
+}
+
+void AlsModel::approximate_block(const float* approximate_states, std::size_t users_count,
+                                 Index first, Index count, float* out,
+                                 std::size_t out_stride) const {
+  const Index panel = static_cast<Index>(detail::kScorePanel);
+  TAILOR_THROW_IF(first % panel != 0 || first + count > num_items(), ErrorCode::InvalidArgument,
+                  "approximate_block: items [", first, ", ", first + count,
+                  ") must start at a multiple of ", panel, " and lie within the model's ",
+                  num_items(), " items");
+  const std::size_t panels =
+      (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
+  TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
+                  "approximate_block: a row stride of ", out_stride, " is shorter than ",
+                  panels * detail::kScorePanel);
+  const Impl::Int8Copy& copy = impl_->batch_int8();
+  TAILOR_THROW_IF(copy.panels.empty(), ErrorCode::InvalidArgument,
+                  "approximate_block: the model's factors have no 8-bit copy");
+  const std::size_t quads = (static_cast<std::size_t>(impl_->items.cols()) + 3) / 4;
+  const std::size_t first_panel = static_cast<std::size_t>(first) / detail::kScorePanel;
+  // The states are opaque floats holding the quantised users' words (approximate_state()).
+  thread_local std::vector<std::uint32_t> users;
+  users.resize(users_count * detail::int8_user_words(quads));
+  std::memcpy(users.data(), approximate_states, users.size() * sizeof(std::uint32_t));
+  detail::block_simd().score_block_int8(
+      copy.panels.words.data() + first_panel * quads * detail::kScorePanel,
+      copy.panels.scales.data() + first_panel * detail::kScorePanel, quads, users.data(),
+      users_count, panels, out, out_stride);
   for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
     impl_->mask_removed(out + j * out_stride, first, count);
   }

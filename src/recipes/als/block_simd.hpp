@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "detail/cpu.hpp"
 
@@ -20,7 +21,38 @@ struct BlockSimd {
   /// it under the same target, so it is bitwise the scan's, whatever the other users of the block.
   void (*score_block)(const float* panels, int f, const float* users, std::size_t count,
                       std::size_t panel_count, float* out, std::size_t out_stride);
+  /// The same on 8-bit panels (int8_scan.hpp: `panels` the words of the first panel, `scales`
+  /// its first scale, `quads` words a factor row) for users quantised by int8_user(): row j of
+  /// `users` (kInt8UserWords(quads) words) holds user j's quads words of v, then s_u's bits, then
+  /// Σ_k v_k as an int32. Row j of out gets scales[i]·s_u·(v·q_i) for each item i, the product
+  /// of the scales rounded first, as the 8-bit scan rounds it (the integer dot product is exact).
+  void (*score_block_int8)(const std::uint32_t* panels, const float* scales, std::size_t quads,
+                           const std::uint32_t* users, std::size_t count, std::size_t panel_count,
+                           float* out, std::size_t out_stride);
+  /// One row of n approximate scores folded into its user's ranking: returns
+  /// Σ exp(row[i] − shift) over the items with a score above −infinity (the softmax
+  /// normaliser's terms; infinite when a score exceeds shift by more than 88, so pass a shift at
+  /// most 88 below the row's largest score), writes the row's largest score to `top` (−infinity
+  /// for none), and sets bit i % 16 of hits[i / 16] when row[i] > −infinity and its upper bound
+  /// row[i] + scale·radii[i], in float (fused or not), is at least `threshold`. `radii` holds n
+  /// floats.
+  float (*fold_row)(const float* row, std::size_t n, float shift, const float* radii, float scale,
+                    float threshold, std::uint16_t* hits, float* top);
+  /// Whether score_block_int8 runs on byte dot products with 32-bit sums (AVX-512 VNNI), where
+  /// it is several times faster than score_block; otherwise it is a portable loop (tests, and
+  /// the few CPUs that could use it without gain).
+  bool fast_int8;
 };
+
+/// Words of a quantised user's row for BlockSimd::score_block_int8.
+inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 2; }
+
+/// Whether batch jobs rank on `target` from 8-bit approximate scores (BlockSimd::score_block_int8)
+/// with exact re-scoring, rather than from float32 block scores: the one place that chooses.
+/// Only where the 8-bit product is several times the float32 one (AVX-512 VNNI: 4 byte products
+/// an instruction against one float product, an instruction per 16 lanes either way); elsewhere
+/// the 16-bit madd sequence gains too little over float32 to pay for the re-scoring.
+bool batch_int8(CpuTarget target);
 
 /// The block kernel of `target` (which the CPU must support).
 const BlockSimd& block_simd(CpuTarget target);

@@ -100,9 +100,8 @@ std::vector<float> int8_error_radii(const Int8Panels& panels, const FactorMatrix
   return radii;
 }
 
-float score_int8_panels(const Int8Panels& panels, const float* u, int f, std::size_t n,
-                        float* scores) {
-  if (panels.empty() || f <= 0) return -1;
+float int8_user(const float* u, int f, std::uint32_t* words, float* user_scale) {
+  if (f <= 0) return -1;
   const std::size_t width = static_cast<std::size_t>(f), quads = (width + 3) / 4;
   double norm = 0;
   float largest = 0;
@@ -113,8 +112,36 @@ float score_int8_panels(const Int8Panels& panels, const float* u, int f, std::si
   }
   norm = std::sqrt(norm);
   if (!(norm >= kTinyUser && norm < kLarge)) return -1;
+  // The user quantised like an item, v_k = round(u_k / s_u); e = u − s_u·v exactly in double
+  // (as the items' residuals), and the scale max(‖u‖, ‖e‖/ρ) (int8_scan.hpp).
+  const float scale = largest / 127.0f;
+  std::fill(words, words + quads, 0u);
+  double error = 0;
+  for (std::size_t k = 0; k < width; ++k) {
+    const float v = std::clamp(std::nearbyint(u[k] / scale), -127.0f, 127.0f);
+    const double e = static_cast<double>(u[k]) - static_cast<double>(scale) * v;
+    error += e * e;
+    words[k / 4] |=
+        static_cast<std::uint32_t>(static_cast<std::uint8_t>(static_cast<std::int8_t>(v)))
+        << (8 * (k % 4));
+  }
+  *user_scale = scale;
+  return round_up(std::max(norm, std::sqrt(error) / kUserShare) * (1 + std::ldexp(1.0, -20)));
+}
+
+float score_int8_panels(const Int8Panels& panels, const float* u, int f, std::size_t n,
+                        float* scores) {
+  if (panels.empty() || f <= 0) return -1;
+  const std::size_t width = static_cast<std::size_t>(f), quads = (width + 3) / 4;
   const AlsSimd& kernels = als_simd();
   if (!kernels.scan_int8_dot) {
+    double norm = 0;
+    for (std::size_t k = 0; k < width; ++k) {
+      if (!std::isfinite(u[k])) return -1;
+      norm += static_cast<double>(u[k]) * static_cast<double>(u[k]);
+    }
+    norm = std::sqrt(norm);
+    if (!(norm >= kTinyUser && norm < kLarge)) return -1;
     // The user in float32: each word widens to four float32 factors; the last quad's missing
     // factors meet zeros.
     std::vector<float> v(u, u + width);
@@ -122,23 +149,21 @@ float score_int8_panels(const Int8Panels& panels, const float* u, int f, std::si
     kernels.scan_int8(panels.words.data(), panels.scales.data(), v.data(), quads, n, scores);
     return round_up(norm * (1 + std::ldexp(1.0, -20)));
   }
-  // The user quantised like an item, v_k = round(u_k / s_u); e = u − s_u·v exactly in double
-  // (as the items' residuals), and the scale max(‖u‖, ‖e‖/ρ) (int8_scan.hpp).
-  const float user_scale = largest / 127.0f;
+  // The user quantised (int8_user); the kernel takes |v| and v's bytes.
   std::vector<std::uint32_t> user(2 * quads, 0u);
-  double error = 0;
-  for (std::size_t k = 0; k < width; ++k) {
-    const float v = std::clamp(std::nearbyint(u[k] / user_scale), -127.0f, 127.0f);
-    const double e = static_cast<double>(u[k]) - static_cast<double>(user_scale) * v;
-    error += e * e;
-    const auto q = static_cast<std::int8_t>(v);
-    const unsigned shift = 8 * (k % 4);
-    user[k / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(q < 0 ? -q : q)) << shift;
-    user[quads + k / 4] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(q)) << shift;
+  float user_scale = 0;
+  const float scale = int8_user(u, f, user.data() + quads, &user_scale);
+  if (scale < 0) return -1;
+  for (std::size_t g = 0; g < quads; ++g) {
+    for (unsigned j = 0; j < 4; ++j) {
+      const auto q =
+          static_cast<std::int8_t>(static_cast<std::uint8_t>(user[quads + g] >> (8 * j)));
+      user[g] |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(q < 0 ? -q : q)) << (8 * j);
+    }
   }
   kernels.scan_int8_dot(panels.words.data(), panels.scales.data(), user.data(), user_scale, quads,
                         n, scores);
-  return round_up(std::max(norm, std::sqrt(error) / kUserShare) * (1 + std::ldexp(1.0, -20)));
+  return scale;
 }
 
 }  // namespace tailor::detail
