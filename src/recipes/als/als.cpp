@@ -415,18 +415,28 @@ void AlsModel::user_state(const UserQuery& query, float* state) const {
 
 Index AlsModel::chunk_alignment() const { return static_cast<Index>(detail::kScorePanel); }
 
+namespace {
+// The panels holding items [first, first + count) for the block call `what`, which must start on
+// a panel and lie within the model's `num_items`, with rows of `out_stride` covering them whole.
+std::size_t block_panels(const char* what, Index first, Index count, Index num_items,
+                         std::size_t out_stride) {
+  const Index panel = static_cast<Index>(detail::kScorePanel);
+  TAILOR_THROW_IF(first % panel != 0 || first + count > num_items, ErrorCode::InvalidArgument, what,
+                  ": items [", first, ", ", first + count, ") must start at a multiple of ", panel,
+                  " and lie within the model's ", num_items, " items");
+  const std::size_t panels =
+      (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
+  TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument, what,
+                  ": a row stride of ", out_stride, " is shorter than ",
+                  panels * detail::kScorePanel);
+  return panels;
+}
+}  // namespace
+
 void AlsModel::score_block(const float* users, std::size_t users_count, Index first, Index count,
                            float* out, std::size_t out_stride) const {
   const Index panel = static_cast<Index>(detail::kScorePanel);
-  TAILOR_THROW_IF(first % panel != 0 || first + count > num_items(), ErrorCode::InvalidArgument,
-                  "score_block: items [", first, ", ", first + count,
-                  ") must start at a multiple of ", panel, " and lie within the model's ",
-                  num_items(), " items");
-  const std::size_t panels =
-      (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
-  TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
-                  "score_block: a row stride of ", out_stride, " is shorter than ",
-                  panels * detail::kScorePanel);
+  const std::size_t panels = block_panels("score_block", first, count, num_items(), out_stride);
   detail::score_panels_block(impl_->panels, static_cast<int>(impl_->items.cols()), users,
                              users_count, first / panel, panels, out, out_stride);
   for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
@@ -474,16 +484,8 @@ ScoreBound AlsModel::approximate_state(const float* user, float* approximate) co
 void AlsModel::approximate_block(const float* approximate_states, std::size_t users_count,
                                  Index first, Index count, float* out,
                                  std::size_t out_stride) const {
-  const Index panel = static_cast<Index>(detail::kScorePanel);
-  TAILOR_THROW_IF(first % panel != 0 || first + count > num_items(), ErrorCode::InvalidArgument,
-                  "approximate_block: items [", first, ", ", first + count,
-                  ") must start at a multiple of ", panel, " and lie within the model's ",
-                  num_items(), " items");
   const std::size_t panels =
-      (static_cast<std::size_t>(count) + detail::kScorePanel - 1) / detail::kScorePanel;
-  TAILOR_THROW_IF(out_stride < panels * detail::kScorePanel, ErrorCode::InvalidArgument,
-                  "approximate_block: a row stride of ", out_stride, " is shorter than ",
-                  panels * detail::kScorePanel);
+      block_panels("approximate_block", first, count, num_items(), out_stride);
   const Impl::Int8Copy& copy = impl_->batch_int8();
   TAILOR_THROW_IF(copy.panels.empty(), ErrorCode::InvalidArgument,
                   "approximate_block: the model's factors have no 8-bit copy");
