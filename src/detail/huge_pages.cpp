@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "detail/huge_pages.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -23,6 +24,19 @@ void* allocate_large(std::size_t bytes) {
   (void)::madvise(p, rounded, MADV_HUGEPAGE);
 #endif
   return p;
+}
+
+void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const auto begin = reinterpret_cast<std::uintptr_t>(p);
+  if (bytes < kHugePage || begin > std::numeric_limits<std::uintptr_t>::max() - bytes) return;
+  const std::uintptr_t first = (begin + kHugePage - 1) / kHugePage * kHugePage;
+  const std::uintptr_t last = (begin + bytes) / kHugePage * kHugePage;
+  if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 void free_large(void* p, std::size_t bytes) noexcept {

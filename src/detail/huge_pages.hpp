@@ -18,6 +18,12 @@ void* allocate_large(std::size_t bytes);
 /// Frees what allocate_large(bytes) returned, given the same `bytes`.
 void free_large(void* p, std::size_t bytes) noexcept;
 
+/// Marks the whole huge pages inside [p, p + bytes) for transparent huge pages where the system
+/// has them: for memory another allocator gave (a reserved std::vector's) that is about to be
+/// written end to end, so that filling it takes one page fault per huge page instead of 512.
+/// Advice only; nothing changes where the system has no transparent huge pages.
+void advise_huge_pages(void* p, std::size_t bytes) noexcept;
+
 /// A std::allocator for vectors that are scanned whole: see allocate_large().
 template <class T>
 struct LargeAllocator {
