@@ -12,29 +12,15 @@
 #include <sstream>
 #include <string>
 
+#include "common/run_command.hpp"
 #include "io/json.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int status;
-  std::string out;
-};
-
-Result run(const std::string& command) {
-  Result r{-1, ""};
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buffer;
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = tailor::test::CommandResult;
+Result run(const std::string& command) { return tailor::test::run_command(command); }
 
 tailor::detail::Json json(const std::string& text) {
   return tailor::detail::parse_json(text, "command output");
