@@ -17,6 +17,7 @@
 
 #include "common/cpu_targets.hpp"
 #include "common/sample.hpp"
+#include "common/sample_campaign.hpp"
 #include "detail/topk.hpp"
 #include "tailor/error.hpp"
 #include "tailor/recipes/als.hpp"
@@ -24,18 +25,8 @@
 namespace tailor {
 namespace {
 
-std::shared_ptr<LiveDatasetGroup> sample_group() {
-  return std::make_shared<LiveDatasetGroup>(test::sample_group());
-}
-
-std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group,
-                                        const char* recipe, const char* params = "{}") {
-  Solution solution({recipe, recipe, params, {}});
-  TrainOptions o;
-  o.compute_metrics = false;
-  SolutionVersion v = group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
-  return std::make_unique<Campaign>(group, solution, std::move(v));
-}
+std::shared_ptr<LiveDatasetGroup> sample_group() { return test::sample_live_group(); }
+using test::make_campaign;
 
 Filter compile(const std::shared_ptr<LiveDatasetGroup>& group, const std::string& expression) {
   return group->read([&](const DatasetGroup& g) { return Filter::compile(expression, g); });

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/sample.hpp"
+#include "common/sample_campaign.hpp"
 #include "common/schemas.hpp"
 #include "serving/content.hpp"
 #include "tailor/error.hpp"
@@ -27,18 +28,8 @@ namespace {
 // Newer than every interaction and item of the sample data.
 constexpr std::int64_t kNow = 1790000000;
 
-std::shared_ptr<LiveDatasetGroup> sample_group() {
-  return std::make_shared<LiveDatasetGroup>(test::sample_group());
-}
-
-std::unique_ptr<Campaign> make_campaign(const std::shared_ptr<LiveDatasetGroup>& group,
-                                        const char* recipe, const char* params = "{}") {
-  Solution solution({recipe, recipe, params, {}});
-  TrainOptions o;
-  o.compute_metrics = false;
-  SolutionVersion v = group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
-  return std::make_unique<Campaign>(group, solution, std::move(v));
-}
+std::shared_ptr<LiveDatasetGroup> sample_group() { return test::sample_live_group(); }
+using test::make_campaign;
 
 EntityRecord new_item(const std::string& id, const std::string& community, const std::string& tags,
                       const std::string& title, std::int64_t created = kNow) {
