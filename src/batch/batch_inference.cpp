@@ -321,6 +321,16 @@ FILE* create_batch_temporary(const std::string& output, std::string& tmp) {
   return create_temporary(output, tmp);
 }
 
+void publish_batch_output(FILE*& out, const std::string& tmp, const std::string& output) {
+  const bool written = !std::ferror(out);
+  const int closed = std::fclose(out);
+  out = nullptr;
+  TAILOR_THROW_IF(!written || closed != 0, ErrorCode::Io, "cannot write batch output ", tmp);
+  std::error_code ec;
+  std::filesystem::rename(tmp, output, ec);
+  TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot rename ", tmp, " to ", output, ": ", ec.message());
+}
+
 }  // namespace detail
 
 BatchReport run_batch_inference(const Campaign& campaign, const std::string& input,
@@ -352,13 +362,7 @@ BatchReport run_batch_inference(const Campaign& campaign, const std::string& inp
       if (progress) progress(report.lines_read);
     }
     TAILOR_THROW_IF(in.bad(), ErrorCode::Io, "error while reading batch input ", input);
-    const bool written = !std::ferror(out);
-    const int closed = std::fclose(out);
-    out = nullptr;
-    TAILOR_THROW_IF(!written || closed != 0, ErrorCode::Io, "cannot write batch output ", tmp);
-    std::error_code ec;
-    std::filesystem::rename(tmp, output, ec);
-    TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot rename ", tmp, " to ", output, ": ", ec.message());
+    detail::publish_batch_output(out, tmp, output);
   } catch (...) {
     if (out) std::fclose(out);
     std::error_code ignored;

@@ -32,4 +32,10 @@ void check_batch_paths(const std::string& input, const std::string& output);
 /// @throws tailor::Error(Io)
 FILE* create_batch_temporary(const std::string& output, std::string& tmp);
 
+/// Closes `out` (set to null) and renames the temporary file `tmp` over `output`: the job's
+/// output appears whole or not at all.
+/// @throws tailor::Error(Io) when a write failed, or the close or the rename did (`tmp` is left
+///         for the caller to remove)
+void publish_batch_output(FILE*& out, const std::string& tmp, const std::string& output);
+
 }  // namespace tailor::detail

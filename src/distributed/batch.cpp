@@ -156,13 +156,7 @@ BatchReport run_batch_inference(MPI_Comm comm, const Campaign& campaign, const s
     }
     collective_step(comm, [&] {
       if (!root) return;
-      const bool written = !std::ferror(out);
-      const int closed = std::fclose(out);
-      out = nullptr;
-      TAILOR_THROW_IF(!written || closed != 0, ErrorCode::Io, "cannot write batch output ", tmp);
-      std::error_code ec;
-      std::filesystem::rename(tmp, output, ec);
-      TAILOR_THROW_IF(ec, ErrorCode::Io, "cannot rename ", tmp, " to ", output, ": ", ec.message());
+      detail::publish_batch_output(out, tmp, output);
       tmp.clear();
     });
   } catch (...) {
