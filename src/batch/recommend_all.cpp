@@ -113,11 +113,12 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
                       Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
   const std::size_t count = users.size(), state_size = scorer.state_size();
   const std::size_t approximate_size = scorer.approximate_state_size();
-  // Compact item factors are a quarter of float32's bytes or less: twice the items a chunk (half
-  // the rows to fold per user), and half the users a group for the same scores.
+  // Compact item factors are a quarter of float32's bytes or less: four times the items a chunk
+  // (a quarter of the rows, each with its fixed cost per user, the same factor bytes), and a
+  // quarter of the users a group for the same scores (128 KiB).
   const Index exact_chunk = chunk;
-  chunk *= 2;
-  constexpr std::size_t kGroup = kExactGroup / 2;
+  chunk *= 4;
+  constexpr std::size_t kGroup = kExactGroup / 4;
   std::vector<Candidates> candidates(count);
   std::vector<detail::Normaliser> normalisers(count);
   for (std::size_t j = 0; j < count; ++j) candidates[j].count = users[j].count;
@@ -125,7 +126,6 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
   std::vector<Index> above;
   // Whole 64-bit words of hits, zero past the row's last.
   std::vector<std::uint16_t> hits((static_cast<std::size_t>(chunk) + 63) / 64 * 4);
-  std::vector<ScoredItem> seeds;
   const detail::BlockSimd& kernels = detail::block_simd();
   const detail::SoftmaxSimd& softmax = detail::softmax_simd();
   for (Index c0 = 0; c0 < num_items && count > 0; c0 += chunk) {
@@ -154,9 +154,8 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
           detail::TopK best(user.count);
           best.push_all(row, static_cast<std::size_t>(c), c0, users[j].allowed);
           if (best.full()) {
-            best.take_sorted(seeds);
             double seed = std::numeric_limits<double>::infinity();
-            for (const ScoredItem& s : seeds) {
+            for (const ScoredItem& s : best.items()) {
               seed = std::min(seed,
                               static_cast<double>(s.score) - static_cast<double>(bound.of(s.item)));
             }
@@ -332,9 +331,12 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   const Index chunk = std::max<Index>(1, 512 / align) * align;
   const Index num_items = snap->version->model()->num_items();
   const std::size_t approximate_size = blocks_of ? blocks_of->approximate_state_size() : 0;
-  const std::size_t blocks = (dense.size() + kUsers - 1) / kUsers;
+  // At most kUsers a block, as many blocks as a multiple of the threads, all of one size (±1):
+  // the threads then finish together, where a short last block would leave all but one idle.
+  const std::size_t ways = static_cast<std::size_t>(std::max(threads, 1));
+  const std::size_t blocks = (dense.size() + kUsers * ways - 1) / (kUsers * ways) * ways;
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
-    const std::size_t begin = b * kUsers, end = std::min(dense.size(), begin + kUsers);
+    const std::size_t begin = dense.size() * b / blocks, end = dense.size() * (b + 1) / blocks;
     const std::size_t state_size = blocks_of->state_size();
     // The users of the block with approximate states, and the others.
     std::vector<float> states, approximate_states, exact_states;

@@ -14,10 +14,15 @@ namespace tailor {
 
 namespace detail {
 
-/// Ranking order: higher score first, ties broken by lower index (deterministic).
-inline bool better(const ScoredItem& a, const ScoredItem& b) {
-  return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
+/// Ranking order: higher score first, ties broken by lower index (deterministic). An object, not
+/// a function, so that the heap and sort algorithms given it inline the comparison instead of
+/// calling through a pointer.
+struct Better {
+  bool operator()(const ScoredItem& a, const ScoredItem& b) const {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  }
+};
+inline constexpr Better better{};
 
 /// Keeps the best K items seen so far in a min-heap on `better`, so each new candidate costs one
 /// comparison against the current worst once the heap is full.
@@ -42,6 +47,8 @@ class TopK {
   bool full() const { return k_ > 0 && heap_.size() == k_; }
   /// The worst score kept (valid when full()).
   float worst() const { return heap_.front().score; }
+  /// The items kept, in no particular order.
+  const std::vector<ScoredItem>& items() const { return heap_; }
   /// The items, best first; the heap is emptied.
   void take_sorted(std::vector<ScoredItem>& out) {
     std::sort_heap(heap_.begin(), heap_.end(), better);

@@ -105,9 +105,11 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
     bool explored = false;  // in a slot exploration gave to new items
   };
   std::vector<Pick> picks;
+  picks.reserve(k);
   // Excluded or already picked: a short list (results and exclusions are capped at 500 each),
   // cheaper to search than a per-request flag array over the whole catalog is to clear.
   std::vector<Index> taken_list;
+  taken_list.reserve(r.excluded.size() + k);
   auto taken = [&](Index i) {
     return std::find(taken_list.begin(), taken_list.end(), i) != taken_list.end();
   };
@@ -331,6 +333,8 @@ RecommendationResponse Campaign::Impl::respond(const RecommendationRequest& requ
   // and is left out.
   group_->read([&](const DatasetGroup& g) {
     std::vector<Index> shown;
+    shown.reserve(ordered.size());
+    response.items.reserve(ordered.size());
     for (std::size_t n = 0; n < ordered.size(); ++n) {
       const Pick& p = ordered[n];
       if (p.item < g.deleted_items().size() && g.deleted_items().test(p.item)) continue;

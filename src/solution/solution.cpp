@@ -132,6 +132,8 @@ void Solution::type_weights(const IdMap& types, std::vector<char>& keep,
                             std::vector<float>& weight) const {
   keep.assign(types.size() + 1, config_.events.event_types.empty() ? 1 : 0);
   weight.assign(types.size() + 1, 1.0f);
+  // Every request's history is selected through here: no lower-cased names without a list.
+  if (config_.events.event_types.empty() && config_.events.event_type_weights.empty()) return;
   for (Index t = 0; t < types.size(); ++t) {
     const std::string name = detail::to_lower(types.name(t));
     for (const std::string& wanted : config_.events.event_types) {
