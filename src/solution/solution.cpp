@@ -9,6 +9,7 @@
 
 #include "detail/text.hpp"
 #include "io/json.hpp"
+#include "tailor/detail/bits.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -189,11 +190,18 @@ void Solution::user_history(const DatasetGroup& group, Index user, std::vector<I
   std::vector<char> keep;
   std::vector<float> weight;
   type_weights(in.event_type_names(), keep, weight);
-  for_selected(in, group.interaction_rows_of(user), keep, weight, config_.events,
-               [&](std::size_t r, float w) {
-                 items.push_back(in.items()[r]);
-                 weights.push_back(w);
-               });
+  // The user's rows lie anywhere in the columns: ask for the cache lines of the first rows at once,
+  // so that their misses overlap instead of coming one row at a time (batch jobs resolve every
+  // user's history); a few dozen are as many as the core keeps in flight.
+  const auto rows = group.interaction_rows_of(user);
+  for (std::size_t k = 0; k < rows.size() && k < 64; ++k) {
+    detail::prefetch_read(&in.items()[rows[k]]);
+    detail::prefetch_read(&in.event_types()[rows[k]]);
+  }
+  for_selected(in, rows, keep, weight, config_.events, [&](std::size_t r, float w) {
+    items.push_back(in.items()[r]);
+    weights.push_back(w);
+  });
 }
 
 SolutionVersion Solution::train(const DatasetGroup& group, const TrainOptions& options,

@@ -173,6 +173,7 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
     const detail::Int8Panels panels = detail::int8_panels(Y);
     const std::vector<float> radii = detail::int8_error_radii(panels, Y);
     ASSERT_FALSE(panels.empty());
+    const auto biased = detail::biased_int8_words(panels.words);
     const FactorMatrix U = random_matrix(29, f, 12);
     std::vector<float> user_scales, bounds;
     const std::vector<std::uint32_t> users = quantised_users(U, user_scales, bounds);
@@ -186,10 +187,10 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
           const std::size_t first_panel = 9 - panel_count;
           const std::size_t stride = panel_count * kScorePanel + 3;
           std::vector<float> out(count * stride, -7.0f);
-          detail::block_simd().score_block_int8(
-              panels.words.data() + first_panel * quads * kScorePanel,
-              panels.scales.data() + first_panel * kScorePanel, quads, users.data(), count,
-              panel_count, out.data(), stride);
+          detail::block_simd().score_block_int8(biased.data() + first_panel * quads * kScorePanel,
+                                                panels.scales.data() + first_panel * kScorePanel,
+                                                quads, users.data(), count, panel_count, out.data(),
+                                                stride);
           for (std::size_t j = 0; j < count; ++j) {
             for (std::size_t c = 0; c < panel_count * kScorePanel; ++c) {
               const std::size_t item = first_panel * kScorePanel + c;

@@ -69,11 +69,11 @@ namespace tailor::detail {
 
 // The 8-bit product on AVX-512 VNNI, within the AVX-512 target when the CPU has it: vpdpbusd adds
 // four products of an unsigned and a signed byte to each 32-bit lane, with no 16-bit
-// intermediate to saturate. The items' bytes are made unsigned by flipping their top bit
-// (q + 128) and the user's stay signed, so a lane sums v·q + 128·Σv, and 128·Σv, the same for
-// every item, is taken off at the end: the dot product exactly, as the portable kernel's.
+// intermediate to saturate. The items' bytes are stored unsigned (q + 128, biased_int8_words())
+// and the user's stay signed, so a lane sums v·q + 128·Σv, and 128·Σv, the same for every item,
+// is taken off at the end: the dot product exactly, as the portable kernel's.
 // A tile of R users × P panels keeps R·P sums in registers through all quads (16 of 32 registers
-// at 8 × 2); each quad loads P panel rows, flips them once, and broadcasts one word per user.
+// at 8 × 2); each quad loads P panel rows and broadcasts one word per user.
 namespace {
 namespace avx512_vnni {
 
@@ -85,7 +85,6 @@ template <std::size_t R, std::size_t P>
 TAILOR_VNNI_INLINE void tile(const std::uint32_t* panels, const float* scales, std::size_t quads,
                              const std::uint32_t* users, float* out, std::size_t out_stride) {
   const std::size_t words = int8_user_words(quads);
-  const __m512i flip = _mm512_set1_epi32(static_cast<int>(0x80808080u));
   __m512i acc[R][P];
   for (std::size_t r = 0; r < R; ++r) {
     for (std::size_t p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_si512();
@@ -93,7 +92,7 @@ TAILOR_VNNI_INLINE void tile(const std::uint32_t* panels, const float* scales, s
   for (std::size_t g = 0; g < quads; ++g) {
     __m512i y[P];
     for (std::size_t p = 0; p < P; ++p) {
-      y[p] = _mm512_xor_si512(_mm512_loadu_si512(panels + (p * quads + g) * kScorePanel), flip);
+      y[p] = _mm512_loadu_si512(panels + (p * quads + g) * kScorePanel);
     }
     for (std::size_t r = 0; r < R; ++r) {
       const __m512i v = _mm512_set1_epi32(static_cast<int>(users[r * words + g]));
@@ -235,6 +234,13 @@ bool cpu_has_avx512_vnni() {
 }
 }  // namespace
 #endif
+
+std::vector<std::uint32_t, LargeAllocator<std::uint32_t>> biased_int8_words(
+    const std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words) {
+  std::vector<std::uint32_t, LargeAllocator<std::uint32_t>> out(words);
+  for (std::uint32_t& w : out) w ^= 0x80808080u;  // each byte's top bit: q + 128 mod 256
+  return out;
+}
 
 const BlockSimd& block_simd(CpuTarget target) {
 #ifdef TAILOR_SIMD_X86
