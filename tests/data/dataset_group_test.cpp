@@ -558,6 +558,33 @@ TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
   }
 }
 
+TEST(DataDatasetGroup, AFileReadInPartsByEveryThreadImportsAsItsText) {
+  // A file of several huge pages is read in one part per thread (whole huge pages each), side by
+  // side: whatever the number of threads, the group is the one its text makes.
+  test::TempDir dir("tailor-csv-parts", true);
+  const std::string path = dir.path + "/events.csv";
+  const std::string text = messy_csv(300000, true);
+  ASSERT_GT(text.size(), std::size_t{8} << 20);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+  }
+  ImportOptions serial = skip_invalid();
+  serial.execution.num_threads = 1;
+  DatasetGroup expected = make_group();
+  const ImportReport want = expected.import_csv_text(DatasetKind::Interactions, text, serial);
+  for (int threads : {1, 2, 3, 5}) {
+    ImportOptions options = skip_invalid();
+    options.execution.num_threads = threads;
+    DatasetGroup from_file = make_group();
+    const ImportReport got = from_file.import_csv(DatasetKind::Interactions, path, options);
+    EXPECT_EQ(got.rows_read, want.rows_read) << threads << " threads";
+    EXPECT_EQ(got.rows_imported, want.rows_imported) << threads << " threads";
+    EXPECT_EQ(got.errors_total, want.errors_total) << threads << " threads";
+    expect_same_group(expected, from_file);
+  }
+}
+
 TEST(DataDatasetGroup, AFifoImportsAsTheTextWrittenIntoIt) {
   // A pipe has no size (`--csv /dev/stdin` under `cat file |`, or a named pipe): it is read to its
   // end, not taken for an empty file. The text is larger than a pipe's buffer.
