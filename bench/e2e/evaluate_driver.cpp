@@ -9,11 +9,11 @@
 // --recommend-all times top-25 recommendations for every user (their history excluded) with the
 // final model, on --threads threads, one Model::recommend() call per user. --batch times top-25
 // recommendations for every user through a campaign's batch path (recommend_all(), as batch
-// inference jobs run, for 10,000 users a call), on --threads threads, --batch-runs times (default 3; each run and the
-// median are reported, with the rate per CPU second). --latency times N single top-25 requests to a
-// campaign on the final model, users in turn, on one thread, and reports the median and 99th
-// percentile; --filter gives each of those requests a filter (e.g. EXCLUDE ItemID WHERE
-// Interactions.EVENT_TYPE IN ("*"): the user's own items).
+// inference jobs run, for 10,000 users a call), on --threads threads, --batch-runs times (default
+// 3; each run and the median are reported, with the rate per CPU second). --latency times N single
+// top-25 requests to a campaign on the final model, users in turn, on one thread, and reports the
+// median and 99th percentile; --filter gives each of those requests a filter (e.g. EXCLUDE ItemID
+// WHERE Interactions.EVENT_TYPE IN ("*"): the user's own items).
 //
 // The CSV needs USER_ID, ITEM_ID, TIMESTAMP and may have EVENT_TYPE and EVENT_VALUE.
 #include <sys/resource.h>
