@@ -11,7 +11,6 @@
 #include "detail/parallel.hpp"
 #include "detail/softmax_simd.hpp"
 #include "detail/topk.hpp"
-#include "recipes/als/block_simd.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/softmax.hpp"
 #include "tailor/detail/bits.hpp"
@@ -126,7 +125,6 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
   std::vector<Index> above;
   // Whole 64-bit words of hits, zero past the row's last.
   std::vector<std::uint16_t> hits((static_cast<std::size_t>(chunk) + 63) / 64 * 4);
-  const detail::BlockSimd& kernels = detail::block_simd();
   const detail::SoftmaxSimd& softmax = detail::softmax_simd();
   for (Index c0 = 0; c0 < num_items && count > 0; c0 += chunk) {
     const Index c = std::min<Index>(chunk, num_items - c0);
@@ -140,7 +138,7 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         const ScoreBound& bound = users[j].bound;
         // The softmax normaliser's running log-sum-exp (detail::LogSumExp::add, its sum kept
         // relative to the largest score so far), and the items whose upper bounds reach the
-        // threshold, in one pass over the row (BlockSimd::fold_row). The upper bounds are
+        // threshold, in one pass over the row (SoftmaxSimd::fold_row). The upper bounds are
         // summed in float, within a relative 2^−24 of the exact sums: a threshold lowered by
         // more misses none, and each item found is checked again in double.
         detail::LogSumExp& lse = normalisers[j].lse;
@@ -173,11 +171,11 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         // to the new largest.
         float row_top = 0;
         float shift = static_cast<float>(lse.top);
-        float sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+        float sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
                                      bound.scale, at_least, hits.data(), &row_top);
         if (row_top > shift + 80.0f) {
           shift = row_top;
-          sum = kernels.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+          sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
                                  bound.scale, at_least, hits.data(), &row_top);
         }
         if (static_cast<double>(shift) == lse.top && !(row_top > shift)) {

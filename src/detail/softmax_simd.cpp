@@ -8,6 +8,10 @@
 
 #include "detail/simd_targets.hpp"
 
+#ifdef TAILOR_SIMD_X86
+#include <immintrin.h>
+#endif
+
 namespace tailor::detail {
 
 #define TAILOR_SIMD_NS baseline

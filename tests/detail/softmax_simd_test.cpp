@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <vector>
@@ -22,6 +24,13 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 // Relative error of one exponential: Cephes' polynomial is within about 2 units in the last place
 // of float32 (2⁻²³ each); the product by the power of two is exact.
 constexpr double kExpError = 4.0 / (1 << 23);
+
+// γ_n = n·u / (1 − n·u), u = 2^−24: a float32 sum of n terms, in any order, is within
+// γ_n · Σ|terms| of the exact sum of the same terms.
+double sum_error(std::size_t n) {
+  const double u = std::ldexp(1.0, -24) * static_cast<double>(n);
+  return u / (1 - u);
+}
 
 std::vector<float> random_scores(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -53,6 +62,55 @@ TEST(DetailSoftmaxSimd, EachExponentialIsWithinAFewUnitsInTheLastPlaceOnEveryTar
     // The shift is subtracted before the exponential: e^(x − s) within range even when e^x is not.
     const float big = 150.0f;
     EXPECT_NEAR(k.exp_sum(&big, 1, 149.0f), std::exp(1.0), kExpError * std::exp(1.0));
+  }
+}
+
+TEST(DetailSoftmaxSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryTarget) {
+  // fold_row against a reference in double: Σ exp(s − shift) over the items above −infinity
+  // (relative error of a float32 sum of float32 exponentials, each within 2^−17 of e^(s − shift)
+  // on every target), the largest score, and the items whose upper bound s + scale·r reaches the
+  // threshold (those within a float rounding of it may go either way).
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> score(-3.0f, 2.0f), radius(0.0f, 0.05f);
+  for (std::size_t n :
+       {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{100}, std::size_t{2048}}) {
+    std::vector<float> row(n), radii(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      row[i] = i % 13 == 5 ? -std::numeric_limits<float>::infinity() : score(rng);
+      radii[i] = radius(rng);
+    }
+    const float scale = 1.5f;
+    for (float shift : {2.0f, 0.5f, -4.0f}) {
+      for (float threshold : {-std::numeric_limits<float>::max(), 0.25f, 1.9f}) {
+        for (CpuTarget target : detail::cpu_supported_targets()) {
+          test::ScopedCpuTarget scope(target);
+          std::vector<std::uint16_t> hits((n + 15) / 16, 0xdead);
+          float top = 0;
+          const float sum = detail::softmax_simd().fold_row(row.data(), n, shift, radii.data(),
+                                                            scale, threshold, hits.data(), &top);
+          double expected = 0, magnitude = 0;
+          float largest = -std::numeric_limits<float>::infinity();
+          for (std::size_t i = 0; i < n; ++i) {
+            if (row[i] == -std::numeric_limits<float>::infinity()) {
+              ASSERT_FALSE((hits[i / 16] >> (i % 16)) & 1) << "item " << i << " is knocked out";
+              continue;
+            }
+            largest = std::max(largest, row[i]);
+            const double e = std::exp(static_cast<double>(row[i]) - shift);
+            expected += e;
+            magnitude += e;
+            const double upper =
+                static_cast<double>(row[i]) + static_cast<double>(scale) * radii[i];
+            if (std::abs(upper - threshold) <= 1e-5) continue;
+            ASSERT_EQ((hits[i / 16] >> (i % 16)) & 1, upper >= threshold ? 1 : 0)
+                << "n=" << n << " item " << i << " upper " << upper << " threshold " << threshold;
+          }
+          ASSERT_EQ(top, largest) << "n=" << n;
+          ASSERT_NEAR(sum, expected, (sum_error(n) + 0x1p-17) * magnitude + 1e-30)
+              << "n=" << n << " shift " << shift;
+        }
+      }
+    }
   }
 }
 

@@ -228,56 +228,6 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
   }
 }
 
-TEST(RecipesBlockSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryTarget) {
-  // fold_row against a reference in double: Σ exp(s − shift) over the items above −infinity
-  // (relative error of a float32 sum of float32 exponentials, each within 2^−17 of e^(s − shift)
-  // on every target), the largest score, and the items
-  // whose upper bound s + scale·r reaches the threshold (those within a float rounding of it
-  // may go either way).
-  std::mt19937 rng(21);
-  std::uniform_real_distribution<float> score(-3.0f, 2.0f), radius(0.0f, 0.05f);
-  for (std::size_t n :
-       {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{100}, std::size_t{2048}}) {
-    std::vector<float> row(n), radii(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      row[i] = i % 13 == 5 ? -std::numeric_limits<float>::infinity() : score(rng);
-      radii[i] = radius(rng);
-    }
-    const float scale = 1.5f;
-    for (float shift : {2.0f, 0.5f, -4.0f}) {
-      for (float threshold : {-std::numeric_limits<float>::max(), 0.25f, 1.9f}) {
-        for (CpuTarget target : detail::cpu_supported_targets()) {
-          test::ScopedCpuTarget scope(target);
-          std::vector<std::uint16_t> hits((n + 15) / 16, 0xdead);
-          float top = 0;
-          const float sum = detail::block_simd().fold_row(row.data(), n, shift, radii.data(), scale,
-                                                          threshold, hits.data(), &top);
-          double expected = 0, magnitude = 0;
-          float largest = -std::numeric_limits<float>::infinity();
-          for (std::size_t i = 0; i < n; ++i) {
-            if (row[i] == -std::numeric_limits<float>::infinity()) {
-              ASSERT_FALSE((hits[i / 16] >> (i % 16)) & 1) << "item " << i << " is knocked out";
-              continue;
-            }
-            largest = std::max(largest, row[i]);
-            const double e = std::exp(static_cast<double>(row[i]) - shift);
-            expected += e;
-            magnitude += e;
-            const double upper =
-                static_cast<double>(row[i]) + static_cast<double>(scale) * radii[i];
-            if (std::abs(upper - threshold) <= 1e-5) continue;
-            ASSERT_EQ((hits[i / 16] >> (i % 16)) & 1, upper >= threshold ? 1 : 0)
-                << "n=" << n << " item " << i << " upper " << upper << " threshold " << threshold;
-          }
-          ASSERT_EQ(top, largest) << "n=" << n;
-          ASSERT_NEAR(sum, expected, (gamma(static_cast<int>(n)) + 0x1p-17) * magnitude + 1e-30)
-              << "n=" << n << " shift " << shift;
-        }
-      }
-    }
-  }
-}
-
 TEST(RecipesBlockSimd, EachTargetHasItsOwnKernel) {
   // The table of each supported target is its own copy (a missing case in the dispatch would
   // silently run another target's instructions).

@@ -167,64 +167,10 @@ TAILOR_VNNI_TARGET void score_block_int8(const std::uint32_t* panels, const floa
   }
 }
 
-// e^(x − shift) lane by lane as 2^t, t = x·log₂e − shift·log₂e (one fused multiply-add) = n + f
-// with n an integer and |f| ≤ 1/2: 2^f by a polynomial of degree 4 fitted to its relative error
-// (under 2^−18 in float), times 2^n by vscalefps, which also takes n below the normal range to a
-// subnormal or 0 (and far above it to infinity; −infinity gives NaN, so callers mask such lanes
-// out). Rounding t costs |t|·2^−24 more (relative), under 2^−20 for the |t| ≤ 16 of a catalogue's
-// scores near the top. Degree 4, not 5: the multiply-adds bound this loop, and a normaliser
-// summed from approximate scores is already only as close as their bounds (8-bit scores: about
-// 2^−7 of the score's scale), far above 2^−18.
-TAILOR_VNNI_INLINE __m512 exp_lanes(__m512 x, __m512 shift_times_log2e) {
-  // The masked forms, with t as the pass-through: the plain ones' undefined operand trips the
-  // compiler's uninitialised-use warning.
-  constexpr __mmask16 kAll = 0xffff;
-  const __m512 t = _mm512_fmsub_ps(x, _mm512_set1_ps(1.44269504088896341f), shift_times_log2e);
-  const __m512 n =
-      _mm512_mask_roundscale_ps(t, kAll, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
-  __m512 p = _mm512_set1_ps(9.57008e-3f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5917837e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4024744e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931218e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.999993e-1f));
-  return _mm512_mask_scalef_ps(p, kAll, p, n);
-}
-
-// fold_row in one pass over the row: 16 items a step, the tail by masked loads.
-TAILOR_VNNI_TARGET float fold_row(const float* row, std::size_t n, float shift, const float* radii,
-                                  float scale, float threshold, std::uint16_t* hits, float* top) {
-  const __m512 low = _mm512_set1_ps(-__builtin_inff()), by = _mm512_set1_ps(scale),
-               at_least = _mm512_set1_ps(threshold),
-               by_top = _mm512_set1_ps(shift * 1.44269504088896341f);
-  __m512 sum = _mm512_setzero_ps(), largest = low;
-  for (std::size_t i = 0, b = 0; i < n; i += kScorePanel, ++b) {
-    const __mmask16 lanes = n - i >= kScorePanel ? static_cast<__mmask16>(0xffff)
-                                                 : static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m512 x = _mm512_maskz_loadu_ps(lanes, row + i);
-    const __m512 r = _mm512_maskz_loadu_ps(lanes, radii + i);
-    const __mmask16 live = _mm512_mask_cmp_ps_mask(lanes, x, low, _CMP_GT_OQ);
-    hits[b] = static_cast<std::uint16_t>(
-        _mm512_mask_cmp_ps_mask(live, _mm512_fmadd_ps(r, by, x), at_least, _CMP_GE_OQ));
-    largest = _mm512_mask_max_ps(largest, live, largest, x);
-    sum = _mm512_mask_add_ps(sum, live, sum, exp_lanes(x, by_top));
-  }
-  float lanes[kScorePanel], tops[kScorePanel];
-  _mm512_storeu_ps(lanes, sum);
-  _mm512_storeu_ps(tops, largest);
-  float total = 0, most = -__builtin_inff();
-  for (std::size_t i = 0; i < kScorePanel; ++i) {
-    total += lanes[i];
-    most = tops[i] > most ? tops[i] : most;
-  }
-  *top = most;
-  return total;
-}
-
 #undef TAILOR_VNNI_TARGET
 #undef TAILOR_VNNI_INLINE
 
-constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8, &fold_row, true};
+constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8, true};
 
 }  // namespace avx512_vnni
 

@@ -32,15 +32,6 @@ struct BlockSimd {
   void (*score_block_int8)(const std::uint32_t* panels, const float* scales, std::size_t quads,
                            const std::uint32_t* users, std::size_t count, std::size_t panel_count,
                            float* out, std::size_t out_stride);
-  /// One row of n approximate scores folded into its user's ranking: returns
-  /// Σ exp(row[i] − shift) over the items with a score above −infinity (the softmax
-  /// normaliser's terms, each within a relative 2^−17 of the exact one; infinite when a score
-  /// exceeds shift by more than 88, so pass a shift at most 88 below the row's largest score),
-  /// writes the row's largest score to `top` (−infinity for none), and sets bit i % 16 of hits[i /
-  /// 16] when row[i] > −infinity and its upper bound row[i] + scale·radii[i], in float (fused or
-  /// not), is at least `threshold`. `radii` holds n floats.
-  float (*fold_row)(const float* row, std::size_t n, float shift, const float* radii, float scale,
-                    float threshold, std::uint16_t* hits, float* top);
   /// Whether score_block_int8 runs on byte dot products with 32-bit sums (AVX-512 VNNI), where
   /// it is several times faster than score_block; otherwise it is a portable loop (tests, and
   /// the few CPUs that could use it without gain).
