@@ -330,9 +330,12 @@ std::vector<RecommendationResult> recommend_all(const Campaign& campaign,
   const Index num_items = snap->version->model()->num_items();
   const std::size_t approximate_size = blocks_of ? blocks_of->approximate_state_size() : 0;
   // At most kUsers a block, as many blocks as a multiple of the threads, all of one size (±1):
-  // the threads then finish together, where a short last block would leave all but one idle.
+  // the threads then finish together, where a short last block would leave all but one idle. But
+  // at least a group of users a block (kExactGroup), unless there are fewer: every block streams
+  // the whole catalog, and a few users a block would each pay for it nearly alone.
   const std::size_t ways = static_cast<std::size_t>(std::max(threads, 1));
-  const std::size_t blocks = (dense.size() + kUsers * ways - 1) / (kUsers * ways) * ways;
+  const std::size_t blocks = std::min((dense.size() + kUsers * ways - 1) / (kUsers * ways) * ways,
+                                      std::max<std::size_t>(1, dense.size() / kExactGroup));
   detail::parallel_for(blocks, threads, [&](std::size_t b) {
     const std::size_t begin = dense.size() * b / blocks, end = dense.size() * (b + 1) / blocks;
     const std::size_t state_size = blocks_of->state_size();

@@ -23,12 +23,12 @@ struct SoftmaxSimd {
   float (*exp_sum)(const float* scores, std::size_t n, float shift);
   /// One row of n approximate scores folded into its user's ranking (batch scoring from 8-bit
   /// scores: batch/recommend_all.cpp): returns Σ exp(row[i] − shift) over the items with a score
-  /// above −infinity (the softmax normaliser's terms, each within a relative 2^−17 of the exact
-  /// one; infinite when a score exceeds shift by more than 88, so pass a shift at most 88 below
-  /// the row's largest score), writes the row's largest score to `top` (−infinity for none), and
-  /// sets bit i % 16 of hits[i / 16] when row[i] > −infinity and its upper bound
-  /// row[i] + scale·radii[i], in float (fused or not), is at least `threshold`. `radii` holds n
-  /// floats; `hits` holds (n + 15) / 16 words.
+  /// above −infinity (the softmax normaliser's terms, each within a relative 2^−17 + |shift|·2^−24
+  /// of the exact one; infinite when a score exceeds shift by more than 88, so pass a shift at most
+  /// 88 below the row's largest score), writes the row's largest score to `top` (−infinity for
+  /// none), and sets bit i % 16 of hits[i / 16] when row[i] > −infinity and its upper bound row[i]
+  /// + scale·radii[i], in float (fused or not), is at least `threshold`. `radii` holds n floats;
+  /// `hits` holds (n + 15) / 16 words.
   float (*fold_row)(const float* row, std::size_t n, float shift, const float* radii, float scale,
                     float threshold, std::uint16_t* hits, float* top);
 };

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -202,15 +203,13 @@ TEST(BatchRecommendAll, EveryUserInGroupsAndChunksGetsTheOneByOneAnswerOnEveryTa
   }
 }
 
-TEST(BatchRecommendAll, ApproximateBlocksRankAsAFullSortOfTheExactScoresOnEveryTarget) {
-  // Where the CPU has fast 8-bit products, batch jobs rank from approximate scores and re-score
-  // the few candidates exactly (detail::batch_int8); elsewhere from float32 block scores. Either
-  // way each user's items, their order and raw scores are those of a full sort of score_all()
-  // (ties by lower index) without the excluded items, and the softmax normaliser is within the
-  // user's bound of the exact log-sum-exp. Some requests ask for no results. Two users have zero
-  // factors (deleted): they have no approximate state and are ranked from exact scores among the
-  // others of their block.
-  auto group = std::make_shared<LiveDatasetGroup>(test::sample_group());
+// Where the CPU has fast 8-bit products, batch jobs rank from approximate scores and re-score the
+// few candidates exactly (detail::batch_int8); elsewhere from float32 block scores. Either way each
+// user's items, their order and raw scores are those of a full sort of score_all() (ties by lower
+// index) without the excluded items, and the softmax normaliser is within the user's bound of the
+// exact log-sum-exp. Some requests ask for no results. Two users have zero factors (deleted): they
+// have no approximate state and are ranked from exact scores among the others of their block.
+void expect_blocks_rank_as_a_full_sort(const std::shared_ptr<LiveDatasetGroup>& group) {
   Solution solution({"als", "user-personalization", R"({"factors": 16, "iterations": 3})", {}});
   TrainOptions o;
   o.compute_metrics = false;
@@ -297,6 +296,38 @@ TEST(BatchRecommendAll, ApproximateBlocksRankAsAFullSortOfTheExactScoresOnEveryT
   if (detail::batch_int8(detail::cpu_best_target())) {
     EXPECT_GT(approximate_users, 0u) << "the approximate path was not taken";
   }
+}
+
+TEST(BatchRecommendAll, ApproximateBlocksRankAsAFullSortOfTheExactScoresOnEveryTarget) {
+  expect_blocks_rank_as_a_full_sort(std::make_shared<LiveDatasetGroup>(test::sample_group()));
+}
+
+TEST(BatchRecommendAll, ACatalogOfManyRowsRanksAsAFullSortOfTheExactScoresOnEveryTarget) {
+  // 9,000 items: the 8-bit path folds each user's scores in rows of 2,048 items, so here a user's
+  // threshold is seeded from the first row and rises over four more (the last one partial), and
+  // the running normaliser moves to larger scores as they come. 400 users, each with 30 events
+  // on items drawn with a skew (a few popular items, many rare ones).
+  std::string csv = "USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n";
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int u = 0; u < 400; ++u) {
+    for (int e = 0; e < 30; ++e) {
+      const int item = static_cast<int>(9000 * std::pow(unit(rng), 2.0));
+      csv += "user-" + std::to_string(u) + ",item-" + std::to_string(item) + ",read," +
+             std::to_string(1700000000 + u * 100 + e) + "\n";
+    }
+  }
+  // Every item at least once, so that the catalog has all 9,000.
+  for (int i = 0; i < 9000; ++i) {
+    csv += "user-" + std::to_string(i % 400) + ",item-" + std::to_string(i) + ",read,1700000000\n";
+  }
+  DatasetGroup g(Schema::parse(R"({"type": "record", "name": "Interactions", "fields": [
+      {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
+      {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}]})",
+                               DatasetKind::Interactions));
+  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
+  ASSERT_EQ(g.item_ids().size(), 9000u);
+  expect_blocks_rank_as_a_full_sort(std::make_shared<LiveDatasetGroup>(std::move(g)));
 }
 
 }  // namespace

@@ -560,7 +560,8 @@ TEST(DataDatasetGroup, AFileOnDiskImportsAsItsText) {
 
 TEST(DataDatasetGroup, AFileReadInPartsByEveryThreadImportsAsItsText) {
   // A file of several huge pages is read in one part per thread (whole huge pages each), side by
-  // side: whatever the number of threads, the group is the one its text makes.
+  // side: whatever the number of threads, the group is the one its text makes. (Threads are capped
+  // at the cores: a 2-core machine reads it in 1 or 2 parts.)
   test::TempDir dir("tailor-csv-parts", true);
   const std::string path = dir.path + "/events.csv";
   const std::string text = messy_csv(300000, true);

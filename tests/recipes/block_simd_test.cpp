@@ -173,7 +173,8 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
     const detail::Int8Panels panels = detail::int8_panels(Y);
     const std::vector<float> radii = detail::int8_error_radii(panels, Y);
     ASSERT_FALSE(panels.empty());
-    const auto biased = detail::biased_int8_words(panels.words);
+    auto biased = panels.words;
+    detail::bias_int8_words(biased);
     const FactorMatrix U = random_matrix(29, f, 12);
     std::vector<float> user_scales, bounds;
     const std::vector<std::uint32_t> users = quantised_users(U, user_scales, bounds);

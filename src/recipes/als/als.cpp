@@ -157,7 +157,7 @@ struct AlsModel::Impl {
   std::vector<Index> removed_items;  // ascending, no repeats
   std::shared_ptr<const AttributeMapping> metadata;
 
-  // Batch jobs' 8-bit copy of the item factors, its bytes biased by 128 (biased_int8_words), and
+  // Batch jobs' 8-bit copy of the item factors, its bytes biased by 128 (bias_int8_words), and
   // its radii (BlockScorer::approximate_block), made by the first batch job that ranks on it:
   // serving may scan another copy, and most models never see a batch job.
   struct Int8Copy {
@@ -169,7 +169,7 @@ struct AlsModel::Impl {
     std::call_once(batch_int8_once, [&] {
       batch_int8_copy.panels = detail::int8_panels(items);
       batch_int8_copy.radii = detail::int8_error_radii(batch_int8_copy.panels, items);
-      batch_int8_copy.panels.words = detail::biased_int8_words(batch_int8_copy.panels.words);
+      detail::bias_int8_words(batch_int8_copy.panels.words);
       for (float r : batch_int8_copy.radii)
         batch_int8_copy.max_radius = std::max(batch_int8_copy.max_radius, r);
     });

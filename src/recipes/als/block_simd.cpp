@@ -69,7 +69,7 @@ namespace tailor::detail {
 
 // The 8-bit product on AVX-512 VNNI, within the AVX-512 target when the CPU has it: vpdpbusd adds
 // four products of an unsigned and a signed byte to each 32-bit lane, with no 16-bit
-// intermediate to saturate. The items' bytes are stored unsigned (q + 128, biased_int8_words())
+// intermediate to saturate. The items' bytes are stored unsigned (q + 128, bias_int8_words())
 // and the user's stay signed, so a lane sums v·q + 128·Σv, and 128·Σv, the same for every item,
 // is taken off at the end: the dot product exactly, as the portable kernel's.
 // A tile of R users × P panels keeps R·P sums in registers through all quads (16 of 32 registers
@@ -181,11 +181,8 @@ bool cpu_has_avx512_vnni() {
 }  // namespace
 #endif
 
-std::vector<std::uint32_t, LargeAllocator<std::uint32_t>> biased_int8_words(
-    const std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words) {
-  std::vector<std::uint32_t, LargeAllocator<std::uint32_t>> out(words);
-  for (std::uint32_t& w : out) w ^= 0x80808080u;  // each byte's top bit: q + 128 mod 256
-  return out;
+void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words) {
+  for (std::uint32_t& w : words) w ^= 0x80808080u;  // each byte's top bit: q + 128 mod 256
 }
 
 const BlockSimd& block_simd(CpuTarget target) {

@@ -23,7 +23,7 @@ struct BlockSimd {
   /// it under the same target, so it is bitwise the scan's, whatever the other users of the block.
   void (*score_block)(const float* panels, int f, const float* users, std::size_t count,
                       std::size_t panel_count, float* out, std::size_t out_stride);
-  /// The same on 8-bit panels (int8_scan.hpp, each byte biased by 128 as biased_int8_words()
+  /// The same on 8-bit panels (int8_scan.hpp, each byte biased by 128 by bias_int8_words()
   /// stores it: `panels` the words of the first panel, `scales` its first scale, `quads` words a
   /// factor row) for users quantised by int8_user(): row j of
   /// `users` (kInt8UserWords(quads) words) holds user j's quads words of v, then s_u's bits, then
@@ -38,11 +38,10 @@ struct BlockSimd {
   bool fast_int8;
 };
 
-/// The words of 8-bit panels (Int8Panels::words) with every byte q stored as q + 128, unsigned,
-/// as BlockSimd::score_block_int8 reads them: AVX-512 VNNI multiplies unsigned bytes by signed
-/// ones, and items stored so need no flip on every load.
-std::vector<std::uint32_t, LargeAllocator<std::uint32_t>> biased_int8_words(
-    const std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words);
+/// Stores every byte q of the words of 8-bit panels (Int8Panels::words) as q + 128, unsigned, as
+/// BlockSimd::score_block_int8 reads them: AVX-512 VNNI multiplies unsigned bytes by signed ones,
+/// and items stored so need no flip on every load.
+void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words);
 
 /// Words of a quantised user's row for BlockSimd::score_block_int8.
 inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 2; }
