@@ -22,6 +22,16 @@ struct Ack {
   std::int32_t batch;
 };
 
+// SIGKILL to the child, then its end reaped: it must have been running until the signal.
+::testing::AssertionResult killed_while_running(pid_t child) {
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (WIFSIGNALED(status)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "the child stopped by itself with status " << WEXITSTATUS(status);
+}
+
 std::string user_of(int round, int thread) {
   return "r" + std::to_string(round) + "t" + std::to_string(thread);
 }
@@ -104,11 +114,7 @@ TEST(ReliabilityCrash, SigkillDuringBatchedWritesLosesNothingAcknowledged) {
         << "round " << round;
     acknowledged[user_of(round, ack.thread)].insert(ack.batch);
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 120));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status))
-        << "the child stopped by itself with status " << WEXITSTATUS(status);
+    ASSERT_TRUE(killed_while_running(child));
     while (::read(acks[0], &ack, sizeof ack) == static_cast<ssize_t>(sizeof ack)) {
       acknowledged[user_of(round, ack.thread)].insert(ack.batch);
     }
@@ -254,11 +260,7 @@ TEST(ReliabilityCrash, SigkillDuringImportsAndCheckpointsLeavesTheLastOrTheNextI
     imported = ack.batch;
     put = false;
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status))
-        << "the child stopped by itself with status " << WEXITSTATUS(status);
+    ASSERT_TRUE(killed_while_running(child));
     while (::read(acks[0], &ack, sizeof ack) == static_cast<ssize_t>(sizeof ack)) {
       if (ack.thread == kImported) {
         imported = ack.batch;
