@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -583,6 +584,51 @@ TEST(DataDatasetGroup, AFileReadInPartsByEveryThreadImportsAsItsText) {
     EXPECT_EQ(got.rows_imported, want.rows_imported) << threads << " threads";
     EXPECT_EQ(got.errors_total, want.errors_total) << threads << " threads";
     expect_same_group(expected, from_file);
+  }
+}
+
+TEST(DataDatasetGroup, AFileCutShortWhileItIsReadIsRefusedOrReadAsOneOfItsVersions) {
+  // Another process truncates the CSV while its parts are read side by side. Whatever the moment,
+  // the import is the whole text (read before the cut), the cut text (cut before the read began),
+  // or an I/O error naming the file that became shorter, with the group left as it was: never a
+  // mix of the two.
+  test::TempDir dir("tailor-csv-cut", true);
+  const std::string path = dir.path + "/events.csv";
+  const std::string text = messy_csv(1000000, false);
+  constexpr std::size_t kCut = std::size_t{1} << 20;
+  ImportOptions options = skip_invalid();
+  options.execution.num_threads = 2;
+  DatasetGroup whole = make_group(), cut = make_group();
+  ASSERT_TRUE(whole.import_csv_text(DatasetKind::Interactions, text, options).ok());
+  // The cut ends inside a line: that one row is rejected, the rows before it are imported.
+  ASSERT_GT(
+      cut.import_csv_text(DatasetKind::Interactions, text.substr(0, kCut), options).rows_imported,
+      0u);
+  std::mt19937 rng(3);
+  for (int round = 0; round < 6; ++round) {
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << text;
+    }
+    const auto delay = std::chrono::microseconds(rng() % 1500);
+    std::thread cutter([&] {
+      std::this_thread::sleep_for(delay);
+      ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(kCut)), 0);
+    });
+    DatasetGroup g = make_group();
+    try {
+      g.import_csv(DatasetKind::Interactions, path, options);
+      if (g.interactions().size() == whole.interactions().size()) {
+        expect_same_group(whole, g);
+      } else {
+        expect_same_group(cut, g);
+      }
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Io) << e.what();
+      EXPECT_NE(std::string(e.what()).find("became shorter"), std::string::npos) << e.what();
+      EXPECT_EQ(g.interactions().size(), 0u) << "a refused import changes nothing";
+    }
+    cutter.join();
   }
 }
 
