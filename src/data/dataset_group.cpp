@@ -153,6 +153,15 @@ StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
       done += static_cast<std::size_t>(n);
     }
   });
+  // A read that races a truncation can copy the zeros the system writes over the cut page before it
+  // drops it, and then return in full. The size is set before those zeros, so a file that is
+  // shorter now than when it was opened is refused rather than imported with a zeroed stretch.
+  struct stat after {};
+  TAILOR_THROW_IF(::fstat(file.fd, &after) != 0, ErrorCode::Io, "error while reading CSV file ",
+                  path, ": ", std::strerror(errno));
+  TAILOR_THROW_IF(static_cast<std::size_t>(std::max<off_t>(after.st_size, 0)) < file.size,
+                  ErrorCode::Io, "error while reading CSV file ", path,
+                  ": it became shorter while it was read");
   return stage_csv_text(kind, std::string_view(file.data, file.size), options);
 }
 
