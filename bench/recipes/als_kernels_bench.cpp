@@ -3,11 +3,13 @@
 // serving scan of the whole catalog for one user (float32, bfloat16 and 8-bit).
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
 
 #include "common/synthetic.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/bf16_scan.hpp"
+#include "recipes/als/block_simd.hpp"
 #include "recipes/als/int8_scan.hpp"
 
 namespace {
@@ -193,6 +195,46 @@ BENCHMARK(BM_ScoreBlock)
     ->Arg(64)
     ->Arg(128)
     ->Unit(benchmark::kMillisecond);
+
+// The same product on 8-bit panels (BlockSimd::score_block_int8), as recommend_all() runs it where
+// batch_int8() chooses it: chunks of 2,048 items, groups of 16 users a call. The flops counter
+// counts each byte product as a multiply-add, so the two benchmarks' rates compare directly.
+void BM_ScoreBlockInt8(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const tailor::Index items = 50000, chunk = 2048;
+  const std::size_t users = 512, group = 16;
+  const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
+  const std::size_t words = tailor::detail::int8_user_words(quads);
+  tailor::detail::Int8Panels panels = tailor::detail::int8_panels(random_factors(items, f));
+  tailor::detail::bias_int8_words(panels.words);
+  const tailor::FactorMatrix U = random_factors(static_cast<tailor::Index>(users), f);
+  std::vector<std::uint32_t> quantised(users * words);
+  for (std::size_t j = 0; j < users; ++j) {
+    float user_scale = 0;
+    tailor::detail::int8_user(U.row(static_cast<Eigen::Index>(j)).data(), f,
+                              quantised.data() + j * words, &user_scale);
+    std::memcpy(&quantised[j * words + quads], &user_scale, sizeof user_scale);
+  }
+  const tailor::detail::BlockSimd& kernels = tailor::detail::block_simd();
+  std::vector<float> out(group * chunk);
+  for (auto _ : state) {
+    for (tailor::Index c0 = 0; c0 < items; c0 += chunk) {
+      const std::size_t first = static_cast<std::size_t>(c0) / 16;
+      const std::size_t panel_count = (std::min(chunk, items - c0) + 15) / 16;
+      for (std::size_t g = 0; g < users; g += group) {
+        kernels.score_block_int8(
+            panels.words.data() + first * quads * 16, panels.scales.data() + first * 16, quads,
+            quantised.data() + g * words, group, panel_count, out.data(), chunk);
+        benchmark::DoNotOptimize(out.data());
+      }
+    }
+  }
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * f * static_cast<double>(users) * items * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+  state.SetLabel(kernels.fast_int8 ? "fast" : "portable");
+}
+BENCHMARK(BM_ScoreBlockInt8)->ArgNames({"factors"})->Arg(64)->Unit(benchmark::kMillisecond);
 
 // The scan kernels alone, for one user at a time over 50,000 items × 64 factors: float32,
 // bfloat16 and 8-bit panels under the target in force (TAILOR_CPU_TARGET lowers it). What

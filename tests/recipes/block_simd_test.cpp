@@ -163,10 +163,10 @@ std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, std::vector<fl
 }
 
 TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTarget) {
-  // The 8-bit block kernel (AVX-512 VNNI where the CPU has it, a portable loop elsewhere) against
-  // a scalar reference: the exact integer dot product v·q_i, as a float, times the product of
-  // the two scales, bitwise, for every tile shape; and within the proven bound S·r_i of the
-  // exact dot product of the float32 factors.
+  // The 8-bit block kernel (AVX-512 VNNI and AVX2 where the CPU has them, a portable loop
+  // elsewhere) against a scalar reference: the exact integer dot product v·q_i, as a float, times
+  // the product of the two scales, bitwise, for every tile shape; and within the proven bound
+  // S·r_i of the exact dot product of the float32 factors.
   for (int f : kWidths) {
     const Index n = 9 * kScorePanel - 3;
     const FactorMatrix Y = random_matrix(n, f, 11);
