@@ -209,13 +209,11 @@ void BM_ScoreBlockInt8(benchmark::State& state) {
   tailor::detail::bias_int8_words(panels.words);
   const tailor::FactorMatrix U = random_factors(static_cast<tailor::Index>(users), f);
   std::vector<std::uint32_t> quantised(users * words);
-  for (std::size_t j = 0; j < users; ++j) {
-    float user_scale = 0;
-    tailor::detail::int8_user(U.row(static_cast<Eigen::Index>(j)).data(), f,
-                              quantised.data() + j * words, &user_scale);
-    std::memcpy(&quantised[j * words + quads], &user_scale, sizeof user_scale);
-  }
   const tailor::detail::BlockSimd& kernels = tailor::detail::block_simd();
+  for (std::size_t j = 0; j < users; ++j) {
+    tailor::detail::int8_block_user(U.row(static_cast<Eigen::Index>(j)).data(), f,
+                                    kernels.int8_user_largest, quantised.data() + j * words);
+  }
   std::vector<float> out(group * chunk);
   for (auto _ : state) {
     for (tailor::Index c0 = 0; c0 < items; c0 += chunk) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -139,10 +140,11 @@ TEST(RecipesBlockSimd, ScoresAreBitwiseTheCatalogueScansOnEveryTarget) {
   }
 }
 
-// Users quantised as batch jobs quantise them (AlsModel::approximate_state): each row the user's
-// words from int8_user(), then s_u's bits, then Σ v_k; and each user's bound scale.
-std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, std::vector<float>& scales,
-                                           std::vector<float>& bounds) {
+// Users quantised as batch jobs quantise them for a kernel taking bytes in [−largest, largest]
+// (AlsModel::approximate_state): each row the user's words from int8_user(), then s_u's bits,
+// then Σ v_k; and each user's bound scale.
+std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, int largest,
+                                           std::vector<float>& scales, std::vector<float>& bounds) {
   const std::size_t f = static_cast<std::size_t>(U.cols()), quads = (f + 3) / 4;
   const std::size_t words = detail::int8_user_words(quads);
   std::vector<std::uint32_t> rows(static_cast<std::size_t>(U.rows()) * words);
@@ -151,13 +153,18 @@ std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, std::vector<fl
   for (Eigen::Index j = 0; j < U.rows(); ++j) {
     std::uint32_t* row = rows.data() + static_cast<std::size_t>(j) * words;
     const Eigen::VectorXf u = U.row(j).transpose();
-    bounds[j] = detail::int8_user(u.data(), static_cast<int>(f), row, &scales[j]);
+    bounds[j] = detail::int8_user(u.data(), static_cast<int>(f), row, &scales[j], largest);
     std::int32_t sum = 0;
     for (std::size_t g = 0; g < quads; ++g) {
       for (unsigned b = 0; b < 32; b += 8) sum += static_cast<std::int8_t>((row[g] >> b) & 0xff);
     }
     std::memcpy(&row[quads], &scales[j], sizeof(float));
     std::memcpy(&row[quads + 1], &sum, sizeof sum);
+    // The library's own row builder writes the same row.
+    std::vector<std::uint32_t> built(words);
+    EXPECT_EQ(detail::int8_block_user(u.data(), static_cast<int>(f), largest, built.data()),
+              bounds[j]);
+    EXPECT_TRUE(std::equal(built.begin(), built.end(), row));
   }
   return rows;
 }
@@ -166,22 +173,31 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
   // The 8-bit block kernel (AVX-512 VNNI and AVX2 where the CPU has them, a portable loop
   // elsewhere) against a scalar reference: the exact integer dot product v·q_i, as a float, times
   // the product of the two scales, bitwise, for every tile shape; and within the proven bound
-  // S·r_i of the exact dot product of the float32 factors.
+  // S·r_i of the exact dot product of the float32 factors. The first items and users are all ±1,
+  // every byte at its largest magnitude, the sums of 16-bit pairs on AVX2 at theirs.
   for (int f : kWidths) {
     const Index n = 9 * kScorePanel - 3;
-    const FactorMatrix Y = random_matrix(n, f, 11);
+    FactorMatrix Y = random_matrix(n, f, 11);
+    FactorMatrix U = random_matrix(29, f, 12);
+    std::mt19937 signs(13);
+    for (Eigen::Index k = 0; k < f; ++k) {
+      Y(0, k) = U(0, k) = 1.0f;
+      Y(1, k) = U(1, k) = -1.0f;
+      for (Eigen::Index i = 2; i < 6; ++i) Y(i, k) = signs() % 2 ? 1.0f : -1.0f;
+      U(2, k) = signs() % 2 ? 1.0f : -1.0f;
+    }
     const detail::Int8Panels panels = detail::int8_panels(Y);
     const std::vector<float> radii = detail::int8_error_radii(panels, Y);
     ASSERT_FALSE(panels.empty());
     auto biased = panels.words;
     detail::bias_int8_words(biased);
-    const FactorMatrix U = random_matrix(29, f, 12);
-    std::vector<float> user_scales, bounds;
-    const std::vector<std::uint32_t> users = quantised_users(U, user_scales, bounds);
     const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
     const std::size_t words = detail::int8_user_words(quads);
     for (CpuTarget target : detail::cpu_supported_targets()) {
       test::ScopedCpuTarget scope(target);
+      std::vector<float> user_scales, bounds;
+      const std::vector<std::uint32_t> users =
+          quantised_users(U, detail::block_simd().int8_user_largest, user_scales, bounds);
       for (std::size_t count = 1; count <= 29; ++count) {
         for (std::size_t panel_count :
              {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8}, std::size_t{9}}) {

@@ -468,16 +468,9 @@ ScoreBound AlsModel::approximate_state(const float* user, float* approximate) co
   const int f = static_cast<int>(impl_->items.cols());
   const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
   std::vector<std::uint32_t> words(detail::int8_user_words(quads));
-  float user_scale = 0;
-  const float scale = detail::int8_user(user, f, words.data(), &user_scale);
+  const float scale =
+      detail::int8_block_user(user, f, detail::block_simd().int8_user_largest, words.data());
   if (!(scale > 0)) return {};
-  std::int32_t sum = 0;
-  for (std::size_t g = 0; g < quads; ++g) {
-    for (unsigned b = 0; b < 32; b += 8)
-      sum += static_cast<std::int8_t>(static_cast<std::uint8_t>(words[g] >> b));
-  }
-  std::memcpy(&words[quads], &user_scale, sizeof user_scale);
-  std::memcpy(&words[quads + 1], &sum, sizeof sum);
   std::memcpy(approximate, words.data(), words.size() * sizeof(std::uint32_t));
   return {scale, copy.radii.data(), copy.max_radius};
 }

@@ -8,6 +8,7 @@
 
 #include "detail/simd_targets.hpp"
 #include "recipes/als/als_simd.hpp"
+#include "recipes/als/int8_scan.hpp"
 
 #ifdef TAILOR_SIMD_X86
 #include <immintrin.h>
@@ -170,19 +171,19 @@ TAILOR_VNNI_TARGET void score_block_int8(const std::uint32_t* panels, const floa
 #undef TAILOR_VNNI_TARGET
 #undef TAILOR_VNNI_INLINE
 
-constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8, true};
+constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8, true, 127};
 
 }  // namespace avx512_vnni
 
-// The 8-bit product on AVX2, which has no byte dot product without a 16-bit intermediate:
-// vpmaddubsw multiplies unsigned bytes by signed ones and adds pairs into 16 bits, saturating.
-// With both operands signed in [−127, 127] (the items' bytes unbiased by one xor a load, shared by
-// the tile's users), the user's |v| is the unsigned operand and the item's byte takes v's sign
-// (vpsignb): a pair is at most 2·127·127 = 32,258, under 2^15, so nothing saturates; vpmaddwd
-// by ones then adds pairs of those into 32-bit sums. The dot product is exact, as the portable
-// kernel's. Four instructions for 32 byte products where float32 needs four multiply-adds for
-// 32 products, but two of the four go to the integer units, and a panel row is a quarter of the
-// bytes. A tile of R users × one panel keeps 2R sums in registers (8 of 16 at R = 4).
+// The 8-bit product on AVX2, which has no byte dot product with 32-bit sums: vpmaddubsw
+// multiplies unsigned bytes by signed ones and adds each pair into 16 bits, saturating; vpmaddwd
+// by ones then adds pairs of those into 32 bits. The items' bytes are stored unsigned (q + 128,
+// bias_int8_words(), at most 255) and the user's are signed in [−63, 63] (int8_user_largest), so
+// a pair is at most 2·255·63 = 32,130 and never saturates: the dot product is exact, as the
+// portable kernel's, and 128·Σv is taken off at the end as on VNNI. Three instructions for 32
+// byte products, where float32 needs four multiply-adds (bytes of 127 would need a fourth, a
+// vpsignb to move the sign onto the item: measured 124 against 175 GFLOP/s a core).
+// A tile of R users × one panel keeps 2R sums in registers (12 of 16 at R = 6).
 namespace avx2_int8 {
 
 #define TAILOR_AVX2_INT8_TARGET TAILOR_SIMD_TARGET_AVX2
@@ -193,34 +194,30 @@ TAILOR_AVX2_INT8_INLINE void tile(const std::uint32_t* panel, const float* scale
                                   std::size_t quads, const std::uint32_t* users, float* out,
                                   std::size_t out_stride) {
   const std::size_t words = int8_user_words(quads);
-  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80)), ones = _mm256_set1_epi16(1);
+  const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc[R][2];
   for (std::size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   for (std::size_t g = 0; g < quads; ++g) {
     const std::uint32_t* row = panel + g * kScorePanel;
-    const __m256i y0 =
-        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)), flip);
-    const __m256i y1 =
-        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8)), flip);
+    const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
+    const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8));
     for (std::size_t r = 0; r < R; ++r) {
       const __m256i v = _mm256_set1_epi32(static_cast<int>(users[r * words + g]));
-      const __m256i magnitude = _mm256_sign_epi8(v, v);
-      acc[r][0] = _mm256_add_epi32(
-          acc[r][0],
-          _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(y0, v)), ones));
-      acc[r][1] = _mm256_add_epi32(
-          acc[r][1],
-          _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(y1, v)), ones));
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(y0, v), ones));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(y1, v), ones));
     }
   }
   for (std::size_t r = 0; r < R; ++r) {
     float user_scale;
+    std::int32_t sum;
     __builtin_memcpy(&user_scale, users + r * words + quads, sizeof user_scale);
+    __builtin_memcpy(&sum, users + r * words + quads + 1, sizeof sum);
+    const __m256i offset = _mm256_set1_epi32(128 * sum);
     const __m256 unit = _mm256_set1_ps(user_scale);
     for (std::size_t h = 0; h < 2; ++h) {
       const __m256 scale = _mm256_mul_ps(_mm256_loadu_ps(scales + h * 8), unit);
-      _mm256_storeu_ps(out + r * out_stride + h * 8,
-                       _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), scale));
+      const __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], offset));
+      _mm256_storeu_ps(out + r * out_stride + h * 8, _mm256_mul_ps(dot, scale));
     }
   }
 }
@@ -243,7 +240,7 @@ TAILOR_AVX2_INT8_TARGET void score_block_int8(const std::uint32_t* panels, const
                                               std::size_t quads, const std::uint32_t* users,
                                               std::size_t count, std::size_t panel_count,
                                               float* out, std::size_t out_stride) {
-  constexpr std::size_t R = 4;
+  constexpr std::size_t R = 6;
   const std::size_t words = int8_user_words(quads);
   for (std::size_t p = 0; p < panel_count; ++p) {
     const std::uint32_t* panel = panels + p * quads * kScorePanel;
@@ -264,7 +261,7 @@ TAILOR_AVX2_INT8_TARGET void score_block_int8(const std::uint32_t* panels, const
 #undef TAILOR_AVX2_INT8_TARGET
 #undef TAILOR_AVX2_INT8_INLINE
 
-constexpr BlockSimd kKernels = {avx2::kKernels.score_block, &score_block_int8, true};
+constexpr BlockSimd kKernels = {avx2::kKernels.score_block, &score_block_int8, true, 63};
 
 }  // namespace avx2_int8
 
@@ -274,6 +271,24 @@ bool cpu_has_avx512_vnni() {
 }
 }  // namespace
 #endif
+
+float int8_block_user(const float* u, int f, int largest, std::uint32_t* row) {
+  const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
+  std::vector<std::uint32_t> words(quads);
+  float user_scale = 0;
+  const float scale = int8_user(u, f, words.data(), &user_scale, largest);
+  if (!(scale > 0)) return -1;
+  std::int32_t sum = 0;
+  for (std::size_t g = 0; g < quads; ++g) {
+    for (unsigned b = 0; b < 32; b += 8) {
+      sum += static_cast<std::int8_t>(static_cast<std::uint8_t>(words[g] >> b));
+    }
+  }
+  std::copy(words.begin(), words.end(), row);
+  __builtin_memcpy(row + quads, &user_scale, sizeof user_scale);
+  __builtin_memcpy(row + quads + 1, &sum, sizeof sum);
+  return scale;
+}
 
 void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words) {
   for (std::uint32_t& w : words) w ^= 0x80808080u;  // each byte's top bit: q + 128 mod 256

@@ -25,10 +25,11 @@ struct BlockSimd {
                       std::size_t panel_count, float* out, std::size_t out_stride);
   /// The same on 8-bit panels (int8_scan.hpp, each byte biased by 128 by bias_int8_words()
   /// stores it: `panels` the words of the first panel, `scales` its first scale, `quads` words a
-  /// factor row) for users quantised by int8_user(): row j of
-  /// `users` (kInt8UserWords(quads) words) holds user j's quads words of v, then s_u's bits, then
-  /// Σ_k v_k as an int32. Row j of out gets scales[i]·s_u·(v·q_i) for each item i, the product
-  /// of the scales rounded first, as the 8-bit scan rounds it (the integer dot product is exact).
+  /// factor row) for users quantised with bytes in [−int8_user_largest, int8_user_largest]: row
+  /// j of `users` (int8_user_words(quads) words, int8_block_user()) holds user j's quads words of
+  /// v, then s_u's bits, then Σ_k v_k as an int32. Row j of out gets scales[i]·s_u·(v·q_i) for
+  /// each item i, the product of the scales rounded first, as the 8-bit scan rounds it (the
+  /// integer dot product is exact).
   void (*score_block_int8)(const std::uint32_t* panels, const float* scales, std::size_t quads,
                            const std::uint32_t* users, std::size_t count, std::size_t panel_count,
                            float* out, std::size_t out_stride);
@@ -37,6 +38,9 @@ struct BlockSimd {
   /// AVX2 (about 1.4×); otherwise it is a portable loop (tests, and SSE4 and baseline, where
   /// batch jobs keep float32).
   bool fast_int8;
+  /// The largest |v_k| score_block_int8 takes: 127, or 63 on AVX2, whose byte products are added
+  /// in pairs into 16 bits (2·255·63 fits; 2·255·127 would saturate).
+  int int8_user_largest;
 };
 
 /// Stores every byte q of the words of 8-bit panels (Int8Panels::words) as q + 128, unsigned, as
@@ -46,6 +50,11 @@ void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& 
 
 /// Words of a quantised user's row for BlockSimd::score_block_int8.
 inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 2; }
+
+/// User u (f factors) as a row of `users` for BlockSimd::score_block_int8 (int8_user_words() words
+/// at `row`), its bytes in [−largest, largest] (the kernel's int8_user_largest). Returns the scale
+/// S of the bound (int8_user()), or −1 (row untouched) where int8_user() refuses u.
+float int8_block_user(const float* u, int f, int largest, std::uint32_t* row);
 
 /// Whether batch jobs rank on `target` from 8-bit approximate scores (BlockSimd::score_block_int8)
 /// with exact re-scoring, rather than from float32 block scores: the one place that chooses.

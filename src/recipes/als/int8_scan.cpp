@@ -100,8 +100,8 @@ std::vector<float> int8_error_radii(const Int8Panels& panels, const FactorMatrix
   return radii;
 }
 
-float int8_user(const float* u, int f, std::uint32_t* words, float* user_scale) {
-  if (f <= 0) return -1;
+float int8_user(const float* u, int f, std::uint32_t* words, float* user_scale, int largest_byte) {
+  if (f <= 0 || largest_byte < 1 || largest_byte > 127) return -1;
   const std::size_t width = static_cast<std::size_t>(f), quads = (width + 3) / 4;
   double norm = 0;
   float largest = 0;
@@ -114,11 +114,12 @@ float int8_user(const float* u, int f, std::uint32_t* words, float* user_scale) 
   if (!(norm >= kTinyUser && norm < kLarge)) return -1;
   // The user quantised like an item, v_k = round(u_k / s_u); e = u − s_u·v exactly in double
   // (as the items' residuals), and the scale max(‖u‖, ‖e‖/ρ) (int8_scan.hpp).
-  const float scale = largest / 127.0f;
+  const float levels = static_cast<float>(largest_byte);
+  const float scale = largest / levels;
   std::fill(words, words + quads, 0u);
   double error = 0;
   for (std::size_t k = 0; k < width; ++k) {
-    const float v = std::clamp(std::nearbyint(u[k] / scale), -127.0f, 127.0f);
+    const float v = std::clamp(std::nearbyint(u[k] / scale), -levels, levels);
     const double e = static_cast<double>(u[k]) - static_cast<double>(scale) * v;
     error += e * e;
     words[k / 4] |=
