@@ -274,17 +274,15 @@ bool cpu_has_avx512_vnni() {
 
 float int8_block_user(const float* u, int f, int largest, std::uint32_t* row) {
   const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
-  std::vector<std::uint32_t> words(quads);
   float user_scale = 0;
-  const float scale = int8_user(u, f, words.data(), &user_scale, largest);
+  const float scale = int8_user(u, f, row, &user_scale, largest);  // writes nothing on −1
   if (!(scale > 0)) return -1;
   std::int32_t sum = 0;
   for (std::size_t g = 0; g < quads; ++g) {
     for (unsigned b = 0; b < 32; b += 8) {
-      sum += static_cast<std::int8_t>(static_cast<std::uint8_t>(words[g] >> b));
+      sum += static_cast<std::int8_t>(static_cast<std::uint8_t>(row[g] >> b));
     }
   }
-  std::copy(words.begin(), words.end(), row);
   __builtin_memcpy(row + quads, &user_scale, sizeof user_scale);
   __builtin_memcpy(row + quads + 1, &sum, sizeof sum);
   return scale;
