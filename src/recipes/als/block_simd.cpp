@@ -183,8 +183,10 @@ constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8,
 // a pair is at most 2·255·63 = 32,130 and never saturates: the dot product is exact, as the
 // portable kernel's, and 128·Σv is taken off at the end as on VNNI. Three instructions for 32
 // byte products, where float32 needs four multiply-adds (bytes of 127 would need a fourth, a
-// vpsignb to move the sign onto the item: measured 124 against 175 GFLOP/s a core).
-// A tile of R users × one panel keeps 2R sums in registers (12 of 16 at R = 6).
+// vpsignb to move the sign onto the item: measured 124 against 175 GFLOP/s a core, both at R = 6).
+// A tile of R users × one panel keeps 2R sums in registers: 6 at R = 3, next to the two panel rows,
+// the broadcast word, the ones and each product's temporaries. Larger tiles measured slower
+// (BM_ScoreBlockInt8: 204 GFLOP/s a core at R = 3, 167 at 4, 180 at 6, 190 at 2).
 namespace avx2_int8 {
 
 #define TAILOR_AVX2_INT8_TARGET TAILOR_SIMD_TARGET_AVX2
@@ -241,7 +243,7 @@ TAILOR_AVX2_INT8_TARGET void score_block_int8(const std::uint32_t* panels, const
                                               std::size_t quads, const std::uint32_t* users,
                                               std::size_t count, std::size_t panel_count,
                                               float* out, std::size_t out_stride) {
-  constexpr std::size_t R = 6;
+  constexpr std::size_t R = 3;
   const std::size_t words = int8_user_words(quads);
   for (std::size_t p = 0; p < panel_count; ++p) {
     const std::uint32_t* panel = panels + p * quads * kScorePanel;

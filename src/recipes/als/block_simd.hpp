@@ -34,8 +34,8 @@ struct BlockSimd {
                            const std::uint32_t* users, std::size_t count, std::size_t panel_count,
                            float* out, std::size_t out_stride);
   /// Whether score_block_int8 is a vector kernel faster than score_block: byte dot products with
-  /// 32-bit sums on AVX-512 VNNI (about 3.5× float32's rate), byte products summed in pairs on
-  /// AVX2 (about 1.4×); otherwise it is a portable loop (tests, and SSE4 and baseline, where
+  /// 32-bit sums on AVX-512 VNNI (about 3.9× float32's rate), byte products summed in pairs on
+  /// AVX2 (about 2.4×); otherwise it is a portable loop (tests, and SSE4 and baseline, where
   /// batch jobs keep float32).
   bool fast_int8;
   /// The largest |v_k| score_block_int8 takes: 127, or 63 on AVX2, whose byte products are added
@@ -44,8 +44,8 @@ struct BlockSimd {
 };
 
 /// Stores every byte q of the words of 8-bit panels (Int8Panels::words) as q + 128, unsigned, as
-/// BlockSimd::score_block_int8 reads them: AVX-512 VNNI multiplies unsigned bytes by signed ones,
-/// and items stored so need no flip on every load.
+/// BlockSimd::score_block_int8 reads them: AVX-512 VNNI and AVX2's vpmaddubsw multiply unsigned
+/// bytes by signed ones, and items stored so need no flip on every load.
 void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words);
 
 /// Words of a quantised user's row for BlockSimd::score_block_int8.
@@ -60,9 +60,9 @@ float int8_block_user(const float* u, int f, int largest, std::uint32_t* row);
 /// with exact re-scoring, rather than from float32 block scores: the one place that chooses.
 /// Where the 8-bit kernel outruns float32 by more than the re-scoring of the few candidates
 /// costs: AVX-512 with VNNI (4 byte products an instruction against one float product) and AVX2
-/// (32 byte products in four instructions, two of them on the integer units, against four
-/// multiply-adds; measured 124 against 86 GFLOP/s a core on the benchmark's block,
-/// BM_ScoreBlockInt8 and BM_ScoreBlock); BlockSimd::fast_int8.
+/// (32 byte products in three instructions against four multiply-adds; measured 204 against 86
+/// GFLOP/s a core on the benchmark's block, BM_ScoreBlockInt8 and BM_ScoreBlock);
+/// BlockSimd::fast_int8.
 bool batch_int8(CpuTarget target);
 
 /// The block kernel of `target` (which the CPU must support).
