@@ -3,7 +3,6 @@
 // serving scan of the whole catalog for one user (float32, bfloat16 and 8-bit).
 #include <benchmark/benchmark.h>
 
-#include <cstring>
 #include <random>
 
 #include "common/synthetic.hpp"

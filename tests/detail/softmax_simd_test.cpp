@@ -76,19 +76,24 @@ TEST(DetailSoftmaxSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryT
   // fold_row against a reference in double: Σ exp(s − shift) over the items above −infinity
   // (relative error of a float32 sum of float32 exponentials, each within 2^−17 + |shift|·2^−24
   // of e^(s − shift) on every target), the largest score, and the items whose upper bound s +
-  // scale·r reaches the threshold (those within a float rounding of it may go either way).
+  // scale·r reaches the threshold (those within a float rounding of it may go either way). NaN
+  // scores count as no score. Every length of a partial last word of hits (half of one, more,
+  // less), and the bits past the row's end are zero.
   std::mt19937 rng(21);
   std::uniform_real_distribution<float> score(-3.0f, 2.0f), radius(0.0f, 0.05f);
-  for (std::size_t n :
-       {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{100}, std::size_t{2048}}) {
+  for (std::size_t n : std::initializer_list<std::size_t>{1, 7, 8, 9, 15, 16, 17, 24, 100, 2048}) {
     std::vector<float> row(n), radii(n);
     for (std::size_t i = 0; i < n; ++i) {
-      row[i] = i % 13 == 5 ? -std::numeric_limits<float>::infinity() : score(rng);
+      row[i] = i % 13 == 5   ? -std::numeric_limits<float>::infinity()
+               : i % 29 == 7 ? std::numeric_limits<float>::quiet_NaN()
+                             : score(rng);
       radii[i] = radius(rng);
     }
     const float scale = 1.5f;
     for (float shift : {2.0f, 0.5f, -4.0f, 40.0f}) {
-      for (float threshold : {-std::numeric_limits<float>::max(), 0.25f, 1.9f}) {
+      for (float threshold :
+           {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::max(), 0.25f,
+            1.9f, std::numeric_limits<float>::infinity()}) {
         for (CpuTarget target : detail::cpu_supported_targets()) {
           test::ScopedCpuTarget scope(target);
           std::vector<std::uint16_t> hits((n + 15) / 16, 0xdead);
@@ -98,8 +103,8 @@ TEST(DetailSoftmaxSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryT
           double expected = 0, magnitude = 0;
           float largest = -std::numeric_limits<float>::infinity();
           for (std::size_t i = 0; i < n; ++i) {
-            if (row[i] == -std::numeric_limits<float>::infinity()) {
-              ASSERT_FALSE((hits[i / 16] >> (i % 16)) & 1) << "item " << i << " is knocked out";
+            if (!(row[i] > -std::numeric_limits<float>::infinity())) {
+              ASSERT_FALSE((hits[i / 16] >> (i % 16)) & 1) << "item " << i << " has no score";
               continue;
             }
             largest = std::max(largest, row[i]);
@@ -111,6 +116,9 @@ TEST(DetailSoftmaxSimd, FoldRowSumsTheExponentialsAndFindsTheUpperBoundsOnEveryT
             if (std::abs(upper - threshold) <= 1e-5) continue;
             ASSERT_EQ((hits[i / 16] >> (i % 16)) & 1, upper >= threshold ? 1 : 0)
                 << "n=" << n << " item " << i << " upper " << upper << " threshold " << threshold;
+          }
+          if (n % 16 != 0) {
+            ASSERT_EQ(hits[n / 16] >> (n % 16), 0u) << "n=" << n << ": bits past the row";
           }
           ASSERT_EQ(top, largest) << "n=" << n;
           ASSERT_NEAR(sum, expected,
@@ -171,6 +179,8 @@ TEST(DetailSoftmaxSimd, EachTargetHasItsOwnKernels) {
     for (std::size_t b = a + 1; b < targets.size(); ++b) {
       EXPECT_NE(detail::softmax_simd(targets[a]).exp_sum, detail::softmax_simd(targets[b]).exp_sum);
       EXPECT_NE(detail::softmax_simd(targets[a]).max, detail::softmax_simd(targets[b]).max);
+      EXPECT_NE(detail::softmax_simd(targets[a]).fold_row,
+                detail::softmax_simd(targets[b]).fold_row);
     }
   }
 }

@@ -22,6 +22,7 @@
 #include "common/random_data.hpp"
 #include "recipes/als/als_kernels.hpp"
 #include "recipes/als/int8_scan.hpp"
+#include "tailor/recipes/als.hpp"
 
 namespace tailor {
 namespace {
@@ -142,7 +143,7 @@ TEST(RecipesBlockSimd, ScoresAreBitwiseTheCatalogueScansOnEveryTarget) {
 
 // Users quantised as batch jobs quantise them for a kernel taking bytes in [−largest, largest]
 // (AlsModel::approximate_state): each row the user's words from int8_user(), then s_u's bits,
-// then Σ v_k; and each user's bound scale.
+// then Σ v_k, then `largest`; and each user's bound scale.
 std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, int largest,
                                            std::vector<float>& scales, std::vector<float>& bounds) {
   const std::size_t f = static_cast<std::size_t>(U.cols()), quads = (f + 3) / 4;
@@ -160,6 +161,7 @@ std::vector<std::uint32_t> quantised_users(const FactorMatrix& U, int largest,
     }
     std::memcpy(&row[quads], &scales[j], sizeof(float));
     std::memcpy(&row[quads + 1], &sum, sizeof sum);
+    row[quads + 2] = static_cast<std::uint32_t>(largest);
     // The library's own row builder writes the same row.
     std::vector<std::uint32_t> built(words);
     EXPECT_EQ(detail::int8_block_user(u.data(), static_cast<int>(f), largest, built.data()),
@@ -245,6 +247,61 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
   }
 }
 
+TEST(RecipesBlockSimd, ApproximateStatesBuiltUnderOneTargetScoreTheSameUnderAnother) {
+  // A batch user's approximate state holds bytes in its kernel's range (127, or 64 on AVX2). One
+  // built under a target of the wider range and scored under the narrower (set_cpu_target() in
+  // between) goes to the portable kernel instead of saturating: its scores are bitwise those of
+  // the target it was built under. Users and items of all ±1 make every byte its largest.
+  std::vector<CpuTarget> fast;
+  for (CpuTarget target : detail::cpu_supported_targets()) {
+    if (detail::batch_int8(target)) fast.push_back(target);
+  }
+  if (fast.size() < 2) GTEST_SKIP() << "this CPU has fewer than two 8-bit batch kernels";
+  const int f = 64;
+  const Index n = 4 * kScorePanel, users = 4;
+  FactorMatrix Y = random_matrix(n, f, 31), U = random_matrix(users, f, 32);
+  for (Eigen::Index k = 0; k < f; ++k) {
+    Y(0, k) = U(0, k) = 1.0f;
+    Y(1, k) = U(1, k) = -1.0f;
+  }
+  const AlsModel model("user-personalization", AlsParams{}, U, Y);
+  const BlockScorer& blocks = *model.block_scorer();
+  const std::size_t width = static_cast<std::size_t>(n);
+  auto scores = [&](const std::vector<float>& states) {
+    std::vector<float> out(static_cast<std::size_t>(users) * width);
+    blocks.approximate_block(states.data(), static_cast<std::size_t>(users), 0, n, out.data(),
+                             width);
+    return out;
+  };
+  for (CpuTarget built : fast) {
+    std::vector<float> states, expected;
+    {
+      test::ScopedCpuTarget scope(built);
+      const std::size_t size = blocks.approximate_state_size();
+      ASSERT_GT(size, 0u);
+      states.resize(static_cast<std::size_t>(users) * size);
+      std::vector<float> state(blocks.state_size());
+      for (Index j = 0; j < users; ++j) {
+        UserQuery query;
+        query.user = j;
+        blocks.user_state(query, state.data());
+        ASSERT_FALSE(
+            blocks
+                .approximate_state(state.data(), states.data() + static_cast<std::size_t>(j) * size)
+                .exact());
+      }
+      expected = scores(states);
+    }
+    for (CpuTarget scored : fast) {
+      test::ScopedCpuTarget scope(scored);
+      const std::vector<float> got = scores(states);
+      ASSERT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0)
+          << "built under " << detail::cpu_target_name(built) << ", scored under "
+          << detail::cpu_target_name(scored);
+    }
+  }
+}
+
 TEST(RecipesBlockSimd, EachTargetHasItsOwnKernel) {
   // The table of each supported target is its own copy (a missing case in the dispatch would
   // silently run another target's instructions).
@@ -253,6 +310,9 @@ TEST(RecipesBlockSimd, EachTargetHasItsOwnKernel) {
     for (std::size_t b = a + 1; b < targets.size(); ++b) {
       EXPECT_NE(detail::block_simd(targets[a]).score_block,
                 detail::block_simd(targets[b]).score_block)
+          << detail::cpu_target_name(targets[a]) << " and " << detail::cpu_target_name(targets[b]);
+      EXPECT_NE(detail::block_simd(targets[a]).score_block_int8,
+                detail::block_simd(targets[b]).score_block_int8)
           << detail::cpu_target_name(targets[a]) << " and " << detail::cpu_target_name(targets[b]);
     }
   }

@@ -114,8 +114,9 @@ class TAILOR_EXPORT AlsModel : public Model, private BlockScorer, private ItemVe
   void score_items(const float* user, Span<Index> items, float* out) const override;
   /// Batch jobs' approximate scores, where the CPU has fast 8-bit dot products
   /// (detail::batch_int8): an 8-bit copy of the item factors (int8_scan.hpp), made on first use,
-  /// and the user quantised the same way; item i's score is within S·r_i of score_block()'s
-  /// (S about ‖u‖, r_i about the norm of its factors' rounding residual).
+  /// and the user quantised to the bytes the target's kernel takes ([−127, 127], or [−64, 64] on
+  /// AVX2); item i's score is within S·r_i of score_block()'s (S about ‖u‖,
+  /// r_i about the norm of its factors' rounding residual).
   std::size_t approximate_state_size() const override;
   ScoreBound approximate_state(const float* user, float* approximate) const override;
   void approximate_block(const float* approximate_states, std::size_t users_count, Index first,

@@ -179,8 +179,8 @@ constexpr BlockSimd kKernels = {avx512::kKernels.score_block, &score_block_int8,
 // The 8-bit product on AVX2, which has no byte dot product with 32-bit sums: vpmaddubsw
 // multiplies unsigned bytes by signed ones and adds each pair into 16 bits, saturating; vpmaddwd
 // by ones then adds pairs of those into 32 bits. The items' bytes are stored unsigned (q + 128,
-// bias_int8_words(), at most 255) and the user's are signed in [−63, 63] (int8_user_largest), so
-// a pair is at most 2·255·63 = 32,130 and never saturates: the dot product is exact, as the
+// bias_int8_words(), at most 255) and the user's are signed in [−64, 64] (int8_user_largest), so
+// a pair is within ±2·255·64 = ±32,640 and never saturates: the dot product is exact, as the
 // portable kernel's, and 128·Σv is taken off at the end as on VNNI. Three instructions for 32
 // byte products, where float32 needs four multiply-adds (bytes of 127 would need a fourth, a
 // vpsignb to move the sign onto the item: measured 124 against 175 GFLOP/s a core, both at R = 6).
@@ -264,7 +264,7 @@ TAILOR_AVX2_INT8_TARGET void score_block_int8(const std::uint32_t* panels, const
 #undef TAILOR_AVX2_INT8_TARGET
 #undef TAILOR_AVX2_INT8_INLINE
 
-constexpr BlockSimd kKernels = {avx2::kKernels.score_block, &score_block_int8, true, 63};
+constexpr BlockSimd kKernels = {avx2::kKernels.score_block, &score_block_int8, true, 64};
 
 }  // namespace avx2_int8
 
@@ -288,7 +288,17 @@ float int8_block_user(const float* u, int f, int largest, std::uint32_t* row) {
   }
   __builtin_memcpy(row + quads, &user_scale, sizeof user_scale);
   __builtin_memcpy(row + quads + 1, &sum, sizeof sum);
+  row[quads + 2] = static_cast<std::uint32_t>(largest);
   return scale;
+}
+
+bool int8_users_within(const std::uint32_t* users, std::size_t count, std::size_t quads,
+                       int largest) {
+  const std::size_t words = int8_user_words(quads);
+  for (std::size_t j = 0; j < count; ++j) {
+    if (users[j * words + quads + 2] > static_cast<std::uint32_t>(largest)) return false;
+  }
+  return true;
 }
 
 void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words) {

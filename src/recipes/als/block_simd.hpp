@@ -27,9 +27,9 @@ struct BlockSimd {
   /// stores it: `panels` the words of the first panel, `scales` its first scale, `quads` words a
   /// factor row) for users quantised with bytes in [−int8_user_largest, int8_user_largest]: row
   /// j of `users` (int8_user_words(quads) words, int8_block_user()) holds user j's quads words of
-  /// v, then s_u's bits, then Σ_k v_k as an int32. Row j of out gets scales[i]·s_u·(v·q_i) for
-  /// each item i, the product of the scales rounded first, as the 8-bit scan rounds it (the
-  /// integer dot product is exact).
+  /// v, then s_u's bits, then Σ_k v_k as an int32, then the largest |v_k| it was built for. Row j
+  /// of out gets scales[i]·s_u·(v·q_i) for each item i, the product of the scales rounded first, as
+  /// the 8-bit scan rounds it (the integer dot product is exact).
   void (*score_block_int8)(const std::uint32_t* panels, const float* scales, std::size_t quads,
                            const std::uint32_t* users, std::size_t count, std::size_t panel_count,
                            float* out, std::size_t out_stride);
@@ -38,8 +38,9 @@ struct BlockSimd {
   /// AVX2 (about 2.4×); otherwise it is a portable loop (tests, and SSE4 and baseline, where
   /// batch jobs keep float32).
   bool fast_int8;
-  /// The largest |v_k| score_block_int8 takes: 127, or 63 on AVX2, whose byte products are added
-  /// in pairs into 16 bits (2·255·63 fits; 2·255·127 would saturate).
+  /// The largest |v_k| score_block_int8 takes: 127, or 64 on AVX2, whose byte products are added
+  /// in pairs into 16 bits (2·255·64 fits; 2·255·127 would saturate). approximate_block() checks
+  /// its users against it (int8_users_within()).
   int int8_user_largest;
 };
 
@@ -49,12 +50,18 @@ struct BlockSimd {
 void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& words);
 
 /// Words of a quantised user's row for BlockSimd::score_block_int8.
-inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 2; }
+inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 3; }
 
 /// User u (f factors) as a row of `users` for BlockSimd::score_block_int8 (int8_user_words() words
 /// at `row`), its bytes in [−largest, largest] (the kernel's int8_user_largest). Returns the scale
 /// S of the bound (int8_user()), or −1 (row untouched) where int8_user() refuses u.
 float int8_block_user(const float* u, int f, int largest, std::uint32_t* row);
+
+/// Whether the `count` users' rows (int8_user_words(quads) words each) were all built for a range
+/// within [−largest, largest]: a row built under another target (set_cpu_target() between
+/// building it and scoring it) may hold bytes a kernel with a narrower range would saturate on.
+bool int8_users_within(const std::uint32_t* users, std::size_t count, std::size_t quads,
+                       int largest);
 
 /// Whether batch jobs rank on `target` from 8-bit approximate scores (BlockSimd::score_block_int8)
 /// with exact re-scoring, rather than from float32 block scores: the one place that chooses.

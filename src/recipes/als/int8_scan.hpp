@@ -71,14 +71,15 @@ std::vector<float> int8_error_radii(const Int8Panels& panels, const FactorMatrix
 
 /// The user vector u (f factors) quantised as the 8-bit scan quantises it from SSE4 on:
 /// v_k = round(u_k / s_u) in [−L, L] with s_u = max_k |u_k| / L, L = `largest_byte` (127 for the
-/// scan; a batch kernel that adds byte products in 16-bit pairs takes 63,
+/// scan; a batch kernel that adds byte products in 16-bit pairs takes 64,
 /// BlockSimd::int8_user_largest), written to `words`
 /// ((f + 3) / 4 words, byte j of word g the two's complement v_{4g+j}, zero past the last factor),
 /// s_u to `user_scale`. Returns the scale S of the bound (‖u‖ or more, see above): for the
 /// integer score s_i·s_u·(v·q_i), rounded as the scan rounds it (the product s_i·s_u, then
 /// times v·q_i, exact in float32), |score − s_i| ≤ S·radii[i]. −1 (nothing written) when u
-/// is not finite, or ‖u‖ is 0, under 2^−40 or 2^50 or more. With L = 63 the rounding e is about
-/// twice as large, and so is S for most users: the bound holds for any L, only wider.
+/// is not finite, or ‖u‖ is 0, under 2^−40 or 2^50 or more. With L = 64 the rounding e is about
+/// twice as large and ‖e‖/ρ exceeds ‖u‖ for most users, so S grows (about 1.4× at 64 factors):
+/// the bound holds for any L, only wider.
 float int8_user(const float* u, int f, std::uint32_t* words, float* user_scale,
                 int largest_byte = 127);
 
