@@ -102,12 +102,8 @@ TAILOR_VNNI_INLINE void tile(const std::uint32_t* panels, const float* scales, s
     }
   }
   for (std::size_t r = 0; r < R; ++r) {
-    float user_scale;
-    std::int32_t sum;
-    __builtin_memcpy(&user_scale, users + r * words + quads, sizeof user_scale);
-    __builtin_memcpy(&sum, users + r * words + quads + 1, sizeof sum);
-    const __m512i offset = _mm512_set1_epi32(128 * sum);
-    const __m512 unit = _mm512_set1_ps(user_scale);
+    const __m512i offset = _mm512_set1_epi32(128 * int8_user_sum(users + r * words, quads));
+    const __m512 unit = _mm512_set1_ps(int8_user_scale(users + r * words, quads));
     for (std::size_t p = 0; p < P; ++p) {
       const __m512 scale = _mm512_mul_ps(_mm512_loadu_ps(scales + p * kScorePanel), unit);
       // Converted by a vector conversion: the intrinsic's undefined pass-through operand trips
@@ -211,12 +207,8 @@ TAILOR_AVX2_INT8_INLINE void tile(const std::uint32_t* panel, const float* scale
     }
   }
   for (std::size_t r = 0; r < R; ++r) {
-    float user_scale;
-    std::int32_t sum;
-    __builtin_memcpy(&user_scale, users + r * words + quads, sizeof user_scale);
-    __builtin_memcpy(&sum, users + r * words + quads + 1, sizeof sum);
-    const __m256i offset = _mm256_set1_epi32(128 * sum);
-    const __m256 unit = _mm256_set1_ps(user_scale);
+    const __m256i offset = _mm256_set1_epi32(128 * int8_user_sum(users + r * words, quads));
+    const __m256 unit = _mm256_set1_ps(int8_user_scale(users + r * words, quads));
     for (std::size_t h = 0; h < 2; ++h) {
       const __m256 scale = _mm256_mul_ps(_mm256_loadu_ps(scales + h * 8), unit);
       const __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], offset));

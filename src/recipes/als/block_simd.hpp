@@ -52,6 +52,18 @@ void bias_int8_words(std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>& 
 /// Words of a quantised user's row for BlockSimd::score_block_int8.
 inline constexpr std::size_t int8_user_words(std::size_t quads) { return quads + 3; }
 
+/// What a user's row holds after its quads words of v (int8_block_user()): s_u, then Σ_k v_k.
+inline float int8_user_scale(const std::uint32_t* row, std::size_t quads) {
+  float scale;
+  __builtin_memcpy(&scale, row + quads, sizeof scale);
+  return scale;
+}
+inline std::int32_t int8_user_sum(const std::uint32_t* row, std::size_t quads) {
+  std::int32_t sum;
+  __builtin_memcpy(&sum, row + quads + 1, sizeof sum);
+  return sum;
+}
+
 /// User u (f factors) as a row of `users` for BlockSimd::score_block_int8 (int8_user_words() words
 /// at `row`), its bytes in [−largest, largest] (the kernel's int8_user_largest). Returns the scale
 /// S of the bound (int8_user()), or −1 (row untouched) where int8_user() refuses u.
