@@ -247,6 +247,35 @@ TEST(RecipesBlockSimd, Int8BlocksAreTheIntegerDotProductsTimesTheScalesOnEveryTa
   }
 }
 
+TEST(RecipesBlockSimd, AUserRowIsRefusedUntouchedForABadRangeOrVector) {
+  // A byte range outside [1, 127], a zero vector or a non-finite factor: −1, and the row keeps
+  // what it held.
+  const int f = 8;
+  const std::size_t quads = 2, words = detail::int8_user_words(quads);
+  std::vector<float> u(f, 0.5f);
+  for (int largest : {0, -1, 128, 1000}) {
+    std::vector<std::uint32_t> row(words, 0xdeadbeefu);
+    EXPECT_EQ(detail::int8_block_user(u.data(), f, largest, row.data()), -1.0f) << largest;
+    EXPECT_TRUE(
+        std::all_of(row.begin(), row.end(), [](std::uint32_t w) { return w == 0xdeadbeefu; }));
+  }
+  std::vector<float> zero(f, 0.0f), nan(f, 0.5f);
+  nan[3] = std::numeric_limits<float>::quiet_NaN();
+  for (const std::vector<float>* bad : {&zero, &nan}) {
+    std::vector<std::uint32_t> row(words, 0xdeadbeefu);
+    EXPECT_EQ(detail::int8_block_user(bad->data(), f, 64, row.data()), -1.0f);
+    EXPECT_TRUE(
+        std::all_of(row.begin(), row.end(), [](std::uint32_t w) { return w == 0xdeadbeefu; }));
+  }
+  // The edges of the range are taken: every byte of an all-equal vector is ±largest.
+  for (int largest : {1, 127}) {
+    std::vector<std::uint32_t> row(words, 0);
+    EXPECT_GT(detail::int8_block_user(u.data(), f, largest, row.data()), 0.0f) << largest;
+    EXPECT_EQ(row[0] & 0xffu, static_cast<std::uint32_t>(largest));
+    EXPECT_EQ(row[quads + 2], static_cast<std::uint32_t>(largest));
+  }
+}
+
 TEST(RecipesBlockSimd, ApproximateStatesBuiltUnderOneTargetScoreTheSameUnderAnother) {
   // A batch user's approximate state holds bytes in its kernel's range (127, or 64 on AVX2). One
   // built under a target of the wider range and scored under the narrower (set_cpu_target() in
