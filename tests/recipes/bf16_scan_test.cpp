@@ -172,6 +172,152 @@ TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
   EXPECT_EQ(approximate.size(), 40u);
 }
 
+// The dot-product kernel's table: on AVX-512 where the CPU has vdpbf16ps, and nowhere else.
+const detail::AlsSimd* dot_kernels() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512bf16")) return nullptr;
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    if (target == detail::CpuTarget::kAvx512) return &detail::als_simd(target);
+  }
+#endif
+  return nullptr;
+}
+
+TEST(RecipesBf16Scan, TheDotProductScanIsOnAvx512WhereTheCpuHasItAndNowhereElse) {
+  const detail::AlsSimd* dot = dot_kernels();
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    const bool expected = dot != nullptr && target == detail::CpuTarget::kAvx512;
+    EXPECT_EQ(detail::als_simd(target).scan_bf16_dot != nullptr, expected)
+        << detail::cpu_target_name(target);
+  }
+}
+
+float flush_to_zero(float x) {
+  return std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
+}
+
+// vdpbf16ps on one lane, as the instruction set defines it: both products exact in float32
+// (bfloat16 significands have 8 bits), the high halves' added first, each sum rounded to nearest
+// and flushed to zero when subnormal.
+float dot_step(float acc, std::uint32_t item, std::uint32_t user) {
+  acc = flush_to_zero(acc + widen(static_cast<std::uint16_t>(item >> 16)) *
+                                widen(static_cast<std::uint16_t>(user >> 16)));
+  return flush_to_zero(acc + widen(static_cast<std::uint16_t>(item)) *
+                                 widen(static_cast<std::uint16_t>(user)));
+}
+
+// The kernel's sums for item i of the panels: pairs 0, 2, 4, … with the high and the low parts
+// into sums 0 and 1, pairs 1, 3, … into sums 2 and 3 (an odd last pair into 0 and 1), then
+// (s0 + s2) + (s1 + s3).
+float reference_dot(const detail::Bf16Panels& panels, const std::vector<std::uint32_t>& user,
+                    std::size_t pairs, std::size_t i) {
+  const std::uint32_t* word = panels.data() +
+                              (i / detail::kScorePanel) * pairs * detail::kScorePanel +
+                              i % detail::kScorePanel;
+  float sums[4] = {0, 0, 0, 0};
+  for (std::size_t j = 0; j < pairs; ++j) {
+    const std::uint32_t item = word[j * detail::kScorePanel];
+    const std::size_t first = j % 2 == 0 ? 0 : 2;
+    sums[first] = dot_step(sums[first], item, user[j]);
+    sums[first + 1] = dot_step(sums[first + 1], item, user[pairs + j]);
+  }
+  return (sums[0] + sums[2]) + (sums[1] + sums[3]);
+}
+
+std::uint16_t flush_half(std::uint16_t half) {
+  return (half & 0x7f80u) == 0 ? static_cast<std::uint16_t>(half & 0x8000u) : half;
+}
+
+TEST(RecipesBf16Scan, TheDotProductScanIsTheInstructionsArithmeticBitForBit) {
+  const detail::AlsSimd* dot = dot_kernels();
+  if (!dot) GTEST_SKIP() << "this CPU has no AVX-512 bfloat16 dot products";
+  test::ScopedCpuTarget scope(detail::CpuTarget::kAvx512);
+  // Widths with an even and an odd count of pairs, one pair, and an odd last factor; a partial
+  // last panel (517 items).
+  for (int f : {64, 7, 6, 2, 1}) {
+    const std::size_t n = 517, pairs = (static_cast<std::size_t>(f) + 1) / 2;
+    const FactorMatrix users = spread_factors(6, f, 21), items = spread_factors(n, f, 22);
+    const detail::Bf16Panels panels = detail::bf16_panels(items);
+    for (Eigen::Index u = 0; u < users.rows(); ++u) {
+      // The user's two parts as score_bf16_panels splits them: v ≈ high + low, both bfloat16.
+      std::vector<std::uint32_t> parts(2 * pairs, 0u);
+      for (int k = 0; k < f; ++k) {
+        const float v = users(u, k);
+        const std::uint16_t high = flush_half(detail::float_to_bf16(v));
+        const std::uint16_t low = flush_half(detail::float_to_bf16(v - widen(high)));
+        const unsigned shift = k % 2 == 0 ? 16 : 0;
+        parts[static_cast<std::size_t>(k) / 2] |= static_cast<std::uint32_t>(high) << shift;
+        parts[pairs + static_cast<std::size_t>(k) / 2] |= static_cast<std::uint32_t>(low) << shift;
+      }
+      std::vector<float> kernel(n + 3, -7.0f), scan(n, -7.0f);
+      dot->scan_bf16_dot(panels.data(), parts.data(), pairs, n, kernel.data());
+      ASSERT_GT(detail::score_bf16_panels(panels, users.row(u).data(), f, n, scan.data()), 0.0f);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float expected = reference_dot(panels, parts, pairs, i);
+        ASSERT_EQ(bits_of(kernel[i]), bits_of(expected))
+            << "f " << f << " user " << u << " item " << i << ": " << kernel[i] << " vs "
+            << expected;
+        // The serving scan takes this kernel for such users.
+        ASSERT_EQ(bits_of(scan[i]), bits_of(expected))
+            << "f " << f << " user " << u << " item " << i;
+      }
+      for (std::size_t i = n; i < n + 3; ++i) ASSERT_EQ(kernel[i], -7.0f);  // past the items
+    }
+  }
+}
+
+TEST(RecipesBf16Scan, TheBoundHoldsForTinyHugeAndSubnormalFactorsOnEveryTarget) {
+  // Factors that make the dot-product scan split, flush or refuse: users of norm below 2^-20 (the
+  // float32 kernel; the instruction would flush their products with small items to zero), users
+  // with parts too small for bfloat16 (flushed), items with subnormal factors (zeros in the
+  // panels), and factors spanning 2^-130 to 2^40.
+  const int f = 9;
+  const Index n = 70;
+  std::mt19937_64 rng(31);
+  std::uniform_real_distribution<float> exponent(-130.0f, 40.0f), unit(-1.0f, 1.0f);
+  FactorMatrix items(n, f), users(8, f);
+  for (Index i = 0; i < n; ++i) {
+    for (int k = 0; k < f; ++k) {
+      items(i, k) = i % 4 == 0   ? unit(rng) * std::ldexp(1.0f, -128 - k)
+                    : i % 4 == 1 ? unit(rng) * std::exp2(exponent(rng) / 4)
+                    : i % 4 == 2 ? unit(rng) * 1e-20f  // times user 4's: subnormal products
+                                 : unit(rng);
+    }
+  }
+  for (Eigen::Index u = 0; u < users.rows(); ++u) {
+    for (int k = 0; k < f; ++k) {
+      const float magnitude = u == 0   ? 1e-8f                               // norm under 2^-20
+                              : u == 1 ? std::ldexp(1.0f, k % 2 ? -130 : 0)  // subnormal factors
+                              : u == 2 ? 1.0f + std::ldexp(1.0f, -23)        // low part 2^-23: kept
+                              : u == 3 ? std::exp2(exponent(rng))            // 2^-130 .. 2^40
+                              : u == 4 ? 1e-20f
+                                       : 1.0f;
+      users(u, k) = magnitude * unit(rng);
+    }
+  }
+  const detail::Bf16Panels panels = detail::bf16_panels(items);
+  ASSERT_FALSE(panels.empty());
+  const std::vector<float> radii = detail::bf16_error_radii(panels, items);
+  const detail::ScorePanels exact_panels = detail::score_panels(items);
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    test::ScopedCpuTarget scope(target);
+    for (Eigen::Index u = 0; u < users.rows(); ++u) {
+      std::vector<float> exact(static_cast<std::size_t>(n)), approximate(exact.size());
+      detail::score_panels(exact_panels.data(), users.row(u).data(), f, exact.size(), exact.data());
+      const float scale = detail::score_bf16_panels(panels, users.row(u).data(), f,
+                                                    approximate.size(), approximate.data());
+      ASSERT_GT(scale, 0.0f) << "user " << u;
+      for (Index i = 0; i < n; ++i) {
+        ASSERT_TRUE(std::isfinite(approximate[i])) << "user " << u << " item " << i;
+        ASSERT_LE(std::abs(static_cast<double>(approximate[i]) - exact[i]),
+                  static_cast<double>(scale) * radii[i])
+            << "user " << u << " item " << i << ": " << approximate[i] << " vs " << exact[i];
+      }
+    }
+  }
+}
+
 TEST(RecipesBf16Scan, ScorerRefusesItemsTheModelDoesNotKnow) {
   const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 1),
                      spread_factors(40, 8, 2));

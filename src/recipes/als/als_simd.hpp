@@ -47,6 +47,13 @@ struct AlsSimd {
   /// 2·pairs factors (an odd last one paired with a zero).
   void (*scan_bf16)(const std::uint32_t* panels, const float* v, std::size_t pairs, std::size_t n,
                     float* scores);
+  /// The same with the user in bfloat16 too, as two parts (v ≈ high + low): scores[i] =
+  /// Σ_k (high_k + low_k)·b_ik summed in float32, `user` holding `pairs` words of the high parts
+  /// and then `pairs` words of the low ones (layout of the panels' words). Subnormal factors count
+  /// as zero and subnormal sums become zero. Null except on AVX-512 where the CPU has its bfloat16
+  /// dot products (vdpbf16ps).
+  void (*scan_bf16_dot)(const std::uint32_t* panels, const std::uint32_t* user, std::size_t pairs,
+                        std::size_t n, float* scores);
   /// scores[i] = scales[i] · (u · q_i) for the n items of 8-bit panels (layout of
   /// int8_panels(), scales kScorePanel per panel); u holds 4·quads factors (zeros past the last).
   void (*scan_int8)(const std::uint32_t* panels, const float* scales, const float* u,

@@ -22,13 +22,16 @@ namespace tailor::detail {
 /// the float32 it widens back to.
 std::uint16_t float_to_bf16(float value);
 
+/// The float32 value of a bfloat16 value's 16 bits.
+float bf16_to_float(std::uint16_t half);
+
 /// Item factors in the panel layout, two factors per 32-bit word: panel b holds, for each pair of
 /// factors (2j, 2j + 1), kScorePanel words, one per item b·kScorePanel + lane, with factor 2j in
 /// the high half and 2j + 1 in the low half (zero past the last factor or item).
 using Bf16Panels = std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>;
 
-/// The bfloat16 panels of row-major item factors Y (n × f); empty when a value of Y is not
-/// finite or rounds to infinity.
+/// The bfloat16 panels of row-major item factors Y (n × f), subnormal values as zeros; empty when
+/// a value of Y is not finite or rounds to infinity.
 Bf16Panels bf16_panels(const FactorMatrix& Y);
 
 /// Per item i, a radius r_i such that |approximate_i − s_i| ≤ ‖u‖·r_i for every user vector u,
@@ -37,10 +40,16 @@ Bf16Panels bf16_panels(const FactorMatrix& Y);
 ///   bfloat16 factors (the residual of the actual rounding, not its worst case), plus the float32
 ///   arithmetic of both scans, each within γ_f·Σ|u_k·x_k| ≤ γ_f·‖u‖·‖x‖ for x = b_i, y_i, with
 ///   γ_f = f·2^−24 / (1 − f·2^−24) whatever the summation order, with or without FMA.
+/// Where the scan takes the user in two bfloat16 parts h + l (AlsSimd::scan_bf16_dot), its
+///   arithmetic instead: 2f exact products summed, within γ_2f·Σ(|h_k| + |l_k|)·|b_ik| ≤
+///   γ_2f·(1 + 2^−6)·‖u‖·‖b_i‖; the parts' residual, |(u − h − l)·b_i| ≤ 2^−15·‖u‖·‖b_i‖ (the scan
+///   checks it per user); and the values it flushes to zero, under f·2^−100·‖u‖ in all.
 /// Rounded up, with room for the rounding of scale·r_i. Empty when `panels` is.
 std::vector<float> bf16_error_radii(const Bf16Panels& panels, const FactorMatrix& Y);
 
-/// scores[i] ≈ u · y_i for the n items of `panels`; returns the scale s (about ‖u‖) with
+/// scores[i] ≈ u · y_i for the n items of `panels`, by the dot-product kernel where the target in
+/// force has one and u's parts and norm are within what the radii allow (else by the float32
+/// multiply-adds); returns the scale s (about ‖u‖) with
 /// |scores[i] − s_i| ≤ s·radii[i] (radii from bf16_error_radii), or −1 (scores untouched)
 /// when `panels` is empty or u is not finite.
 float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::size_t n,
