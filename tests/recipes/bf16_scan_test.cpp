@@ -144,8 +144,10 @@ TEST(RecipesBf16Scan, ScoresOfChosenItemsAreBitwiseThoseOfTheFullScan) {
 }
 
 TEST(RecipesBf16Scan, FactorsBfloat16CannotHoldFallBackToTheFloat32Scan) {
+  // From 2^50 up a product of a factor and a user's part could overflow float32.
   for (float odd : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
-                    std::numeric_limits<float>::max()}) {
+                    std::numeric_limits<float>::max(), std::ldexp(1.0f, 127), std::ldexp(1.0f, 50),
+                    -std::ldexp(1.0f, 50)}) {
     FactorMatrix items = spread_factors(40, 8, 5);
     items(17, 3) = odd;
     const AlsModel als("user-personalization", AlsParams{}, spread_factors(3, 8, 6), items);
@@ -197,14 +199,14 @@ float flush_to_zero(float x) {
   return std::fpclassify(x) == FP_SUBNORMAL ? std::copysign(0.0f, x) : x;
 }
 
-// vdpbf16ps on one lane, as the instruction set defines it: both products exact in float32
-// (bfloat16 significands have 8 bits), the high halves' added first, each sum rounded to nearest
-// and flushed to zero when subnormal.
+// vdpbf16ps on one lane, as the instruction set defines it: the high halves' product added
+// first, then the low halves', each a fused multiply-add (the product exact, one rounding to
+// nearest) whose result is flushed to zero when subnormal.
 float dot_step(float acc, std::uint32_t item, std::uint32_t user) {
-  acc = flush_to_zero(acc + widen(static_cast<std::uint16_t>(item >> 16)) *
-                                widen(static_cast<std::uint16_t>(user >> 16)));
-  return flush_to_zero(acc + widen(static_cast<std::uint16_t>(item)) *
-                                 widen(static_cast<std::uint16_t>(user)));
+  acc = flush_to_zero(std::fma(widen(static_cast<std::uint16_t>(item >> 16)),
+                               widen(static_cast<std::uint16_t>(user >> 16)), acc));
+  return flush_to_zero(std::fma(widen(static_cast<std::uint16_t>(item)),
+                                widen(static_cast<std::uint16_t>(user)), acc));
 }
 
 // The kernel's sums for item i of the panels: pairs 0, 2, 4, … with the high and the low parts
@@ -268,10 +270,10 @@ TEST(RecipesBf16Scan, TheDotProductScanIsTheInstructionsArithmeticBitForBit) {
 }
 
 TEST(RecipesBf16Scan, TheBoundHoldsForTinyHugeAndSubnormalFactorsOnEveryTarget) {
-  // Factors that make the dot-product scan split, flush or refuse: users of norm below 2^-20 (the
-  // float32 kernel; the instruction would flush their products with small items to zero), users
-  // with parts too small for bfloat16 (flushed), items with subnormal factors (zeros in the
-  // panels), and factors spanning 2^-130 to 2^40.
+  // Factors that make the scans split, flush or refuse: users of norm below 2^-20 (refused: the
+  // caller scores them in float32; the instruction would flush their products with small items to
+  // zero), users with parts too small for bfloat16 (flushed), products the instruction flushes,
+  // items with subnormal factors (zeros in the panels), and factors spanning 2^-130 to 2^47.
   const int f = 9;
   const Index n = 70;
   std::mt19937_64 rng(31);
@@ -279,9 +281,13 @@ TEST(RecipesBf16Scan, TheBoundHoldsForTinyHugeAndSubnormalFactorsOnEveryTarget) 
   FactorMatrix items(n, f), users(8, f);
   for (Index i = 0; i < n; ++i) {
     for (int k = 0; k < f; ++k) {
-      items(i, k) = i % 4 == 0   ? unit(rng) * std::ldexp(1.0f, -128 - k)
-                    : i % 4 == 1 ? unit(rng) * std::exp2(exponent(rng) / 4)
-                    : i % 4 == 2 ? unit(rng) * 1e-20f  // times user 4's: subnormal products
+      const float sign = unit(rng) < 0 ? -1.0f : 1.0f;
+      // i % 5 == 3: exact in bfloat16 (no residual); times user 5's factors, subnormal products
+      // that the instruction flushes to zero, which only the radii's floor covers.
+      items(i, k) = i % 5 == 0   ? unit(rng) * std::ldexp(1.0f, -128 - k)
+                    : i % 5 == 1 ? unit(rng) * std::exp2(exponent(rng) / 4)
+                    : i % 5 == 2 ? unit(rng) * 1e-20f
+                    : i % 5 == 3 ? sign * std::ldexp(1.0f, -107)
                                  : unit(rng);
     }
   }
@@ -292,8 +298,9 @@ TEST(RecipesBf16Scan, TheBoundHoldsForTinyHugeAndSubnormalFactorsOnEveryTarget) 
                               : u == 2 ? 1.0f + std::ldexp(1.0f, -23)        // low part 2^-23: kept
                               : u == 3 ? std::exp2(exponent(rng))            // 2^-130 .. 2^40
                               : u == 4 ? 1e-20f
+                              : u == 6 ? std::ldexp(1.0f, 47)  // norm under 2^50, products 2^97
                                        : 1.0f;
-      users(u, k) = magnitude * unit(rng);
+      users(u, k) = u == 5 ? (k % 2 ? -1.0f : 1.0f) * std::ldexp(1.0f, -20) : magnitude * unit(rng);
     }
   }
   const detail::Bf16Panels panels = detail::bf16_panels(items);
@@ -307,6 +314,10 @@ TEST(RecipesBf16Scan, TheBoundHoldsForTinyHugeAndSubnormalFactorsOnEveryTarget) 
       detail::score_panels(exact_panels.data(), users.row(u).data(), f, exact.size(), exact.data());
       const float scale = detail::score_bf16_panels(panels, users.row(u).data(), f,
                                                     approximate.size(), approximate.data());
+      if (users.row(u).cast<double>().norm() < std::ldexp(1.0, -20)) {
+        EXPECT_EQ(scale, -1.0f) << "user " << u;  // the caller's float32 scan
+        continue;
+      }
       ASSERT_GT(scale, 0.0f) << "user " << u;
       for (Index i = 0; i < n; ++i) {
         ASSERT_TRUE(std::isfinite(approximate[i])) << "user " << u << " item " << i;

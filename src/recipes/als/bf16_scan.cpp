@@ -22,10 +22,15 @@ namespace {
 // the user's residual after its two bfloat16 parts, up to 2^−15·‖u‖ (2^−16 when no part is
 // subnormal), and per factor 2^−100 for what it flushes to zero: its 2f multiply-adds and the
 // final sums, each under 2^−126 away (at most 4f·2^−126 together), which ‖u‖·f·2^−100 covers for
-// ‖u‖ ≥ 2^−24. The scan takes users of norm 2^−20 and more.
+// ‖u‖ ≥ 2^−24; the same floor covers the float32 scans' gradual underflow.
 constexpr double kUserResidual = 0x1p-15;
 constexpr double kFlushFloor = 0x1p-100;
-constexpr double kDotSmallestNorm = 0x1p-20;
+// The users both scans take: norms in [2^−20, 2^50). With item factors under 2^50 (bf16_panels)
+// no product or sum of 2f of them reaches float32's 2^128, and the floor above holds. Others go
+// to the caller's exact float32 scan.
+constexpr double kSmallestNorm = 0x1p-20;
+constexpr double kLargestNorm = 0x1p50;
+constexpr float kLargestFactor = 0x1p50f;
 
 float rounded_up(double scale) {
   const float rounded = static_cast<float>(scale);
@@ -76,7 +81,8 @@ Bf16Panels bf16_panels(const FactorMatrix& Y) {
     for (std::size_t k = 0; k < f; ++k) {
       std::uint16_t half =
           float_to_bf16(Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)));
-      if ((half & 0x7fffu) == 0x7f80u) return {};  // rounded to infinity
+      // Rounded to infinity, or past what keeps products finite (kLargestFactor).
+      if (!(std::abs(bf16_to_float(half)) < kLargestFactor)) return {};
       half = flush_subnormal(half);
       word[(k / 2) * kScorePanel] |= static_cast<std::uint32_t>(half) << (k % 2 == 0 ? 16 : 0);
     }
@@ -132,20 +138,19 @@ float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::si
     if (!std::isfinite(u[k])) return -1;
     norm += static_cast<double>(u[k]) * static_cast<double>(u[k]);
   }
-  // ‖u‖, rounded up; scores this large would overflow float32 anyway.
-  const double scale = std::sqrt(norm) * (1 + std::ldexp(1.0, -20));
-  if (!(scale < 1e30)) return -1;
+  const double norm_u = std::sqrt(norm);
+  if (!(norm_u >= kSmallestNorm && norm_u < kLargestNorm)) return -1;
+  const double scale = norm_u * (1 + std::ldexp(1.0, -20));  // ‖u‖, rounded up
   std::vector<float> v(u, u + width);
   v.resize(2 * pairs, 0.0f);  // an odd last factor pairs with a zero
   const AlsSimd& kernels = als_simd();
   if (kernels.scan_bf16_dot) {
-    // The user in two bfloat16 parts, by dot-product instructions, when its residual and its
-    // norm are within what the radii allow (bf16_error_radii); otherwise as below.
+    // The user in two bfloat16 parts, by dot-product instructions, when its residual is within
+    // what the radii allow (bf16_error_radii); otherwise as below.
     std::vector<std::uint32_t> user(2 * pairs, 0u);
     double residual = 0;
     split_user(v.data(), pairs, user.data(), &residual);
-    const double norm_u = std::sqrt(norm);
-    if (norm_u >= kDotSmallestNorm && residual <= kUserResidual * norm_u) {
+    if (residual <= kUserResidual * norm_u) {
       kernels.scan_bf16_dot(panels.data(), user.data(), pairs, n, scores);
       return rounded_up(scale);
     }

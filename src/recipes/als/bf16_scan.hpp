@@ -31,10 +31,11 @@ float bf16_to_float(std::uint16_t half);
 using Bf16Panels = std::vector<std::uint32_t, LargeAllocator<std::uint32_t>>;
 
 /// The bfloat16 panels of row-major item factors Y (n × f), subnormal values as zeros; empty when
-/// a value of Y is not finite or rounds to infinity.
+/// a value of Y is not finite or rounds to 2^50 or more in magnitude (products must stay finite).
 Bf16Panels bf16_panels(const FactorMatrix& Y);
 
-/// Per item i, a radius r_i such that |approximate_i − s_i| ≤ ‖u‖·r_i for every user vector u,
+/// Per item i, a radius r_i such that |approximate_i − s_i| ≤ ‖u‖·r_i for every user vector u
+/// that score_bf16_panels() takes (2^−20 ≤ ‖u‖ < 2^50),
 /// where approximate_i is score_bf16_panels()'s score and s_i score_panels()'s float32 score:
 ///   u·b_i − u·y_i = u·(b_i − y_i), at most ‖u‖·‖b_i − y_i‖ (Cauchy–Schwarz), with b_i the
 ///   bfloat16 factors (the residual of the actual rounding, not its worst case), plus the float32
@@ -48,10 +49,11 @@ Bf16Panels bf16_panels(const FactorMatrix& Y);
 std::vector<float> bf16_error_radii(const Bf16Panels& panels, const FactorMatrix& Y);
 
 /// scores[i] ≈ u · y_i for the n items of `panels`, by the dot-product kernel where the target in
-/// force has one and u's parts and norm are within what the radii allow (else by the float32
+/// force has one and u's parts are within what the radii allow (else by the float32
 /// multiply-adds); returns the scale s (about ‖u‖) with
 /// |scores[i] − s_i| ≤ s·radii[i] (radii from bf16_error_radii), or −1 (scores untouched)
-/// when `panels` is empty or u is not finite.
+/// when `panels` is empty, u is not finite or ‖u‖ is outside [2^−20, 2^50) (the caller then
+/// scores in float32).
 float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::size_t n,
                         float* scores);
 
