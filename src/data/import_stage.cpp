@@ -7,7 +7,12 @@
 // appearance, so rows and error lists are identical to a single-threaded parse.
 #include "data/import_stage.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -83,26 +88,31 @@ class Importer {
     return true;
   }
 
-  // Parses one chunk; its line numbers count from `first_line`. The core columns are reserved for
-  // the rows of `reserve_bytes` of text: the first chunk's for the whole file, so that a commit
-  // into an empty dataset can take them over and append the other chunks without reallocating.
-  StagedChunk parse(const char* data, const detail::CsvChunk& chunk, std::size_t first_line,
-                    std::size_t reserve_bytes) const {
+  // One chunk's parse in progress: what carries over from one range of its text to the next.
+  struct ChunkParse {
     StagedChunk out;
-    for (const Field* f : columns_) out.columns.emplace_back(*f);
-    // Validate UTF-8 and look for NUL bytes in the whole chunk at once; only a chunk that fails
-    // is checked per value.
-    const bool check_bytes =
-        !detail::is_valid_utf8(data + chunk.begin, chunk.end - chunk.begin) ||
-        std::memchr(data + chunk.begin, '\0', chunk.end - chunk.begin) != nullptr;
-    detail::CsvReader reader(data + chunk.begin, data + chunk.end, first_line);
     detail::CsvRecord rec;
-    std::vector<Cell> cells(plans_.size());
+    std::vector<Cell> cells;
     std::vector<Index> scratch;
-    // Most files have a handful of event types: remember the last one instead of hashing it.
+    // Most files have a handful of event types: the last one (a view of event_dict's copy) is
+    // remembered instead of hashed.
     std::string_view last_event_type;
     Index last_event_code = kNoIndex;
-    const std::size_t expected_rows = (chunk.end - chunk.begin) / 24 + 16;
+    std::size_t first_line = 0, line = 0;
+  };
+
+  // A chunk's parse before its text: `chunk_bytes` of it, its line numbers counting from
+  // `first_line`. The core columns are reserved for the rows of `reserve_bytes` of text: the first
+  // chunk's for the whole file, so that a commit into an empty dataset can take them over and
+  // append the other chunks without reallocating.
+  ChunkParse start(std::size_t chunk_bytes, std::size_t reserve_bytes,
+                   std::size_t first_line) const {
+    ChunkParse p;
+    p.first_line = p.line = first_line;
+    StagedChunk& out = p.out;
+    for (const Field* f : columns_) out.columns.emplace_back(*f);
+    p.cells.resize(plans_.size());
+    const std::size_t expected_rows = chunk_bytes / 24 + 16;
     const std::size_t reserved_rows = std::max(reserve_bytes / 24 + 16, expected_rows);
     // The columns are filled end to end: on huge pages a 5M-row file takes about 50,000 fewer
     // page faults, the largest part of an import's system time.
@@ -123,6 +133,22 @@ class Importer {
       reserve(out.values, reserved_rows);
       reserve(out.has_value, reserved_rows);
     }
+    return p;
+  }
+
+  // Parses the records of [begin, end), a range of the chunk's text that starts at a record
+  // boundary; with more_follows, a record the range cuts short is left for the next range.
+  // Returns where it stopped. Nothing kept refers to the range after it returns.
+  const char* parse(ChunkParse& p, const char* begin, const char* end, bool more_follows) const {
+    StagedChunk& out = p.out;
+    detail::CsvRecord& rec = p.rec;
+    std::vector<Cell>& cells = p.cells;
+    // Validate UTF-8 and look for NUL bytes in the whole range at once; only a range that fails
+    // is checked per value.
+    const std::size_t bytes = static_cast<std::size_t>(end - begin);
+    const bool check_bytes =
+        !detail::is_valid_utf8(begin, bytes) || std::memchr(begin, '\0', bytes) != nullptr;
+    detail::CsvReader reader(begin, end, p.line, more_follows);
     std::string reason;
     auto reject = [&](std::size_t line, std::string column, std::string why) {
       ++out.rejected;
@@ -148,10 +174,8 @@ class Importer {
       }
       pending_count = 0;
     };
-    const char* chunk_begin = data + chunk.begin;
-    const char* chunk_end = data + chunk.end;
     auto in_buffer = [&](std::string_view v) {
-      return v.empty() || (v.data() >= chunk_begin && v.data() + v.size() <= chunk_end);
+      return v.empty() || (v.data() >= begin && v.data() + v.size() <= end);
     };
     while (reader.next(rec)) {
       ++out.read;
@@ -168,12 +192,12 @@ class Importer {
       }
       bool good = true;
       for (std::size_t k = 0; k < plans_.size() && good; ++k) {
-        const FieldPlan& p = plans_[k];
-        std::string_view raw = p.csv_column < 0
+        const FieldPlan& plan = plans_[k];
+        std::string_view raw = plan.csv_column < 0
                                    ? std::string_view()
-                                   : rec.fields[static_cast<std::size_t>(p.csv_column)];
-        if (!convert(p, raw, check_bytes, cells[k], reason)) {
-          reject(rec.line, p.field->name, reason);
+                                   : rec.fields[static_cast<std::size_t>(plan.csv_column)];
+        if (!convert(plan, raw, check_bytes, cells[k], reason)) {
+          reject(rec.line, plan.field->name, reason);
           good = false;
         }
       }
@@ -182,9 +206,9 @@ class Importer {
       PendingId& id = pending[pending_count++];
       id = PendingId{};
       for (std::size_t k = 0; k < plans_.size(); ++k) {
-        const FieldPlan& p = plans_[k];
+        const FieldPlan& plan = plans_[k];
         const Cell& cell = cells[k];
-        switch (p.role) {
+        switch (plan.role) {
           case Role::UserId:
             id.user = cell.s;
             id.user_hash = detail::hash_bytes(cell.s.data(), cell.s.size());
@@ -202,11 +226,11 @@ class Importer {
             if (cell.null) {
               out.event_types.push_back(kNoIndex);
             } else {
-              if (last_event_code == kNoIndex || cell.s != last_event_type) {
-                last_event_code = DataAccess::insert(out.event_dict, cell.s);
-                last_event_type = out.event_dict.name(last_event_code);
+              if (p.last_event_code == kNoIndex || cell.s != p.last_event_type) {
+                p.last_event_code = DataAccess::insert(out.event_dict, cell.s);
+                p.last_event_type = out.event_dict.name(p.last_event_code);
               }
-              out.event_types.push_back(last_event_code);
+              out.event_types.push_back(p.last_event_code);
             }
             break;
           case Role::EventValue:
@@ -214,7 +238,7 @@ class Importer {
             out.has_value.push_back(cell.null ? 0 : 1);
             break;
           case Role::Column:
-            append_cell(out.columns[static_cast<std::size_t>(p.column)], cell, scratch);
+            append_cell(out.columns[static_cast<std::size_t>(plan.column)], cell, p.scratch);
             break;
         }
       }
@@ -222,8 +246,15 @@ class Importer {
       // An id unescaped into the record's own storage dies with the next record: flush now.
       if (pending_count == kBatch || !in_buffer(id.user) || !in_buffer(id.item)) flush();
     }
-    flush();
-    out.lines = reader.line() - first_line;
+    flush();  // the ids view the range
+    p.line = reader.line();
+    return reader.position();
+  }
+
+  // The chunk's rows once all its text is parsed.
+  StagedChunk finish(ChunkParse& p) const {
+    StagedChunk out = std::move(p.out);
+    out.lines = p.line - p.first_line;
     // Fields absent from the file (or from the schema) still need one value per row.
     if (kind_ == DatasetKind::Interactions) {
       if (out.event_types.size() < out.rows) out.event_types.resize(out.rows, kNoIndex);
@@ -258,8 +289,178 @@ StagedImport::StagedImport(StagedImport&&) noexcept = default;
 StagedImport& StagedImport::operator=(StagedImport&&) noexcept = default;
 StagedImport::~StagedImport() = default;
 
+namespace {
+
+// Text in memory: one range a chunk, boundaries that track quotes.
+class TextSource final : public detail::CsvSource {
+ public:
+  explicit TextSource(std::string_view text) : text_(text) {}
+  std::size_t size() const override { return text_.size(); }
+  std::string_view prefix(std::size_t) override { return text_; }
+  std::vector<detail::CsvChunk> split(std::size_t start, std::size_t parts, int threads) override {
+    return detail::split_csv(text_.data(), text_.size(), start, parts, threads);
+  }
+  void read(const detail::CsvChunk& chunk,
+            const std::function<const char*(const char*, const char*, bool)>& parse) override {
+    parse(text_.data() + chunk.begin, text_.data() + chunk.end, false);
+  }
+
+ private:
+  std::string_view text_;
+};
+
+// A regular file, read in blocks of ImportOptions::read_block_bytes per thread: an import holds a
+// block per thread, not the file (and the system's fresh pages for a copy of a 150 MB file were
+// a large part of a cold import's time).
+class FileSource final : public detail::CsvSource {
+ public:
+  FileSource(int fd, std::size_t size, std::string path, std::size_t block)
+      : fd_(fd), size_(size), path_(std::move(path)), block_(std::max<std::size_t>(block, 1)) {}
+  std::size_t size() const override { return size_; }
+
+  std::string_view prefix(std::size_t bytes) override {
+    prefix_.resize(std::min(bytes, size_));
+    read_at(prefix_.data(), prefix_.size(), 0);
+    return prefix_;
+  }
+
+  // Equal slices of the file, each moved to just after the first line end at or past its start.
+  std::vector<detail::CsvChunk> split(std::size_t start, std::size_t parts, int) override {
+    std::vector<detail::CsvChunk> chunks;
+    if (start >= size_) return chunks;
+    const std::size_t span = size_ - start;
+    parts = std::max<std::size_t>(1, std::min(parts, span / 4096 + 1));
+    std::size_t previous = start;
+    std::string window(std::min<std::size_t>(64 << 10, size_), '\0');
+    for (std::size_t k = 1; k < parts; ++k) {
+      std::size_t at = start + span * k / parts, boundary = 0;
+      while (boundary == 0 && at < size_) {
+        const std::size_t n = std::min(window.size(), size_ - at);
+        read_at(window.data(), n, at);
+        const void* newline = std::memchr(window.data(), '\n', n);
+        if (newline)
+          boundary =
+              at + static_cast<std::size_t>(static_cast<const char*>(newline) - window.data()) + 1;
+        at += n;
+      }
+      if (boundary == 0) break;  // no line end past this slice's start
+      if (boundary <= previous) continue;
+      chunks.push_back({previous, boundary});
+      previous = boundary;
+    }
+    if (previous < size_) chunks.push_back({previous, size_});
+    return chunks;
+  }
+
+  void read(const detail::CsvChunk& chunk,
+            const std::function<const char*(const char*, const char*, bool)>& parse) override {
+    // The buffer holds what the last range left (a record it cut short) and then new text; it
+    // doubles when one record fills it. Not zero-filled: every byte parsed was read first.
+    std::size_t capacity = std::min(block_, chunk.end - chunk.begin);
+    std::unique_ptr<char[]> buffer(new char[std::max<std::size_t>(capacity, 1)]);
+    std::size_t held = 0, offset = chunk.begin;
+    for (;;) {
+      const std::size_t n = std::min(capacity - held, chunk.end - offset);
+      read_at(buffer.get() + held, n, offset);
+      offset += n;
+      held += n;
+      const bool last = offset == chunk.end;
+      // Ranges end at a line end, so that only a quoted field can run past one.
+      const char* end = buffer.get() + held;
+      if (!last) {
+        const char* newline = static_cast<const char*>(memrchr(buffer.get(), '\n', held));
+        end = newline ? newline + 1 : buffer.get();
+      }
+      const char* stop = parse(buffer.get(), end, !last);
+      if (last) return;
+      const std::size_t used = static_cast<std::size_t>(stop - buffer.get());
+      std::memmove(buffer.get(), stop, held - used);
+      held -= used;
+      if (held == capacity) {
+        capacity *= 2;
+        std::unique_ptr<char[]> larger(new char[capacity]);
+        std::memcpy(larger.get(), buffer.get(), held);
+        buffer = std::move(larger);
+      }
+    }
+  }
+
+  // A read that races a truncation can copy the zeros the system writes over the cut page before it
+  // drops it, and then return in full. The size is set before those zeros, so a file that is
+  // shorter now than when it was opened is refused rather than imported with a zeroed stretch.
+  void check_unchanged() override {
+    struct stat after {};
+    TAILOR_THROW_IF(::fstat(fd_, &after) != 0, ErrorCode::Io, "error while reading CSV file ",
+                    path_, ": ", std::strerror(errno));
+    TAILOR_THROW_IF(static_cast<std::size_t>(std::max<off_t>(after.st_size, 0)) < size_,
+                    ErrorCode::Io, "error while reading CSV file ", path_,
+                    ": it became shorter while it was read");
+  }
+
+ private:
+  // Exactly n bytes at `offset`, or an I/O error (also when the file ends first).
+  void read_at(char* to, std::size_t n, std::size_t offset) const {
+    for (std::size_t done = 0; done < n;) {
+      const ssize_t got = ::pread(fd_, to + done, n - done, static_cast<off_t>(offset + done));
+      if (got < 0 && errno == EINTR) continue;
+      TAILOR_THROW_IF(got < 0, ErrorCode::Io, "error while reading CSV file ", path_, ": ",
+                      std::strerror(errno));
+      TAILOR_THROW_IF(got == 0, ErrorCode::Io, "error while reading CSV file ", path_,
+                      ": it became shorter while it was read");
+      done += static_cast<std::size_t>(got);
+    }
+  }
+
+  int fd_;
+  std::size_t size_;
+  std::string path_;
+  std::size_t block_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
+                                     const ImportOptions& options) const {
+  schema(kind);  // a missing dataset is an error before any I/O
+  struct File {
+    int fd = -1;
+    ~File() {
+      if (fd >= 0) ::close(fd);
+    }
+  } file;
+  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  TAILOR_THROW_IF(file.fd < 0, ErrorCode::Io, "cannot open CSV file ", path, ": ",
+                  std::strerror(errno));
+  struct stat st {};
+  TAILOR_THROW_IF(::fstat(file.fd, &st) != 0 || st.st_size < 0, ErrorCode::Io,
+                  "error while reading CSV file ", path, ": ", std::strerror(errno));
+  // A pipe or a character device has no size to read up to (st_size is 0): read to its end.
+  if (!S_ISREG(st.st_mode)) {
+    std::string data;
+    char buffer[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      TAILOR_THROW_IF(n < 0, ErrorCode::Io, "error while reading CSV file ", path, ": ",
+                      std::strerror(errno));
+      if (n == 0) break;
+      data.append(buffer, static_cast<std::size_t>(n));
+    }
+    return stage_csv_text(kind, data, options);
+  }
+  FileSource source(file.fd, static_cast<std::size_t>(st.st_size), path, options.read_block_bytes);
+  return stage_csv_source(kind, source, options);
+}
+
 StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv,
                                           const ImportOptions& options) const {
+  TextSource source(csv);
+  return stage_csv_source(kind, source, options);
+}
+
+StagedImport DatasetGroup::stage_csv_source(DatasetKind kind, detail::CsvSource& source,
+                                            const ImportOptions& options) const {
   const Schema& target_schema = schema(kind);
   StagedImport job;
   job.kind_ = kind;
@@ -267,33 +468,56 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
   ImportReport& report = job.report_;
   Importer importer(kind, target_schema, options);
 
-  const char* data = csv.data();
-  std::size_t start = 0;
-  if (csv.size() >= 3 && csv.substr(0, 3) == "\xEF\xBB\xBF") start = 3;  // UTF-8 byte order mark
-  detail::CsvReader header_reader(data + start, data + csv.size(), 1);
+  // The header: from a prefix of the text, longer until it holds the whole header record.
   detail::CsvRecord header;
-  if (!header_reader.next(header)) {
-    importer.add_error(report,
-                       RowError{1, "", "empty file: expected a header line naming the columns"});
-    return job;
+  std::size_t body = 0, body_line = 1;
+  for (std::size_t want = 64 << 10;; want *= 2) {
+    const std::string_view text = source.prefix(want);
+    const bool whole = text.size() >= source.size();
+    std::size_t start = 0;
+    if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF")
+      start = 3;  // UTF-8 byte order mark
+    std::size_t end = text.size();
+    if (!whole) {
+      const std::size_t newline = text.rfind('\n');
+      if (newline == std::string_view::npos || newline < start) continue;
+      end = newline + 1;
+    }
+    detail::CsvReader header_reader(text.data() + start, text.data() + end, 1, !whole);
+    if (header_reader.next(header)) {
+      body = static_cast<std::size_t>(header_reader.position() - text.data());
+      // Line where the body starts: the header may span lines, so ask the reader.
+      body_line = header_reader.line();
+      break;
+    }
+    if (whole) {
+      importer.add_error(report,
+                         RowError{1, "", "empty file: expected a header line naming the columns"});
+      return job;
+    }
   }
   if (!importer.plan(header, report)) return job;
-  const std::size_t body = static_cast<std::size_t>(header_reader.position() - data);
-  // Line where the body starts: the header may span lines, so ask the reader, not the header.
-  std::size_t body_line = 1 + static_cast<std::size_t>(std::count(data + start, data + body, '\n'));
 
+  const std::size_t size = source.size();
   const int threads = detail::resolve_threads(options.execution.num_threads);
-  const bool parallel = threads > 1 && csv.size() - body >= options.min_parallel_bytes;
+  const bool parallel = threads > 1 && size - body >= options.min_parallel_bytes;
   // One chunk per thread: every chunk builds its own id dictionaries, so more chunks cost more.
   std::vector<detail::CsvChunk> chunks =
-      parallel
-          ? detail::split_csv(data, csv.size(), body, static_cast<std::size_t>(threads), threads)
-          : std::vector<detail::CsvChunk>{{body, csv.size()}};
+      parallel ? source.split(body, static_cast<std::size_t>(threads), threads)
+               : std::vector<detail::CsvChunk>{{body, size}};
+  auto parse_chunk = [&](const detail::CsvChunk& chunk, std::size_t first_line,
+                         std::size_t reserve) {
+    auto state = importer.start(chunk.end - chunk.begin, reserve, first_line);
+    source.read(chunk, [&](const char* begin, const char* end, bool more_follows) {
+      return importer.parse(state, begin, end, more_follows);
+    });
+    return importer.finish(state);
+  };
   std::vector<StagedChunk> staged(chunks.size());
   // Chunks count lines from 0; errors are moved to file lines once all chunks are known.
   detail::parallel_for(chunks.size(), threads, [&](std::size_t c) {
-    const std::size_t reserve = c == 0 ? csv.size() - body : chunks[c].end - chunks[c].begin;
-    staged[c] = importer.parse(data, chunks[c], 0, reserve);
+    const std::size_t reserve = c == 0 ? size - body : chunks[c].end - chunks[c].begin;
+    staged[c] = parse_chunk(chunks[c], 0, reserve);
   });
   std::size_t line = body_line;
   for (StagedChunk& s : staged) {
@@ -306,8 +530,9 @@ StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv
                                      [](const StagedChunk& s) { return s.malformed_quoting; });
   if (malformed && staged.size() > 1) {
     staged.clear();
-    staged.push_back(importer.parse(data, {body, csv.size()}, body_line, csv.size() - body));
+    staged.push_back(parse_chunk({body, size}, body_line, size - body));
   }
+  source.check_unchanged();
 
   std::size_t good_rows = 0;
   for (StagedChunk& s : staged) {

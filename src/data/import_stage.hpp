@@ -4,8 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
+#include "io/csv.hpp"
 #include "tailor/data/dataset_group.hpp"
 
 namespace tailor {
@@ -23,6 +26,27 @@ struct StagedChunk {
   std::size_t lines = 0;         // lines the chunk spans
   std::vector<RowError> errors;  // the first `max_reported_errors` of this chunk
   bool malformed_quoting = false;
+};
+
+// Where a CSV job's text comes from: a file read in blocks (DatasetGroup::stage_csv()) or text in
+// memory (stage_csv_text()). Offsets count from the text's first byte.
+class CsvSource {
+ public:
+  virtual ~CsvSource() = default;
+  // Bytes in the text.
+  virtual std::size_t size() const = 0;
+  // At least the first `bytes` of the text (all of it when shorter), valid until the next call.
+  virtual std::string_view prefix(std::size_t bytes) = 0;
+  // Record boundaries that split [start, size()) into about `parts` chunks, assuming quoted fields
+  // close (a chunk that ends inside one is found malformed, and the job parsed on one thread).
+  virtual std::vector<CsvChunk> split(std::size_t start, std::size_t parts, int threads) = 0;
+  // Calls parse(begin, end, more_follows) on ranges of the chunk's text in order, each ending at a
+  // line end (or the chunk's end): parse returns where it stopped, and the text from there is
+  // given again, with more after it, in the next range; the last range has more_follows false.
+  virtual void read(const CsvChunk& chunk,
+                    const std::function<const char*(const char*, const char*, bool)>& parse) = 0;
+  // After the last read: throws if the text changed under the reads in a way they could miss.
+  virtual void check_unchanged() {}
 };
 
 }  // namespace detail

@@ -67,10 +67,11 @@ inline const char* find_special(const char* p, const char* end) {
 }
 }  // namespace
 
-void CsvReader::skip_to_line_end() {
+bool CsvReader::skip_to_line_end() {
   const void* nl = std::memchr(p_, '\n', static_cast<std::size_t>(end_ - p_));
   p_ = nl ? static_cast<const char*>(nl) + 1 : end_;
   ++line_;
+  return nl != nullptr;
 }
 
 bool CsvReader::read_plain_line(CsvRecord& rec) {
@@ -139,12 +140,22 @@ bool CsvReader::next(CsvRecord& rec) {
   rec.line = line_;
   if (read_plain_line(rec)) return true;
   rec.fields.clear();
+  // A record the range ends before its end of line: with more text to come, left for the next
+  // block (true); otherwise the end of the text ends it (false).
+  const char* const start = p_;
+  const auto cut_short = [&] {
+    if (!more_follows_) return false;
+    p_ = start;
+    line_ = rec.line;
+    incomplete_ = true;
+    return true;
+  };
 
   for (;;) {
     if (p_ < end_ && *p_ == '"') {
       // Quoted field: runs to the closing quote; "" stands for one quote.
       ++p_;
-      const char* start = p_;
+      const char* text = p_;
       bool doubled = false;
       const char* close = nullptr;
       while (p_ < end_) {
@@ -161,6 +172,7 @@ bool CsvReader::next(CsvRecord& rec) {
         break;
       }
       if (!close) {
+        if (cut_short()) return false;
         rec.ok = false;
         rec.error = "unterminated quoted field (no closing quote before the end of the file)";
         p_ = end_;
@@ -168,21 +180,21 @@ bool CsvReader::next(CsvRecord& rec) {
       }
       if (doubled) {
         std::string& s = rec.owned.emplace_back();
-        s.reserve(static_cast<std::size_t>(close - start));
-        for (const char* c = start; c < close; ++c) {
+        s.reserve(static_cast<std::size_t>(close - text));
+        for (const char* c = text; c < close; ++c) {
           s.push_back(*c);
           if (*c == '"') ++c;  // skip the second quote of a pair
         }
         rec.fields.emplace_back(s);
       } else {
-        rec.fields.emplace_back(start, static_cast<std::size_t>(close - start));
+        rec.fields.emplace_back(text, static_cast<std::size_t>(close - text));
       }
       p_ = close + 1;
       if (p_ < end_ && *p_ == ',') {
         ++p_;
         continue;
       }
-      if (p_ >= end_) return true;
+      if (p_ >= end_) return !cut_short();
       if (*p_ == '\n' || (*p_ == '\r' && p_ + 1 < end_ && p_[1] == '\n')) {
         p_ += *p_ == '\r' ? 2 : 1;
         ++line_;
@@ -191,11 +203,10 @@ bool CsvReader::next(CsvRecord& rec) {
       rec.ok = false;
       rec.error = std::string("unexpected character '") + *p_ +
                   "' after a closing quote (expected a comma or the end of the line)";
-      skip_to_line_end();
-      return true;
+      return skip_to_line_end() || !cut_short();
     }
     // Unquoted field: runs to a comma or the end of the line.
-    const char* start = p_;
+    const char* field = p_;
     for (;;) {
       p_ = find_special(p_, end_);
       if (p_ < end_ && *p_ == '\r' && !(p_ + 1 < end_ && p_[1] == '\n')) {  // a lone CR is data
@@ -204,12 +215,13 @@ bool CsvReader::next(CsvRecord& rec) {
       }
       break;
     }
-    rec.fields.emplace_back(start, static_cast<std::size_t>(p_ - start));
-    if (p_ >= end_) return true;
+    rec.fields.emplace_back(field, static_cast<std::size_t>(p_ - field));
+    if (p_ >= end_) return !cut_short();
     char c = *p_;
     if (c == ',') {
       ++p_;
       if (p_ >= end_) {  // a trailing comma ends the file: one more, empty field
+        if (cut_short()) return false;
         rec.fields.emplace_back();
         return true;
       }
@@ -220,8 +232,7 @@ bool CsvReader::next(CsvRecord& rec) {
       rec.error =
           "quote inside an unquoted field (a field containing quotes must be quoted, "
           "with each quote doubled)";
-      skip_to_line_end();
-      return true;
+      return skip_to_line_end() || !cut_short();
     }
     p_ += c == '\r' ? 2 : 1;
     ++line_;

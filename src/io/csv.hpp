@@ -24,25 +24,35 @@ struct CsvRecord {
 
 /// Reads records from [begin, end), which must start at a record boundary.
 /// Blank lines are skipped; CRLF and LF both end a record.
+///
+/// `more_follows`: the range is a block of a longer text. A record that the range's end cuts
+/// short (no end of line before it, say inside a quoted field) is then not read: next() returns
+/// false, incomplete() is true, and position() and line() are at that record's start, for the
+/// caller to read it again with more text. Otherwise the range's end ends the text.
 class CsvReader {
  public:
-  CsvReader(const char* begin, const char* end, std::size_t first_line)
-      : p_(begin), end_(end), line_(first_line) {}
+  CsvReader(const char* begin, const char* end, std::size_t first_line, bool more_follows = false)
+      : p_(begin), end_(end), line_(first_line), more_follows_(more_follows) {}
   /// Reads the next record into `rec`; false at the end of the range. Exported for the command
   /// line (reading id columns); this header is not installed.
   TAILOR_EXPORT bool next(CsvRecord& rec);
   const char* position() const { return p_; }
   /// Line number of the next unread character.
   std::size_t line() const { return line_; }
+  /// Whether next() stopped at a record the range cut short (only with more_follows).
+  bool incomplete() const { return incomplete_; }
 
  private:
-  void skip_to_line_end();
+  // Moves past the end of the line; false when the range ends first.
+  bool skip_to_line_end();
   // Reads the record at p_ when it is one line without quotes or carriage returns that ends in
   // the next 64 bytes; false (reading nothing) otherwise.
   bool read_plain_line(CsvRecord& rec);
   const char* p_;
   const char* end_;
   std::size_t line_;
+  bool more_follows_;
+  bool incomplete_ = false;
 };
 
 /// A byte range of the input that starts at a record boundary.

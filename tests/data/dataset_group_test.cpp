@@ -587,6 +587,53 @@ TEST(DataDatasetGroup, AFileReadInPartsByEveryThreadImportsAsItsText) {
   }
 }
 
+TEST(DataDatasetGroup, AFileReadInSmallBlocksImportsAsItsText) {
+  // An import holds a block of the file per thread (ImportOptions::read_block_bytes), not the
+  // file: records cut by a block's end (inside quoted fields and line ends too, or longer than a
+  // block) are read whole from the next, line numbers and errors as in the text. Also: a byte
+  // order mark and blank lines before a header that spans lines, broken quoting (the job is then
+  // parsed again on one thread), and no line end after the last row.
+  test::TempDir dir("tailor-csv-blocks", true);
+  std::string broken = messy_csv(3000, true);
+  broken.insert(broken.size() / 2, "\"");
+  std::string long_value = messy_csv(200, false);
+  long_value.insert(long_value.find('\n', long_value.size() / 2) + 1,
+                    "u1,i1,7,click,1,\"" + std::string(10000, 'x') + "\n|tv\"\n");
+  const std::vector<std::string> texts = {
+      messy_csv(3000, true), "\xEF\xBB\xBF\n\r\n\"USER_ID\",\"ITEM_\nID\",TIMESTAMP\nu1,i1,5\n",
+      broken, long_value, "USER_ID,ITEM_ID,TIMESTAMP\r\nu1,i1,5\r\n\"u\n2\",i2,6\r\nu3,\"i,3\",7"};
+  ImportOptions serial = skip_invalid();
+  serial.execution.num_threads = 1;
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    const std::string path = dir.path + "/" + std::to_string(t) + ".csv";
+    std::ofstream(path, std::ios::binary) << texts[t];
+    DatasetGroup expected = make_group();
+    const ImportReport want = expected.import_csv_text(DatasetKind::Interactions, texts[t], serial);
+    for (std::size_t block : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7},
+                              std::size_t{64}, std::size_t{4093}}) {
+      for (int threads : {1, 2}) {
+        ImportOptions options = serial;
+        options.read_block_bytes = block;
+        options.execution.num_threads = threads;
+        options.min_parallel_bytes = 0;
+        DatasetGroup g = make_group();
+        const ImportReport got = g.import_csv(DatasetKind::Interactions, path, options);
+        const std::string where = "text " + std::to_string(t) + ", blocks of " +
+                                  std::to_string(block) + ", " + std::to_string(threads) +
+                                  " threads";
+        EXPECT_EQ(got.summary(), want.summary()) << where;
+        ASSERT_EQ(got.errors.size(), want.errors.size()) << where;
+        for (std::size_t e = 0; e < got.errors.size(); ++e) {
+          EXPECT_EQ(got.errors[e].line, want.errors[e].line) << where;
+          EXPECT_EQ(got.errors[e].column, want.errors[e].column) << where;
+          EXPECT_EQ(got.errors[e].reason, want.errors[e].reason) << where;
+        }
+        expect_same_group(expected, g);
+      }
+    }
+  }
+}
+
 TEST(DataDatasetGroup, AFileCutShortWhileItIsReadIsRefusedOrReadAsOneOfItsVersions) {
   // Another process truncates the CSV while its parts are read side by side. Whatever the moment,
   // the import is the whole text (read before the cut), the cut text (cut before the read began),

@@ -158,6 +158,63 @@ TEST(IoCsv, MalformedQuotingIsReportedAndReadingGoesOn) {
   EXPECT_FALSE(ok.back());
 }
 
+// What a reader gives for a text: each record's fields, line, and error, and its lines at the end.
+struct Read {
+  std::vector<std::vector<std::string>> fields;
+  std::vector<std::size_t> lines;
+  std::vector<std::string> errors;
+  std::size_t last_line = 0;
+};
+
+// Reads `text` in two ranges, [0, cut) with more to follow and then from where that stopped to
+// the end, as a file read in blocks is.
+Read read_in_two(const std::string& text, std::size_t cut) {
+  Read out;
+  CsvRecord rec;
+  auto take = [&](CsvReader& reader) {
+    while (reader.next(rec)) {
+      out.fields.emplace_back(rec.fields.begin(), rec.fields.end());
+      out.lines.push_back(rec.line);
+      out.errors.push_back(rec.ok ? "" : rec.error);
+    }
+  };
+  CsvReader first(text.data(), text.data() + cut, 1, true);
+  take(first);
+  EXPECT_TRUE(first.position() >= text.data() && first.position() <= text.data() + cut);
+  if (first.position() < text.data() + cut) {
+    EXPECT_TRUE(first.incomplete()) << "cut " << cut;
+  }
+  CsvReader rest(first.position(), text.data() + text.size(), first.line());
+  take(rest);
+  EXPECT_FALSE(rest.incomplete());
+  out.last_line = rest.line();
+  return out;
+}
+
+TEST(IoCsv, ARecordCutShortByTheRangeIsLeftWholeForTheNextBlock) {
+  // Every cut of texts with quoted commas and line ends, doubled quotes, CRLF, a lone CR, blank
+  // lines, malformed quoting and no final line end reads as the whole text does: a record the
+  // first range cuts short is read again, whole, from its start and its line.
+  const std::vector<std::string> texts = {
+      "a,b,c\n\"x,y\",\"he said \"\"hi\"\"\",\n\"multi\nline\",,z\r\n\nlast",
+      "h\n\"a\nb\nc\",\"\"\"\"\r\n\r\n1,2,\n\"x\"y,3\n4,\"5\n",
+      "k,v\nab\rc,d\n\"\",\n,\n\"q\"\"\n\"\"\",e\nz,\"unterminated\nx,y\n", "one\ntwo\nthree\n"};
+  for (const std::string& text : texts) {
+    const Read whole = read_in_two(text, 0);  // nothing in the first range
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      const Read split = read_in_two(text, cut);
+      ASSERT_EQ(split.fields, whole.fields) << "cut " << cut << " of " << text;
+      ASSERT_EQ(split.lines, whole.lines) << "cut " << cut;
+      ASSERT_EQ(split.errors, whole.errors) << "cut " << cut;
+      ASSERT_EQ(split.last_line, whole.last_line) << "cut " << cut;
+    }
+  }
+  // Reading the whole texts directly agrees.
+  std::vector<std::size_t> lines;
+  const auto rows = read_all("h\n\"a\nb\"\n", &lines);
+  EXPECT_EQ(read_in_two("h\n\"a\nb\"\n", 4).fields, rows);
+}
+
 TEST(IoCsv, SplitFindsRecordBoundariesOutsideQuotes) {
   std::string text;
   for (int i = 0; i < 5000; ++i) {

@@ -23,6 +23,7 @@ namespace tailor {
 
 namespace detail {
 struct GroupSerializer;
+class CsvSource;
 
 /// A number unique in the process, drawn afresh whenever its owner is constructed, copied, moved
 /// or assigned: two objects never share one, so caches keyed by it never mix them up.
@@ -161,7 +162,8 @@ class TAILOR_EXPORT DatasetGroup {
   std::uint64_t identity() const { return identity_.value(); }
 
   /// Imports a CSV file (RFC 4180, UTF-8, optional BOM, header row naming schema fields in any
-  /// order). Bad rows are reported in the returned ImportReport, never thrown.
+  /// order), read in blocks (ImportOptions::read_block_bytes), one part of the file a thread.
+  /// Bad rows are reported in the returned ImportReport, never thrown.
   /// @throws tailor::Error(Io) when the file cannot be read,
   ///         tailor::Error(NotFound) when the group has no dataset of this kind
   ImportReport import_csv(DatasetKind kind, const std::string& path,
@@ -216,6 +218,9 @@ class TAILOR_EXPORT DatasetGroup {
 
  private:
   friend struct detail::GroupSerializer;  // snapshots restore the group as it was
+  // stage_csv() and stage_csv_text(): the text from a file read in blocks or from memory.
+  StagedImport stage_csv_source(DatasetKind kind, detail::CsvSource& source,
+                                const ImportOptions& options) const;
   // Drops the interactions rows not in `keep` and renumbers the per-user row lists.
   void keep_interactions(const Bitmap& keep);
   Schema interactions_schema_;

@@ -28,6 +28,10 @@ struct ImportOptions {
   /// Threads and seed; files under `min_parallel_bytes` are parsed on one thread.
   ExecutionOptions execution;
   std::size_t min_parallel_bytes = 1 << 20;
+  /// Bytes each thread reads of a file at a time (DatasetGroup::import_csv()): an import holds
+  /// this much of the file per thread, not the whole file. A record longer than this is read
+  /// whole all the same.
+  std::size_t read_block_bytes = 4 << 20;
   /// A FULL import of a header-only file (no data rows) empties the dataset only when true;
   /// otherwise it is refused and the dataset stays as it was. A FULL import whose rows were all
   /// invalid never empties the dataset.
