@@ -311,7 +311,8 @@ class TextSource final : public detail::CsvSource {
 
 // A regular file, read in blocks of ImportOptions::read_block_bytes per thread: an import holds a
 // block per thread, not the file (and the system's fresh pages for a copy of a 150 MB file were
-// a large part of a cold import's time).
+// a large part of a cold import's time). A record is held whole, so a quote left open holds the
+// rest of the file.
 class FileSource final : public detail::CsvSource {
  public:
   FileSource(int fd, std::size_t size, std::string path, std::size_t block)
@@ -324,26 +325,47 @@ class FileSource final : public detail::CsvSource {
     return prefix_;
   }
 
-  // Equal slices of the file, each moved to just after the first line end at or past its start.
-  std::vector<detail::CsvChunk> split(std::size_t start, std::size_t parts, int) override {
+  // Equal slices of the file, each moved to just after the first line end outside quotes at or
+  // past its start, as split_csv() splits text: the quotes of each slice are counted first, side
+  // by side, reading the file in blocks (on the 5M file, about 3% of the import's time), so that
+  // a file whose quoted fields hold line ends (item descriptions) is not parsed twice.
+  std::vector<detail::CsvChunk> split(std::size_t start, std::size_t parts, int threads) override {
     std::vector<detail::CsvChunk> chunks;
     if (start >= size_) return chunks;
     const std::size_t span = size_ - start;
     parts = std::max<std::size_t>(1, std::min(parts, span / 4096 + 1));
-    std::size_t previous = start;
-    std::string window(std::min<std::size_t>(64 << 10, size_), '\0');
-    for (std::size_t k = 1; k < parts; ++k) {
-      std::size_t at = start + span * k / parts, boundary = 0;
-      while (boundary == 0 && at < size_) {
-        const std::size_t n = std::min(window.size(), size_ - at);
-        read_at(window.data(), n, at);
-        const void* newline = std::memchr(window.data(), '\n', n);
-        if (newline)
-          boundary =
-              at + static_cast<std::size_t>(static_cast<const char*>(newline) - window.data()) + 1;
+    std::vector<std::size_t> bounds(parts + 1), quotes(parts, 0);
+    for (std::size_t k = 0; k <= parts; ++k) bounds[k] = start + span * k / parts;
+    constexpr std::size_t kWindow = 256 << 10;
+    detail::parallel_for(parts - 1, threads, [&](std::size_t k) {
+      std::unique_ptr<char[]> window(new char[kWindow]);
+      for (std::size_t at = bounds[k]; at < bounds[k + 1];) {
+        const std::size_t n = std::min(kWindow, bounds[k + 1] - at);
+        read_at(window.get(), n, at);
+        quotes[k] += detail::count_quotes(window.get(), window.get() + n);
         at += n;
       }
-      if (boundary == 0) break;  // no line end past this slice's start
+    });
+    std::unique_ptr<char[]> window(new char[kWindow]);
+    std::size_t previous = start, quotes_before = 0;
+    for (std::size_t k = 1; k < parts; ++k) {
+      quotes_before += quotes[k - 1];
+      bool inside = quotes_before % 2 == 1;
+      std::size_t boundary = 0;
+      for (std::size_t at = bounds[k]; boundary == 0 && at < size_;) {
+        const std::size_t n = std::min(kWindow, size_ - at);
+        read_at(window.get(), n, at);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (window[i] == '"') {
+            inside = !inside;
+          } else if (window[i] == '\n' && !inside) {
+            boundary = at + i + 1;
+            break;
+          }
+        }
+        at += n;
+      }
+      if (boundary == 0) break;  // no record boundary past this slice's start
       if (boundary <= previous) continue;
       chunks.push_back({previous, boundary});
       previous = boundary;
@@ -420,6 +442,11 @@ class FileSource final : public detail::CsvSource {
 
 }  // namespace
 
+std::unique_ptr<detail::CsvSource> detail::file_csv_source(int fd, std::size_t size,
+                                                           std::string path, std::size_t block) {
+  return std::make_unique<FileSource>(fd, size, std::move(path), block);
+}
+
 StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
                                      const ImportOptions& options) const {
   schema(kind);  // a missing dataset is an error before any I/O
@@ -449,8 +476,9 @@ StagedImport DatasetGroup::stage_csv(DatasetKind kind, const std::string& path,
     }
     return stage_csv_text(kind, data, options);
   }
-  FileSource source(file.fd, static_cast<std::size_t>(st.st_size), path, options.read_block_bytes);
-  return stage_csv_source(kind, source, options);
+  const std::unique_ptr<detail::CsvSource> source = detail::file_csv_source(
+      file.fd, static_cast<std::size_t>(st.st_size), path, options.read_block_bytes);
+  return stage_csv_source(kind, *source, options);
 }
 
 StagedImport DatasetGroup::stage_csv_text(DatasetKind kind, std::string_view csv,

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +50,10 @@ class CsvSource {
   // After the last read: throws if the text changed under the reads in a way they could miss.
   virtual void check_unchanged() {}
 };
+
+// The regular file open as `fd`, of `size` bytes, read in blocks of `block` bytes per thread.
+std::unique_ptr<CsvSource> file_csv_source(int fd, std::size_t size, std::string path,
+                                           std::size_t block);
 
 }  // namespace detail
 

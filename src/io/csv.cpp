@@ -240,7 +240,6 @@ bool CsvReader::next(CsvRecord& rec) {
   }
 }
 
-namespace {
 std::size_t count_quotes(const char* b, const char* e) {
   // memchr skips quote-free stretches at memory speed; most files have few quotes.
   std::size_t n = 0;
@@ -252,7 +251,6 @@ std::size_t count_quotes(const char* b, const char* e) {
   }
   return n;
 }
-}  // namespace
 
 std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
                                 std::size_t parts, int threads) {

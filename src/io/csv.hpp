@@ -61,6 +61,10 @@ struct CsvChunk {
   std::size_t end = 0;
 };
 
+/// The quote characters in [begin, end). Whether a place is inside a quoted field is the parity
+/// of the quotes before it (from a record boundary): a doubled quote toggles twice.
+std::size_t count_quotes(const char* begin, const char* end);
+
 /// Splits data[start, size) into about `parts` chunks at record boundaries, tracking quotes
 /// (a newline inside a quoted field is not a boundary).
 std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,

@@ -20,6 +20,7 @@
 
 #include "common/schemas.hpp"
 #include "common/temp_dir.hpp"
+#include "data/import_stage.hpp"
 #include "tailor/error.hpp"
 
 namespace tailor {
@@ -632,6 +633,39 @@ TEST(DataDatasetGroup, AFileReadInSmallBlocksImportsAsItsText) {
       }
     }
   }
+}
+
+TEST(DataDatasetGroup, AFileSplitsWhereItsTextDoesWhenQuotedFieldsHoldLineEnds) {
+  // Most bytes lie in quoted fields that hold line ends (say, item descriptions): the parts of a
+  // file start where the text's parts do (outside quotes), so a well-formed file is not found
+  // malformed and parsed again on one thread.
+  test::TempDir dir("tailor-csv-split", true);
+  const std::string path = dir.path + "/events.csv";
+  const std::string header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,DEVICE\n";
+  std::string text = header;
+  for (int r = 0; r < 4000; ++r) {
+    text += "u" + std::to_string(r) + ",i1,5,click,1,\"a\nb\"\"\nc" + std::string(r % 97, '\n') +
+            "\"\r\n";
+  }
+  std::ofstream(path, std::ios::binary) << text;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (std::size_t block : {std::size_t{5}, std::size_t{4} << 20}) {
+    const std::unique_ptr<detail::CsvSource> file =
+        detail::file_csv_source(fd, text.size(), path, block);
+    for (std::size_t parts = 2; parts <= 9; ++parts) {
+      const std::vector<detail::CsvChunk> got = file->split(header.size(), parts, 2);
+      const std::vector<detail::CsvChunk> want =
+          detail::split_csv(text.data(), text.size(), header.size(), parts, 2);
+      ASSERT_EQ(got.size(), want.size()) << parts << " parts";
+      ASSERT_GT(got.size(), 1u);
+      for (std::size_t c = 0; c < got.size(); ++c) {
+        EXPECT_EQ(got[c].begin, want[c].begin) << parts << " parts, chunk " << c;
+        EXPECT_EQ(got[c].end, want[c].end) << parts << " parts, chunk " << c;
+      }
+    }
+  }
+  ::close(fd);
 }
 
 TEST(DataDatasetGroup, AFileCutShortWhileItIsReadIsRefusedOrReadAsOneOfItsVersions) {
