@@ -325,53 +325,14 @@ class FileSource final : public detail::CsvSource {
     return prefix_;
   }
 
-  // Equal slices of the file, each moved to just after the first line end outside quotes at or
-  // past its start, as split_csv() splits text: the quotes of each slice are counted first, side
-  // by side, reading the file in blocks (on the 5M file, about 3% of the import's time), so that
-  // a file whose quoted fields hold line ends (item descriptions) is not parsed twice.
+  // Split as text is (split_csv), the file read window by window: a file whose quoted fields hold
+  // line ends (item descriptions) is then not found malformed and parsed twice.
   std::vector<detail::CsvChunk> split(std::size_t start, std::size_t parts, int threads) override {
-    std::vector<detail::CsvChunk> chunks;
-    if (start >= size_) return chunks;
-    const std::size_t span = size_ - start;
-    parts = std::max<std::size_t>(1, std::min(parts, span / 4096 + 1));
-    std::vector<std::size_t> bounds(parts + 1), quotes(parts, 0);
-    for (std::size_t k = 0; k <= parts; ++k) bounds[k] = start + span * k / parts;
-    constexpr std::size_t kWindow = 256 << 10;
-    detail::parallel_for(parts - 1, threads, [&](std::size_t k) {
-      std::unique_ptr<char[]> window(new char[kWindow]);
-      for (std::size_t at = bounds[k]; at < bounds[k + 1];) {
-        const std::size_t n = std::min(kWindow, bounds[k + 1] - at);
-        read_at(window.get(), n, at);
-        quotes[k] += detail::count_quotes(window.get(), window.get() + n);
-        at += n;
-      }
-    });
-    std::unique_ptr<char[]> window(new char[kWindow]);
-    std::size_t previous = start, quotes_before = 0;
-    for (std::size_t k = 1; k < parts; ++k) {
-      quotes_before += quotes[k - 1];
-      bool inside = quotes_before % 2 == 1;
-      std::size_t boundary = 0;
-      for (std::size_t at = bounds[k]; boundary == 0 && at < size_;) {
-        const std::size_t n = std::min(kWindow, size_ - at);
-        read_at(window.get(), n, at);
-        for (std::size_t i = 0; i < n; ++i) {
-          if (window[i] == '"') {
-            inside = !inside;
-          } else if (window[i] == '\n' && !inside) {
-            boundary = at + i + 1;
-            break;
-          }
-        }
-        at += n;
-      }
-      if (boundary == 0) break;  // no record boundary past this slice's start
-      if (boundary <= previous) continue;
-      chunks.push_back({previous, boundary});
-      previous = boundary;
-    }
-    if (previous < size_) chunks.push_back({previous, size_});
-    return chunks;
+    return detail::split_csv(size_, start, parts, threads,
+                             [this](std::size_t offset, std::size_t n, char* scratch) {
+                               read_at(scratch, n, offset);
+                               return static_cast<const char*>(scratch);
+                             });
   }
 
   void read(const detail::CsvChunk& chunk,

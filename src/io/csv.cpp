@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -252,8 +253,8 @@ std::size_t count_quotes(const char* b, const char* e) {
   return n;
 }
 
-std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
-                                std::size_t parts, int threads) {
+std::vector<CsvChunk> split_csv(std::size_t size, std::size_t start, std::size_t parts, int threads,
+                                const CsvBytes& bytes) {
   std::vector<CsvChunk> chunks;
   if (start >= size) return chunks;
   const std::size_t span = size - start;
@@ -262,36 +263,55 @@ std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t 
     chunks.push_back({start, size});
     return chunks;
   }
-  // Pass 1 (parallel): quotes in each equal slice. Whether a position is inside a quoted field
-  // is the parity of the quotes before it: a doubled quote toggles twice.
-  std::vector<std::size_t> quotes(parts), bounds(parts + 1);
+  // The text is looked at in windows: a file's are read into a buffer this size.
+  constexpr std::size_t kWindow = 256 << 10;
+  // Pass 1 (parallel): quotes in each equal slice but the last. Whether a position is inside a
+  // quoted field is the parity of the quotes before it: a doubled quote toggles twice.
+  std::vector<std::size_t> quotes(parts, 0), bounds(parts + 1);
   for (std::size_t k = 0; k <= parts; ++k) bounds[k] = start + span * k / parts;
-  parallel_for(parts, threads, [&](std::size_t k) {
-    quotes[k] = count_quotes(data + bounds[k], data + bounds[k + 1]);
+  parallel_for(parts - 1, threads, [&](std::size_t k) {
+    std::unique_ptr<char[]> scratch(new char[kWindow]);
+    for (std::size_t at = bounds[k]; at < bounds[k + 1];) {
+      const std::size_t n = std::min(kWindow, bounds[k + 1] - at);
+      const char* window = bytes(at, n, scratch.get());
+      quotes[k] += count_quotes(window, window + n);
+      at += n;
+    }
   });
-  // Pass 2: from each slice start, move to the first newline outside quotes.
+  // Pass 2: from each slice start, move to just after the first newline outside quotes.
+  std::unique_ptr<char[]> scratch(new char[kWindow]);
   std::size_t quote_prefix = 0;
   std::size_t previous = start;
   for (std::size_t k = 1; k < parts; ++k) {
     quote_prefix += quotes[k - 1];
     bool inside = (quote_prefix & 1) != 0;
-    std::size_t pos = bounds[k];
-    while (pos < size) {
-      char c = data[pos];
-      if (c == '"')
-        inside = !inside;
-      else if (c == '\n' && !inside)
-        break;
-      ++pos;
+    std::size_t boundary = 0;
+    for (std::size_t at = bounds[k]; boundary == 0 && at < size;) {
+      const std::size_t n = std::min(kWindow, size - at);
+      const char* window = bytes(at, n, scratch.get());
+      for (std::size_t i = 0; i < n; ++i) {
+        if (window[i] == '"') {
+          inside = !inside;
+        } else if (window[i] == '\n' && !inside) {
+          boundary = at + i + 1;
+          break;
+        }
+      }
+      at += n;
     }
-    if (pos >= size) break;
-    std::size_t boundary = pos + 1;
+    if (boundary == 0) break;  // no record boundary past this slice's start
     if (boundary <= previous) continue;
     chunks.push_back({previous, boundary});
     previous = boundary;
   }
   if (previous < size) chunks.push_back({previous, size});
   return chunks;
+}
+
+std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
+                                std::size_t parts, int threads) {
+  return split_csv(size, start, parts, threads,
+                   [data](std::size_t offset, std::size_t, char*) { return data + offset; });
 }
 
 }  // namespace detail

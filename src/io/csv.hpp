@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,8 +66,17 @@ struct CsvChunk {
 /// of the quotes before it (from a record boundary): a doubled quote toggles twice.
 std::size_t count_quotes(const char* begin, const char* end);
 
-/// Splits data[start, size) into about `parts` chunks at record boundaries, tracking quotes
-/// (a newline inside a quoted field is not a boundary).
+/// The text's bytes [offset, offset + n) for split_csv(): where they are, or copied into
+/// `scratch` (n bytes).
+using CsvBytes = std::function<const char*(std::size_t offset, std::size_t n, char* scratch)>;
+
+/// Splits [start, size) of a text into about `parts` chunks at record boundaries, tracking quotes
+/// (a newline inside a quoted field is not a boundary); the text is looked at through `bytes`,
+/// 256 KiB at a time, so that a file need not be in memory.
+std::vector<CsvChunk> split_csv(std::size_t size, std::size_t start, std::size_t parts, int threads,
+                                const CsvBytes& bytes);
+
+/// The same for text in memory, data[start, size).
 std::vector<CsvChunk> split_csv(const char* data, std::size_t size, std::size_t start,
                                 std::size_t parts, int threads);
 

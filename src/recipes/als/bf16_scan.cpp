@@ -48,11 +48,13 @@ std::uint16_t flush_subnormal(std::uint16_t half) {
 // The user's parts for scan_bf16_dot: words of the high parts (pairs words), then of the low.
 // |u_k − high_k − low_k| ≤ 2^−16·|u_k| unless a part would be subnormal (then flushed, and the
 // caller's check of the residual sees it).
-void split_user(const float* v, std::size_t pairs, std::uint32_t* user, double* residual_norm) {
+// u holds `width` factors; an odd last one pairs with a zero.
+void split_user(const float* u, std::size_t width, std::size_t pairs, std::uint32_t* user,
+                double* residual_norm) {
   double residual = 0;
-  for (std::size_t k = 0; k < 2 * pairs; ++k) {
-    const std::uint16_t high = flush_subnormal(float_to_bf16(v[k]));
-    const float rest = v[k] - bf16_to_float(high);  // exact: high is v[k] to 8 bits
+  for (std::size_t k = 0; k < width; ++k) {
+    const std::uint16_t high = flush_subnormal(float_to_bf16(u[k]));
+    const float rest = u[k] - bf16_to_float(high);  // exact: high is u[k] to 8 bits
     const std::uint16_t low = flush_subnormal(float_to_bf16(rest));
     const double left = static_cast<double>(rest) - bf16_to_float(low);  // exact in double
     residual += left * left;
@@ -141,15 +143,13 @@ float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::si
   const double norm_u = std::sqrt(norm);
   if (!(norm_u >= kSmallestNorm && norm_u < kLargestNorm)) return -1;
   const double scale = norm_u * (1 + std::ldexp(1.0, -20));  // ‖u‖, rounded up
-  std::vector<float> v(u, u + width);
-  v.resize(2 * pairs, 0.0f);  // an odd last factor pairs with a zero
   const AlsSimd& kernels = als_simd();
   if (kernels.scan_bf16_dot) {
     // The user in two bfloat16 parts, by dot-product instructions, when its residual is within
     // what the radii allow (bf16_error_radii); otherwise as below.
     std::vector<std::uint32_t> user(2 * pairs, 0u);
     double residual = 0;
-    split_user(v.data(), pairs, user.data(), &residual);
+    split_user(u, width, pairs, user.data(), &residual);
     if (residual <= kUserResidual * norm_u) {
       kernels.scan_bf16_dot(panels.data(), user.data(), pairs, n, scores);
       return rounded_up(scale);
@@ -157,6 +157,8 @@ float score_bf16_panels(const Bf16Panels& panels, const float* u, int f, std::si
   }
   // Each word widens to two float32 factors with one mask and one shift, in the kernel of the
   // target in force (als_simd_kernels.inc).
+  std::vector<float> v(u, u + width);
+  v.resize(2 * pairs, 0.0f);  // an odd last factor pairs with a zero
   kernels.scan_bf16(panels.data(), v.data(), pairs, n, scores);
   return rounded_up(scale);
 }
