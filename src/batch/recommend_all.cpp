@@ -11,6 +11,7 @@
 #include "detail/parallel.hpp"
 #include "detail/softmax_simd.hpp"
 #include "detail/topk.hpp"
+#include "recipes/als/ordered_catalog.hpp"
 #include "serving/campaign_impl.hpp"
 #include "serving/softmax.hpp"
 #include "tailor/detail/bits.hpp"
@@ -107,16 +108,32 @@ struct Candidates {
 // their order and their scores are those of rank_exact(). The normaliser is the log-sum-exp of
 // the approximate scores with the candidates' terms made exact (detail::Normaliser), as a
 // single request's: within the largest bound of the exact one.
+//
+// Where the scorer has an ordered catalog (BlockScorer::ordered_catalog()), the chunks are its
+// positions, longest factor vectors first, and a user stops once no item left can reach their
+// top k (the catalog's score_limit() is below their threshold): the normaliser then takes the
+// items left from the catalog's moments (tail_sum()), within half the user's largest bound
+// relatively, so the whole stays within that bound. Candidates are kept by position.
 void rank_approximate(const BlockScorer& scorer, const float* states,
                       const float* approximate_states, const std::vector<BlockUser>& users,
                       Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
   const std::size_t count = users.size(), state_size = scorer.state_size();
   const std::size_t approximate_size = scorer.approximate_state_size();
+  const detail::OrderedCatalog* catalog = scorer.ordered_catalog();
+  const Index positions = catalog ? catalog->size() : num_items;
+  auto item_at = [&](Index position) { return catalog ? catalog->items()[position] : position; };
+  auto radii_of = [&](const ScoreBound& bound) {
+    return catalog ? catalog->radii().data() : bound.radii;
+  };
+  auto radius_at = [&](const ScoreBound& bound, Index position) {
+    return catalog ? bound.scale * catalog->radii()[position] : bound.of(position);
+  };
   // Compact item factors are a quarter of float32's bytes or less: four times the items a chunk
   // (a quarter of the rows, each with its fixed cost per user, the same factor bytes), and a
-  // quarter of the users a group for the same scores (128 KiB).
+  // quarter of the users a group for the same scores (128 KiB). An ordered catalog's rows are
+  // the steps between its tails, as many.
   const Index exact_chunk = chunk;
-  chunk *= 4;
+  chunk = catalog ? catalog->step() : chunk * 4;
   constexpr std::size_t kGroup = kExactGroup / 4;
   std::vector<Candidates> candidates(count);
   std::vector<detail::Normaliser> normalisers(count);
@@ -126,16 +143,56 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
   // Whole 64-bit words of hits, zero past the row's last.
   std::vector<std::uint16_t> hits((static_cast<std::size_t>(chunk) + 63) / 64 * 4);
   const detail::SoftmaxSimd& softmax = detail::softmax_simd();
-  for (Index c0 = 0; c0 < num_items && count > 0; c0 += chunk) {
-    const Index c = std::min<Index>(chunk, num_items - c0);
-    for (std::size_t g = 0; g < count; g += kGroup) {
-      const std::size_t group = std::min(kGroup, count - g);
-      scorer.approximate_block(approximate_states + g * approximate_size, group, c0, c,
-                               scores.data(), static_cast<std::size_t>(chunk));
-      for (std::size_t j = g; j < g + group; ++j) {
-        const float* row = scores.data() + (j - g) * static_cast<std::size_t>(chunk);
+  // The users still scanning, and a group's approximate states side by side.
+  std::vector<std::size_t> active(count);
+  for (std::size_t j = 0; j < count; ++j) active[j] = j;
+  std::vector<float> group_states(std::min(kGroup, count) * approximate_size);
+  std::vector<std::uint32_t> group_words(group_states.size());
+  // Whether user j's scan (of an ordered catalog) stops at position `next`: when no item from
+  // there on can reach the user's top k, and the sum of the items' terms from the catalog's
+  // moments is within half the user's largest bound relatively (then the log of the whole sum is
+  // within that bound: |log(1 + ρ)| ≤ 2|ρ| for |ρ| ≤ 1/2), that sum joins the normaliser.
+  auto stops_at = [&](std::size_t j, Index next) {
+    const Candidates& user = candidates[j];
+    const float* state = states + j * state_size;
+    if (user.count > 0 && !(catalog->score_limit(state, next) < user.threshold())) return false;
+    const double largest = static_cast<double>(users[j].bound.scale) * catalog->max_radius();
+    double tail = 0;
+    if (!catalog->tail_sum(state, next, std::min(0.5, largest / 2), &tail)) return false;
+    detail::LogSumExp& lse = normalisers[j].lse;
+    if (lse.top == -std::numeric_limits<double>::infinity()) {
+      lse.top = 0;
+      lse.sum = tail;
+    } else {
+      lse.sum += tail * std::exp(-lse.top);
+    }
+    return true;
+  };
+  for (Index c0 = 0; c0 < positions && !active.empty(); c0 += chunk) {
+    const Index c = std::min<Index>(chunk, positions - c0);
+    for (std::size_t g = 0; g < active.size(); g += kGroup) {
+      const std::size_t group = std::min(kGroup, active.size() - g);
+      for (std::size_t jj = 0; jj < group; ++jj) {
+        std::memcpy(group_states.data() + jj * approximate_size,
+                    approximate_states + active[g + jj] * approximate_size,
+                    approximate_size * sizeof(float));
+      }
+      if (catalog) {
+        // The states are opaque floats holding the quantised users' words.
+        std::memcpy(group_words.data(), group_states.data(),
+                    group * approximate_size * sizeof(float));
+        catalog->approximate_block(group_words.data(), group, c0, c, scores.data(),
+                                   static_cast<std::size_t>(chunk));
+      } else {
+        scorer.approximate_block(group_states.data(), group, c0, c, scores.data(),
+                                 static_cast<std::size_t>(chunk));
+      }
+      for (std::size_t jj = 0; jj < group; ++jj) {
+        const std::size_t j = active[g + jj];
+        const float* row = scores.data() + jj * static_cast<std::size_t>(chunk);
         Candidates& user = candidates[j];
         const ScoreBound& bound = users[j].bound;
+        const Bitmap* allowed = users[j].allowed;
         // The softmax normaliser's running log-sum-exp (detail::LogSumExp::add, its sum kept
         // relative to the largest score so far), and the items whose upper bounds reach the
         // threshold, in one pass over the row (SoftmaxSimd::fold_row). The upper bounds are
@@ -150,12 +207,18 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         }
         if (user.count > 0 && user.lower.size() < user.count) {
           detail::TopK best(user.count);
-          best.push_all(row, static_cast<std::size_t>(c), c0, users[j].allowed);
+          if (!catalog || !allowed) {
+            best.push_all(row, static_cast<std::size_t>(c), c0, allowed);
+          } else {
+            for (Index i = 0; i < c; ++i) {
+              if (allowed->test(item_at(c0 + i))) best.push(c0 + i, row[i]);
+            }
+          }
           if (best.full()) {
             double seed = std::numeric_limits<double>::infinity();
             for (const ScoredItem& s : best.items()) {
-              seed = std::min(seed,
-                              static_cast<double>(s.score) - static_cast<double>(bound.of(s.item)));
+              seed = std::min(seed, static_cast<double>(s.score) -
+                                        static_cast<double>(radius_at(bound, s.item)));
             }
             user.seed = std::max(user.seed, seed);
           }
@@ -171,11 +234,11 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         // to the new largest.
         float row_top = 0;
         float shift = static_cast<float>(lse.top);
-        float sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+        float sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, radii_of(bound) + c0,
                                      bound.scale, at_least, hits.data(), &row_top);
         if (row_top > shift + 80.0f) {
           shift = row_top;
-          sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, bound.radii + c0,
+          sum = softmax.fold_row(row, static_cast<std::size_t>(c), shift, radii_of(bound) + c0,
                                  bound.scale, at_least, hits.data(), &row_top);
         }
         if (static_cast<double>(shift) == lse.top && !(row_top > shift)) {
@@ -197,13 +260,11 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
           }
         }
         for (Index i : above) {
-          const Index item = c0 + i;
-          if (users[j].allowed &&
-              !(item < users[j].allowed->size() && users[j].allowed->test(item)))
-            continue;
-          const double a = row[i], radius = bound.of(item);
+          const Index position = c0 + i, item = item_at(position);
+          if (allowed && !(item < allowed->size() && allowed->test(item))) continue;
+          const double a = row[i], radius = radius_at(bound, position);
           if (a + radius < user.threshold()) continue;
-          user.items.push_back({item, row[i]});
+          user.items.push_back({position, row[i]});
           // The lower bound joins the count best.
           if (user.lower.size() < user.count) {
             user.lower.push_back(a - radius);
@@ -217,19 +278,27 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
         // Candidates that fell below the risen threshold go, now and then.
         if (user.items.size() > 4 * user.count + 256) {
           const double now = user.threshold();
-          user.items.erase(std::remove_if(user.items.begin(), user.items.end(),
-                                          [&](const ScoredItem& s) {
-                                            return static_cast<double>(s.score) +
-                                                       static_cast<double>(bound.of(s.item)) <
-                                                   now;
-                                          }),
-                           user.items.end());
+          user.items.erase(
+              std::remove_if(user.items.begin(), user.items.end(),
+                             [&](const ScoredItem& s) {
+                               return static_cast<double>(s.score) +
+                                          static_cast<double>(radius_at(bound, s.item)) <
+                                      now;
+                             }),
+              user.items.end());
         }
       }
     }
+    // Users whose top k no item left can reach stop here, their normalisers completed from the
+    // moments of the items left.
+    const Index next = c0 + c;
+    if (!catalog || next >= positions) continue;
+    active.erase(std::remove_if(active.begin(), active.end(),
+                                [&](std::size_t j) { return stops_at(j, next); }),
+                 active.end());
   }
   ranked.assign(count, {});
-  std::vector<Index> items;
+  std::vector<Index> items, ids;
   std::vector<float> exact;
   for (std::size_t j = 0; j < count; ++j) {
     Candidates& user = candidates[j];
@@ -237,7 +306,7 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
     const double t = user.threshold();
     items.clear();
     for (const ScoredItem& s : user.items) {
-      if (static_cast<double>(s.score) + static_cast<double>(bound.of(s.item)) >= t)
+      if (static_cast<double>(s.score) + static_cast<double>(radius_at(bound, s.item)) >= t)
         items.push_back(s.item);
     }
     const float* state = states + j * state_size;
@@ -259,15 +328,17 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
       ranked[j].normaliser = lse.value();
       continue;
     }
+    ids.resize(items.size());
+    for (std::size_t k = 0; k < items.size(); ++k) ids[k] = item_at(items[k]);
     exact.resize(items.size());
-    scorer.score_items(state, items, exact.data());
-    // Candidates in increasing item order (as they came), so the sort's ties keep the lower index.
+    scorer.score_items(state, ids, exact.data());
+    // Candidates as they came, a subsequence of user.items; the sort's ties keep the lower index.
     top.resize(items.size());
     std::size_t s = 0;
     for (std::size_t k = 0; k < items.size(); ++k) {
       while (user.items[s].item != items[k]) ++s;
-      top[k] = {items[k], exact[k]};
-      normalisers[j].set_exact(items[k], user.items[s].score, exact[k]);
+      top[k] = {ids[k], exact[k]};
+      normalisers[j].set_exact(ids[k], user.items[s].score, exact[k]);
     }
     const std::size_t keep = std::min(user.count, top.size());
     std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(keep), top.end(),

@@ -15,6 +15,7 @@
 #include "common/cpu_targets.hpp"
 #include "common/sample.hpp"
 #include "recipes/als/block_simd.hpp"
+#include "recipes/als/ordered_catalog.hpp"
 #include "tailor/error.hpp"
 #include "tailor/serving/campaign.hpp"
 
@@ -215,17 +216,17 @@ TEST(BatchRecommendAll, EveryUserInGroupsAndChunksGetsTheOneByOneAnswerOnEveryTa
 // few candidates exactly (detail::batch_int8); elsewhere from float32 block scores. Either way each
 // user's items, their order and raw scores are those of a full sort of score_all() (ties by lower
 // index) without the excluded items, and the softmax normaliser is within the user's bound of the
-// exact log-sum-exp. Some requests ask for no results. Two users have zero factors (deleted): they
-// have no approximate state and are ranked from exact scores among the others of their block.
-void expect_blocks_rank_as_a_full_sort(const std::shared_ptr<LiveDatasetGroup>& group) {
-  Solution solution({"als", "user-personalization", R"({"factors": 16, "iterations": 3})", {}});
-  TrainOptions o;
-  o.compute_metrics = false;
-  const SolutionVersion trained =
-      group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
-  const std::vector<Index> deleted = {3, 10};
-  const std::shared_ptr<const Model> model = trained.model()->without(deleted, {});
+// exact log-sum-exp, also for users whose scans stopped early (their normalisers completed from
+// the ordered catalog's moments). Some requests ask for no results. `deleted` users have zero
+// factors: they have no approximate state and are ranked from exact scores among the others of
+// their block. `stopped`: how many users' scans stopped early over all targets
+// (detail::OrderedCatalog::tails_summed()).
+void expect_model_ranks_as_a_full_sort(const std::shared_ptr<LiveDatasetGroup>& group,
+                                       const std::shared_ptr<const Model>& model,
+                                       const std::vector<Index>& deleted,
+                                       std::uint64_t* stopped = nullptr) {
   ASSERT_GT(model->num_items(), 1024u);
+  Solution solution({"als", "user-personalization", "{}", {}});
   Campaign campaign(
       group, solution,
       SolutionVersion(solution.config(), TrainingMode::Full, model, std::nullopt, std::nullopt, 0));
@@ -305,17 +306,38 @@ void expect_blocks_rank_as_a_full_sort(const std::shared_ptr<LiveDatasetGroup>& 
           << "the approximate path was not taken on " << detail::cpu_target_name(target);
     }
   }
+  const detail::OrderedCatalog* catalog = blocks.ordered_catalog();
+  if (stopped) *stopped = catalog ? catalog->tails_summed() : 0;
+}
+
+// The same for a model trained on the group, two of its users deleted.
+void expect_blocks_rank_as_a_full_sort(const std::shared_ptr<LiveDatasetGroup>& group,
+                                       std::uint64_t* stopped = nullptr) {
+  Solution solution({"als", "user-personalization", R"({"factors": 16, "iterations": 3})", {}});
+  TrainOptions o;
+  o.compute_metrics = false;
+  const SolutionVersion trained =
+      group->read([&](const DatasetGroup& g) { return solution.train(g, o); });
+  const std::vector<Index> deleted = {3, 10};
+  expect_model_ranks_as_a_full_sort(group, trained.model()->without(deleted, {}), deleted, stopped);
+}
+
+// Whether batch jobs rank from 8-bit scores on some target this CPU runs.
+bool some_target_ranks_from_bytes() {
+  for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+    if (detail::batch_int8(target)) return true;
+  }
+  return false;
 }
 
 TEST(BatchRecommendAll, ApproximateBlocksRankAsAFullSortOfTheExactScoresOnEveryTarget) {
   expect_blocks_rank_as_a_full_sort(std::make_shared<LiveDatasetGroup>(test::sample_group()));
 }
 
-TEST(BatchRecommendAll, ACatalogOfManyRowsRanksAsAFullSortOfTheExactScoresOnEveryTarget) {
-  // 9,000 items: the 8-bit path folds each user's scores in rows of 2,048 items, so here a user's
-  // threshold is seeded from the first row and rises over four more (the last one partial), and
-  // the running normaliser moves to larger scores as they come. 400 users, each with 30 events
-  // on items drawn with a skew (a few popular items, many rare ones).
+// 9,000 items: the 8-bit path folds each user's scores in rows of 2,048 items. 400 users, each
+// with 30 events on items drawn with a skew (a few popular items, many rare ones), and every item
+// at least once.
+std::shared_ptr<LiveDatasetGroup> skewed_group() {
   std::string csv = "USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n";
   std::mt19937 rng(5);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -326,7 +348,6 @@ TEST(BatchRecommendAll, ACatalogOfManyRowsRanksAsAFullSortOfTheExactScoresOnEver
              std::to_string(1700000000 + u * 100 + e) + "\n";
     }
   }
-  // Every item at least once, so that the catalog has all 9,000.
   for (int i = 0; i < 9000; ++i) {
     csv += "user-" + std::to_string(i % 400) + ",item-" + std::to_string(i) + ",read,1700000000\n";
   }
@@ -334,9 +355,60 @@ TEST(BatchRecommendAll, ACatalogOfManyRowsRanksAsAFullSortOfTheExactScoresOnEver
       {"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
       {"name": "EVENT_TYPE", "type": "string"}, {"name": "TIMESTAMP", "type": "long"}]})",
                                DatasetKind::Interactions));
-  ASSERT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
-  ASSERT_EQ(g.item_ids().size(), 9000u);
-  expect_blocks_rank_as_a_full_sort(std::make_shared<LiveDatasetGroup>(std::move(g)));
+  EXPECT_TRUE(g.import_csv_text(DatasetKind::Interactions, csv).ok());
+  EXPECT_EQ(g.item_ids().size(), 9000u);
+  return std::make_shared<LiveDatasetGroup>(std::move(g));
+}
+
+TEST(BatchRecommendAll, ACatalogOfManyRowsRanksAsAFullSortOfTheExactScoresOnEveryTarget) {
+  // Here a user's threshold is seeded from the first row and rises over the next ones, the
+  // running normaliser moves to larger scores as they come, and the popular items' long factor
+  // vectors come first in the ordered catalog: most users stop after a row or two.
+  std::uint64_t stopped = 0;
+  expect_blocks_rank_as_a_full_sort(skewed_group(), &stopped);
+  if (some_target_ranks_from_bytes()) {
+    EXPECT_GT(stopped, 0u) << "no user's scan stopped early: the tails went untested";
+  }
+}
+
+TEST(BatchRecommendAll, UsersStopEarlyOnlyWhereTheirTopKAndNormaliserAllowIt) {
+  // Item factors of skewed lengths (item i about 3/(1 + i/30)), users of lengths from 10^−6 to
+  // 300: short users stop after the first row, long ones (whose tails' Taylor remainders are too
+  // large, or whose top k the long vectors left could still reach) scan on, and every user's
+  // answer is still a full sort's.
+  const auto group = skewed_group();
+  const auto [num_users, num_items] = group->read([](const DatasetGroup& g) {
+    return std::make_pair(static_cast<Index>(g.user_ids().size()),
+                          static_cast<Index>(g.item_ids().size()));
+  });
+  const int f = 12;
+  std::mt19937_64 rng(31);
+  std::normal_distribution<float> normal(0, 1);
+  FactorMatrix items(num_items, f), users(num_users, f);
+  for (Index i = 0; i < num_items; ++i) {
+    for (int k = 0; k < f; ++k) items(i, k) = normal(rng);
+    items.row(i) *= (3.0f / (1.0f + static_cast<float>(i) / 30.0f)) / items.row(i).norm();
+  }
+  const float lengths[] = {1e-6f, 0.01f, 0.3f, 1.0f, 5.0f, 40.0f, 300.0f};
+  for (Index u = 0; u < num_users; ++u) {
+    for (int k = 0; k < f; ++k) users(u, k) = normal(rng);
+    users.row(u) *= lengths[u % 7] / users.row(u).norm();
+  }
+  const std::vector<Index> deleted = {4};
+  users.row(4).setZero();
+  const auto model = std::make_shared<const AlsModel>("user-personalization", AlsParams{}, users,
+                                                      items, std::vector<Index>{7, 20});
+  std::uint64_t stopped = 0;
+  expect_model_ranks_as_a_full_sort(group, model, deleted, &stopped);
+  if (some_target_ranks_from_bytes()) {
+    EXPECT_GT(stopped, 0u);
+    std::size_t targets = 0;
+    for (detail::CpuTarget target : detail::cpu_supported_targets()) {
+      targets += detail::batch_int8(target) ? 1 : 0;
+    }
+    EXPECT_LT(stopped, targets * (num_users - deleted.size()))
+        << "every user stopped early: the long users' refusals went untested";
+  }
 }
 
 }  // namespace

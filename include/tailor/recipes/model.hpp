@@ -18,6 +18,9 @@
 namespace tailor {
 
 struct AttributeMapping;  // tailor/recipes/item_features.hpp
+namespace detail {
+class OrderedCatalog;  // internal to tailor's own recipes
+}
 
 /// The user a request is for.
 struct UserQuery {
@@ -133,6 +136,11 @@ class TAILOR_EXPORT BlockScorer {
   virtual void approximate_block(const float* approximate_states, std::size_t users_count,
                                  Index first, Index count, float* out,
                                  std::size_t out_stride) const;
+  /// Internal to tailor's own recipes; a plug-in keeps the default, null. The catalog in
+  /// decreasing order of item norm with its moments, for a scorer whose scores are dot products
+  /// of the approximate states' users and the items: batch jobs then scan each user's catalog
+  /// in that order and stop once no item left can reach the user's top k.
+  virtual const detail::OrderedCatalog* ordered_catalog() const { return nullptr; }
 };
 
 /// How serving treats a model's recommendations beyond its scores, from its solution's parameters

@@ -16,6 +16,7 @@
 #include "recipes/als/bf16_scan.hpp"
 #include "recipes/als/block_simd.hpp"
 #include "recipes/als/int8_scan.hpp"
+#include "recipes/als/ordered_catalog.hpp"
 #include "recipes/params.hpp"
 #include "tailor/error.hpp"
 
@@ -177,6 +178,17 @@ struct AlsModel::Impl {
   }
   mutable std::once_flag batch_int8_once;
   mutable Int8Copy batch_int8_copy;
+
+  // Batch jobs' catalog in decreasing order of norm (ordered_catalog()), made on first use.
+  const detail::OrderedCatalog& ordered() const {
+    std::call_once(ordered_once, [&] {
+      ordered_copy = std::make_unique<detail::OrderedCatalog>(items, removed_items,
+                                                              detail::kOrderedCatalogStep);
+    });
+    return *ordered_copy;
+  }
+  mutable std::once_flag ordered_once;
+  mutable std::unique_ptr<detail::OrderedCatalog> ordered_copy;
 };
 
 AlsModel::Impl::Impl(std::string recipe_name, AlsParams als_params, FactorMatrix user_factors,
@@ -501,6 +513,12 @@ void AlsModel::approximate_block(const float* approximate_states, std::size_t us
   for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
     impl_->mask_removed(out + j * out_stride, first, count);
   }
+}
+
+const detail::OrderedCatalog* AlsModel::ordered_catalog() const {
+  if (approximate_state_size() == 0) return nullptr;
+  const detail::OrderedCatalog& catalog = impl_->ordered();
+  return catalog.empty() ? nullptr : &catalog;
 }
 
 AlsRecipe::AlsRecipe(AlsParams params, std::string name)
