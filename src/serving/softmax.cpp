@@ -31,8 +31,10 @@ void Normaliser::set_exact(Index item, float approximate, float exact) {
   const auto at = std::lower_bound(exact_items.begin(), exact_items.end(), item);
   if (at != exact_items.end() && *at == item) return;
   exact_items.insert(at, item);
-  lse.sum += std::exp(static_cast<double>(exact) - lse.top) -
-             std::exp(static_cast<double>(approximate) - lse.top);
+  const double term = std::exp(static_cast<double>(exact) - lse.top);
+  exact_sum += term;
+  lse.sum =
+      std::max(lse.sum + term - std::exp(static_cast<double>(approximate) - lse.top), exact_sum);
 }
 
 void Normaliser::set_all_exact(const std::vector<float>& exact) {

@@ -31,6 +31,10 @@ struct Normaliser {
   LogSumExp lse;
   bool all_exact = false;
   std::vector<Index> exact_items;  // sorted
+  // Σ of the exact items' terms (relative to lse.top), a floor of the sum: where an approximate
+  // term far above its exact one held nearly all of the sum, taking it off could leave the sum at
+  // or below 0 (by the rounding of the others), and its log undefined.
+  double exact_sum = 0;
   void set_exact(Index item, float approximate, float exact);
   void set_all_exact(const std::vector<float>& exact);
 };
