@@ -53,7 +53,12 @@ Campaign::~Campaign() = default;
 RecommendationResponse Campaign::get_recommendations(const RecommendationRequest& request) const {
   const std::shared_ptr<const Impl::Snapshot> snap = impl_->snapshot();
   Impl::Resolved r = impl_->resolve(request, *snap);
-  RecommendationResponse response = impl_->respond(request, *snap, r, nullptr);
+  // The ordered catalog's early stop reads a few thousand items where the serving scan reads
+  // them all.
+  Impl::Ranked ranked;
+  const bool by_blocks = detail::rank_by_blocks(*snap, request, r, ranked);
+  RecommendationResponse response =
+      impl_->respond(request, *snap, r, by_blocks ? &ranked : nullptr);
   impl_->records_.record(request, response);
   return response;
 }
@@ -202,6 +207,11 @@ void Campaign::Impl::deploy(SolutionVersion version, std::vector<std::uint32_t> 
   s->history_lengths = std::move(history_lengths);
   s->trained_rows = rows;
   s->popular = group_->read(detail::popular_items);
+  // The ordered catalog requests rank by (detail::rank_by_blocks), made now rather than on the
+  // first request.
+  const BlockScorer* blocks = s->version->model()->block_scorer();
+  if (blocks && s->softmax_scores && blocks->approximate_state_size() > 0)
+    blocks->ordered_catalog();
   live_.forget_before(rows);  // events the new version was trained on no longer count as live
   ++content_generation_;
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(s)));

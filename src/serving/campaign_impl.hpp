@@ -59,6 +59,16 @@ struct RankedCatalog {
 
 }  // namespace detail
 
+namespace detail {
+// Ranks one request's catalog as a batch job ranks it (recommend_all.cpp): the model's ordered
+// catalog scanned from its longest factor vectors on, 8-bit scores, the scan stopped once no
+// item left can reach the top k. Only where batch jobs would: a whole-catalog request for softmax
+// scores, without promotion or item content, on a model with an ordered catalog under the CPU
+// target in force, for a user with an approximate state. Returns false (out untouched) elsewhere.
+bool rank_by_blocks(const CampaignSnapshot& snap, const RecommendationRequest& request,
+                    const ResolvedRequest& r, RankedCatalog& out);
+}  // namespace detail
+
 struct Campaign::Impl {
   using Snapshot = detail::CampaignSnapshot;
   using Resolved = detail::ResolvedRequest;
