@@ -110,10 +110,11 @@ struct Candidates {
 // single request's: within the largest bound of the exact one.
 //
 // Where the scorer has an ordered catalog (BlockScorer::ordered_catalog()), the chunks are its
-// positions, longest factor vectors first, and a user stops once no item left can reach their
-// top k (the catalog's score_limit() is below their threshold): the normaliser then takes the
-// items left from the catalog's moments (tail_sum()), within half the user's largest bound
-// relatively, so the whole stays within that bound. Candidates are kept by position.
+// positions, longest factor vectors first, and a user stops (after a row where the catalog keeps
+// a tail) once no item left can reach their top k (the catalog's score_limit() is below their
+// threshold): the normaliser then takes the items left from the catalog's moments (tail_sum()),
+// within half the user's largest bound relatively, so the whole stays within that bound. Candidates
+// are kept by position.
 void rank_approximate(const BlockScorer& scorer, const float* states,
                       const float* approximate_states, const std::vector<BlockUser>& users,
                       Index num_items, Index chunk, std::vector<Campaign::Impl::Ranked>& ranked) {
@@ -170,7 +171,7 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
                      exact.end(), std::greater<float>());
     user.seed = std::max(user.seed, static_cast<double>(exact[user.count - 1]));
   };
-  auto stops_at = [&](std::size_t j, Index next) {
+  auto stops = [&](std::size_t j, Index next) {
     const Candidates& user = candidates[j];
     const float* state = states + j * state_size;
     if (user.count > 0) {
@@ -317,10 +318,10 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
     // Users whose top k no item left can reach stop here, their normalisers completed from the
     // moments of the items left.
     const Index next = c0 + c;
-    if (!catalog || next >= positions) continue;
-    active.erase(std::remove_if(active.begin(), active.end(),
-                                [&](std::size_t j) { return stops_at(j, next); }),
-                 active.end());
+    if (!catalog || next >= positions || !catalog->stops_at(next)) continue;
+    active.erase(
+        std::remove_if(active.begin(), active.end(), [&](std::size_t j) { return stops(j, next); }),
+        active.end());
   }
   ranked.assign(count, {});
   std::vector<Index> items;

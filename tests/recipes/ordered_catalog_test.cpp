@@ -85,6 +85,9 @@ TEST(RecipesOrderedCatalog, HoldsTheLiveItemsLongestFirstWithTiesInIndexOrder) {
   }
   EXPECT_EQ(catalog.max_radius(),
             *std::max_element(catalog.radii().begin(), catalog.radii().end()));
+  // And by item, removed items too.
+  EXPECT_EQ(catalog.item_radii(), radii);
+  EXPECT_EQ(catalog.max_item_radius(), *std::max_element(radii.begin(), radii.end()));
 }
 
 TEST(RecipesOrderedCatalog, ApproximateScoresAreWithinTheirBoundsOnEveryTarget) {
@@ -155,13 +158,23 @@ TEST(RecipesOrderedCatalog, ATailsSumIsWithinItsToleranceOfTheFloat32ScoresExpon
   const int f = 32;
   for (bool positive : {false, true}) {
     const FactorMatrix Y = skewed_items(9000, f, 6, positive);
-    const detail::OrderedCatalog catalog(Y, {1, 2, 3}, 2048);
+    // Rows of 256 items: tails after rows 1 to 8, then 16 and 32 (positions 4,096 and 8,192).
+    const detail::OrderedCatalog catalog(Y, {1, 2, 3}, 256);
+    std::vector<Index> stops;
+    for (Index position = 0; position < catalog.size(); position += 256) {
+      if (catalog.stops_at(position)) stops.push_back(position);
+    }
+    ASSERT_EQ(stops, (std::vector<Index>{256, 512, 768, 1024, 1280, 1536, 1792, 2048, 4096, 8192}));
+    std::vector<float> some(f, 0.1f);
+    double none = 0;
+    EXPECT_THROW(catalog.tail_sum(some.data(), 2304, 0.5, &none), Error) << "none after row 9";
+    EXPECT_THROW(catalog.tail_sum(some.data(), 0, 0.5, &none), Error) << "nor before row 1";
     std::mt19937_64 rng(7);
     int taken = 0, refused = 0;
     for (float length : {0.0f, 1e-6f, 0.05f, 0.3f, 1.0f, 3.0f, 50.0f}) {
       const std::vector<float> u = random_user(f, length, rng, positive);
       const std::vector<float> exact = exact_scores(Y, u);
-      for (Index position = 0; position < catalog.size(); position += 2048) {
+      for (Index position : stops) {
         double reference = 0;
         for (Index p = position; p < catalog.size(); ++p) {
           reference += std::exp(static_cast<double>(exact[catalog.items()[p]]));
@@ -185,10 +198,10 @@ TEST(RecipesOrderedCatalog, ATailsSumIsWithinItsToleranceOfTheFloat32ScoresExpon
     EXPECT_GT(refused, 10);
     std::vector<float> longest = random_user(f, 50.0f, rng);
     double sum = 0;
-    EXPECT_FALSE(catalog.tail_sum(longest.data(), 0, 0.5, &sum));
+    EXPECT_FALSE(catalog.tail_sum(longest.data(), 256, 0.5, &sum));
     std::vector<float> zero(f, 0.0f);
-    ASSERT_TRUE(catalog.tail_sum(zero.data(), 2048, 1e-6, &sum)) << "a zero user's terms are all 1";
-    EXPECT_EQ(sum, static_cast<double>(catalog.size() - 2048));
+    ASSERT_TRUE(catalog.tail_sum(zero.data(), 4096, 1e-6, &sum)) << "a zero user's terms are all 1";
+    EXPECT_EQ(sum, static_cast<double>(catalog.size() - 4096));
   }
 }
 

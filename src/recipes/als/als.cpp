@@ -475,8 +475,19 @@ std::size_t AlsModel::approximate_state_size() const {
 }
 
 ScoreBound AlsModel::approximate_state(const float* user, float* approximate) const {
-  const Impl::Int8Copy& copy = impl_->batch_int8();
-  if (copy.panels.empty()) return {};
+  // The ordered catalog's radii by item where it exists (batch jobs then score no other copy).
+  const detail::OrderedCatalog* catalog = ordered_catalog();
+  const float* radii = nullptr;
+  float max_radius = 0;
+  if (catalog) {
+    radii = catalog->item_radii().data();
+    max_radius = catalog->max_item_radius();
+  } else {
+    const Impl::Int8Copy& copy = impl_->batch_int8();
+    if (copy.panels.empty()) return {};
+    radii = copy.radii.data();
+    max_radius = copy.max_radius;
+  }
   const int f = static_cast<int>(impl_->items.cols());
   const std::size_t quads = (static_cast<std::size_t>(f) + 3) / 4;
   std::vector<std::uint32_t> words(detail::int8_user_words(quads));
@@ -484,7 +495,7 @@ ScoreBound AlsModel::approximate_state(const float* user, float* approximate) co
       detail::int8_block_user(user, f, detail::block_simd().int8_user_largest, words.data());
   if (!(scale > 0)) return {};
   std::memcpy(approximate, words.data(), words.size() * sizeof(std::uint32_t));
-  return {scale, copy.radii.data(), copy.max_radius};
+  return {scale, radii, max_radius};
 }
 
 void AlsModel::approximate_block(const float* approximate_states, std::size_t users_count,

@@ -26,16 +26,15 @@
 
 namespace tailor::detail {
 
-/// The positions between the tails an ALS model's catalog summarises: the items a batch job's
-/// 8-bit scan folds a row (recommend_all.cpp), so that a user may stop after any row.
+/// The items a row of a batch job's scan of an ALS model's ordered catalog (recommend_all.cpp).
 inline constexpr Index kOrderedCatalogStep = 2048;
 
 class OrderedCatalog {
  public:
   /// The items of Y (n × f) but `removed` (ascending), longest factor vector first (ties by lower
   /// index), with their 8-bit copy for BlockSimd::score_block_int8 (biased, bias_int8_words())
-  /// and its radii, and the moments of every tail starting at a multiple of `step` (a multiple of
-  /// kScorePanel). Empty (empty()) when Y has no 8-bit copy (int8_panels()).
+  /// and its radii, and the moments of the tails where a scan may stop (`step` a multiple of
+  /// kScorePanel). Empty (empty()) when Y has no 8-bit copy (int8_panels()) or no item is left.
   OrderedCatalog(const FactorMatrix& Y, const std::vector<Index>& removed, Index step);
 
   bool empty() const { return panels_.empty(); }
@@ -46,8 +45,14 @@ class OrderedCatalog {
   /// int8_error_radii() of the item at each position.
   const std::vector<float>& radii() const { return radii_; }
   float max_radius() const { return max_radius_; }
-  /// Tails are summarised from every multiple of step() positions.
+  /// int8_error_radii() of every item of Y, removed ones too, by item, and their largest.
+  const std::vector<float>& item_radii() const { return item_radii_; }
+  float max_item_radius() const { return max_item_radius_; }
+  /// Rows of step() positions; a scan may stop where a tail is kept (stops_at()).
   Index step() const { return step_; }
+  /// Whether a tail is kept from `position`: after rows 1 to 8 of step() positions, then after
+  /// rows 16, 32, 64, ... (below size()).
+  bool stops_at(Index position) const;
 
   /// BlockScorer::approximate_block() on positions [first, first + count) (first a multiple of
   /// kScorePanel): row j of out gets the approximate scores of the users' quantised rows
@@ -55,14 +60,14 @@ class OrderedCatalog {
   void approximate_block(const std::uint32_t* users, std::size_t users_count, Index first,
                          Index count, float* out, std::size_t out_stride) const;
 
-  /// At least |score| of every item from `position` on (a multiple of step() below size()) for
-  /// the user u (f floats, the model's width), exact or float32.
+  /// At least |score| of every item from `position` on (below size()) for the user u (f floats,
+  /// the model's width), exact or float32.
   double score_limit(const float* u, Index position) const;
 
-  /// Σ e^score over the items from `position` on (a multiple of step() below size()) for the user
-  /// u, to within a relative `tolerance` of the sum of the float32 scores' exponentials: false
-  /// (sum untouched) when the bound on the error is larger (a user of large norm against long
-  /// factor vectors).
+  /// Σ e^score over the items from `position` on (where stops_at()) for the user u, to within a
+  /// relative `tolerance` of the sum of the float32 scores' exponentials: false (sum untouched)
+  /// when the bound on the error is larger (a user of large norm against long factor vectors).
+  /// @throws tailor::Error(Internal) when no tail is kept from `position`
   bool tail_sum(const float* u, Index position, double tolerance, double* sum) const;
   /// How many tail_sum() calls have returned true: how many users' scans stopped early, for
   /// tests and diagnostics.
@@ -84,7 +89,10 @@ class OrderedCatalog {
   Int8Panels panels_;
   std::vector<float> radii_;
   float max_radius_ = 0;
-  std::vector<Tail> tails_;  // from position b·step_, for b < size() / step_ rounded up
+  std::vector<float> item_radii_;
+  float max_item_radius_ = 0;
+  std::vector<Index> stops_;  // ascending, below size()
+  std::vector<Tail> tails_;   // from each of stops_
   mutable std::atomic<std::uint64_t> tails_summed_{0};
 };
 
