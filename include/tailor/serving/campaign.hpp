@@ -65,7 +65,9 @@ struct RecommendedItem {
   std::string item_id;
   /// Personalize's score: a softmax over the whole catalog for user-personalization, over the
   /// list for personalized ranking; absent for recipes without scores and for items the model
-  /// does not know.
+  /// does not know. A catalog's softmax normaliser may come from approximate scores of the items
+  /// not ranked: it is within the approximation's bound of the exact one (README, "How a
+  /// user-personalization request is scored").
   std::optional<double> score;
   float raw_score = 0;         ///< the model's own score (0 for back-filled or unknown items)
   std::string promotion_name;  ///< set for promoted items
