@@ -197,15 +197,15 @@ void rank_approximate(const BlockScorer& scorer, const float* states,
     const Index c = std::min<Index>(chunk, positions - c0);
     for (std::size_t g = 0; g < active.size(); g += kGroup) {
       const std::size_t group = std::min(kGroup, active.size() - g);
+      // The states are opaque floats; an ordered catalog reads them as the quantised users'
+      // words.
+      void* gathered = catalog ? static_cast<void*>(group_words.data()) : group_states.data();
       for (std::size_t jj = 0; jj < group; ++jj) {
-        std::memcpy(group_states.data() + jj * approximate_size,
+        std::memcpy(static_cast<char*>(gathered) + jj * approximate_size * sizeof(float),
                     approximate_states + active[g + jj] * approximate_size,
                     approximate_size * sizeof(float));
       }
       if (catalog) {
-        // The states are opaque floats holding the quantised users' words.
-        std::memcpy(group_words.data(), group_states.data(),
-                    group * approximate_size * sizeof(float));
         catalog->approximate_block(group_words.data(), group, c0, c, scores.data(),
                                    static_cast<std::size_t>(chunk));
       } else {

@@ -512,15 +512,8 @@ void AlsModel::approximate_block(const float* approximate_states, std::size_t us
   thread_local std::vector<std::uint32_t> users;
   users.resize(users_count * detail::int8_user_words(quads));
   std::memcpy(users.data(), approximate_states, users.size() * sizeof(std::uint32_t));
-  // Rows built under another target (set_cpu_target() in between) may hold bytes this kernel's
-  // range cannot take: the portable kernel takes any byte, exactly.
-  const detail::BlockSimd* kernels = &detail::block_simd();
-  if (!detail::int8_users_within(users.data(), users_count, quads, kernels->int8_user_largest)) {
-    kernels = &detail::block_simd(detail::CpuTarget::kBaseline);
-  }
-  kernels->score_block_int8(copy.panels.words.data() + first_panel * quads * detail::kScorePanel,
-                            copy.panels.scales.data() + first_panel * detail::kScorePanel, quads,
-                            users.data(), users_count, panels, out, out_stride);
+  detail::score_int8_block(copy.panels, quads, users.data(), users_count, first_panel, panels, out,
+                           out_stride);
   for (std::size_t j = 0; j < users_count && !impl_->removed_items.empty(); ++j) {
     impl_->mask_removed(out + j * out_stride, first, count);
   }

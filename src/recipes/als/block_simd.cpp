@@ -308,4 +308,16 @@ const BlockSimd& block_simd(CpuTarget target) {
 
 bool batch_int8(CpuTarget target) { return block_simd(target).fast_int8; }
 
+void score_int8_block(const Int8Panels& panels, std::size_t quads, const std::uint32_t* users,
+                      std::size_t users_count, std::size_t first_panel, std::size_t panel_count,
+                      float* out, std::size_t out_stride) {
+  const BlockSimd* kernels = &block_simd();
+  if (!int8_users_within(users, users_count, quads, kernels->int8_user_largest)) {
+    kernels = &block_simd(CpuTarget::kBaseline);
+  }
+  kernels->score_block_int8(panels.words.data() + first_panel * quads * kScorePanel,
+                            panels.scales.data() + first_panel * kScorePanel, quads, users,
+                            users_count, panel_count, out, out_stride);
+}
+
 }  // namespace tailor::detail

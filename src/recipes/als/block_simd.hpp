@@ -84,6 +84,16 @@ bool int8_users_within(const std::uint32_t* users, std::size_t count, std::size_
 /// BlockSimd::fast_int8.
 bool batch_int8(CpuTarget target);
 
+struct Int8Panels;  // int8_scan.hpp
+
+/// BlockSimd::score_block_int8 of cpu_target() on `panel_count` panels of `panels` (biased,
+/// bias_int8_words()) from panel `first_panel`, for the users' rows (int8_block_user()). Rows
+/// built under another target (set_cpu_target() in between) may hold bytes this target's kernel
+/// cannot take: then the portable kernel, which takes any byte, scores them, exactly.
+void score_int8_block(const Int8Panels& panels, std::size_t quads, const std::uint32_t* users,
+                      std::size_t users_count, std::size_t first_panel, std::size_t panel_count,
+                      float* out, std::size_t out_stride);
+
 /// The block kernel of `target` (which the CPU must support).
 const BlockSimd& block_simd(CpuTarget target);
 

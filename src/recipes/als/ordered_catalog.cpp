@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "recipes/als/block_simd.hpp"
 #include "tailor/error.hpp"
@@ -19,6 +18,13 @@ double gamma(std::size_t m) {
 // The rounding of the sums in double (n·2^−53 of their magnitudes, n < 2^23 items) and of the
 // norms, as a share of N + ‖u‖Σ‖y‖ + ‖u‖²Σ‖y‖².
 const double kSumRounding = std::ldexp(1.0, -30);
+
+// ‖v‖ of f floats, rounded up past the rounding of the sum and the square root.
+double norm_up(const float* v, std::size_t f) {
+  double s = 0;
+  for (std::size_t k = 0; k < f; ++k) s += static_cast<double>(v[k]) * static_cast<double>(v[k]);
+  return std::sqrt(s) * (1 + kSumRounding);
+}
 }  // namespace
 
 OrderedCatalog::OrderedCatalog(const FactorMatrix& Y, const std::vector<Index>& removed, Index step)
@@ -27,15 +33,7 @@ OrderedCatalog::OrderedCatalog(const FactorMatrix& Y, const std::vector<Index>& 
                   "ordered catalog: a step of ", step, " is not a multiple of ", kScorePanel);
   const Index n = static_cast<Index>(Y.rows());
   std::vector<double> norm(n);
-  for (Index i = 0; i < n; ++i) {
-    double s = 0;
-    for (std::size_t k = 0; k < f_; ++k) {
-      const double y = Y(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k));
-      s += y * y;
-    }
-    // Rounded up past the rounding of the sum and the square root.
-    norm[i] = std::sqrt(s) * (1 + kSumRounding);
-  }
+  for (Index i = 0; i < n; ++i) norm[i] = norm_up(Y.row(static_cast<Eigen::Index>(i)).data(), f_);
   // The 8-bit copy in item order, with each item's radius; its words are then moved to the
   // items' positions (no float copy of the factors in order).
   Int8Panels unordered = int8_panels(Y);
@@ -120,24 +118,13 @@ void OrderedCatalog::approximate_block(const std::uint32_t* users, std::size_t u
   TAILOR_THROW_IF(empty() || first % kScorePanel != 0 || first + count > size(),
                   ErrorCode::Internal, "ordered catalog: positions [", first, ", ", first + count,
                   ") are not a block of its ", size());
-  const std::size_t quads = (f_ + 3) / 4, first_panel = first / kScorePanel;
-  // Rows built under another target (set_cpu_target() in between) may hold bytes this kernel's
-  // range cannot take: the portable kernel takes any byte, exactly.
-  const BlockSimd* kernels = &block_simd();
-  if (!int8_users_within(users, users_count, quads, kernels->int8_user_largest)) {
-    kernels = &block_simd(CpuTarget::kBaseline);
-  }
-  kernels->score_block_int8(panels_.words.data() + first_panel * quads * kScorePanel,
-                            panels_.scales.data() + first_panel * kScorePanel, quads, users,
-                            users_count, (count + kScorePanel - 1) / kScorePanel, out, out_stride);
+  score_int8_block(panels_, (f_ + 3) / 4, users, users_count, first / kScorePanel,
+                   (count + kScorePanel - 1) / kScorePanel, out, out_stride);
 }
 
 double OrderedCatalog::score_limit(const float* u, Index position) const {
-  double norm = 0;
-  for (std::size_t k = 0; k < f_; ++k)
-    norm += static_cast<double>(u[k]) * static_cast<double>(u[k]);
-  // |fl(u·y)| ≤ (1 + γ_f)‖u‖‖y‖; the last factor covers the rounding of this product.
-  return std::sqrt(norm) * norms_[position] * (1 + gamma(f_)) * (1 + kSumRounding);
+  // |fl(u·y)| ≤ (1 + γ_f)‖u‖‖y‖, both norms rounded up.
+  return norm_up(u, f_) * norms_[position] * (1 + gamma(f_));
 }
 
 bool OrderedCatalog::stops_at(Index position) const {
@@ -149,11 +136,7 @@ bool OrderedCatalog::tail_sum(const float* u, Index position, double tolerance, 
   TAILOR_THROW_IF(at == stops_.end() || *at != position, ErrorCode::Internal,
                   "ordered catalog: no tail is kept from position ", position);
   const Tail& tail = tails_[static_cast<std::size_t>(at - stops_.begin())];
-  double norm = 0;
-  for (std::size_t k = 0; k < f_; ++k)
-    norm += static_cast<double>(u[k]) * static_cast<double>(u[k]);
-  norm = std::sqrt(norm) * (1 + kSumRounding);
-  const double a = score_limit(u, position);
+  const double norm = norm_up(u, f_), a = norm * norms_[position] * (1 + gamma(f_));
   // The Taylor remainder and the float32 scores' rounding (ordered_catalog.hpp), and the rounding
   // of the sums; each term is at least e^−a, so the tail is at least N·e^−a.
   const double error =
